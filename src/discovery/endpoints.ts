@@ -1,0 +1,62 @@
+/** The target groups a path can land in: one per scrape interval, plus the generic one. */
+export const INTERVALS = ['15s', '30s', '1m', '5m', 'generic'] as const;
+export type IntervalName = (typeof INTERVALS)[number];
+
+export const isIntervalName = (value: string): value is IntervalName =>
+  (INTERVALS as readonly string[]).includes(value);
+
+/** One metrics path of a container, and the interval group it belongs to. */
+export interface Endpoint {
+  interval: IntervalName;
+  path: string;
+}
+
+export interface ParsedEndpoints {
+  endpoints: Endpoint[];
+  warnings: string[];
+}
+
+/**
+ * Parses `PROMETHEUS_ENDPOINT`: comma-separated entries, each `path` or `interval:path`.
+ * Whitespace is ignored, empty entries and empty paths are skipped, the last entry for a path
+ * wins. Unset or empty (nothing left after skipping) means `defaultPath` in the generic group.
+ */
+export function parseEndpoints(text: string | undefined, defaultPath: string): ParsedEndpoints {
+  const warnings: string[] = [];
+  const intervalByPath = new Map<string, IntervalName>();
+
+  for (const rawEntry of (text ?? '').split(',')) {
+    const entry = rawEntry.trim();
+    if (entry === '') continue;
+    const colon = entry.indexOf(':');
+    // "interval:path" unless the text before the first colon is itself a path ("/a:b").
+    const hasInterval = colon >= 0 && !entry.slice(0, colon).trim().startsWith('/');
+    const intervalText = hasInterval ? entry.slice(0, colon).trim() : 'generic';
+    let path = hasInterval ? entry.slice(colon + 1).trim() : entry;
+    if (path === '') {
+      warnings.push(`endpoint "${entry}" has an empty path; skipped`);
+      continue;
+    }
+    let interval: IntervalName = 'generic';
+    if (intervalText !== 'generic' && isIntervalName(intervalText)) {
+      interval = intervalText;
+    } else if (hasInterval) {
+      warnings.push(
+        `endpoint "${entry}": interval "${intervalText}" is not one of 15s, 30s, 1m, 5m; using the generic group`,
+      );
+    }
+    if (!path.startsWith('/')) {
+      warnings.push(`endpoint "${entry}": path "${path}" does not start with "/"; using "/${path}"`);
+      path = `/${path}`;
+    }
+    // Delete first so that the last entry also decides the order.
+    intervalByPath.delete(path);
+    intervalByPath.set(path, interval);
+  }
+
+  if (intervalByPath.size === 0) {
+    return { endpoints: [{ interval: 'generic', path: defaultPath }], warnings };
+  }
+  const endpoints = [...intervalByPath].map(([path, interval]) => ({ interval, path }));
+  return { endpoints, warnings };
+}

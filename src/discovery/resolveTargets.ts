@@ -1,0 +1,280 @@
+import { parseEndpoints, type IntervalName } from './endpoints.js';
+import { sanitizeLabelName, sortLabels, toCustomLabels } from './labels.js';
+import {
+  lastArnSegment,
+  type ClusterRef,
+  type ContainerDefinitionRecord,
+  type ContainerRecord,
+  type HostRecord,
+  type TaskDefinitionRecord,
+  type TaskRecord,
+} from './model.js';
+import { resolvePort } from './ports.js';
+
+/** Why a marked container yields no target. The values are metric label values. */
+export const SKIP_REASONS = [
+  'task_definition_unavailable',
+  'unsupported_network_mode',
+  'no_ip',
+  'container_instance_not_found',
+  'host_not_found',
+  'bad_port',
+  'no_port_binding',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** Where container settings (`PROMETHEUS*`) are read from. */
+export const MARKER_SOURCES = ['environment', 'dockerLabels'] as const;
+export type MarkerSource = (typeof MARKER_SOURCES)[number];
+
+/** Names of the labels that identify where a target runs (SEMANTICS.md, labels step 3). */
+export interface LabelNames {
+  cluster: string;
+  taskVersion: string;
+  taskId: string;
+  containerId: string;
+  instanceId: string;
+}
+
+export interface ResolveOptions {
+  /** The variable whose non-empty value marks a container. @default 'PROMETHEUS' */
+  markerName: string;
+  /** @default 'environment' */
+  markerSource: MarkerSource;
+  /** @default 'PROMETHEUS_LABEL_' */
+  labelPrefix: string;
+  /** Path used when `PROMETHEUS_ENDPOINT` is unset or empty. @default '/metrics' */
+  defaultMetricsPath: string;
+  labelNames: LabelNames;
+}
+
+/** Everything known about one task: the input of resolution. */
+export interface TaskContext {
+  region?: string;
+  cluster: ClusterRef;
+  task: TaskRecord;
+  /** Undefined when the task definition could not be described. */
+  definition: TaskDefinitionRecord | undefined;
+  /** The EC2 host, for tasks on a container instance. */
+  host: HostRecord | undefined;
+}
+
+/** One scrape target: the entry of one target group (one per container and path). */
+export interface Target {
+  interval: IntervalName;
+  cluster: string;
+  address: string;
+  labels: Record<string, string>;
+}
+
+/** Identifies a container (or, with container `*`, a whole task) in skips and warnings. */
+export interface ContainerRef {
+  cluster: string;
+  taskArn: string;
+  container: string;
+}
+
+export interface Skip extends ContainerRef {
+  reason: SkipReason;
+  detail: string;
+}
+
+export interface Warning extends ContainerRef {
+  message: string;
+}
+
+export interface Resolution {
+  targets: Target[];
+  skips: Skip[];
+  warnings: Warning[];
+}
+
+const SETTING = {
+  port: 'PROMETHEUS_PORT',
+  containerPort: 'PROMETHEUS_CONTAINER_PORT',
+  endpoint: 'PROMETHEUS_ENDPOINT',
+  noLabels: 'PROMETHEUS_NOLABELS',
+  scheme: 'PROMETHEUS_SCHEME',
+} as const;
+
+const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+/** Windows' `default` mode publishes ports through bindings as bridge does. */
+const toNetworkMode = (mode: string | undefined): string => (mode === undefined || mode === 'default' ? 'bridge' : mode);
+
+type Problem = { reason: SkipReason; detail: string };
+
+function resolveIp(
+  mode: string,
+  { task, host }: TaskContext,
+  container: ContainerRecord | undefined,
+): { ip: string } | Problem {
+  if (mode === 'awsvpc') {
+    const ip = container?.privateIp ?? task.eniPrivateIp;
+    return ip
+      ? { ip }
+      : { reason: 'no_ip', detail: 'awsvpc task without a private IPv4 address on its network interface' };
+  }
+  if (task.containerInstanceArn === undefined) {
+    return { reason: 'no_ip', detail: `${mode} mode task without a container instance` };
+  }
+  if (host?.instanceId === undefined) {
+    return {
+      reason: 'container_instance_not_found',
+      detail: `container instance ${task.containerInstanceArn} not found`,
+    };
+  }
+  if (host.privateIp === undefined) {
+    return { reason: 'host_not_found', detail: `EC2 instance ${host.instanceId} not found (terminated?)` };
+  }
+  return { ip: host.privateIp };
+}
+
+/** `__meta_ecs_*` labels: the names of Prometheus' own `ecs` role where it has the same thing. */
+function toMetaLabels(
+  context: TaskContext,
+  definition: TaskDefinitionRecord,
+  containerDefinition: ContainerDefinitionRecord,
+  mode: string,
+  ip: string,
+): Record<string, string> {
+  const { task, host, cluster } = context;
+  const meta: Record<string, string | undefined> = {
+    __meta_ecs_cluster: cluster.name,
+    __meta_ecs_cluster_arn: cluster.arn,
+    __meta_ecs_region: context.region,
+    __meta_ecs_service: task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined,
+    __meta_ecs_task_arn: task.arn,
+    __meta_ecs_task_definition: definition.arn,
+    __meta_ecs_task_group: task.group,
+    __meta_ecs_launch_type: task.launchType,
+    __meta_ecs_availability_zone: task.availabilityZone,
+    __meta_ecs_network_mode: mode,
+    __meta_ecs_health_status: task.healthStatus,
+    __meta_ecs_ip_address: ip,
+    __meta_ecs_container_instance_arn: task.containerInstanceArn,
+    __meta_ecs_ec2_instance_id: host?.instanceId,
+    __meta_ecs_ec2_instance_type: host?.instanceType,
+    __meta_ecs_task_definition_family: definition.family,
+    __meta_ecs_task_definition_revision: definition.revision?.toString(),
+    __meta_ecs_container_name: containerDefinition.name,
+    __meta_ecs_container_image: containerDefinition.image,
+  };
+  for (const [name, value] of Object.entries(containerDefinition.dockerLabels)) {
+    meta[`__meta_ecs_container_label_${sanitizeLabelName(name)}`] = value;
+  }
+  for (const [name, value] of Object.entries(task.tags)) {
+    meta[`__meta_ecs_tag_task_${sanitizeLabelName(name)}`] = value;
+  }
+  const labels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(meta)) {
+    if (value !== undefined && value !== '') labels[name] = value;
+  }
+  return labels;
+}
+
+/**
+ * Resolves the targets of one task: one per marked container and metrics path, following
+ * SEMANTICS.md. Never throws on odd data: a container that cannot be scraped becomes a skip
+ * with its reason, and the other containers of the task still resolve.
+ */
+export function resolveTaskTargets(context: TaskContext, options: ResolveOptions): Resolution {
+  const resolution: Resolution = { targets: [], skips: [], warnings: [] };
+  const { cluster, task, definition } = context;
+  const ref = (container: string): ContainerRef => ({ cluster: cluster.name, taskArn: task.arn, container });
+
+  if (definition === undefined) {
+    resolution.skips.push({
+      ...ref('*'),
+      reason: 'task_definition_unavailable',
+      detail: `task definition ${task.taskDefinitionArn ?? '(none)'} could not be described`,
+    });
+    return resolution;
+  }
+
+  const mode = toNetworkMode(definition.networkMode);
+  const family = definition.family ?? lastArnSegment(definition.arn).split(':')[0] ?? definition.arn;
+
+  for (const containerDefinition of definition.containers) {
+    const settings =
+      options.markerSource === 'dockerLabels' ? containerDefinition.dockerLabels : containerDefinition.environment;
+    if (!isSet(settings[options.markerName])) continue;
+
+    const containerName = containerDefinition.name ?? '(unnamed)';
+    const skip = (problem: Problem) => resolution.skips.push({ ...ref(containerName), ...problem });
+    const warn = (message: string) => resolution.warnings.push({ ...ref(containerName), message });
+
+    if (mode !== 'bridge' && mode !== 'host' && mode !== 'awsvpc') {
+      skip({ reason: 'unsupported_network_mode', detail: `network mode "${mode}" has no scrapeable address` });
+      continue;
+    }
+    const container = task.containers.find((candidate) => candidate.name === containerDefinition.name);
+    const ip = resolveIp(mode, context, container);
+    if ('reason' in ip) {
+      skip(ip);
+      continue;
+    }
+    const port = resolvePort({
+      networkMode: mode,
+      explicitPort: isSet(settings[SETTING.port]) ? settings[SETTING.port] : undefined,
+      containerPort: isSet(settings[SETTING.containerPort]) ? settings[SETTING.containerPort] : undefined,
+      portMappings: containerDefinition.portMappings,
+      bindings: container?.bindings ?? [],
+    });
+    if ('reason' in port) {
+      skip(port);
+      continue;
+    }
+
+    const parsed = parseEndpoints(settings[SETTING.endpoint], options.defaultMetricsPath);
+    parsed.warnings.forEach(warn);
+    const custom = toCustomLabels(settings, options.labelPrefix);
+    custom.warnings.forEach(warn);
+
+    const address = `${ip.ip}:${port.port}`;
+    const noLabels = isSet(settings[SETTING.noLabels]);
+    const names = options.labelNames;
+    const placement: Record<string, string | undefined> = noLabels
+      ? {}
+      : {
+          [names.cluster]: cluster.name,
+          [names.taskVersion]: definition.revision?.toString(),
+          [names.taskId]: lastArnSegment(task.arn),
+          [names.containerId]: container?.arn === undefined ? undefined : lastArnSegment(container.arn),
+          [names.instanceId]: context.host?.instanceId,
+        };
+    const scheme = settings[SETTING.scheme]?.trim().toLowerCase();
+    if (isSet(scheme) && scheme !== 'http' && scheme !== 'https') {
+      warn(`${SETTING.scheme} "${settings[SETTING.scheme]}" is not http or https; ignored`);
+    }
+    const meta = toMetaLabels(context, definition, containerDefinition, mode, ip.ip);
+
+    for (const endpoint of parsed.endpoints) {
+      const labels: Record<string, string> = { ...custom.labels };
+      for (const [name, value] of Object.entries(placement)) {
+        if (value !== undefined && value !== '') labels[name] = value;
+      }
+      Object.assign(labels, meta, {
+        instance: noLabels ? family : address,
+        job: family,
+        metrics_path: endpoint.path,
+        __metrics_path__: endpoint.path,
+      });
+      if (scheme === 'http' || scheme === 'https') labels['__scheme__'] = scheme;
+      resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: sortLabels(labels) });
+    }
+  }
+  return resolution;
+}
+
+/** Resolves the tasks of one cluster (or any set of tasks) into one resolution. */
+export function resolveTargets(contexts: Iterable<TaskContext>, options: ResolveOptions): Resolution {
+  const resolution: Resolution = { targets: [], skips: [], warnings: [] };
+  for (const context of contexts) {
+    const task = resolveTaskTargets(context, options);
+    resolution.targets.push(...task.targets);
+    resolution.skips.push(...task.skips);
+    resolution.warnings.push(...task.warnings);
+  }
+  return resolution;
+}

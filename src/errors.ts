@@ -1,0 +1,27 @@
+/** A setting or flag is wrong. The message is one line for the operator; no stack trace. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** An AWS call failed for a reason other than "not found" (throttled after retries, 5xx, network). */
+export class AwsError extends Error {
+  override name = 'AwsError';
+  constructor(
+    message: string,
+    readonly action: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Writing a target file failed. */
+export class OutputError extends Error {
+  override name = 'OutputError';
+}
+
+/** The text of any thrown value, for one log line. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
+}
