@@ -1,0 +1,102 @@
+import type { Metrics } from '../metrics.js';
+import { Pacer, type Bucket } from './pacer.js';
+
+/**
+ * AWS request-rate buckets (per account and region) of the actions we call, as AWS documents
+ * them for ECS ("Request throttling for the Amazon ECS API") and EC2. Actions in one bucket
+ * share its tokens.
+ */
+export const BUCKETS = {
+  ecsTasks: { burst: 100, perSecond: 20, actions: ['ListTasks', 'DescribeTasks'] },
+  ecsTaskDefinitions: { burst: 50, perSecond: 20, actions: ['DescribeTaskDefinition'] },
+  ecsClusters: { burst: 50, perSecond: 20, actions: ['ListClusters', 'DescribeClusters'] },
+  ecsContainerInstances: { burst: 100, perSecond: 20, actions: ['DescribeContainerInstances'] },
+  ec2Describe: { burst: 100, perSecond: 20, actions: ['DescribeInstances'] },
+} as const satisfies Record<string, Bucket & { actions: readonly string[] }>;
+
+const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+]);
+
+/** `ok`, `throttled` or `error`: the outcome label of an AWS request. */
+export function toOutcome(error: unknown): 'ok' | 'throttled' | 'error' {
+  if (error === undefined) return 'ok';
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return THROTTLING_ERRORS.has(name ?? '') || $metadata?.httpStatusCode === 429 ? 'throttled' : 'error';
+}
+
+/** The attempt number the SDK's retry strategy put on the request (`amz-sdk-request: attempt=2; max=5`). */
+function attemptOf(request: unknown): number {
+  const header = (request as { headers?: Record<string, string> } | undefined)?.headers?.['amz-sdk-request'];
+  const match = header === undefined ? null : /attempt=(\d+)/.exec(header);
+  return match ? Number(match[1]) : 1;
+}
+
+/** The part of an SDK client that middleware is added to. */
+interface ClientWithMiddleware {
+  middlewareStack: {
+    addRelativeTo(middleware: unknown, options: { relation: 'after'; toMiddleware: string; name: string }): void;
+  };
+}
+
+export interface Instrumentation {
+  /** Adds pacing and accounting to every request of `client`, retries included. */
+  attach(client: ClientWithMiddleware): void;
+  /** AWS requests made so far, retries included. */
+  readonly requests: number;
+}
+
+/**
+ * One instrumentation per region: each AWS request (every attempt of the SDK's retry strategy)
+ * waits for its bucket's pacer, and is counted and timed by action and outcome.
+ */
+export function createInstrumentation(metrics: Metrics, signal?: AbortSignal): Instrumentation {
+  const pacerByAction = new Map<string, Pacer>();
+  for (const { actions, ...bucket } of Object.values(BUCKETS)) {
+    const pacer = new Pacer({ bucket, ...(signal && { signal }) });
+    for (const action of actions) pacerByAction.set(action, pacer);
+  }
+  let requests = 0;
+
+  const middleware =
+    (next: (args: { request: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
+    (args: { request: unknown }) => {
+      const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
+      const send = async () => {
+        requests += 1;
+        const stopTimer = metrics.apiCallDuration.startTimer({ action });
+        try {
+          const output = await next(args);
+          metrics.apiCalls.inc({ action, outcome: 'ok' });
+          return output;
+        } catch (error) {
+          metrics.apiCalls.inc({ action, outcome: toOutcome(error) });
+          throw error;
+        } finally {
+          stopTimer();
+        }
+      };
+      const pacer = pacerByAction.get(action);
+      return pacer ? pacer.run(send) : send();
+    };
+
+  return {
+    attach(client) {
+      // After the retry middleware: each attempt is paced and counted, not only the first.
+      client.middlewareStack.addRelativeTo(middleware, {
+        relation: 'after',
+        toMiddleware: 'retryMiddleware',
+        name: 'ecsDiscovererInstrumentation',
+      });
+    },
+    get requests() {
+      return requests;
+    },
+  };
+}

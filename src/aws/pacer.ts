@@ -1,0 +1,60 @@
+import pThrottle from 'p-throttle';
+
+/** An ECS-style token bucket: `burst` requests at once, refilled at `perSecond`. */
+export interface Bucket {
+  burst: number;
+  perSecond: number;
+}
+
+/**
+ * Share of AWS's published bucket that we use. Our view of the bucket is an estimate (request
+ * latency varies, and other tools may use the same account), so we stay a little under it.
+ */
+const HEADROOM = 0.9;
+
+export interface PacerOptions {
+  bucket: Bucket;
+  /** Rejects waiting calls when aborted (shutdown). */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * Paces calls of one AWS rate-limit bucket, aware of warm-up: while the bucket is (estimated to
+ * be) full, calls go at once, so a cold start uses the burst; after that p-throttle spaces them
+ * at just under the sustained rate, so that AWS does not throttle us.
+ */
+export class Pacer {
+  readonly #burst: number;
+  readonly #perMillisecond: number;
+  readonly #now: () => number;
+  readonly #throttle: <T>(call: () => Promise<T>) => Promise<T>;
+  readonly #queue: { queueSize: number };
+  /** Estimated tokens left in AWS's bucket; negative while calls wait for refills. */
+  #credit: number;
+  #updatedAt: number;
+
+  constructor({ bucket, signal, now = Date.now }: PacerOptions) {
+    this.#burst = Math.floor(bucket.burst * HEADROOM);
+    const perSecond = bucket.perSecond * HEADROOM;
+    this.#perMillisecond = perSecond / 1000;
+    this.#now = now;
+    this.#credit = this.#burst;
+    this.#updatedAt = now();
+    const throttled = pThrottle({ limit: 1, interval: 1000 / perSecond, strict: true, ...(signal && { signal }) })(
+      (call: () => Promise<unknown>) => call(),
+    );
+    this.#throttle = throttled as <T>(call: () => Promise<T>) => Promise<T>;
+    this.#queue = throttled;
+  }
+
+  /** Runs `call` now if the burst allows it, else in its paced turn. */
+  run<T>(call: () => Promise<T>): Promise<T> {
+    const now = this.#now();
+    this.#credit = Math.min(this.#burst, this.#credit + (now - this.#updatedAt) * this.#perMillisecond);
+    this.#updatedAt = now;
+    const direct = this.#credit >= 1 && this.#queue.queueSize === 0;
+    this.#credit -= 1;
+    return direct ? call() : this.#throttle(call);
+  }
+}

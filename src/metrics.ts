@@ -1,0 +1,99 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric of the discoverer starts with this. */
+export const METRIC_PREFIX = 'ecs_discoverer_';
+
+/** The discoverer's own instruments, registered on one registry. */
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Builds the registry and instruments. `withProcessMetrics` adds prom-client's default process metrics. */
+export function createMetrics({ withProcessMetrics = false } = {}) {
+  const registry = new Registry();
+  if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  const registers = [registry];
+  const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
+
+  return {
+    registry,
+    apiCalls: new Counter({
+      name: name('aws_api_calls_total'),
+      help: 'AWS API requests (each attempt) by action and outcome: ok, throttled or error.',
+      labelNames: ['action', 'outcome'] as const,
+      registers,
+    }),
+    apiCallDuration: new Histogram({
+      name: name('aws_api_call_duration_seconds'),
+      help: 'Duration of AWS API requests (each attempt) by action.',
+      labelNames: ['action'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    apiRetries: new Counter({
+      name: name('aws_api_retries_total'),
+      help: 'AWS API requests that were retries of an earlier attempt, by action.',
+      labelNames: ['action'] as const,
+      registers,
+    }),
+    cacheHits: new Counter({
+      name: name('cache_hits_total'),
+      help: 'Look-ups answered from a cache, by cache.',
+      labelNames: ['cache'] as const,
+      registers,
+    }),
+    cacheMisses: new Counter({
+      name: name('cache_misses_total'),
+      help: 'Look-ups that needed an AWS call, by cache.',
+      labelNames: ['cache'] as const,
+      registers,
+    }),
+    cacheSize: new Gauge({
+      name: name('cache_entries'),
+      help: 'Entries held by each cache.',
+      labelNames: ['cache'] as const,
+      registers,
+    }),
+    roundDuration: new Histogram({
+      name: name('round_duration_seconds'),
+      help: 'Duration of discovery rounds.',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    rounds: new Counter({
+      name: name('rounds_total'),
+      help: 'Discovery rounds by outcome: ok, partial (some clusters kept their last good targets) or failed.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: name('last_success_timestamp_seconds'),
+      help: 'Unix time of the end of the last round that published targets.',
+      registers,
+    }),
+    clusterLastSuccess: new Gauge({
+      name: name('cluster_last_success_timestamp_seconds'),
+      help: 'Unix time of the last successful listing of each cluster.',
+      labelNames: ['region', 'cluster'] as const,
+      registers,
+    }),
+    targets: new Gauge({
+      name: name('targets'),
+      help: 'Targets published, by interval.',
+      labelNames: ['interval'] as const,
+      registers,
+    }),
+    skippedContainers: new Gauge({
+      name: name('skipped_containers'),
+      help: 'Marked containers that yield no target in the last round, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    clusters: new Gauge({ name: name('clusters'), help: 'Clusters seen in the last round.', registers }),
+    tasks: new Gauge({ name: name('tasks'), help: 'RUNNING tasks seen in the last round.', registers }),
+    fileWrites: new Counter({
+      name: name('file_writes_total'),
+      help: 'Target file writes by outcome: written, unchanged (skipped) or error.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,328 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
+
+/**
+ * A wire-level fake of the ECS (JSON 1.1) and EC2 (query/XML) APIs that the discoverer calls,
+ * for the real SDK clients to reach through AWS_ENDPOINT_URL_ECS / AWS_ENDPOINT_URL_EC2.
+ * It listens on 127.0.0.1 only. Faults (errors, outage, latency, hangs, ECS-like throttling)
+ * are switches that tests flip while it runs.
+ */
+
+export interface FakeContainerInstance {
+  arn: string;
+  ec2InstanceId: string;
+}
+
+export interface FakeCluster {
+  name: string;
+  tasks: Task[];
+  containerInstances: FakeContainerInstance[];
+}
+
+export interface FakeInstance {
+  privateIp?: string;
+  instanceType?: string;
+}
+
+export interface FakeFleet {
+  accountId: string;
+  region: string;
+  clusters: FakeCluster[];
+  /** By task definition ARN. */
+  taskDefinitions: Map<string, TaskDefinition>;
+  /** EC2 instances by instance id. */
+  instances: Map<string, FakeInstance>;
+}
+
+export interface TokenBucket {
+  burst: number;
+  perSecond: number;
+}
+
+/** Which actions share a throttling bucket (as ECS and EC2 do). */
+export const ACTION_BUCKETS: Record<string, string> = {
+  ListTasks: 'tasks',
+  DescribeTasks: 'tasks',
+  DescribeTaskDefinition: 'taskDefinitions',
+  ListClusters: 'clusters',
+  DescribeClusters: 'clusters',
+  DescribeContainerInstances: 'containerInstances',
+  DescribeInstances: 'ec2',
+};
+
+export interface Faults {
+  /** Share (0..1) of calls answered with a 500. */
+  failureRate: number;
+  /** Every call answered with a 503. */
+  outage: boolean;
+  /** Delay before each answer. */
+  latencyMs: number;
+  /** Calls are held without an answer (a hung connection). */
+  hang: boolean;
+  /** Token buckets by bucket name (see ACTION_BUCKETS); calls beyond them are throttled. */
+  buckets: Record<string, TokenBucket>;
+  /** Actions that always fail with a 500, whatever the rate. */
+  failingActions: Set<string>;
+}
+
+export interface CallRecord {
+  action: string;
+  outcome: 'ok' | 'throttled' | 'error';
+  at: number;
+  /** For ListTasks, DescribeTasks and DescribeContainerInstances: the cluster. */
+  cluster?: string;
+  /** The ARNs or ids asked for, for describe calls. */
+  items?: string[];
+}
+
+const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+
+const clusterArnOf = (fleet: FakeFleet, name: string) => `arn:aws:ecs:${fleet.region}:${fleet.accountId}:cluster/${name}`;
+
+/** A cluster given as name or ARN. */
+function findCluster(fleet: FakeFleet, ref: unknown): FakeCluster | undefined {
+  const text = typeof ref === 'string' ? ref : 'default';
+  const name = text.includes(':cluster/') ? text.slice(text.lastIndexOf('/') + 1) : text;
+  return fleet.clusters.find((cluster) => cluster.name === name);
+}
+
+class FakeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function page<T>(items: T[], token: unknown, maxResults: unknown, defaultSize: number) {
+  const start = typeof token === 'string' && token !== '' ? Number(token) : 0;
+  const size = typeof maxResults === 'number' && maxResults > 0 ? maxResults : defaultSize;
+  const slice = items.slice(start, start + size);
+  const next = start + size < items.length ? String(start + size) : undefined;
+  return { slice, next };
+}
+
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export class FakeAws {
+  fleet: FakeFleet;
+  readonly faults: Faults = {
+    failureRate: 0,
+    outage: false,
+    latencyMs: 0,
+    hang: false,
+    buckets: {},
+    failingActions: new Set(),
+  };
+  readonly calls: CallRecord[] = [];
+  #server: Server | undefined;
+  #tokens = new Map<string, { tokens: number; at: number }>();
+  #random: () => number;
+  #held = new Set<ServerResponse>();
+
+  constructor(fleet: FakeFleet, { random = Math.random }: { random?: () => number } = {}) {
+    this.fleet = fleet;
+    this.#random = random;
+  }
+
+  /** Starts listening on 127.0.0.1 (a free port); returns the endpoint URL. */
+  async start(): Promise<string> {
+    this.#server = createServer((request, response) => void this.#handle(request, response));
+    this.#server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
+    return this.url;
+  }
+
+  get url(): string {
+    const address = this.#server?.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const response of this.#held) response.destroy();
+    this.#held.clear();
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+
+  /** Number of calls per action (every outcome), optionally since a call index. */
+  countCalls(since = 0): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const call of this.calls.slice(since)) counts[call.action] = (counts[call.action] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Refills every token bucket (as after a long quiet period). */
+  refillBuckets(): void {
+    this.#tokens.clear();
+  }
+
+  #takeToken(action: string): boolean {
+    const bucketName = ACTION_BUCKETS[action];
+    const bucket = bucketName === undefined ? undefined : this.faults.buckets[bucketName];
+    if (bucket === undefined || bucketName === undefined) return true;
+    const now = performance.now();
+    const state = this.#tokens.get(bucketName) ?? { tokens: bucket.burst, at: now };
+    state.tokens = Math.min(bucket.burst, state.tokens + ((now - state.at) / 1000) * bucket.perSecond);
+    state.at = now;
+    this.#tokens.set(bucketName, state);
+    if (state.tokens < 1) return false;
+    state.tokens -= 1;
+    return true;
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const target = request.headers['x-amz-target'];
+    const isEcs = typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX);
+    const form = isEcs ? undefined : new URLSearchParams(body);
+    const action = isEcs ? target.slice(ECS_TARGET_PREFIX.length) : (form?.get('Action') ?? 'Unknown');
+
+    if (this.faults.hang) {
+      this.#held.add(response);
+      response.on('close', () => this.#held.delete(response));
+      return;
+    }
+    if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+
+    const record: CallRecord = { action, outcome: 'ok', at: Date.now() };
+    this.calls.push(record);
+    try {
+      if (this.faults.outage) throw new FakeError(503, 'ServiceUnavailableException', 'Service unavailable (fake outage)');
+      if (!this.#takeToken(action)) {
+        record.outcome = 'throttled';
+        throw isEcs
+          ? new FakeError(400, 'ThrottlingException', 'Rate exceeded')
+          : new FakeError(503, 'RequestLimitExceeded', 'Request limit exceeded.');
+      }
+      if (this.faults.failingActions.has(action) || this.#random() < this.faults.failureRate) {
+        throw new FakeError(500, isEcs ? 'ServerException' : 'InternalError', 'Internal failure (fake fault)');
+      }
+      if (isEcs) {
+        const input = JSON.parse(body === '' ? '{}' : body) as Record<string, unknown>;
+        const output = this.#ecs(action, input, record);
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(output));
+      } else {
+        const xml = this.#ec2(action, form ?? new URLSearchParams(), record);
+        response.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
+        response.end(xml);
+      }
+    } catch (error) {
+      if (record.outcome === 'ok') record.outcome = 'error';
+      const fault = error instanceof FakeError ? error : new FakeError(500, 'InternalError', String(error));
+      if (isEcs) {
+        response.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify({ __type: fault.type, message: fault.message }));
+      } else {
+        response.writeHead(fault.status, { 'content-type': 'text/xml;charset=UTF-8' });
+        response.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${fault.type}</Code><Message>${escapeXml(fault.message)}</Message></Error></Errors><RequestID>fake</RequestID></Response>`,
+        );
+      }
+    }
+  }
+
+  #ecs(action: string, input: Record<string, unknown>, record: CallRecord): unknown {
+    const fleet = this.fleet;
+    switch (action) {
+      case 'ListClusters': {
+        const arns = fleet.clusters.map((cluster) => clusterArnOf(fleet, cluster.name));
+        const { slice, next } = page(arns, input['nextToken'], input['maxResults'], 100);
+        return { clusterArns: slice, ...(next && { nextToken: next }) };
+      }
+      case 'ListTasks': {
+        const cluster = findCluster(fleet, input['cluster']);
+        record.cluster = cluster?.name;
+        if (!cluster) throw new FakeError(400, 'ClusterNotFoundException', 'Cluster not found.');
+        const wanted = typeof input['desiredStatus'] === 'string' ? input['desiredStatus'] : 'RUNNING';
+        const arns = cluster.tasks
+          .filter((task) => (task.desiredStatus ?? 'RUNNING') === wanted)
+          .map((task) => task.taskArn as string);
+        const { slice, next } = page(arns, input['nextToken'], input['maxResults'], 100);
+        return { taskArns: slice, ...(next && { nextToken: next }) };
+      }
+      case 'DescribeTasks': {
+        const cluster = findCluster(fleet, input['cluster']);
+        const wanted = Array.isArray(input['tasks']) ? (input['tasks'] as string[]) : [];
+        record.cluster = cluster?.name;
+        record.items = wanted;
+        if (!cluster) throw new FakeError(400, 'ClusterNotFoundException', 'Cluster not found.');
+        if (wanted.length > 100) throw new FakeError(400, 'InvalidParameterException', 'Tasks cannot be more than 100.');
+        const withTags = Array.isArray(input['include']) && input['include'].includes('TAGS');
+        const tasks: Task[] = [];
+        const failures: { arn: string; reason: string }[] = [];
+        for (const arn of wanted) {
+          const task = cluster.tasks.find((candidate) => candidate.taskArn === arn);
+          if (task) tasks.push(withTags ? task : { ...task, tags: undefined });
+          else failures.push({ arn, reason: 'MISSING' });
+        }
+        return { tasks, failures };
+      }
+      case 'DescribeTaskDefinition': {
+        const arn = String(input['taskDefinition']);
+        record.items = [arn];
+        const definition = fleet.taskDefinitions.get(arn);
+        if (!definition) throw new FakeError(400, 'ClientException', 'Unable to describe task definition.');
+        return { taskDefinition: definition };
+      }
+      case 'DescribeContainerInstances': {
+        const cluster = findCluster(fleet, input['cluster']);
+        const wanted = Array.isArray(input['containerInstances']) ? (input['containerInstances'] as string[]) : [];
+        record.cluster = cluster?.name;
+        record.items = wanted;
+        if (!cluster) throw new FakeError(400, 'ClusterNotFoundException', 'Cluster not found.');
+        if (wanted.length > 100) {
+          throw new FakeError(400, 'InvalidParameterException', 'containerInstances cannot be more than 100.');
+        }
+        const containerInstances = [];
+        const failures = [];
+        for (const arn of wanted) {
+          const instance = cluster.containerInstances.find((candidate) => candidate.arn === arn);
+          if (instance) {
+            containerInstances.push({ containerInstanceArn: instance.arn, ec2InstanceId: instance.ec2InstanceId, status: 'ACTIVE' });
+          } else {
+            failures.push({ arn, reason: 'MISSING' });
+          }
+        }
+        return { containerInstances, failures };
+      }
+      default:
+        throw new FakeError(400, 'UnknownOperationException', `fake ECS does not know ${action}`);
+    }
+  }
+
+  #ec2(action: string, form: URLSearchParams, record: CallRecord): string {
+    if (action !== 'DescribeInstances') throw new FakeError(400, 'InvalidAction', `fake EC2 does not know ${action}`);
+    const ids: string[] = [];
+    for (const [key, value] of form) {
+      if (/^InstanceId\.\d+$/.test(key)) ids.push(value);
+    }
+    for (let filter = 1; form.has(`Filter.${filter}.Name`); filter++) {
+      if (form.get(`Filter.${filter}.Name`) !== 'instance-id') {
+        throw new FakeError(400, 'InvalidParameterValue', `fake EC2 only filters by instance-id`);
+      }
+      for (let value = 1; form.has(`Filter.${filter}.Value.${value}`); value++) ids.push(form.get(`Filter.${filter}.Value.${value}`) as string);
+    }
+    record.items = ids;
+    if (ids.length > 200) throw new FakeError(400, 'InvalidParameterValue', 'The filter values list is too long.');
+    const items = ids
+      .filter((id) => this.fleet.instances.has(id))
+      .map((id) => {
+        const instance = this.fleet.instances.get(id) as FakeInstance;
+        return `<item><instanceId>${escapeXml(id)}</instanceId>${
+          instance.instanceType ? `<instanceType>${escapeXml(instance.instanceType)}</instanceType>` : ''
+        }${instance.privateIp ? `<privateIpAddress>${escapeXml(instance.privateIp)}</privateIpAddress>` : ''}</item>`;
+      });
+    const reservations = items.map(
+      (item, index) => `<item><reservationId>r-${index}</reservationId><instancesSet>${item}</instancesSet></item>`,
+    );
+    return `<?xml version="1.0" encoding="UTF-8"?><DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>fake</requestId><reservationSet>${reservations.join('')}</reservationSet></DescribeInstancesResponse>`;
+  }
+}

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Pacer, type Bucket } from '../../../src/aws/pacer.js';
+
+const bucket: Bucket = { burst: 100, perSecond: 20 };
+
+/** Starts `count` calls through the pacer and records when each one actually ran. */
+function startCalls(pacer: Pacer, count: number) {
+  const startedAt: number[] = [];
+  const done = Promise.all(
+    Array.from({ length: count }, () =>
+      pacer.run(async () => {
+        startedAt.push(Date.now());
+      }),
+    ),
+  );
+  return { startedAt, done };
+}
+
+/** Replays start times against AWS's token bucket (full at `origin`); returns how many would be throttled. */
+function throttledBy({ burst, perSecond }: Bucket, startedAt: number[], origin: number): number {
+  let tokens = burst;
+  let last = origin;
+  let throttled = 0;
+  for (const at of [...startedAt].sort((a, b) => a - b)) {
+    tokens = Math.min(burst, tokens + ((at - last) / 1000) * perSecond);
+    last = at;
+    if (tokens < 1) throttled += 1;
+    else tokens -= 1;
+  }
+  return throttled;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Pacer', () => {
+  it('lets a cold start use most of the burst at once, and no more than the burst', async () => {
+    const pacer = new Pacer({ bucket });
+
+    const { startedAt, done } = startCalls(pacer, 120);
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(startedAt.length).toBeGreaterThanOrEqual(90);
+    expect(startedAt.length).toBeLessThanOrEqual(bucket.burst);
+    await vi.runAllTimersAsync();
+    await done;
+  });
+
+  it('paces the calls after the burst just under the sustained rate', async () => {
+    const pacer = new Pacer({ bucket });
+
+    const { startedAt, done } = startCalls(pacer, 190);
+    await vi.runAllTimersAsync();
+    await done;
+
+    const afterBurst = startedAt.slice(90);
+    const gaps = afterBurst.slice(1).map((at, index) => at - (afterBurst[index] as number));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(Math.floor(1000 / (20 * 0.9)));
+    // 100 paced calls at 18 per second: about 5.5 s, against AWS's bound of (190 - 100) / 20 = 4.5 s.
+    expect((startedAt.at(-1) as number) - 1_000_000).toBeLessThan(6000);
+  });
+
+  it('never sends more than the token bucket allows', async () => {
+    const pacer = new Pacer({ bucket });
+
+    const first = startCalls(pacer, 250);
+    await vi.advanceTimersByTimeAsync(3000);
+    const second = startCalls(pacer, 150);
+    await vi.runAllTimersAsync();
+    await Promise.all([first.done, second.done]);
+
+    expect(throttledBy(bucket, [...first.startedAt, ...second.startedAt], 1_000_000)).toBe(0);
+  });
+
+  it('has its burst again after a quiet period', async () => {
+    const pacer = new Pacer({ bucket });
+    const cold = startCalls(pacer, 90);
+    await vi.runAllTimersAsync();
+    await cold.done;
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    const rested = startCalls(pacer, 90);
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(rested.startedAt.length).toBeGreaterThanOrEqual(90);
+    await rested.done;
+  });
+
+  it('rejects waiting calls when its signal aborts', async () => {
+    const stop = new AbortController();
+    const pacer = new Pacer({ bucket: { burst: 1, perSecond: 1 }, signal: stop.signal });
+    await pacer.run(async () => {});
+
+    const waiting = pacer.run(async () => 'ran');
+    stop.abort(new Error('stopping'));
+
+    await expect(waiting).rejects.toThrow('stopping');
+  });
+});
