@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterReading } from '../../src/aws/ecsReader.js';
+import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
+import type { ResolveOptions, TaskContext } from '../../src/discovery/resolveTargets.js';
+import { Discoverer, type RegionReader, type Snapshot } from '../../src/discoverer.js';
+import type { LogFields, Logger } from '../../src/log.js';
+import { createMetrics } from '../../src/metrics.js';
+import { clusterArn, makeTask, makeTaskDefinition } from '../fake/fleet.js';
+
+const resolveOptions: ResolveOptions = {
+  markerName: 'PROMETHEUS',
+  markerSource: 'environment',
+  labelPrefix: 'PROMETHEUS_LABEL_',
+  defaultMetricsPath: '/metrics',
+  labelNames: { cluster: 'cluster', taskVersion: 'task_version', taskId: 'task_id', containerId: 'container_id', instanceId: 'instance_id' },
+};
+
+const definition = makeTaskDefinition('web', 1, 'awsvpc', [{ name: 'web', environment: { PROMETHEUS: '1' } }]);
+const brokenDefinition = makeTaskDefinition('broken', 1, 'awsvpc', [
+  { name: 'web', environment: { PROMETHEUS: '1', PROMETHEUS_PORT: 'x' } },
+]);
+
+const ref = (name: string): ClusterRef => ({ name, arn: clusterArn(name) });
+
+function fargateTask(cluster: string, id: string, ip: string, taskDefinition = definition): TaskContext {
+  const task = toTaskRecord(
+    makeTask({ cluster, id, definition: taskDefinition, launchType: 'FARGATE', eniIp: ip, containers: [{ name: 'web' }] }),
+  );
+  if (!task) throw new Error('fixture without ARN');
+  return {
+    region: 'eu-west-1',
+    cluster: ref(cluster),
+    task,
+    definition: toTaskDefinitionRecord(taskDefinition.taskDefinitionArn as string, taskDefinition),
+    host: undefined,
+  };
+}
+
+/** A hand-written reader: clusters answer tasks, or an error to throw. */
+class FakeReader implements RegionReader {
+  readonly region = 'eu-west-1';
+  clusterList: ClusterRef[] | Error = [];
+  readonly answers = new Map<string, TaskContext[] | Error>();
+
+  set(name: string, answer: TaskContext[] | Error): void {
+    this.answers.set(name, answer);
+    if (!(this.clusterList instanceof Error) && !this.clusterList.some((cluster) => cluster.name === name)) {
+      this.clusterList.push(ref(name));
+    }
+  }
+
+  async listClusters(): Promise<ClusterRef[]> {
+    if (this.clusterList instanceof Error) throw this.clusterList;
+    return this.clusterList;
+  }
+
+  async readCluster(cluster: ClusterRef): Promise<ClusterReading> {
+    const answer = this.answers.get(cluster.name) ?? [];
+    if (answer instanceof Error) throw answer;
+    return { cluster, tasks: answer, pendingTasks: 0 };
+  }
+
+  cacheSizes() {
+    return { tasks: 7 };
+  }
+}
+
+function setup({ failPublish = false } = {}) {
+  const reader = new FakeReader();
+  const published: Snapshot[] = [];
+  const lines: string[] = [];
+  const fields: LogFields[] = [];
+  const record = (level: string) => (message: string, given: LogFields = {}) => {
+    lines.push(`${level} ${message}`);
+    fields.push(given);
+  };
+  const logger: Logger = { debug: () => {}, info: record('info'), warn: record('warn'), error: record('error') };
+  const metrics = createMetrics();
+  let now = 1_700_000_000_000;
+  const discoverer = new Discoverer({
+    readers: [reader],
+    resolveOptions,
+    publish: async (snapshot) => {
+      if (failPublish) throw new Error('disk full');
+      published.push(snapshot);
+    },
+    countRequests: () => 0,
+    logger,
+    metrics,
+    now: () => (now += 10),
+  });
+  const addresses = () =>
+    (published.at(-1)?.groups.generic ?? []).map((group) => `${group.labels['cluster']} ${group.targets[0]}`);
+  return { reader, published, lines, fields, metrics, discoverer, addresses };
+}
+
+describe('Discoverer', () => {
+  it('publishes the targets of every cluster and reports the round', async () => {
+    const { reader, discoverer, addresses } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2'), fargateTask('b', 't3', '127.0.0.3')]);
+
+    const report = await discoverer.runRound();
+
+    expect(report).toMatchObject({ outcome: 'ok', clusters: 2, tasks: 3, failures: [] });
+    expect(report.targets).toEqual({ generic: 3, '15s': 0, '30s': 0, '1m': 0, '5m': 0 });
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.2:80', 'b 127.0.0.3:80']);
+  });
+
+  it('keeps the last good targets of a cluster whose read fails, while other clusters move on', async () => {
+    const { reader, discoverer, addresses, lines } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.set('a', new Error('ThrottlingException: Rate exceeded'));
+    reader.set('b', [fargateTask('b', 't4', '127.0.0.4')]);
+
+    const report = await discoverer.runRound();
+
+    expect(report.outcome).toBe('partial');
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.4:80']);
+    expect(report.failures).toEqual(['cluster a (eu-west-1): keeps its last good targets: ThrottlingException: Rate exceeded']);
+    expect(lines.filter((line) => line.includes('cluster a'))).toHaveLength(1);
+    expect(discoverer.clusters.find((state) => state.cluster.name === 'a')?.error).toBe('ThrottlingException: Rate exceeded');
+  });
+
+  it('keeps every cluster when the cluster listing fails', async () => {
+    const { reader, discoverer, addresses } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.clusterList = new Error('ServiceUnavailable');
+
+    const report = await discoverer.runRound();
+
+    expect(report.outcome).toBe('partial');
+    expect(addresses()).toEqual(['a 127.0.0.1:80']);
+  });
+
+  it('drops the targets of a cluster that is no longer listed', async () => {
+    const { reader, discoverer, addresses, metrics } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.clusterList = [ref('b')];
+
+    await discoverer.runRound();
+
+    expect(addresses()).toEqual(['b 127.0.0.2:80']);
+    const lastSuccess = await metrics.clusterLastSuccess.get();
+    expect(lastSuccess.values.map((value) => value.labels['cluster'])).toEqual(['b']);
+  });
+
+  it('publishes nothing until a first round completes, so files of an earlier run are kept', async () => {
+    const { reader, discoverer, published } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', new Error('AccessDenied'));
+
+    const first = await discoverer.runRound();
+    reader.set('b', []);
+    const second = await discoverer.runRound();
+
+    expect(first.outcome).toBe('failed');
+    expect(second.outcome).toBe('ok');
+    expect(published).toHaveLength(1);
+  });
+
+  it('reports a failed round when publishing fails', async () => {
+    const { reader, discoverer, metrics } = setup({ failPublish: true });
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+
+    const report = await discoverer.runRound();
+
+    expect(report.outcome).toBe('failed');
+    expect(report.failures).toEqual(['publishing failed: disk full']);
+    expect((await metrics.rounds.get()).values).toEqual([{ labels: { outcome: 'failed' }, value: 1 }]);
+  });
+
+  it('logs a skipped container once, and again only when its reason changes', async () => {
+    const { reader, discoverer, lines } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1', brokenDefinition)]);
+
+    await discoverer.runRound();
+    await discoverer.runRound();
+    const skipLines = lines.filter((line) => line.includes('skipped container'));
+
+    expect(skipLines).toEqual([
+      `warn skipped container web of task ${clusterArn('a').replace(':cluster/', ':task/')}/t1 (cluster a): bad_port: PROMETHEUS_PORT "x" is not a port in 1..65535`,
+    ]);
+  });
+
+  it('logs one info line per good round with clusters, tasks, targets per interval, API calls and duration', async () => {
+    const { reader, discoverer, lines, fields } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+
+    await discoverer.runRound();
+
+    expect(lines).toEqual(['info round']);
+    expect(fields[0]).toEqual({
+      outcome: 'ok',
+      clusters: 1,
+      tasks: 1,
+      pending: 0,
+      targets_15s: 0,
+      targets_30s: 0,
+      targets_1m: 0,
+      targets_5m: 0,
+      targets_generic: 1,
+      api_calls: 0,
+      duration_ms: expect.any(Number) as number,
+    });
+  });
+
+  it('sets the metrics of the round', async () => {
+    const { reader, discoverer, metrics } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 't2', '127.0.0.2', brokenDefinition)]);
+
+    await discoverer.runRound();
+
+    const value = async (metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }, labels = {}) =>
+      (await metric.get()).values.find((entry) => Object.entries(labels).every(([key, wanted]) => entry.labels[key] === wanted))?.value;
+    expect(await value(metrics.targets, { interval: 'generic' })).toBe(1);
+    expect(await value(metrics.skippedContainers, { reason: 'bad_port' })).toBe(1);
+    expect(await value(metrics.skippedContainers, { reason: 'no_ip' })).toBe(0);
+    expect(await value(metrics.tasks)).toBe(2);
+    expect(await value(metrics.clusters)).toBe(1);
+    expect(await value(metrics.cacheSize, { cache: 'tasks' })).toBe(7);
+    expect(await value(metrics.clusterLastSuccess, { cluster: 'a', region: 'eu-west-1' })).toBeGreaterThan(1_700_000_000);
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { GroupsByInterval } from '../../../src/discovery/targetGroups.js';
+import { FileSdWriter } from '../../../src/output/fileSdWriter.js';
+
+const fileNames = {
+  generic: 'tasks.json',
+  '15s': '15s-tasks.json',
+  '30s': '30s-tasks.json',
+  '1m': '1m-tasks.json',
+  '5m': '5m-tasks.json',
+};
+
+const noGroups = (): GroupsByInterval => ({ generic: [], '15s': [], '30s': [], '1m': [], '5m': [] });
+const oneGroup = (): GroupsByInterval => ({
+  ...noGroups(),
+  '1m': [{ targets: ['127.0.0.1:9100'], labels: { job: 'node', instance: '127.0.0.1:9100' } }],
+});
+
+let directory: string;
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'file-sd-writer-'));
+});
+afterEach(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('FileSdWriter', () => {
+  it('writes the five files, [] for empty intervals', async () => {
+    const writer = new FileSdWriter({ directory, fileNames });
+
+    await writer.write(oneGroup());
+
+    expect((await readdir(directory)).sort()).toEqual(Object.values(fileNames).sort());
+    expect(await readFile(join(directory, 'tasks.json'), 'utf8')).toBe('[]\n');
+    expect(JSON.parse(await readFile(join(directory, '1m-tasks.json'), 'utf8'))).toEqual(oneGroup()['1m']);
+  });
+
+  it('does not rewrite a file whose content has not changed', async () => {
+    const outcomes: string[] = [];
+    const writer = new FileSdWriter({ directory, fileNames, onWrite: (outcome) => outcomes.push(outcome) });
+    await writer.write(oneGroup());
+    const before = await stat(join(directory, '1m-tasks.json'));
+    outcomes.length = 0;
+
+    await writer.write(oneGroup());
+
+    expect(outcomes).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect((await stat(join(directory, '1m-tasks.json'))).ino).toBe(before.ino);
+  });
+
+  it('does not rewrite files that an earlier process left with the same content', async () => {
+    await new FileSdWriter({ directory, fileNames }).write(oneGroup());
+    const outcomes: string[] = [];
+
+    await new FileSdWriter({ directory, fileNames, onWrite: (outcome) => outcomes.push(outcome) }).write(oneGroup());
+
+    expect(outcomes.every((outcome) => outcome === 'unchanged')).toBe(true);
+  });
+
+  it('replaces a file atomically: a new inode, never a half-written one', async () => {
+    const writer = new FileSdWriter({ directory, fileNames });
+    await writer.write(noGroups());
+    const before = await stat(join(directory, '1m-tasks.json'));
+
+    await writer.write(oneGroup());
+
+    expect((await stat(join(directory, '1m-tasks.json'))).ino).not.toBe(before.ino);
+  });
+
+  it('fails with the path in the message, and leaves no temporary file, when a file cannot be replaced', async () => {
+    const writer = new FileSdWriter({ directory, fileNames: { ...fileNames, '1m': 'blocked' } });
+    // A directory where the file should be: the rename fails, even for root.
+    await mkdir(join(directory, 'blocked'));
+
+    await expect(writer.write(oneGroup())).rejects.toThrow(`cannot write ${join(directory, 'blocked')}`);
+
+    expect((await readdir(directory)).filter((name) => name.startsWith('blocked.'))).toEqual([]);
+  });
+});
