@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { EXIT, NAME, helpText, parseCommandLine, version } from './commandLine.js';
+import { loadConfig } from './config.js';
+import { ConfigError, describeError } from './errors.js';
+import { run } from './main.js';
+
+// The SDK's own notice spans nine lines of every log; main() logs one line instead.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
+async function main(argv: string[]): Promise<number> {
+  const invocation = parseCommandLine(argv);
+  if (invocation.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return EXIT.ok;
+  }
+  if (invocation.version) {
+    process.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  const config = loadConfig({ flags: invocation.flags, configFile: invocation.configFile });
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(EXIT.failed); // A second signal: the operator insists.
+    stop.abort(new Error(signal));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return run({ config, once: invocation.once, signal: stop.signal });
+}
+
+// Exit explicitly: idle keep-alive sockets of the AWS clients must not hold the process.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${NAME}: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
+    process.exit(error instanceof ConfigError ? EXIT.usage : EXIT.failed);
+  },
+);

@@ -1,0 +1,292 @@
+import { readFileSync } from 'node:fs';
+import convict from 'convict';
+import { isUserLabelName } from './discovery/labels.js';
+import { MARKER_SOURCES } from './discovery/resolveTargets.js';
+import { ConfigError } from './errors.js';
+
+/** Every environment variable of ours starts with this. */
+export const ENV_PREFIX = 'ECS_DISCOVERER_';
+
+/**
+ * Adds a convict format whose error names what is expected. Convict appends
+ * `: value was X` for truthy values only, so falsy ones (0, "") are quoted here.
+ */
+function addRule(name: string, expected: string, isValid: (value: unknown) => boolean, coerce?: (text: string) => unknown) {
+  convict.addFormat({
+    name,
+    validate(value: unknown) {
+      if (!isValid(value)) throw new Error(`expected ${expected}${value ? '' : `: value was ${JSON.stringify(value)}`}`);
+    },
+    ...(coerce && { coerce }),
+  });
+}
+
+/** Whole numbers only: "9x9" or "1e3" stay text, so the error shows what was given. */
+const toWholeNumber = (text: string): unknown => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : text);
+const isWholeNumberFrom = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+const isNonEmptyText = (value: unknown) => typeof value === 'string' && value.trim() !== '';
+
+addRule('seconds', 'a whole number of seconds, at least 1', isWholeNumberFrom(1), toWholeNumber);
+addRule('count', 'a whole number, at least 1', isWholeNumberFrom(1), toWholeNumber);
+addRule('port-or-off', 'a TCP port 1..65535, or 0 for off', isWholeNumberFrom(0, 65535), toWholeNumber);
+addRule('text', 'a non-empty text', isNonEmptyText);
+addRule('file-name', 'a file name without "/"', (value) => isNonEmptyText(value) && !String(value).includes('/'));
+addRule('metrics-path', 'a path starting with "/"', (value) => typeof value === 'string' && value.startsWith('/'));
+addRule('label-name', 'a label name matching [a-zA-Z_][a-zA-Z0-9_]* without "__" prefix', (value) =>
+  typeof value === 'string' && isUserLabelName(value),
+);
+addRule('variable-name', 'a variable name matching [A-Za-z_][A-Za-z0-9_]*', (value) =>
+  typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value),
+);
+addRule(
+  'list',
+  'a comma-separated list',
+  (value) => Array.isArray(value) && value.every(isNonEmptyText),
+  (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+);
+
+const env = (name: string) => `${ENV_PREFIX}${name}`;
+
+/** The settings: one schema, with documented defaults, environment variables and flags. */
+const schema = {
+  interval: {
+    doc: 'Seconds from the start of one round to the start of the next.',
+    format: 'seconds',
+    default: 15,
+    env: env('INTERVAL'),
+    arg: 'interval',
+  },
+  outputDir: {
+    doc: 'Directory of the file_sd files; created when missing.',
+    format: 'text',
+    default: 'targets',
+    env: env('OUTPUT_DIR'),
+    arg: 'output-dir',
+  },
+  marker: {
+    name: {
+      doc: 'Container setting whose non-empty value marks a container for scraping.',
+      format: 'variable-name',
+      default: 'PROMETHEUS',
+      env: env('MARKER'),
+      arg: 'marker',
+    },
+    source: {
+      doc: 'Where container settings are read: the container environment or its docker labels.',
+      format: [...MARKER_SOURCES],
+      default: 'environment',
+      env: env('MARKER_SOURCE'),
+      arg: 'marker-source',
+    },
+  },
+  metricsPath: {
+    doc: 'Metrics path of a container whose PROMETHEUS_ENDPOINT is unset or empty.',
+    format: 'metrics-path',
+    default: '/metrics',
+    env: env('METRICS_PATH'),
+  },
+  labels: {
+    prefix: {
+      doc: 'Prefix of container settings that become custom labels (PROMETHEUS_LABEL_team=a → team="a").',
+      format: 'variable-name',
+      default: 'PROMETHEUS_LABEL_',
+      env: env('LABEL_PREFIX'),
+    },
+    cluster: { doc: 'Label with the cluster name.', format: 'label-name', default: 'cluster', env: env('LABEL_CLUSTER') },
+    taskVersion: {
+      doc: 'Label with the task definition revision.',
+      format: 'label-name',
+      default: 'task_version',
+      env: env('LABEL_TASK_VERSION'),
+    },
+    taskId: { doc: 'Label with the task id.', format: 'label-name', default: 'task_id', env: env('LABEL_TASK_ID') },
+    containerId: {
+      doc: 'Label with the container id.',
+      format: 'label-name',
+      default: 'container_id',
+      env: env('LABEL_CONTAINER_ID'),
+    },
+    instanceId: {
+      doc: 'Label with the EC2 instance id (absent on Fargate).',
+      format: 'label-name',
+      default: 'instance_id',
+      env: env('LABEL_INSTANCE_ID'),
+    },
+  },
+  files: {
+    generic: {
+      doc: 'File of targets without a specific interval.',
+      format: 'file-name',
+      default: 'tasks.json',
+      env: env('FILE_GENERIC'),
+    },
+    '15s': { doc: 'File of 15s targets.', format: 'file-name', default: '15s-tasks.json', env: env('FILE_15S') },
+    '30s': { doc: 'File of 30s targets.', format: 'file-name', default: '30s-tasks.json', env: env('FILE_30S') },
+    '1m': { doc: 'File of 1m targets.', format: 'file-name', default: '1m-tasks.json', env: env('FILE_1M') },
+    '5m': { doc: 'File of 5m targets.', format: 'file-name', default: '5m-tasks.json', env: env('FILE_5M') },
+  },
+  log: {
+    level: {
+      doc: 'Least severe level that is logged.',
+      format: ['debug', 'info', 'warn', 'error'],
+      default: 'info',
+      env: env('LOG_LEVEL'),
+      arg: 'log-level',
+    },
+    format: {
+      doc: 'Log line format: text, or json (one JSON object per line).',
+      format: ['text', 'json'],
+      default: 'text',
+      env: env('LOG_FORMAT'),
+      arg: 'log-format',
+    },
+  },
+  aws: {
+    regions: {
+      doc: 'AWS regions to scan, comma-separated; empty: the SDK\'s region (AWS_REGION, profile, ...).',
+      format: 'list',
+      default: [] as string[],
+      env: env('REGIONS'),
+      arg: 'regions',
+    },
+    maxAttempts: {
+      doc: 'Attempts per AWS call, first one included (the SDK retries throttling and 5xx with backoff).',
+      format: 'count',
+      default: 5,
+      env: env('AWS_MAX_ATTEMPTS'),
+    },
+    retryMode: {
+      doc: 'The SDK\'s retry strategy.',
+      format: ['standard', 'adaptive'],
+      default: 'standard',
+      env: env('AWS_RETRY_MODE'),
+    },
+    requestTimeout: {
+      doc: 'Seconds an AWS request may take before it is abandoned (and retried).',
+      format: 'seconds',
+      default: 10,
+      env: env('AWS_REQUEST_TIMEOUT'),
+    },
+  },
+  roundTimeout: {
+    doc: 'Seconds a round may take before it is abandoned; the files keep their last good targets.',
+    format: 'seconds',
+    default: 120,
+    env: env('ROUND_TIMEOUT'),
+  },
+};
+
+type Schema = typeof schema;
+type Leaf = { default: unknown };
+type ValuesOf<S> = {
+  readonly [K in keyof S]: S[K] extends Leaf ? (S[K]['default'] extends string[] ? readonly string[] : S[K]['default'] extends number ? number : string) : ValuesOf<S[K]>;
+};
+
+/** The validated, frozen settings. */
+export type Config = ValuesOf<Schema> & {
+  readonly marker: { readonly source: (typeof MARKER_SOURCES)[number] };
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
+  readonly aws: { readonly retryMode: 'standard' | 'adaptive' };
+};
+
+/** One setting, flattened: for --help, for the README table and for error messages. */
+export interface SettingInfo {
+  key: string;
+  doc: string;
+  default: unknown;
+  env: string;
+  flag?: string;
+}
+
+function flattenSchema(node: Record<string, unknown>, prefix = ''): SettingInfo[] {
+  const settings: SettingInfo[] = [];
+  for (const [name, value] of Object.entries(node)) {
+    const item = value as Record<string, unknown>;
+    const key = prefix + name;
+    if ('default' in item) {
+      settings.push({
+        key,
+        doc: String(item['doc']),
+        default: item['default'],
+        env: String(item['env']),
+        ...(typeof item['arg'] === 'string' && { flag: `--${item['arg']}` }),
+      });
+    } else {
+      settings.push(...flattenSchema(item, `${key}.`));
+    }
+  }
+  return settings;
+}
+
+export const SETTINGS: readonly SettingInfo[] = flattenSchema(schema);
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Adds where a setting comes from to each line of convict's errors ("interval: ..." → "interval (--interval, ENV): ..."). */
+function explain(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => {
+      const key = /^([\w.]+): /.exec(line)?.[1];
+      const setting = SETTINGS.find((candidate) => candidate.key === key);
+      if (setting === undefined) return line.replace(/^configuration param '([^']+)' not declared in the schema$/, 'unknown setting "$1"');
+      const sources = [setting.flag, setting.env].filter(Boolean).join(', ');
+      return `${setting.key} (${sources})${line.slice(setting.key.length)}`;
+    })
+    .join('\n');
+}
+
+export interface LoadConfigInput {
+  /** Settings given as flags, by setting key (`interval` → "20"). They win over everything. */
+  flags?: Record<string, string>;
+  /** A JSON file of settings, given with --config. */
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads settings with the precedence defaults < --config file < environment < flags, and
+ * validates them strictly. Throws ConfigError with one line per problem.
+ */
+export function loadConfig({ flags = {}, configFile, env = process.env }: LoadConfigInput = {}): Config {
+  const unknownVariables = Object.keys(env).filter(
+    (name) => name.startsWith(ENV_PREFIX) && !SETTINGS.some((setting) => setting.env === name),
+  );
+  if (unknownVariables.length > 0) {
+    throw new ConfigError(unknownVariables.map((name) => `unknown environment variable ${name}`).join('\n'));
+  }
+  try {
+    const config = convict(schema, { env, args: [] });
+    if (configFile !== undefined) {
+      let content: unknown;
+      try {
+        content = JSON.parse(readFileSync(configFile, 'utf8'));
+      } catch (error) {
+        const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message;
+        throw new ConfigError(`--config "${configFile}": ${reason}`);
+      }
+      if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+        throw new ConfigError(`--config "${configFile}": expected a JSON object of settings`);
+      }
+      config.load(content);
+    }
+    for (const [key, value] of Object.entries(flags)) config.set(key as never, value as never);
+    config.validate({ allowed: 'strict' });
+    return deepFreeze(config.getProperties() as unknown as Config);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(explain((error as Error).message));
+  }
+}
+
+/** The defaults, as settings.default.json holds them. */
+export function defaultSettings(): unknown {
+  return convict(schema, { env: {}, args: [] }).getProperties();
+}

@@ -1,0 +1,154 @@
+import { setMaxListeners } from 'node:events';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createClients, resolveRegion } from './aws/clients.js';
+import { EcsReader } from './aws/ecsReader.js';
+import { createInstrumentation } from './aws/instrumentation.js';
+import type { Config } from './config.js';
+import type { ResolveOptions } from './discovery/resolveTargets.js';
+import { Discoverer } from './discoverer.js';
+import { ConfigError, describeError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { Loop } from './loop.js';
+import { createMetrics } from './metrics.js';
+import { FileSdWriter } from './output/fileSdWriter.js';
+
+/** How long stop() may take before the process exits regardless. */
+const STOP_GRACE_MS = 4000;
+
+export interface RunOptions {
+  config: Config;
+  /** One round, then exit: 0 when it succeeded. */
+  once?: boolean;
+  /** Aborting it stops the process (main() wires SIGTERM and SIGINT to it). */
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export function toResolveOptions(config: Config): ResolveOptions {
+  return {
+    markerName: config.marker.name,
+    markerSource: config.marker.source,
+    labelPrefix: config.labels.prefix,
+    defaultMetricsPath: config.metricsPath,
+    labelNames: { ...config.labels },
+  };
+}
+
+/**
+ * `mkdir -p`. Not `mkdir(..., { recursive: true })`: on Node 20 that spins forever on paths
+ * such as /proc/x, where mkdir answers ENOENT although the parent exists.
+ */
+async function makeDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(directory)).isDirectory()) return;
+    const parent = dirname(directory);
+    const parentExists = await stat(parent).then(() => true, () => false);
+    if (code !== 'ENOENT' || parent === directory || parentExists) throw error;
+    await makeDirectory(parent);
+    await mkdir(directory);
+  }
+}
+
+/** Creates the output directory and proves that it can be written; ConfigError otherwise. */
+async function prepareOutputDirectory(directory: string): Promise<void> {
+  const probe = join(directory, `.write-test-${process.pid}`);
+  try {
+    await makeDirectory(directory);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (error) {
+    throw new ConfigError(
+      `outputDir (--output-dir, ECS_DISCOVERER_OUTPUT_DIR): "${directory}" is not a writable directory: ${describeError(error)}`,
+    );
+  }
+}
+
+/** The composition root: builds every collaborator from the config and runs. Returns the exit code. */
+export async function run({ config, once = false, signal, logger: givenLogger }: RunOptions): Promise<number> {
+  const logger = givenLogger ?? createLogger({ level: config.log.level, format: config.log.format });
+  const directory = resolve(config.outputDir);
+  await prepareOutputDirectory(directory);
+
+  const stopping = new AbortController();
+  // Pacers, rounds and every AWS request listen to these signals.
+  setMaxListeners(0, stopping.signal);
+  signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
+  const metrics = createMetrics({ withProcessMetrics: !once });
+
+  const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
+  const instrumentations = regions.map(() => createInstrumentation(metrics, stopping.signal));
+  const readers = await Promise.all(
+    regions.map(async (region, index) => {
+      const { ecs, ec2 } = createClients({
+        region,
+        maxAttempts: config.aws.maxAttempts,
+        retryMode: config.aws.retryMode,
+        requestTimeoutMs: config.aws.requestTimeout * 1000,
+      });
+      const instrumentation = instrumentations[index];
+      instrumentation?.attach(ecs);
+      instrumentation?.attach(ec2);
+      let resolvedRegion: string;
+      try {
+        resolvedRegion = await resolveRegion(ecs);
+      } catch (error) {
+        throw new ConfigError(`aws.regions (--regions, ECS_DISCOVERER_REGIONS): ${describeError(error)}`);
+      }
+      return new EcsReader({ ecs, ec2, region: resolvedRegion, metrics });
+    }),
+  );
+
+  const writer = new FileSdWriter({
+    directory,
+    fileNames: config.files,
+    onWrite: (outcome) => metrics.fileWrites.inc({ outcome }),
+  });
+  const discoverer = new Discoverer({
+    readers,
+    resolveOptions: toResolveOptions(config),
+    publish: (snapshot) => writer.write(snapshot.groups),
+    countRequests: () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0),
+    logger,
+    metrics,
+  });
+
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    logger.warn('Node.js 20 works, but AWS SDK versions released after January 2027 need Node.js 22 or later');
+  }
+  logger.info('starting', {
+    regions: readers.map((reader) => reader.region).join(','),
+    output_dir: directory,
+    interval_s: once ? undefined : config.interval,
+  });
+
+  if (once) {
+    const deadline = AbortSignal.any([stopping.signal, AbortSignal.timeout(config.roundTimeout * 1000)]);
+    setMaxListeners(0, deadline);
+    const report = await discoverer.runRound(deadline);
+    return report.outcome === 'ok' ? 0 : 1;
+  }
+
+  const loop = new Loop({
+    intervalMs: config.interval * 1000,
+    roundTimeoutMs: config.roundTimeout * 1000,
+    runRound: (roundSignal) => discoverer.runRound(roundSignal),
+    logger,
+  });
+  loop.start();
+  await new Promise<void>((resolveStop) => {
+    if (stopping.signal.aborted) resolveStop();
+    stopping.signal.addEventListener('abort', () => resolveStop(), { once: true });
+  });
+  logger.info('stopping');
+  const gave = await Promise.race([
+    loop.stop().then(() => true),
+    new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
+  ]);
+  if (!gave) logger.warn('the running round did not end in time; exiting anyway');
+  logger.info('stopped');
+  return 0;
+}

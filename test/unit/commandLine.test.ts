@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { helpText, parseCommandLine } from '../../src/commandLine.js';
+import { SETTINGS } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+
+describe('parseCommandLine', () => {
+  it('maps setting flags to their setting keys', () => {
+    const invocation = parseCommandLine(['--interval', '30', '--output-dir=/var/sd', '--regions', 'eu-west-1', '--once']);
+
+    expect(invocation).toEqual({
+      flags: { interval: '30', outputDir: '/var/sd', 'aws.regions': 'eu-west-1' },
+      once: true,
+      configFile: undefined,
+      help: false,
+      version: false,
+    });
+  });
+
+  it('reads --config, --help and --version', () => {
+    expect(parseCommandLine(['--config', 'a.json', '-h', '-V'])).toMatchObject({ configFile: 'a.json', help: true, version: true });
+  });
+
+  it.each([
+    [['--bogus'], 'unknown option --bogus (see --help)'],
+    [['--interval'], 'option --interval needs a value (see --help)'],
+    [['stray'], 'unexpected argument stray (see --help)'],
+  ])('rejects %j with one line', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(new ConfigError(message));
+  });
+});
+
+describe('helpText', () => {
+  it('lists every setting with its environment variable and default, and every flag', () => {
+    const help = helpText();
+
+    for (const setting of SETTINGS) {
+      expect(help).toContain(setting.env);
+      if (setting.flag) expect(help).toContain(`${setting.flag} VALUE`);
+    }
+    for (const option of ['--once', '--config FILE', '--help', '--version']) expect(help).toContain(option);
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { SETTINGS, defaultSettings, loadConfig } from '../../src/config.js';
+
+async function configFile(content: string): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'config-')), 'settings.json');
+  await writeFile(path, content);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults when nothing is set', () => {
+    const config = loadConfig({ env: {} });
+
+    expect(config.interval).toBe(15);
+    expect(config.outputDir).toBe('targets');
+    expect(config.marker).toEqual({ name: 'PROMETHEUS', source: 'environment' });
+    expect(config.metricsPath).toBe('/metrics');
+    expect(config.files).toEqual({
+      generic: 'tasks.json',
+      '15s': '15s-tasks.json',
+      '30s': '30s-tasks.json',
+      '1m': '1m-tasks.json',
+      '5m': '5m-tasks.json',
+    });
+    expect(config.log).toEqual({ level: 'info', format: 'text' });
+    expect(config.aws.regions).toEqual([]);
+  });
+
+  it('matches settings.default.json, the documented defaults', async () => {
+    const documented = JSON.parse(await readFile(new URL('../../settings.default.json', import.meta.url), 'utf8')) as unknown;
+
+    expect(documented).toEqual(defaultSettings());
+  });
+
+  it('applies defaults < config file < environment < flags', async () => {
+    const file = await configFile(JSON.stringify({ interval: 20, marker: { name: 'FROM_FILE' }, metricsPath: '/file' }));
+
+    const config = loadConfig({
+      configFile: file,
+      env: { ECS_DISCOVERER_INTERVAL: '30', ECS_DISCOVERER_MARKER: 'FROM_ENV' },
+      flags: { interval: '40' },
+    });
+
+    expect(config.interval).toBe(40);
+    expect(config.marker.name).toBe('FROM_ENV');
+    expect(config.metricsPath).toBe('/file');
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({ env: {} });
+
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.labels)).toBe(true);
+  });
+
+  it('reads a comma-separated list of regions', () => {
+    expect(loadConfig({ env: {}, flags: { 'aws.regions': 'eu-west-1, us-east-1' } }).aws.regions).toEqual([
+      'eu-west-1',
+      'us-east-1',
+    ]);
+  });
+
+  it.each([
+    [{ flags: { interval: 'soon' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was "soon"'],
+    [{ flags: { interval: '0' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was 0'],
+    [{ flags: { interval: '9x9' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was "9x9"'],
+    [{ env: { ECS_DISCOVERER_LOG_FORMAT: 'xml' } }, 'log.format (--log-format, ECS_DISCOVERER_LOG_FORMAT): must be one of the possible values: ["text","json"]: value was "xml"'],
+    [{ env: { ECS_DISCOVERER_LABEL_CLUSTER: '__cluster' } }, 'labels.cluster (ECS_DISCOVERER_LABEL_CLUSTER): expected a label name matching [a-zA-Z_][a-zA-Z0-9_]* without "__" prefix: value was "__cluster"'],
+    [{ env: { ECS_DISCOVERER_FILE_1M: 'a/b.json' } }, 'files.1m (ECS_DISCOVERER_FILE_1M): expected a file name without "/": value was "a/b.json"'],
+    [{ env: { ECS_DISCOVERER_METRICS_PATH: 'metrics' } }, 'metricsPath (ECS_DISCOVERER_METRICS_PATH): expected a path starting with "/": value was "metrics"'],
+    [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
+  ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
+    expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
+  });
+
+  it('rejects an unknown setting in the config file', async () => {
+    const file = await configFile(JSON.stringify({ intervall: 5 }));
+
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(new ConfigError('unknown setting "intervall"'));
+  });
+
+  it('rejects a config file that is not JSON, naming the file', async () => {
+    const file = await configFile('interval = 5');
+
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(/^--config ".*settings.json": not valid JSON/);
+  });
+
+  it('rejects a config file that does not exist', () => {
+    expect(() => loadConfig({ env: {}, configFile: '/nonexistent/settings.json' })).toThrow(
+      /^--config "\/nonexistent\/settings.json": ENOENT/,
+    );
+  });
+
+  it('gives every setting an environment variable with our prefix and a doc line', () => {
+    for (const setting of SETTINGS) {
+      expect(setting.env).toMatch(/^ECS_DISCOVERER_[A-Z0-9_]+$/);
+      expect(setting.doc.length).toBeGreaterThan(10);
+    }
+    expect(new Set(SETTINGS.map((setting) => setting.env)).size).toBe(SETTINGS.length);
+  });
+});
