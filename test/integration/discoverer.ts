@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI, exactly as `npx prometheus-ecs-discoverer` runs it. */
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+}
+
+/** Environment for the real SDK to reach the fake at `url`, with throwaway credentials. */
+export function fakeAwsEnv(url: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  // Only what the discoverer needs: none of the developer's own AWS settings may leak in.
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS']) if (process.env[name]) env[name] = process.env[name];
+  return {
+    ...env,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    AWS_ENDPOINT_URL_ECS: url,
+    AWS_ENDPOINT_URL_EC2: url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to its end (for --once, --help, bad settings). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI did not end within ${timeoutMs} ms; stderr:\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A long-running discoverer with JSON logs, whose log lines tests can wait for. */
+export class RunningDiscoverer {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<number | null>;
+  #waiters: (() => void)[] = [];
+  #stderr = '';
+
+  constructor(args: string[], env: NodeJS.ProcessEnv) {
+    this.#child = spawn(process.execPath, [CLI, '--log-format', 'json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    this.#child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr += chunk.toString();
+      buffered += chunk.toString();
+      const complete = buffered.split('\n');
+      buffered = complete.pop() ?? '';
+      for (const line of complete) {
+        try {
+          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.lines.push({ msg: line, level: 'raw' });
+        }
+      }
+      this.#waiters.forEach((wake) => wake());
+    });
+    this.#exited = new Promise((resolve) => this.#child.on('close', (code) => resolve(code)));
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Round log lines so far. */
+  rounds(): Record<string, unknown>[] {
+    return this.lines.filter((line) => line['msg'] === 'round');
+  }
+
+  /** Waits until `count` rounds have been logged; returns the last one. */
+  async waitForRounds(count: number, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    await this.waitFor(() => this.rounds().length >= count, `${count} rounds`, timeoutMs);
+    return this.rounds()[count - 1] as Record<string, unknown>;
+  }
+
+  async waitFor(isDone: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!isDone()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr so far:\n${this.#stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.#waiters = [];
+    }
+  }
+
+  /** Sends a signal and waits for the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.#child.exitCode === null) this.#child.kill(signal);
+    return this.#exited;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+}
