@@ -20,7 +20,7 @@ export function toCustomLabels(settings: Record<string, string>, prefix: string)
   const labels: Record<string, string> = {};
   const warnings: string[] = [];
   for (const [key, value] of Object.entries(settings)) {
-    if (!key.startsWith(prefix) || key.length === prefix.length) continue;
+    if (!key.startsWith(prefix)) continue;
     const name = key.slice(prefix.length).toLowerCase();
     if (!isUserLabelName(name)) {
       warnings.push(`${key}: "${name}" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix); skipped`);

@@ -97,7 +97,8 @@ const SETTING = {
   scheme: 'PROMETHEUS_SCHEME',
 } as const;
 
-const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+/** SEMANTICS.md: "a non-empty value"; a blank value counts, as in the tools we replace. */
+const isSet = (value: string | undefined): value is string => value !== undefined && value !== '';
 
 /** Windows' `default` mode publishes ports through bindings as bridge does. */
 const toNetworkMode = (mode: string | undefined): string => (mode === undefined || mode === 'default' ? 'bridge' : mode);
