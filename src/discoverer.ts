@@ -44,7 +44,19 @@ export interface Snapshot {
   clusters: readonly ClusterState[];
 }
 
+/**
+ * ok: everything was read and published. partial: some clusters (or a region's listing)
+ * failed and kept their last good targets. failed: nothing was read afresh, or nothing could
+ * be published.
+ */
 export type RoundOutcome = 'ok' | 'partial' | 'failed';
+
+/** What the reads of one round have found so far. */
+interface RoundProgress {
+  failures: string[];
+  /** Clusters read afresh. */
+  fresh: number;
+}
 
 export interface RoundReport {
   outcome: RoundOutcome;
@@ -116,13 +128,14 @@ export class Discoverer {
     const { logger } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
-    const failures: string[] = [];
+    const progress: RoundProgress = { failures: [], fresh: 0 };
 
-    await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, failures, signal)));
+    await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
 
+    const { failures } = progress;
     const states = this.clusters;
     this.#logChanges(states);
-    let outcome: RoundOutcome = failures.length === 0 ? 'ok' : 'partial';
+    let outcome: RoundOutcome = failures.length === 0 ? 'ok' : progress.fresh > 0 ? 'partial' : 'failed';
     const groups = toGroupsByInterval(states.flatMap((state) => state.targets));
     if (!this.#published && failures.length > 0) {
       outcome = 'failed';
@@ -166,13 +179,13 @@ export class Discoverer {
     return report;
   }
 
-  async #readRegion(reader: RegionReader, failures: string[], signal?: AbortSignal): Promise<void> {
+  async #readRegion(reader: RegionReader, progress: RoundProgress, signal?: AbortSignal): Promise<void> {
     let listed: ClusterRef[];
     try {
       listed = await reader.listClusters(signal);
     } catch (error) {
       const reason = describeError(error);
-      failures.push(`region ${reader.region}: clusters kept from the last good round: ${reason}`);
+      progress.failures.push(`region ${reader.region}: clusters kept from the last good round: ${reason}`);
       for (const state of this.#clusters.values()) if (state.region === reader.region) state.error = reason;
       return;
     }
@@ -183,10 +196,10 @@ export class Discoverer {
         this.#options.metrics.clusterLastSuccess.remove({ region: state.region, cluster: state.cluster.name });
       }
     }
-    await Promise.all(listed.map((cluster) => this.#readCluster(reader, cluster, failures, signal)));
+    await Promise.all(listed.map((cluster) => this.#readCluster(reader, cluster, progress, signal)));
   }
 
-  async #readCluster(reader: RegionReader, cluster: ClusterRef, failures: string[], signal?: AbortSignal) {
+  async #readCluster(reader: RegionReader, cluster: ClusterRef, progress: RoundProgress, signal?: AbortSignal) {
     try {
       const reading = await reader.readCluster(cluster, signal);
       const resolution = resolveTargets(reading.tasks, this.#options.resolveOptions);
@@ -201,14 +214,15 @@ export class Discoverer {
         error: undefined,
       });
       this.#options.metrics.clusterLastSuccess.set({ region: reader.region, cluster: cluster.name }, now / 1000);
+      progress.fresh += 1;
     } catch (error) {
       const reason = describeError(error);
       const previous = this.#clusters.get(cluster.arn);
       if (previous) {
         previous.error = reason;
-        failures.push(`cluster ${cluster.name} (${reader.region}): keeps its last good targets: ${reason}`);
+        progress.failures.push(`cluster ${cluster.name} (${reader.region}): keeps its last good targets: ${reason}`);
       } else {
-        failures.push(`cluster ${cluster.name} (${reader.region}): no targets yet: ${reason}`);
+        progress.failures.push(`cluster ${cluster.name} (${reader.region}): no targets yet: ${reason}`);
       }
     }
   }
@@ -235,7 +249,7 @@ export class Discoverer {
     const { metrics } = this.#options;
     metrics.rounds.inc({ outcome: report.outcome });
     metrics.roundDuration.observe(report.durationMs / 1000);
-    if (report.outcome !== 'failed') metrics.lastSuccess.set(this.#now() / 1000);
+    if (report.outcome === 'ok') metrics.lastSuccess.set(this.#now() / 1000);
     for (const interval of INTERVALS) metrics.targets.set({ interval }, report.targets[interval]);
     const skipsByReason = new Map<string, number>(SKIP_REASONS.map((reason) => [reason, 0]));
     for (const skip of states.flatMap((state) => state.skips)) {

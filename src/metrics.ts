@@ -60,13 +60,13 @@ export function createMetrics({ withProcessMetrics = false } = {}) {
     }),
     rounds: new Counter({
       name: name('rounds_total'),
-      help: 'Discovery rounds by outcome: ok, partial (some clusters kept their last good targets) or failed.',
+      help: 'Discovery rounds by outcome: ok; partial (some clusters kept their last good targets); failed (nothing read afresh, or nothing published).',
       labelNames: ['outcome'] as const,
       registers,
     }),
     lastSuccess: new Gauge({
       name: name('last_success_timestamp_seconds'),
-      help: 'Unix time of the end of the last round that published targets.',
+      help: 'Unix time of the end of the last round that read every cluster and published its targets.',
       registers,
     }),
     clusterLastSuccess: new Gauge({

@@ -124,15 +124,16 @@ describe('Discoverer', () => {
     expect(discoverer.clusters.find((state) => state.cluster.name === 'a')?.error).toBe('ThrottlingException: Rate exceeded');
   });
 
-  it('keeps every cluster when the cluster listing fails', async () => {
-    const { reader, discoverer, addresses } = setup();
+  it('keeps every cluster, and reports a failed round, when the cluster listing fails', async () => {
+    const { reader, discoverer, addresses, published } = setup();
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
     await discoverer.runRound();
     reader.clusterList = new Error('ServiceUnavailable');
 
     const report = await discoverer.runRound();
 
-    expect(report.outcome).toBe('partial');
+    expect(report.outcome).toBe('failed');
+    expect(published).toHaveLength(2);
     expect(addresses()).toEqual(['a 127.0.0.1:80']);
   });
 
