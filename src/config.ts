@@ -169,6 +169,28 @@ const schema = {
       env: env('AWS_REQUEST_TIMEOUT'),
     },
   },
+  http: {
+    host: {
+      doc: 'Address the HTTP server (HTTP SD, /metrics, health, status page) listens on.',
+      format: 'text',
+      default: '0.0.0.0',
+      env: env('HTTP_HOST'),
+      arg: 'http-host',
+    },
+    port: {
+      doc: 'Port of the HTTP server; 0 turns it off.',
+      format: 'port-or-off',
+      default: 8080,
+      env: env('HTTP_PORT'),
+      arg: 'http-port',
+    },
+    unreadyAfterFailedRounds: {
+      doc: '/-/ready answers 503 once this many rounds in a row have failed.',
+      format: 'count',
+      default: 3,
+      env: env('HTTP_UNREADY_AFTER_FAILED_ROUNDS'),
+    },
+  },
   roundTimeout: {
     doc: 'Seconds a round may take before it is abandoned; the files keep their last good targets.',
     format: 'seconds',

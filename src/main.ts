@@ -4,10 +4,13 @@ import { dirname, join, resolve } from 'node:path';
 import { createClients, resolveRegion } from './aws/clients.js';
 import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation } from './aws/instrumentation.js';
+import { version } from './commandLine.js';
 import type { Config } from './config.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer } from './discoverer.js';
 import { ConfigError, describeError } from './errors.js';
+import { close, createHttpServer, listen } from './http/server.js';
+import { Status } from './http/status.js';
 import { createLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
 import { createMetrics } from './metrics.js';
@@ -107,10 +110,15 @@ export async function run({ config, once = false, signal, logger: givenLogger }:
     fileNames: config.files,
     onWrite: (outcome) => metrics.fileWrites.inc({ outcome }),
   });
+  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
-    publish: (snapshot) => writer.write(snapshot.groups),
+    publish: async (snapshot) => {
+      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
+      status.publish(snapshot);
+      await writer.write(snapshot.groups);
+    },
     countRequests: () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0),
     logger,
     metrics,
@@ -132,10 +140,22 @@ export async function run({ config, once = false, signal, logger: givenLogger }:
     return report.outcome === 'ok' ? 0 : 1;
   }
 
+  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
+  if (server) {
+    try {
+      const address = await listen(server, config.http.host, config.http.port);
+      logger.info('listening', { address: `${address.address}:${address.port}` });
+    } catch (error) {
+      throw new ConfigError(
+        `http.port (--http-port, ECS_DISCOVERER_HTTP_PORT): cannot listen on ${config.http.host}:${config.http.port}: ${describeError(error)}`,
+      );
+    }
+  }
+
   const loop = new Loop({
     intervalMs: config.interval * 1000,
     roundTimeoutMs: config.roundTimeout * 1000,
-    runRound: (roundSignal) => discoverer.runRound(roundSignal),
+    runRound: async (roundSignal) => status.recordRound(await discoverer.runRound(roundSignal)),
     logger,
   });
   loop.start();
@@ -149,6 +169,7 @@ export async function run({ config, once = false, signal, logger: givenLogger }:
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
+  if (server) await close(server);
   logger.info('stopped');
   return 0;
 }

@@ -120,3 +120,16 @@ export class RunningDiscoverer {
     return this.#stderr;
   }
 }
+
+/** A TCP port that was free a moment ago on 127.0.0.1 (port 0 means "off" to the discoverer). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import { INTERVALS, type IntervalName } from '../discovery/endpoints.js';
+import type { GroupsByInterval, TargetGroup } from '../discovery/targetGroups.js';
+
+/** Prometheus' default scrape timeout; an interval group never gets a longer one than its interval. */
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+const SECONDS: Record<Exclude<IntervalName, 'generic'>, number> = { '15s': 15, '30s': 30, '1m': 60, '5m': 300 };
+
+export interface TargetFilter {
+  interval?: IntervalName;
+  /** Cluster name (`__meta_ecs_cluster`). */
+  cluster?: string;
+}
+
+/**
+ * The target groups for HTTP SD: those of the files, where each group of a specific interval
+ * carries `__scrape_interval__` and `__scrape_timeout__`, so that one Prometheus job serves
+ * every interval.
+ */
+export function toHttpSdGroups(groups: GroupsByInterval, filter: TargetFilter = {}): TargetGroup[] {
+  const result: TargetGroup[] = [];
+  for (const interval of INTERVALS) {
+    if (filter.interval !== undefined && filter.interval !== interval) continue;
+    const scrapeLabels: Record<string, string> =
+      interval === 'generic'
+        ? {}
+        : {
+            __scrape_interval__: interval,
+            __scrape_timeout__: `${Math.min(DEFAULT_TIMEOUT_SECONDS, SECONDS[interval])}s`,
+          };
+    for (const group of groups[interval]) {
+      if (filter.cluster !== undefined && group.labels['__meta_ecs_cluster'] !== filter.cluster) continue;
+      result.push({ targets: group.targets, labels: { ...group.labels, ...scrapeLabels } });
+    }
+  }
+  return result;
+}
+
+export type ParsedFilter = { filter: TargetFilter } | { error: string };
+
+/** Reads `?interval=&cluster=`; anything else is an error with a one-line reason. */
+export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
+  const filter: TargetFilter = {};
+  for (const [name, value] of query) {
+    if (name === 'interval') {
+      if (!(INTERVALS as readonly string[]).includes(value)) {
+        return { error: `interval "${value}" is not one of ${INTERVALS.join(', ')}` };
+      }
+      filter.interval = value as IntervalName;
+    } else if (name === 'cluster') {
+      if (value.trim() === '') return { error: 'cluster is empty; expected a cluster name' };
+      filter.cluster = value;
+    } else {
+      return { error: `unknown query parameter "${name}"; expected interval or cluster` };
+    }
+  }
+  return { filter };
+}

@@ -1,0 +1,82 @@
+import type { RoundReport, Snapshot } from '../discoverer.js';
+import { toHttpSdGroups, type TargetFilter } from './httpSd.js';
+import { renderStatusPage } from './statusPage.js';
+
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
+
+/**
+ * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
+ * computed once per snapshot and filter, not per request.
+ */
+export class Status {
+  readonly #unreadyAfterFailedRounds: number;
+  readonly #version: string;
+  #snapshot: Snapshot | undefined;
+  #bodies = new Map<string, string>();
+  #page: string | undefined;
+  #rounds: RoundReport[] = [];
+
+  constructor({ unreadyAfterFailedRounds, version }: { unreadyAfterFailedRounds: number; version: string }) {
+    this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
+    this.#version = version;
+  }
+
+  publish(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#bodies = new Map();
+    this.#page = undefined;
+  }
+
+  recordRound(report: RoundReport): void {
+    this.#rounds = [...this.#rounds, report].slice(-this.#unreadyAfterFailedRounds);
+    this.#page = undefined;
+  }
+
+  /** The status page, rendered once per round. */
+  get page(): string {
+    this.#page ??= renderStatusPage({
+      version: this.#version,
+      readiness: this.readiness,
+      lastRound: this.lastRound,
+      snapshot: this.#snapshot,
+    });
+    return this.#page;
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.#snapshot;
+  }
+
+  get lastRound(): RoundReport | undefined {
+    return this.#rounds.at(-1);
+  }
+
+  /** The HTTP SD answer for a filter; undefined before the first published round. */
+  targetsBody(filter: TargetFilter): string | undefined {
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined) return undefined;
+    const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
+    let body = this.#bodies.get(key);
+    if (body === undefined) {
+      body = JSON.stringify(toHttpSdGroups(snapshot.groups, filter));
+      this.#bodies.set(key, body);
+    }
+    return body;
+  }
+
+  get readiness(): Readiness {
+    if (this.#snapshot === undefined) return { ready: false, reason: 'no round has published targets yet' };
+    const failed = this.#rounds.filter((round) => round.outcome === 'failed');
+    if (this.#rounds.length >= this.#unreadyAfterFailedRounds && failed.length === this.#rounds.length) {
+      const last = this.#rounds.at(-1)?.failures[0] ?? 'unknown failure';
+      return {
+        ready: false,
+        reason: `the last ${this.#rounds.length} rounds failed (serving the last good targets): ${last}`,
+      };
+    }
+    return { ready: true, reason: 'ready' };
+  }
+}

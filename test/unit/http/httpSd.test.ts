@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { GroupsByInterval } from '../../../src/discovery/targetGroups.js';
+import { parseTargetFilter, toHttpSdGroups } from '../../../src/http/httpSd.js';
+
+const group = (address: string, cluster: string) => ({
+  targets: [address],
+  labels: { instance: address, job: 'app', __meta_ecs_cluster: cluster },
+});
+
+const groups: GroupsByInterval = {
+  generic: [group('127.0.0.1:80', 'prod')],
+  '15s': [group('127.0.0.2:80', 'prod')],
+  '30s': [group('127.0.0.3:80', 'staging')],
+  '1m': [],
+  '5m': [group('127.0.0.5:80', 'prod')],
+};
+
+describe('toHttpSdGroups', () => {
+  it('serves every group, with scrape interval and timeout on interval groups only', () => {
+    const served = toHttpSdGroups(groups);
+
+    expect(served).toEqual([
+      {
+        targets: ['127.0.0.2:80'],
+        labels: { ...group('127.0.0.2:80', 'prod').labels, __scrape_interval__: '15s', __scrape_timeout__: '10s' },
+      },
+      { targets: ['127.0.0.3:80'], labels: { ...group('127.0.0.3:80', 'staging').labels, __scrape_interval__: '30s', __scrape_timeout__: '10s' } },
+      { targets: ['127.0.0.5:80'], labels: { ...group('127.0.0.5:80', 'prod').labels, __scrape_interval__: '5m', __scrape_timeout__: '10s' } },
+      group('127.0.0.1:80', 'prod'),
+    ]);
+  });
+
+  it('filters by interval and by cluster', () => {
+    expect(toHttpSdGroups(groups, { interval: '30s' }).map((served) => served.targets[0])).toEqual(['127.0.0.3:80']);
+    expect(toHttpSdGroups(groups, { cluster: 'prod' }).map((served) => served.targets[0])).toEqual([
+      '127.0.0.2:80',
+      '127.0.0.5:80',
+      '127.0.0.1:80',
+    ]);
+    expect(toHttpSdGroups(groups, { interval: '1m', cluster: 'prod' })).toEqual([]);
+  });
+
+  it('never gives a timeout longer than the interval', () => {
+    for (const served of toHttpSdGroups(groups)) {
+      const interval = served.labels['__scrape_interval__'];
+      if (interval === undefined) continue;
+      const seconds = (text: string) => (text.endsWith('m') ? Number(text.slice(0, -1)) * 60 : Number(text.slice(0, -1)));
+      expect(seconds(served.labels['__scrape_timeout__'] ?? '')).toBeLessThanOrEqual(seconds(interval));
+    }
+  });
+});
+
+describe('parseTargetFilter', () => {
+  it('reads interval and cluster', () => {
+    expect(parseTargetFilter(new URLSearchParams('interval=1m&cluster=prod'))).toEqual({ filter: { interval: '1m', cluster: 'prod' } });
+    expect(parseTargetFilter(new URLSearchParams('interval=generic'))).toEqual({ filter: { interval: 'generic' } });
+  });
+
+  it.each([
+    ['interval=2m', 'interval "2m" is not one of 15s, 30s, 1m, 5m, generic'],
+    ['cluster=', 'cluster is empty; expected a cluster name'],
+    ['intervall=1m', 'unknown query parameter "intervall"; expected interval or cluster'],
+  ])('rejects %s with a one-line reason', (query, error) => {
+    expect(parseTargetFilter(new URLSearchParams(query))).toEqual({ error });
+  });
+});

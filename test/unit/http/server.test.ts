@@ -1,0 +1,164 @@
+import type { Server } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClusterState, RoundReport, Snapshot } from '../../../src/discoverer.js';
+import { close, createHttpServer, listen } from '../../../src/http/server.js';
+import { Status } from '../../../src/http/status.js';
+import { silentLogger } from '../../../src/log.js';
+import { createMetrics } from '../../../src/metrics.js';
+
+const report = (outcome: RoundReport['outcome'], failure?: string): RoundReport => ({
+  outcome,
+  startedAt: Date.parse('2026-11-24T10:00:00Z'),
+  durationMs: 120,
+  apiCalls: 5,
+  clusters: 1,
+  tasks: 2,
+  pendingTasks: 0,
+  targets: { generic: 1, '15s': 1, '30s': 0, '1m': 0, '5m': 0 },
+  failures: failure ? [failure] : [],
+});
+
+const cluster: ClusterState = {
+  region: 'eu-west-1',
+  cluster: { name: 'prod', arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod' },
+  tasks: 2,
+  pendingTasks: 0,
+  targets: [],
+  skips: [
+    {
+      cluster: 'prod',
+      taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/abc123',
+      container: '<script>',
+      reason: 'bad_port',
+      detail: 'PROMETHEUS_PORT "9x9" is not a port in 1..65535',
+    },
+  ],
+  warnings: [],
+  lastSuccessAt: Date.parse('2026-11-24T10:00:00Z'),
+  error: undefined,
+};
+
+const snapshot: Snapshot = {
+  finishedAt: Date.parse('2026-11-24T10:00:01Z'),
+  clusters: [cluster],
+  groups: {
+    generic: [{ targets: ['127.0.0.1:8080'], labels: { job: 'api', __meta_ecs_cluster: 'prod' } }],
+    '15s': [{ targets: ['127.0.0.2:9100'], labels: { job: 'node', __meta_ecs_cluster: 'prod' } }],
+    '30s': [],
+    '1m': [],
+    '5m': [],
+  },
+};
+
+let server: Server;
+let base: string;
+let status: Status;
+let metrics: ReturnType<typeof createMetrics>;
+
+beforeEach(async () => {
+  status = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' });
+  metrics = createMetrics();
+  server = createHttpServer({ status, registry: metrics.registry, logger: silentLogger });
+  const address = await listen(server, '127.0.0.1', 0);
+  base = `http://127.0.0.1:${address.port}`;
+});
+afterEach(async () => {
+  await close(server);
+});
+
+describe('HTTP server', () => {
+  it('answers 503 on /targets before the first published round', async () => {
+    const response = await fetch(`${base}/targets`);
+
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe('no round has published targets yet\n');
+  });
+
+  it('serves the snapshot as HTTP SD JSON, with filters', async () => {
+    status.publish(snapshot);
+
+    const all = await fetch(`${base}/targets`);
+    const fifteen = await fetch(`${base}/targets?interval=15s&cluster=prod`);
+    const none = await fetch(`${base}/targets?cluster=staging`);
+
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe('application/json');
+    expect(await all.json()).toEqual([
+      { targets: ['127.0.0.2:9100'], labels: { job: 'node', __meta_ecs_cluster: 'prod', __scrape_interval__: '15s', __scrape_timeout__: '10s' } },
+      { targets: ['127.0.0.1:8080'], labels: { job: 'api', __meta_ecs_cluster: 'prod' } },
+    ]);
+    expect(((await fifteen.json()) as unknown[]).length).toBe(1);
+    expect(none.status).toBe(200);
+    expect(await none.text()).toBe('[]');
+  });
+
+  it('answers 400 with a one-line reason for a bad filter', async () => {
+    status.publish(snapshot);
+
+    const response = await fetch(`${base}/targets?interval=2m`);
+
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe('interval "2m" is not one of 15s, 30s, 1m, 5m, generic\n');
+  });
+
+  it('serves the metrics registry on /metrics', async () => {
+    metrics.apiCalls.inc({ action: 'ListTasks', outcome: 'ok' }, 3);
+
+    const response = await fetch(`${base}/metrics`);
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    expect(await response.text()).toContain('ecs_discoverer_aws_api_calls_total{action="ListTasks",outcome="ok"} 3');
+  });
+
+  it('is healthy while running, and ready only once a round has published and not all recent rounds failed', async () => {
+    const ready = async () => {
+      const response = await fetch(`${base}/-/ready`);
+      return `${response.status} ${(await response.text()).trim()}`;
+    };
+
+    expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
+    expect(await ready()).toBe('503 no round has published targets yet');
+    status.publish(snapshot);
+    status.recordRound(report('ok'));
+    expect(await ready()).toBe('200 ready');
+    status.recordRound(report('failed', 'region eu-west-1: ListClusters failed'));
+    expect(await ready()).toBe('200 ready');
+    status.recordRound(report('failed', 'region eu-west-1: ListClusters failed'));
+    expect(await ready()).toBe(
+      '503 the last 2 rounds failed (serving the last good targets): region eu-west-1: ListClusters failed',
+    );
+    status.recordRound(report('partial'));
+    expect(await ready()).toBe('200 ready');
+  });
+
+  it('renders a status page with the last round, the clusters and the skipped containers, escaped', async () => {
+    status.publish(snapshot);
+    status.recordRound(report('ok'));
+
+    const response = await fetch(`${base}/`);
+    const page = await response.text();
+
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page).toContain('<h1>prometheus-ecs-discoverer 1.2.3</h1>');
+    expect(page).toContain('<td>2026-11-24T10:00:00.000Z</td><td>120 ms</td><td>ok</td><td>5</td>');
+    expect(page).toContain('<td>eu-west-1</td><td>prod</td><td>2</td>');
+    expect(page).toContain('<td>prod</td><td>abc123</td><td>&lt;script&gt;</td><td>bad_port</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td>');
+    expect(page).not.toContain('<script>');
+  });
+
+  it('answers 404 for other paths, 405 for other methods, and HEAD without a body', async () => {
+    status.publish(snapshot);
+
+    const missing = await fetch(`${base}/nope`);
+    const post = await fetch(`${base}/targets`, { method: 'POST' });
+    const head = await fetch(`${base}/targets`, { method: 'HEAD' });
+
+    expect(missing.status).toBe(404);
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(2);
+  });
+});
