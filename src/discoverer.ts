@@ -53,7 +53,10 @@ export type RoundOutcome = 'ok' | 'partial' | 'failed';
 
 /** What the reads of one round have found so far. */
 interface RoundProgress {
-  failures: string[];
+  /** Failures of the round as a whole (a region's listing): they go into the round's log line. */
+  roundFailures: string[];
+  /** One per failing cluster: each gets a log line of its own. */
+  clusterFailures: string[];
   /** Clusters read afresh. */
   fresh: number;
 }
@@ -128,27 +131,29 @@ export class Discoverer {
     const { logger } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
-    const progress: RoundProgress = { failures: [], fresh: 0 };
+    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0 };
 
     await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
 
-    const { failures } = progress;
+    const { roundFailures, clusterFailures } = progress;
+    const failed = roundFailures.length + clusterFailures.length > 0;
     const states = this.clusters;
     this.#logChanges(states);
-    let outcome: RoundOutcome = failures.length === 0 ? 'ok' : progress.fresh > 0 ? 'partial' : 'failed';
+    let outcome: RoundOutcome = !failed ? 'ok' : progress.fresh > 0 ? 'partial' : 'failed';
     const groups = toGroupsByInterval(states.flatMap((state) => state.targets));
-    if (!this.#published && failures.length > 0) {
+    if (!this.#published && failed) {
       outcome = 'failed';
-      failures.push('nothing published: no complete round yet, so the previous files are kept');
+      roundFailures.push('nothing published: no complete round yet, so the previous files are kept');
     } else {
       try {
         await this.#options.publish({ finishedAt: this.#now(), groups, clusters: states });
         this.#published = true;
       } catch (error) {
         outcome = 'failed';
-        failures.push(`publishing failed: ${describeError(error)}`);
+        roundFailures.push(`publishing failed: ${describeError(error)}`);
       }
     }
+    const failures = [...roundFailures, ...clusterFailures];
 
     const report: RoundReport = {
       outcome,
@@ -165,7 +170,8 @@ export class Discoverer {
       failures,
     };
     this.#record(report, states);
-    for (const failure of failures) logger.warn(failure);
+    // One line per failing cluster, one line for the round: a total outage logs one line per round.
+    for (const failure of clusterFailures) logger.warn(failure);
     const targetFields = Object.fromEntries(INTERVALS.map((interval) => [`targets_${interval}`, report.targets[interval]]));
     logger[outcome === 'ok' ? 'info' : 'warn']('round', {
       outcome,
@@ -175,6 +181,7 @@ export class Discoverer {
       ...targetFields,
       api_calls: report.apiCalls,
       duration_ms: report.durationMs,
+      ...(roundFailures.length > 0 && { error: roundFailures.join('; ') }),
     });
     return report;
   }
@@ -185,7 +192,7 @@ export class Discoverer {
       listed = await reader.listClusters(signal);
     } catch (error) {
       const reason = describeError(error);
-      progress.failures.push(`region ${reader.region}: clusters kept from the last good round: ${reason}`);
+      progress.roundFailures.push(`region ${reader.region}: clusters kept from the last good round: ${reason}`);
       for (const state of this.#clusters.values()) if (state.region === reader.region) state.error = reason;
       return;
     }
@@ -220,9 +227,9 @@ export class Discoverer {
       const previous = this.#clusters.get(cluster.arn);
       if (previous) {
         previous.error = reason;
-        progress.failures.push(`cluster ${cluster.name} (${reader.region}): keeps its last good targets: ${reason}`);
+        progress.clusterFailures.push(`cluster ${cluster.name} (${reader.region}): keeps its last good targets: ${reason}`);
       } else {
-        progress.failures.push(`cluster ${cluster.name} (${reader.region}): no targets yet: ${reason}`);
+        progress.clusterFailures.push(`cluster ${cluster.name} (${reader.region}): no targets yet: ${reason}`);
       }
     }
   }

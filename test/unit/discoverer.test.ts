@@ -137,6 +137,25 @@ describe('Discoverer', () => {
     expect(addresses()).toEqual(['a 127.0.0.1:80']);
   });
 
+  it('logs one line per round during a total outage, with the reason', async () => {
+    const { reader, discoverer, lines, fields } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    lines.length = 0;
+    fields.length = 0;
+    reader.clusterList = new Error('AwsError: ListClusters failed: connect ECONNREFUSED');
+
+    await discoverer.runRound();
+    await discoverer.runRound();
+
+    expect(lines).toEqual(['warn round', 'warn round']);
+    expect(fields[1]).toMatchObject({
+      outcome: 'failed',
+      error: 'region eu-west-1: clusters kept from the last good round: AwsError: ListClusters failed: connect ECONNREFUSED',
+    });
+  });
+
   it('drops the targets of a cluster that is no longer listed', async () => {
     const { reader, discoverer, addresses, metrics } = setup();
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
