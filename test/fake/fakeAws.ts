@@ -156,6 +156,11 @@ export class FakeAws {
     return counts;
   }
 
+  /** Requests held without an answer (faults.hang). */
+  get heldRequests(): number {
+    return this.#held.size;
+  }
+
   /** Refills every token bucket (as after a long quiet period). */
   refillBuckets(): void {
     this.#tokens.clear();

@@ -60,8 +60,13 @@ export class RunningDiscoverer {
   #waiters: (() => void)[] = [];
   #stderr = '';
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.#child = spawn(process.execPath, [CLI, '--log-format', 'json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `user`: run as another user (uid and gid), for tests that need permissions to matter. */
+  constructor(args: string[], env: NodeJS.ProcessEnv, { user }: { user?: number } = {}) {
+    this.#child = spawn(process.execPath, [CLI, '--log-format', 'json', ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(user !== undefined && { uid: user, gid: user }),
+    });
     let buffered = '';
     this.#child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr += chunk.toString();
@@ -108,6 +113,11 @@ export class RunningDiscoverer {
       });
       this.#waiters = [];
     }
+  }
+
+  /** Resolves with the exit code once the process has ended by itself. */
+  get exited(): Promise<number | null> {
+    return this.#exited;
   }
 
   /** Sends a signal and waits for the exit code. */
