@@ -194,7 +194,8 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   }
 
   const mode = toNetworkMode(definition.networkMode);
-  const family = definition.family ?? lastArnSegment(definition.arn).split(':')[0] ?? definition.arn;
+  // An empty family (odd data) would make an empty job and, with NOLABELS, an empty instance.
+  const family = definition.family || lastArnSegment(definition.arn).split(':')[0] || definition.arn;
 
   for (const containerDefinition of definition.containers) {
     const settings =

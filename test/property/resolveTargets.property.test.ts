@@ -177,7 +177,7 @@ describe('resolution of generated ECS answers', () => {
         }
         for (const skip of resolution.skips) expect(skip.detail.length).toBeGreaterThan(0);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env["FC_NUM_RUNS"] ?? 400) },
     );
   });
 

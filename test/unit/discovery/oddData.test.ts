@@ -121,3 +121,14 @@ describe('odd ECS data', () => {
     expect(() => resolveTaskTargets(contextOf(task, rawBridgeDefinition()), DEFAULT_OPTIONS)).not.toThrow();
   });
 });
+
+describe('odd task definitions', () => {
+  it('takes the job from the task definition ARN when the family is empty', () => {
+    const definition = { ...rawBridgeDefinition(), family: '' };
+
+    const resolution = resolveTaskTargets(contextOf(rawBridgeTask(), definition), DEFAULT_OPTIONS);
+
+    expect(resolution.targets.length).toBeGreaterThan(0);
+    expect(resolution.targets.every((target) => target.labels['job'] === 'odd')).toBe(true);
+  });
+});
