@@ -1,15 +1,15 @@
 import type { ClusterReading } from './aws/ecsReader.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
-import type { ClusterRef } from './discovery/model.js';
+import type { ClusterRef, HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
 import {
   SKIP_REASONS,
-  resolveTargets,
+  resolveTaskTargets,
   type ResolveOptions,
   type Skip,
-  type Target,
+  type TaskContext,
   type Warning,
 } from './discovery/resolveTargets.js';
-import { toGroupsByInterval, type GroupsByInterval } from './discovery/targetGroups.js';
+import { toGroupsByInterval, toPublishedGroup, type GroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -28,7 +28,8 @@ export interface ClusterState {
   cluster: ClusterRef;
   tasks: number;
   pendingTasks: number;
-  targets: Target[];
+  /** One group per target. */
+  targets: PublishedGroup[];
   skips: Skip[];
   warnings: Warning[];
   /** Unix ms of the last good reading; undefined when there has been none. */
@@ -101,6 +102,18 @@ class ChangeLog {
 
 const containerKey = (entry: Skip | Warning) => `${entry.cluster}|${entry.taskArn}|${entry.container}`;
 
+/** A task's resolution, and the inputs it was made from. */
+interface TaskResolution {
+  definition: TaskDefinitionRecord | undefined;
+  host: HostRecord | undefined;
+  targets: PublishedGroup[];
+  skips: Skip[];
+  warnings: Warning[];
+}
+
+const sameHost = (a: HostRecord | undefined, b: HostRecord | undefined) =>
+  a?.instanceId === b?.instanceId && a?.privateIp === b?.privateIp && a?.instanceType === b?.instanceType;
+
 /**
  * Runs discovery rounds. Each cluster keeps the targets of its last good reading when
  * anything it needs fails; a cluster that ListClusters no longer returns is dropped. Until a
@@ -114,6 +127,12 @@ export class Discoverer {
   readonly #clusters = new Map<string, ClusterState>();
   readonly #skipLog = new ChangeLog();
   readonly #warningLog = new ChangeLog();
+  /**
+   * Resolutions by task. The reader hands out the same cached object for a RUNNING task, and a
+   * RUNNING task does not change: it is resolved again only when its definition or host does.
+   * Entries go with the tasks the reader forgets.
+   */
+  readonly #resolutions = new WeakMap<TaskRecord, TaskResolution>();
   #published = false;
 
   constructor(options: DiscovererOptions) {
@@ -209,7 +228,7 @@ export class Discoverer {
   async #readCluster(reader: RegionReader, cluster: ClusterRef, progress: RoundProgress, signal?: AbortSignal) {
     try {
       const reading = await reader.readCluster(cluster, signal);
-      const resolution = resolveTargets(reading.tasks, this.#options.resolveOptions);
+      const resolution = this.#resolve(reading.tasks);
       const now = this.#now();
       this.#clusters.set(cluster.arn, {
         region: reader.region,
@@ -232,6 +251,28 @@ export class Discoverer {
         progress.clusterFailures.push(`cluster ${cluster.name} (${reader.region}): no targets yet: ${reason}`);
       }
     }
+  }
+
+  #resolve(contexts: TaskContext[]): Pick<ClusterState, 'targets' | 'skips' | 'warnings'> {
+    const cluster: Pick<ClusterState, 'targets' | 'skips' | 'warnings'> = { targets: [], skips: [], warnings: [] };
+    for (const context of contexts) {
+      let resolution = this.#resolutions.get(context.task);
+      if (resolution === undefined || resolution.definition !== context.definition || !sameHost(resolution.host, context.host)) {
+        const resolved = resolveTaskTargets(context, this.#options.resolveOptions);
+        resolution = {
+          definition: context.definition,
+          host: context.host,
+          targets: resolved.targets.map(toPublishedGroup),
+          skips: resolved.skips,
+          warnings: resolved.warnings,
+        };
+        this.#resolutions.set(context.task, resolution);
+      }
+      cluster.targets.push(...resolution.targets);
+      cluster.skips.push(...resolution.skips);
+      cluster.warnings.push(...resolution.warnings);
+    }
+    return cluster;
   }
 
   #logChanges(states: readonly ClusterState[]): void {

@@ -269,14 +269,3 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   return resolution;
 }
 
-/** Resolves the tasks of one cluster (or any set of tasks) into one resolution. */
-export function resolveTargets(contexts: Iterable<TaskContext>, options: ResolveOptions): Resolution {
-  const resolution: Resolution = { targets: [], skips: [], warnings: [] };
-  for (const context of contexts) {
-    const task = resolveTaskTargets(context, options);
-    resolution.targets.push(...task.targets);
-    resolution.skips.push(...task.skips);
-    resolution.warnings.push(...task.warnings);
-  }
-  return resolution;
-}

@@ -1,5 +1,5 @@
 import { INTERVALS, type IntervalName } from '../discovery/endpoints.js';
-import type { GroupsByInterval, TargetGroup } from '../discovery/targetGroups.js';
+import type { GroupsByInterval } from '../discovery/targetGroups.js';
 
 /** Prometheus' default scrape timeout; an interval group never gets a longer one than its interval. */
 const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -8,32 +8,34 @@ const SECONDS: Record<Exclude<IntervalName, 'generic'>, number> = { '15s': 15, '
 
 export interface TargetFilter {
   interval?: IntervalName;
-  /** Cluster name (`__meta_ecs_cluster`). */
+  /** Cluster name. */
   cluster?: string;
 }
 
+/** Adds labels at the end of a group's JSON text (`{"targets":[...],"labels":{...}}`). */
+function withLabels(json: string, labels: string): string {
+  const emptyLabels = json.endsWith('{}}');
+  return `${json.slice(0, -2)}${emptyLabels ? '' : ','}${labels}}}`;
+}
+
 /**
- * The target groups for HTTP SD: those of the files, where each group of a specific interval
- * carries `__scrape_interval__` and `__scrape_timeout__`, so that one Prometheus job serves
- * every interval.
+ * The HTTP SD answer: the groups of the files, where each group of a specific interval carries
+ * `__scrape_interval__` and `__scrape_timeout__`, so that one Prometheus job serves every interval.
  */
-export function toHttpSdGroups(groups: GroupsByInterval, filter: TargetFilter = {}): TargetGroup[] {
-  const result: TargetGroup[] = [];
+export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}): string {
+  const parts: string[] = [];
   for (const interval of INTERVALS) {
     if (filter.interval !== undefined && filter.interval !== interval) continue;
-    const scrapeLabels: Record<string, string> =
+    const scrapeLabels =
       interval === 'generic'
-        ? {}
-        : {
-            __scrape_interval__: interval,
-            __scrape_timeout__: `${Math.min(DEFAULT_TIMEOUT_SECONDS, SECONDS[interval])}s`,
-          };
+        ? undefined
+        : `"__scrape_interval__":"${interval}","__scrape_timeout__":"${Math.min(DEFAULT_TIMEOUT_SECONDS, SECONDS[interval])}s"`;
     for (const group of groups[interval]) {
-      if (filter.cluster !== undefined && group.labels['__meta_ecs_cluster'] !== filter.cluster) continue;
-      result.push({ targets: group.targets, labels: { ...group.labels, ...scrapeLabels } });
+      if (filter.cluster !== undefined && group.cluster !== filter.cluster) continue;
+      parts.push(scrapeLabels === undefined ? group.json : withLabels(group.json, scrapeLabels));
     }
   }
-  return result;
+  return `[${parts.join(',')}]`;
 }
 
 export type ParsedFilter = { filter: TargetFilter } | { error: string };

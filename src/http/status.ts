@@ -1,5 +1,5 @@
 import type { RoundReport, Snapshot } from '../discoverer.js';
-import { toHttpSdGroups, type TargetFilter } from './httpSd.js';
+import { toHttpSdJson, type TargetFilter } from './httpSd.js';
 import { renderStatusPage } from './statusPage.js';
 
 export interface Readiness {
@@ -61,7 +61,7 @@ export class Status {
     const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
     let body = this.#bodies.get(key);
     if (body === undefined) {
-      body = JSON.stringify(toHttpSdGroups(snapshot.groups, filter));
+      body = toHttpSdJson(snapshot.groups, filter);
       this.#bodies.set(key, body);
     }
     return body;

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { INTERVALS, type IntervalName } from '../discovery/endpoints.js';
-import { toFileSdJson, type GroupsByInterval } from '../discovery/targetGroups.js';
+import { toFileSdJson, type GroupsByInterval, type PublishedGroup } from '../discovery/targetGroups.js';
 import { OutputError, describeError } from '../errors.js';
 
 export interface FileSdWriterOptions {
@@ -12,6 +13,13 @@ export interface FileSdWriterOptions {
   onWrite?: (outcome: 'written' | 'unchanged' | 'error') => void;
 }
 
+/** Groups are immutable once published: the same objects in the same order mean the same text. */
+const sameGroups = (a: readonly PublishedGroup[], b: readonly PublishedGroup[]) =>
+  a.length === b.length && a.every((group, index) => group === b[index] || group.json === b[index]?.json);
+
+/** Files of 10,000 targets are megabytes: only a digest of the last content is kept. */
+const toDigest = (content: string): string => createHash('sha256').update(content).digest('base64');
+
 /**
  * Writes the file_sd files: each atomically (temporary file in the same directory, fsync,
  * rename), and only when its content changed, so Prometheus re-reads nothing needlessly.
@@ -20,8 +28,10 @@ export class FileSdWriter {
   readonly #directory: string;
   readonly #fileNames: Readonly<Record<IntervalName, string>>;
   readonly #onWrite: (outcome: 'written' | 'unchanged' | 'error') => void;
-  /** What each file holds, as far as we know; filled from disk on first use. */
-  readonly #contents = new Map<string, string | undefined>();
+  /** A digest of what each file holds, as far as we know; filled from disk on first use. */
+  readonly #digests = new Map<string, string | undefined>();
+  /** The groups last written to each file: the same groups need no new text at all. */
+  readonly #written = new Map<string, readonly PublishedGroup[]>();
 
   constructor({ directory, fileNames, onWrite = () => {} }: FileSdWriterOptions) {
     this.#directory = directory;
@@ -33,9 +43,18 @@ export class FileSdWriter {
   async write(groups: GroupsByInterval): Promise<void> {
     for (const interval of INTERVALS) {
       const path = join(this.#directory, this.#fileNames[interval]);
+      const written = this.#written.get(path);
+      if (written !== undefined && sameGroups(written, groups[interval])) {
+        this.#onWrite('unchanged');
+        continue;
+      }
       const content = toFileSdJson(groups[interval]);
-      if (!this.#contents.has(path)) this.#contents.set(path, await readFile(path, 'utf8').catch(() => undefined));
-      if (this.#contents.get(path) === content) {
+      const digest = toDigest(content);
+      if (!this.#digests.has(path)) {
+        this.#digests.set(path, await readFile(path, 'utf8').then(toDigest, () => undefined));
+      }
+      if (this.#digests.get(path) === digest) {
+        this.#written.set(path, groups[interval]);
         this.#onWrite('unchanged');
         continue;
       }
@@ -43,11 +62,10 @@ export class FileSdWriter {
         await writeFileAtomic(path, content, { fsync: true });
       } catch (error) {
         this.#onWrite('error');
-        // The file keeps its previous content; forget what we believed it held.
-        this.#contents.delete(path);
         throw new OutputError(`cannot write ${path}: ${describeError(error)}`, { cause: error });
       }
-      this.#contents.set(path, content);
+      this.#digests.set(path, digest);
+      this.#written.set(path, groups[interval]);
       this.#onWrite('written');
     }
   }

@@ -2,8 +2,8 @@ import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toTaskDefinitionRecord, toTaskRecord, type HostRecord } from '../../src/discovery/model.js';
-import { resolveTargets, type ResolveOptions, type TaskContext } from '../../src/discovery/resolveTargets.js';
-import { toFileSdJson, toGroupsByInterval } from '../../src/discovery/targetGroups.js';
+import { resolveTaskTargets, type ResolveOptions, type Resolution, type TaskContext } from '../../src/discovery/resolveTargets.js';
+import { toFileSdJson, toGroupsByInterval, toPublishedGroup } from '../../src/discovery/targetGroups.js';
 import { INTERVALS } from '../../src/discovery/endpoints.js';
 
 /**
@@ -157,11 +157,21 @@ function toContexts(entries: [unknown, unknown, HostRecord | undefined][]): Task
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** Every task's resolution, together. */
+function resolveTargets(contexts: TaskContext[]): Resolution {
+  const resolutions = contexts.map((context) => resolveTaskTargets(context, options));
+  return {
+    targets: resolutions.flatMap((resolution) => resolution.targets),
+    skips: resolutions.flatMap((resolution) => resolution.skips),
+    warnings: resolutions.flatMap((resolution) => resolution.warnings),
+  };
+}
+
 describe('resolution of generated ECS answers', () => {
   it('never throws, and yields only valid label names, ports in 1..65535 and paths starting with "/"', () => {
     fc.assert(
       fc.property(fleet, (entries) => {
-        const resolution = resolveTargets(toContexts(entries), options);
+        const resolution = resolveTargets(toContexts(entries));
 
         for (const target of resolution.targets) {
           expect(INTERVALS).toContain(target.interval);
@@ -191,8 +201,8 @@ describe('resolution of generated ECS answers', () => {
           const byArn = new Map(contexts.map((context) => [context.task.arn, context]));
           const reordered = toContexts(shuffled).map((context) => byArn.get(context.task.arn) ?? context);
 
-          const forward = toGroupsByInterval(resolveTargets(contexts, options).targets);
-          const backward = toGroupsByInterval(resolveTargets(reordered, options).targets);
+          const forward = toGroupsByInterval(resolveTargets(contexts).targets.map(toPublishedGroup));
+          const backward = toGroupsByInterval(resolveTargets(reordered).targets.map(toPublishedGroup));
 
           for (const interval of INTERVALS) expect(toFileSdJson(backward[interval])).toBe(toFileSdJson(forward[interval]));
         },
@@ -207,7 +217,7 @@ describe('resolution of generated ECS answers', () => {
         const contexts = toContexts(entries);
         const before = structuredClone(contexts);
 
-        resolveTargets(contexts, options);
+        resolveTargets(contexts);
 
         expect(contexts).toEqual(before);
       }),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterReading } from '../../src/aws/ecsReader.js';
 import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
 import type { ResolveOptions, TaskContext } from '../../src/discovery/resolveTargets.js';
+import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { Discoverer, type RegionReader, type Snapshot } from '../../src/discoverer.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -90,7 +91,9 @@ function setup({ failPublish = false } = {}) {
     now: () => (now += 10),
   });
   const addresses = () =>
-    (published.at(-1)?.groups.generic ?? []).map((group) => `${group.labels['cluster']} ${group.targets[0]}`);
+    (published.at(-1)?.groups.generic ?? [])
+      .map((group) => JSON.parse(group.json) as TargetGroup)
+      .map((group) => `${group.labels['cluster']} ${group.targets[0]}`);
   return { reader, published, lines, fields, metrics, discoverer, addresses };
 }
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toTaskRecord, type TaskRecord } from '../../../src/discovery/model.js';
 import {
-  resolveTargets,
   resolveTaskTargets,
   type ResolveOptions,
   type Skip,
@@ -625,7 +624,7 @@ describe('resolveTaskTargets: the address', () => {
   });
 });
 
-describe('resolveTargets: bad data never fails the round', () => {
+describe('resolveTaskTargets: bad data never fails the round', () => {
   it('resolves the good tasks and reports the bad ones', () => {
     // Prepare
     const broken: TaskContext = { ...loadContext('bridge'), definition: undefined };
@@ -633,11 +632,11 @@ describe('resolveTargets: bad data never fails the round', () => {
     const good = loadContext('awsvpc-fargate');
 
     // Act
-    const resolution = resolveTargets([broken, hostless, good], DEFAULT_OPTIONS);
+    const resolutions = [broken, hostless, good].map((context) => resolveTaskTargets(context, DEFAULT_OPTIONS));
 
     // Assess
-    expect(resolution.targets.map((target) => target.address)).toEqual(['127.0.1.10:8080']);
-    expect(resolution.skips.map((skip) => [skip.container, skip.reason])).toEqual([
+    expect(resolutions.flatMap((resolution) => resolution.targets).map((target) => target.address)).toEqual(['127.0.1.10:8080']);
+    expect(resolutions.flatMap((resolution) => resolution.skips).map((skip) => [skip.container, skip.reason])).toEqual([
       ['*', 'task_definition_unavailable'],
       ['node-exporter', 'container_instance_not_found'],
       ['cadvisor', 'container_instance_not_found'],

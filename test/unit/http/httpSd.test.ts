@@ -1,21 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupsByInterval } from '../../../src/discovery/targetGroups.js';
-import { parseTargetFilter, toHttpSdGroups } from '../../../src/http/httpSd.js';
+import type { IntervalName } from '../../../src/discovery/endpoints.js';
+import { toPublishedGroup, type GroupsByInterval, type TargetGroup } from '../../../src/discovery/targetGroups.js';
+import { parseTargetFilter, toHttpSdJson, type TargetFilter } from '../../../src/http/httpSd.js';
 
 const group = (address: string, cluster: string) => ({
   targets: [address],
-  labels: { instance: address, job: 'app', __meta_ecs_cluster: cluster },
+  labels: { __meta_ecs_cluster: cluster, instance: address, job: 'app' },
 });
+const published = (interval: IntervalName, address: string, cluster: string) =>
+  toPublishedGroup({ interval, cluster, address, labels: group(address, cluster).labels });
 
 const groups: GroupsByInterval = {
-  generic: [group('127.0.0.1:80', 'prod')],
-  '15s': [group('127.0.0.2:80', 'prod')],
-  '30s': [group('127.0.0.3:80', 'staging')],
+  generic: [published('generic', '127.0.0.1:80', 'prod')],
+  '15s': [published('15s', '127.0.0.2:80', 'prod')],
+  '30s': [published('30s', '127.0.0.3:80', 'staging')],
   '1m': [],
-  '5m': [group('127.0.0.5:80', 'prod')],
+  '5m': [published('5m', '127.0.0.5:80', 'prod')],
 };
 
-describe('toHttpSdGroups', () => {
+const toHttpSdGroups = (all: GroupsByInterval, filter?: TargetFilter) => JSON.parse(toHttpSdJson(all, filter)) as TargetGroup[];
+
+describe('toHttpSdJson', () => {
   it('serves every group, with scrape interval and timeout on interval groups only', () => {
     const served = toHttpSdGroups(groups);
 
@@ -38,6 +43,14 @@ describe('toHttpSdGroups', () => {
       '127.0.0.1:80',
     ]);
     expect(toHttpSdGroups(groups, { interval: '1m', cluster: 'prod' })).toEqual([]);
+  });
+
+  it('adds the scrape labels to a group without labels too', () => {
+    const bare: GroupsByInterval = { ...groups, '1m': [{ interval: '1m', cluster: 'prod', json: '{"targets":["127.0.0.9:80"],"labels":{}}' }] };
+
+    expect(toHttpSdGroups(bare, { interval: '1m' })).toEqual([
+      { targets: ['127.0.0.9:80'], labels: { __scrape_interval__: '1m', __scrape_timeout__: '10s' } },
+    ]);
   });
 
   it('never gives a timeout longer than the interval', () => {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../../../src/discoverer.js';
 import { close, createHttpServer, listen } from '../../../src/http/server.js';
 import { Status } from '../../../src/http/status.js';
@@ -42,8 +43,8 @@ const snapshot: Snapshot = {
   finishedAt: Date.parse('2026-11-24T10:00:01Z'),
   clusters: [cluster],
   groups: {
-    generic: [{ targets: ['127.0.0.1:8080'], labels: { job: 'api', __meta_ecs_cluster: 'prod' } }],
-    '15s': [{ targets: ['127.0.0.2:9100'], labels: { job: 'node', __meta_ecs_cluster: 'prod' } }],
+    generic: [toPublishedGroup({ interval: 'generic', cluster: 'prod', address: '127.0.0.1:8080', labels: { __meta_ecs_cluster: 'prod', job: 'api' } })],
+    '15s': [toPublishedGroup({ interval: '15s', cluster: 'prod', address: '127.0.0.2:9100', labels: { __meta_ecs_cluster: 'prod', job: 'node' } })],
     '30s': [],
     '1m': [],
     '5m': [],
@@ -84,8 +85,8 @@ describe('HTTP server', () => {
     expect(all.status).toBe(200);
     expect(all.headers.get('content-type')).toBe('application/json');
     expect(await all.json()).toEqual([
-      { targets: ['127.0.0.2:9100'], labels: { job: 'node', __meta_ecs_cluster: 'prod', __scrape_interval__: '15s', __scrape_timeout__: '10s' } },
-      { targets: ['127.0.0.1:8080'], labels: { job: 'api', __meta_ecs_cluster: 'prod' } },
+      { targets: ['127.0.0.2:9100'], labels: { __meta_ecs_cluster: 'prod', job: 'node', __scrape_interval__: '15s', __scrape_timeout__: '10s' } },
+      { targets: ['127.0.0.1:8080'], labels: { __meta_ecs_cluster: 'prod', job: 'api' } },
     ]);
     expect(((await fifteen.json()) as unknown[]).length).toBe(1);
     expect(none.status).toBe(200);

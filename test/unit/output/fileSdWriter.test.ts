@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GroupsByInterval } from '../../../src/discovery/targetGroups.js';
+import { toPublishedGroup, type GroupsByInterval } from '../../../src/discovery/targetGroups.js';
 import { FileSdWriter } from '../../../src/output/fileSdWriter.js';
 
 const fileNames = {
@@ -16,7 +16,7 @@ const fileNames = {
 const noGroups = (): GroupsByInterval => ({ generic: [], '15s': [], '30s': [], '1m': [], '5m': [] });
 const oneGroup = (): GroupsByInterval => ({
   ...noGroups(),
-  '1m': [{ targets: ['127.0.0.1:9100'], labels: { job: 'node', instance: '127.0.0.1:9100' } }],
+  '1m': [toPublishedGroup({ interval: '1m', cluster: 'prod', address: '127.0.0.1:9100', labels: { instance: '127.0.0.1:9100', job: 'node' } })],
 });
 
 let directory: string;
@@ -35,7 +35,9 @@ describe('FileSdWriter', () => {
 
     expect((await readdir(directory)).sort()).toEqual(Object.values(fileNames).sort());
     expect(await readFile(join(directory, 'tasks.json'), 'utf8')).toBe('[]\n');
-    expect(JSON.parse(await readFile(join(directory, '1m-tasks.json'), 'utf8'))).toEqual(oneGroup()['1m']);
+    expect(JSON.parse(await readFile(join(directory, '1m-tasks.json'), 'utf8'))).toEqual([
+      { targets: ['127.0.0.1:9100'], labels: { instance: '127.0.0.1:9100', job: 'node' } },
+    ]);
   });
 
   it('does not rewrite a file whose content has not changed', async () => {
