@@ -12,6 +12,13 @@ export interface Bucket {
  */
 const HEADROOM = 0.9;
 
+/**
+ * Requests of one bucket in flight at once. At 20 ms a call this still allows hundreds of calls
+ * a second, far above AWS's sustained rates, but a cold burst no longer holds a hundred parsed
+ * answers in memory at the same time.
+ */
+const MAX_IN_FLIGHT = 8;
+
 export interface PacerOptions {
   bucket: Bucket;
   /** Rejects waiting calls when aborted (shutdown). */
@@ -33,6 +40,8 @@ export class Pacer {
   /** Estimated tokens left in AWS's bucket; negative while calls wait for refills. */
   #credit: number;
   #updatedAt: number;
+  #inFlight = 0;
+  readonly #waitingForSlot: (() => void)[] = [];
 
   constructor({ bucket, signal, now = Date.now }: PacerOptions) {
     this.#burst = Math.floor(bucket.burst * HEADROOM);
@@ -55,6 +64,19 @@ export class Pacer {
     this.#updatedAt = now;
     const direct = this.#credit >= 1 && this.#queue.queueSize === 0;
     this.#credit -= 1;
-    return direct ? call() : this.#throttle(call);
+    const limited = () => this.#inSlot(call);
+    return direct ? limited() : this.#throttle(limited);
+  }
+
+  /** Runs `call` once fewer than MAX_IN_FLIGHT calls are running. */
+  async #inSlot<T>(call: () => Promise<T>): Promise<T> {
+    while (this.#inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.#waitingForSlot.push(resolve));
+    this.#inFlight += 1;
+    try {
+      return await call();
+    } finally {
+      this.#inFlight -= 1;
+      this.#waitingForSlot.shift()?.();
+    }
   }
 }
