@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The built CLI, exactly as `npx prometheus-ecs-discoverer` runs it. */
+/** The built CLI, run as `npx prometheus-ecs-discoverer` runs it: through its shebang. */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 export function assertBuilt(): void {
@@ -35,7 +35,7 @@ export interface RunResult {
 /** Runs the CLI to its end (for --once, --help, bad settings). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -62,7 +62,7 @@ export class RunningDiscoverer {
 
   /** `user`: run as another user (uid and gid), for tests that need permissions to matter. */
   constructor(args: string[], env: NodeJS.ProcessEnv, { user }: { user?: number } = {}) {
-    this.#child = spawn(process.execPath, [CLI, '--log-format', 'json', ...args], {
+    this.#child = spawn(CLI, ['--log-format', 'json', ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(user !== undefined && { uid: user, gid: user }),
