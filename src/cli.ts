@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return run({ config, once: invocation.once, signal: stop.signal });
+  return run({ config, mode: invocation.mode, signal: stop.signal });
 }
 
 // Exit explicitly: idle keep-alive sockets of the AWS clients must not hold the process.

@@ -2,17 +2,21 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SETTINGS } from './config.js';
 import { ConfigError } from './errors.js';
+import type { RunMode } from './main.js';
 
 export const NAME = 'prometheus-ecs-discoverer';
 
 /** Exit codes: 0 done, 1 the round (--once) failed, 2 bad usage or settings. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/** Options that are not settings; `check` marks those of the check command. */
 const COMMAND_OPTIONS = {
   once: { type: 'boolean', doc: 'Run one round, write the files, exit: 0 when it succeeded, 1 when it failed.' },
   config: { type: 'string', doc: 'JSON file of settings (defaults < this file < environment < flags).', value: 'FILE' },
   help: { type: 'boolean', short: 'h', doc: 'Show this help.' },
   version: { type: 'boolean', short: 'V', doc: 'Show the version.' },
+  json: { type: 'boolean', check: true, doc: 'check: print the report as JSON.' },
+  'fail-if-empty': { type: 'boolean', check: true, doc: 'check: also exit 1 when no target at all was found.' },
 } as const;
 
 export function version(): string {
@@ -26,11 +30,14 @@ const showDefault = (value: unknown): string =>
 /** The help text, made from the settings schema so that it cannot drift from it. */
 export function helpText(): string {
   const lines = [
-    `Usage: ${NAME} [options]`,
+    `Usage: ${NAME} [options]          discover forever: files, HTTP SD, metrics`,
+    `       ${NAME} --once [options]   one round, write the files, exit`,
+    `       ${NAME} check [options]    one round, print per cluster what was found and why`,
+    '                                          marked containers were skipped; no files',
     '',
-    'Discovers the ECS containers marked for Prometheus and publishes them as file_sd files.',
-    'AWS credentials, region and endpoints come from the AWS SDK\'s usual chain (AWS_PROFILE,',
-    'AWS_REGION, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EC2, ...).',
+    'Discovers the ECS containers marked for Prometheus and publishes them as file_sd files and',
+    'over HTTP SD. AWS credentials, region and endpoints come from the AWS SDK\'s usual chain',
+    '(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EC2, ...).',
     '',
     'Options:',
   ];
@@ -45,13 +52,18 @@ export function helpText(): string {
     lines.push(`  ${setting.key}: ${sources}; default ${showDefault(setting.default)}`);
     lines.push(`      ${setting.doc}`);
   }
-  lines.push('', 'Exit codes: 0 ok; 1 a --once round failed; 2 bad usage or settings.');
+  lines.push(
+    '',
+    'Exit codes: 0 ok; 1 a --once round failed, or check found skipped marked containers (or, with',
+    '--fail-if-empty, no target); 2 bad usage or settings; 3 check could not read every cluster.',
+  );
   return lines.join('\n');
 }
 
 export interface Invocation {
+  /** Settings given as flags, by setting key. */
   flags: Record<string, string>;
-  once: boolean;
+  mode: RunMode;
   configFile: string | undefined;
   help: boolean;
   version: boolean;
@@ -68,28 +80,39 @@ export function parseCommandLine(argv: string[]): Invocation {
 
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (error) {
     const message = (error as Error).message;
     const option = /'(-[^' ]+)/.exec(message)?.[1];
     const code = (error as { code?: string }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new ConfigError(`unknown option ${option} (see --help)`);
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new ConfigError(`option ${option} needs a value (see --help)`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new ConfigError(`unexpected argument ${message.match(/'([^']+)'/)?.[1] ?? ''} (see --help)`);
     throw new ConfigError(message);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
+  const [command, ...extra] = parsed.positionals;
+  if ((command !== undefined && command !== 'check') || extra.length > 0) {
+    throw new ConfigError(`unexpected argument ${extra[0] ?? command} (the only command is check; see --help)`);
+  }
+  const checking = command === 'check';
+  for (const [name, option] of Object.entries(COMMAND_OPTIONS)) {
+    if ('check' in option && values[name] !== undefined && !checking) throw new ConfigError(`option --${name} is for check only (see --help)`);
+  }
+  if (checking && values['once'] === true) throw new ConfigError('option --once is not for check: check always runs one round');
+
   const flags: Record<string, string> = {};
   for (const setting of settingFlags) {
     const value = values[(setting.flag as string).slice(2)];
     if (typeof value === 'string') flags[setting.key] = value;
   }
+  const mode: RunMode = checking
+    ? { kind: 'check', json: values['json'] === true, failIfEmpty: values['fail-if-empty'] === true }
+    : { kind: values['once'] === true ? 'once' : 'serve' };
   return {
     flags,
-    once: values['once'] === true,
+    mode,
     configFile: typeof values['config'] === 'string' ? values['config'] : undefined,
     help: values['help'] === true,
     version: values['version'] === true,
   };
 }
-

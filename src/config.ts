@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { isUserLabelName } from './discovery/labels.js';
-import { MARKER_SOURCES } from './discovery/resolveTargets.js';
+import { MARKER_SOURCES } from './discovery/containerSettings.js';
 import { ConfigError } from './errors.js';
 
 /** Every environment variable of ours starts with this. */
@@ -40,6 +40,25 @@ addRule('variable-name', 'a variable name matching [A-Za-z_][A-Za-z0-9_]*', (val
   typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value),
 );
 addRule(
+  'regex',
+  'a regular expression (JavaScript syntax), or empty for none',
+  (value) => {
+    if (typeof value !== 'string') return false;
+    try {
+      new RegExp(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+);
+addRule(
+  'true-or-false',
+  'true or false',
+  (value) => typeof value === 'boolean',
+  (text) => (text === 'true' ? true : text === 'false' ? false : text),
+);
+addRule(
   'list',
   'a comma-separated list',
   (value) => Array.isArray(value) && value.every(isNonEmptyText),
@@ -73,11 +92,34 @@ const schema = {
       arg: 'marker',
     },
     source: {
-      doc: 'Where container settings are read: the container environment or its docker labels.',
+      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels) or teralytics (PROMETHEUS_EXPORTER_* docker labels).',
       format: [...MARKER_SOURCES],
       default: 'environment',
       env: env('MARKER_SOURCE'),
       arg: 'marker-source',
+    },
+  },
+  clusters: {
+    names: {
+      doc: 'Clusters to scan, by name or ARN, comma-separated; empty: every cluster of each region.',
+      format: 'list',
+      default: [] as string[],
+      env: env('CLUSTERS'),
+      arg: 'clusters',
+    },
+    include: {
+      doc: 'Scan only clusters whose name matches this regular expression (unanchored: use ^ and $).',
+      format: 'regex',
+      default: '',
+      env: env('CLUSTER_INCLUDE'),
+      arg: 'cluster-include',
+    },
+    exclude: {
+      doc: 'Skip clusters whose name matches this regular expression; wins over the other two.',
+      format: 'regex',
+      default: '',
+      env: env('CLUSTER_EXCLUDE'),
+      arg: 'cluster-exclude',
     },
   },
   metricsPath: {
@@ -112,6 +154,12 @@ const schema = {
       format: 'label-name',
       default: 'instance_id',
       env: env('LABEL_INSTANCE_ID'),
+    },
+    taskTags: {
+      doc: 'Add task tags as __meta_ecs_tag_task_<name> labels (asks DescribeTasks for tags: no extra calls).',
+      format: 'true-or-false',
+      default: false,
+      env: env('LABEL_TASK_TAGS'),
     },
   },
   files: {
@@ -201,8 +249,9 @@ const schema = {
 
 type Schema = typeof schema;
 type Leaf = { default: unknown };
+type ValueOf<D> = D extends string[] ? readonly string[] : D extends number ? number : D extends boolean ? boolean : string;
 type ValuesOf<S> = {
-  readonly [K in keyof S]: S[K] extends Leaf ? (S[K]['default'] extends string[] ? readonly string[] : S[K]['default'] extends number ? number : string) : ValuesOf<S[K]>;
+  readonly [K in keyof S]: S[K] extends Leaf ? ValueOf<S[K]['default']> : ValuesOf<S[K]>;
 };
 
 /** The validated, frozen settings. */

@@ -1,5 +1,6 @@
 import type { ClusterReading } from './aws/ecsReader.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
+import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
 import type { ClusterRef, HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
 import {
   SKIP_REASONS,
@@ -60,6 +61,8 @@ interface RoundProgress {
   clusterFailures: string[];
   /** Clusters read afresh. */
   fresh: number;
+  /** Every cluster that a region listed, before selection. */
+  listed: ClusterRef[];
 }
 
 export interface RoundReport {
@@ -78,6 +81,8 @@ export interface RoundReport {
 export interface DiscovererOptions {
   readers: readonly RegionReader[];
   resolveOptions: ResolveOptions;
+  /** Which clusters to scan. @default every cluster */
+  clusterSelection?: ClusterSelection;
   /** Hands the round's result to the outputs; rejects when one of them failed. */
   publish: (snapshot: Snapshot) => Promise<void>;
   /** AWS requests made so far (all regions): the round reports the difference. */
@@ -127,6 +132,7 @@ export class Discoverer {
   readonly #clusters = new Map<string, ClusterState>();
   readonly #skipLog = new ChangeLog();
   readonly #warningLog = new ChangeLog();
+  readonly #unknownClusterLog = new ChangeLog();
   /**
    * Resolutions by task. The reader hands out the same cached object for a RUNNING task, and a
    * RUNNING task does not change: it is resolved again only when its definition or host does.
@@ -150,9 +156,10 @@ export class Discoverer {
     const { logger } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
-    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0 };
+    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0, listed: [] };
 
     await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
+    this.#warnOfUnknownClusters(progress);
 
     const { roundFailures, clusterFailures } = progress;
     const failed = roundFailures.length + clusterFailures.length > 0;
@@ -208,7 +215,9 @@ export class Discoverer {
   async #readRegion(reader: RegionReader, progress: RoundProgress, signal?: AbortSignal): Promise<void> {
     let listed: ClusterRef[];
     try {
-      listed = await reader.listClusters(signal);
+      const all = await reader.listClusters(signal);
+      progress.listed.push(...all);
+      listed = this.#options.clusterSelection ? selectClusters(all, this.#options.clusterSelection) : all;
     } catch (error) {
       const reason = describeError(error);
       progress.roundFailures.push(`region ${reader.region}: clusters kept from the last good round: ${reason}`);
@@ -250,6 +259,17 @@ export class Discoverer {
       } else {
         progress.clusterFailures.push(`cluster ${cluster.name} (${reader.region}): no targets yet: ${reason}`);
       }
+    }
+  }
+
+  /** Names of the clusters setting that no region lists: probably a typo; said once. */
+  #warnOfUnknownClusters({ listed, roundFailures }: RoundProgress): void {
+    const names = this.#options.clusterSelection?.names ?? [];
+    if (roundFailures.length > 0) return; // A region's listing is missing: nothing to conclude.
+    const unknown = names.filter((name) => !listed.some((cluster) => cluster.name === name || cluster.arn === name));
+    const texts = this.#unknownClusterLog.update(unknown.map((name) => [name, name]));
+    for (const name of texts) {
+      this.#options.logger.warn(`cluster "${name}" of the clusters setting is not in any region's cluster list`);
     }
   }
 

@@ -6,6 +6,7 @@ import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation } from './aws/instrumentation.js';
 import { version } from './commandLine.js';
 import type { Config } from './config.js';
+import type { ClusterSelection } from './discovery/clusters.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer } from './discoverer.js';
 import { ConfigError, describeError } from './errors.js';
@@ -13,28 +14,47 @@ import { close, createHttpServer, listen } from './http/server.js';
 import { Status } from './http/status.js';
 import { createLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
 import { FileSdWriter } from './output/fileSdWriter.js';
 
 /** How long stop() may take before the process exits regardless. */
 const STOP_GRACE_MS = 4000;
 
+export type RunMode =
+  /** Rounds forever, with the files and the HTTP server. */
+  | { kind: 'serve' }
+  /** One round, the files, exit: 0 when it succeeded. */
+  | { kind: 'once' }
+  /** One round, a report on stdout, no files. */
+  | { kind: 'check'; json: boolean; failIfEmpty: boolean };
+
 export interface RunOptions {
   config: Config;
-  /** One round, then exit: 0 when it succeeded. */
-  once?: boolean;
-  /** Aborting it stops the process (main() wires SIGTERM and SIGINT to it). */
+  mode: RunMode;
+  /** Aborting it stops the process (cli.ts wires SIGTERM and SIGINT to it). */
   signal?: AbortSignal;
   logger?: Logger;
+  /** Where `check` prints its report. @default process.stdout */
+  print?: (text: string) => void;
 }
 
 export function toResolveOptions(config: Config): ResolveOptions {
+  const { cluster, taskVersion, taskId, containerId, instanceId } = config.labels;
   return {
     markerName: config.marker.name,
     markerSource: config.marker.source,
     labelPrefix: config.labels.prefix,
     defaultMetricsPath: config.metricsPath,
-    labelNames: { ...config.labels },
+    labelNames: { cluster, taskVersion, taskId, containerId, instanceId },
+  };
+}
+
+export function toClusterSelection(config: Config): ClusterSelection {
+  return {
+    names: config.clusters.names,
+    ...(config.clusters.include !== '' && { include: new RegExp(config.clusters.include) }),
+    ...(config.clusters.exclude !== '' && { exclude: new RegExp(config.clusters.exclude) }),
   };
 }
 
@@ -70,20 +90,10 @@ async function prepareOutputDirectory(directory: string): Promise<void> {
   }
 }
 
-/** The composition root: builds every collaborator from the config and runs. Returns the exit code. */
-export async function run({ config, once = false, signal, logger: givenLogger }: RunOptions): Promise<number> {
-  const logger = givenLogger ?? createLogger({ level: config.log.level, format: config.log.format });
-  const directory = resolve(config.outputDir);
-  await prepareOutputDirectory(directory);
-
-  const stopping = new AbortController();
-  // Pacers, rounds and every AWS request listen to these signals.
-  setMaxListeners(0, stopping.signal);
-  signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const metrics = createMetrics({ withProcessMetrics: !once });
-
+/** One ECS/EC2 client pair, instrumented and paced, per region. */
+async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal) {
   const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
-  const instrumentations = regions.map(() => createInstrumentation(metrics, stopping.signal));
+  const instrumentations = regions.map(() => createInstrumentation(metrics, signal));
   const readers = await Promise.all(
     regions.map(async (region, index) => {
       const { ecs, ec2 } = createClients({
@@ -101,9 +111,27 @@ export async function run({ config, once = false, signal, logger: givenLogger }:
       } catch (error) {
         throw new ConfigError(`aws.regions (--regions, ECS_DISCOVERER_REGIONS): ${describeError(error)}`);
       }
-      return new EcsReader({ ecs, ec2, region: resolvedRegion, metrics });
+      return new EcsReader({ ecs, ec2, region: resolvedRegion, metrics, includeTags: config.labels.taskTags });
     }),
   );
+  const countRequests = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0);
+  return { readers, countRequests };
+}
+
+/** The composition root: builds every collaborator from the config and runs. Returns the exit code. */
+export async function run({ config, mode, signal, logger: givenLogger, print }: RunOptions): Promise<number> {
+  // check prints its own report of what the discoverer would log as warnings.
+  const level = mode.kind === 'check' ? 'error' : config.log.level;
+  const logger = givenLogger ?? createLogger({ level, format: config.log.format });
+  const directory = resolve(config.outputDir);
+  if (mode.kind !== 'check') await prepareOutputDirectory(directory);
+
+  const stopping = new AbortController();
+  // Pacers, rounds and every AWS request listen to these signals.
+  setMaxListeners(0, stopping.signal);
+  signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
+  const metrics = createMetrics({ withProcessMetrics: mode.kind === 'serve' });
+  const { readers, countRequests } = await createReaders(config, metrics, stopping.signal);
 
   const writer = new FileSdWriter({
     directory,
@@ -114,12 +142,14 @@ export async function run({ config, once = false, signal, logger: givenLogger }:
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
+    clusterSelection: toClusterSelection(config),
     publish: async (snapshot) => {
+      if (mode.kind === 'check') return;
       // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
       status.publish(snapshot);
       await writer.write(snapshot.groups);
     },
-    countRequests: () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0),
+    countRequests,
     logger,
     metrics,
   });
@@ -129,15 +159,18 @@ export async function run({ config, once = false, signal, logger: givenLogger }:
   }
   logger.info('starting', {
     regions: readers.map((reader) => reader.region).join(','),
-    output_dir: directory,
-    interval_s: once ? undefined : config.interval,
+    output_dir: mode.kind === 'check' ? undefined : directory,
+    interval_s: mode.kind === 'serve' ? config.interval : undefined,
   });
 
-  if (once) {
+  if (mode.kind !== 'serve') {
     const deadline = AbortSignal.any([stopping.signal, AbortSignal.timeout(config.roundTimeout * 1000)]);
     setMaxListeners(0, deadline);
     const report = await discoverer.runRound(deadline);
-    return report.outcome === 'ok' ? 0 : 1;
+    if (mode.kind === 'once') return report.outcome === 'ok' ? 0 : 1;
+    const check = toCheckReport(discoverer.clusters, report);
+    (print ?? ((text: string) => process.stdout.write(text)))(mode.json ? `${JSON.stringify(check, null, 2)}\n` : renderCheckReport(check));
+    return checkExitCode(check, mode.failIfEmpty);
   }
 
   const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });

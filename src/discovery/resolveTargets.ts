@@ -1,5 +1,6 @@
-import { parseEndpoints, type IntervalName } from './endpoints.js';
-import { sanitizeLabelName, sortLabels, toCustomLabels } from './labels.js';
+import { readContainerSettings, type MarkerSource } from './containerSettings.js';
+import type { IntervalName } from './endpoints.js';
+import { sanitizeLabelName, sortLabels } from './labels.js';
 import {
   lastArnSegment,
   type ClusterRef,
@@ -22,10 +23,6 @@ export const SKIP_REASONS = [
   'no_port_binding',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
-
-/** Where container settings (`PROMETHEUS*`) are read from. */
-export const MARKER_SOURCES = ['environment', 'dockerLabels'] as const;
-export type MarkerSource = (typeof MARKER_SOURCES)[number];
 
 /** Names of the labels that identify where a target runs (SEMANTICS.md, labels step 3). */
 export interface LabelNames {
@@ -88,17 +85,6 @@ export interface Resolution {
   skips: Skip[];
   warnings: Warning[];
 }
-
-const SETTING = {
-  port: 'PROMETHEUS_PORT',
-  containerPort: 'PROMETHEUS_CONTAINER_PORT',
-  endpoint: 'PROMETHEUS_ENDPOINT',
-  noLabels: 'PROMETHEUS_NOLABELS',
-  scheme: 'PROMETHEUS_SCHEME',
-} as const;
-
-/** SEMANTICS.md: "a non-empty value"; a blank value counts, as in the tools we replace. */
-const isSet = (value: string | undefined): value is string => value !== undefined && value !== '';
 
 /** Windows' `default` mode publishes ports through bindings as bridge does. */
 const toNetworkMode = (mode: string | undefined): string => (mode === undefined || mode === 'default' ? 'bridge' : mode);
@@ -198,9 +184,8 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   const family = definition.family || lastArnSegment(definition.arn).split(':')[0] || definition.arn;
 
   for (const containerDefinition of definition.containers) {
-    const settings =
-      options.markerSource === 'dockerLabels' ? containerDefinition.dockerLabels : containerDefinition.environment;
-    if (!isSet(settings[options.markerName])) continue;
+    const settings = readContainerSettings(containerDefinition, mode, options);
+    if (settings === undefined) continue;
 
     const containerName = containerDefinition.name ?? '(unnamed)';
     const skip = (problem: Problem) => resolution.skips.push({ ...ref(containerName), ...problem });
@@ -218,8 +203,8 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
     }
     const port = resolvePort({
       networkMode: mode,
-      explicitPort: isSet(settings[SETTING.port]) ? settings[SETTING.port] : undefined,
-      containerPort: isSet(settings[SETTING.containerPort]) ? settings[SETTING.containerPort] : undefined,
+      explicitPort: settings.port,
+      containerPort: settings.containerPort,
       portMappings: containerDefinition.portMappings,
       bindings: container?.bindings ?? [],
     });
@@ -227,16 +212,11 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       skip(port);
       continue;
     }
-
-    const parsed = parseEndpoints(settings[SETTING.endpoint], options.defaultMetricsPath);
-    parsed.warnings.forEach(warn);
-    const custom = toCustomLabels(settings, options.labelPrefix);
-    custom.warnings.forEach(warn);
+    settings.warnings.forEach(warn);
 
     const address = `${ip.ip}:${port.port}`;
-    const noLabels = isSet(settings[SETTING.noLabels]);
     const names = options.labelNames;
-    const placement: Record<string, string | undefined> = noLabels
+    const placement: Record<string, string | undefined> = settings.noLabels
       ? {}
       : {
           [names.cluster]: cluster.name,
@@ -245,24 +225,20 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
           [names.containerId]: container?.arn === undefined ? undefined : lastArnSegment(container.arn),
           [names.instanceId]: context.host?.instanceId,
         };
-    const scheme = settings[SETTING.scheme]?.trim().toLowerCase();
-    if (isSet(scheme) && scheme !== 'http' && scheme !== 'https') {
-      warn(`${SETTING.scheme} "${settings[SETTING.scheme]}" is not http or https; ignored`);
-    }
     const meta = toMetaLabels(context, definition, containerDefinition, mode, ip.ip);
 
-    for (const endpoint of parsed.endpoints) {
-      const labels: Record<string, string> = { ...custom.labels };
+    for (const endpoint of settings.endpoints) {
+      const labels: Record<string, string> = { ...settings.customLabels };
       for (const [name, value] of Object.entries(placement)) {
         if (value !== undefined && value !== '') labels[name] = value;
       }
       Object.assign(labels, meta, {
-        instance: noLabels ? family : address,
-        job: family,
+        instance: settings.noLabels ? family : address,
+        job: settings.job ?? family,
         metrics_path: endpoint.path,
         __metrics_path__: endpoint.path,
       });
-      if (scheme === 'http' || scheme === 'https') labels['__scheme__'] = scheme;
+      if (settings.scheme) labels['__scheme__'] = settings.scheme;
       resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: sortLabels(labels) });
     }
   }

@@ -68,6 +68,7 @@ export interface Faults {
 
 export interface CallRecord {
   action: string;
+  region?: string;
   outcome: 'ok' | 'throttled' | 'error';
   at: number;
   /** For ListTasks, DescribeTasks and DescribeContainerInstances: the cluster. */
@@ -109,7 +110,10 @@ const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export class FakeAws {
+  /** The fleet of the first region; others are in `regions`. */
   fleet: FakeFleet;
+  /** Fleets by region: a request goes to the fleet of the region it is signed for. */
+  readonly regions = new Map<string, FakeFleet>();
   readonly faults: Faults = {
     failureRate: 0,
     outage: false,
@@ -127,6 +131,13 @@ export class FakeAws {
   constructor(fleet: FakeFleet, { random = Math.random }: { random?: () => number } = {}) {
     this.fleet = fleet;
     this.#random = random;
+  }
+
+  /** The fleet of the region named in the request's SigV4 credential scope. */
+  #fleetOf(request: IncomingMessage): FakeFleet {
+    const region = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1];
+    if (region === undefined || region === this.fleet.region) return this.fleet;
+    return this.regions.get(region) ?? { ...this.fleet, region, clusters: [], taskDefinitions: new Map(), instances: new Map() };
   }
 
   /** Starts listening on 127.0.0.1 (a free port); returns the endpoint URL. */
@@ -209,13 +220,15 @@ export class FakeAws {
       if (this.faults.failingActions.has(action) || this.#random() < this.faults.failureRate) {
         throw new FakeError(500, isEcs ? 'ServerException' : 'InternalError', 'Internal failure (fake fault)');
       }
+      const fleet = this.#fleetOf(request);
+      record.region = fleet.region;
       if (isEcs) {
         const input = JSON.parse(body === '' ? '{}' : body) as Record<string, unknown>;
-        const output = this.#ecs(action, input, record);
+        const output = this.#ecs(fleet, action, input, record);
         response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify(output));
       } else {
-        const xml = this.#ec2(action, form ?? new URLSearchParams(), record);
+        const xml = this.#ec2(fleet, action, form ?? new URLSearchParams(), record);
         response.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
         response.end(xml);
       }
@@ -234,8 +247,7 @@ export class FakeAws {
     }
   }
 
-  #ecs(action: string, input: Record<string, unknown>, record: CallRecord): unknown {
-    const fleet = this.fleet;
+  #ecs(fleet: FakeFleet, action: string, input: Record<string, unknown>, record: CallRecord): unknown {
     switch (action) {
       case 'ListClusters': {
         const arns = fleet.clusters.map((cluster) => clusterArnOf(fleet, cluster.name));
@@ -303,7 +315,7 @@ export class FakeAws {
     }
   }
 
-  #ec2(action: string, form: URLSearchParams, record: CallRecord): string {
+  #ec2(fleet: FakeFleet, action: string, form: URLSearchParams, record: CallRecord): string {
     if (action !== 'DescribeInstances') throw new FakeError(400, 'InvalidAction', `fake EC2 does not know ${action}`);
     const ids: string[] = [];
     for (const [key, value] of form) {
@@ -318,9 +330,9 @@ export class FakeAws {
     record.items = ids;
     if (ids.length > 200) throw new FakeError(400, 'InvalidParameterValue', 'The filter values list is too long.');
     const items = ids
-      .filter((id) => this.fleet.instances.has(id))
+      .filter((id) => fleet.instances.has(id))
       .map((id) => {
-        const instance = this.fleet.instances.get(id) as FakeInstance;
+        const instance = fleet.instances.get(id) as FakeInstance;
         return `<item><instanceId>${escapeXml(id)}</instanceId>${
           instance.instanceType ? `<instanceType>${escapeXml(instance.instanceType)}</instanceType>` : ''
         }${instance.privateIp ? `<privateIpAddress>${escapeXml(instance.privateIp)}</privateIpAddress>` : ''}</item>`;

@@ -9,11 +9,21 @@ describe('parseCommandLine', () => {
 
     expect(invocation).toEqual({
       flags: { interval: '30', outputDir: '/var/sd', 'aws.regions': 'eu-west-1' },
-      once: true,
+      mode: { kind: 'once' },
       configFile: undefined,
       help: false,
       version: false,
     });
+  });
+
+  it('runs forever without --once', () => {
+    expect(parseCommandLine([]).mode).toEqual({ kind: 'serve' });
+  });
+
+  it('reads the check command and its options', () => {
+    expect(parseCommandLine(['check', '--json', '--clusters', 'a,b']).mode).toEqual({ kind: 'check', json: true, failIfEmpty: false });
+    expect(parseCommandLine(['--fail-if-empty', 'check']).mode).toEqual({ kind: 'check', json: false, failIfEmpty: true });
+    expect(parseCommandLine(['check', '--clusters', 'a,b']).flags).toEqual({ 'clusters.names': 'a,b' });
   });
 
   it('reads --config, --help and --version', () => {
@@ -23,7 +33,10 @@ describe('parseCommandLine', () => {
   it.each([
     [['--bogus'], 'unknown option --bogus (see --help)'],
     [['--interval'], 'option --interval needs a value (see --help)'],
-    [['stray'], 'unexpected argument stray (see --help)'],
+    [['stray'], 'unexpected argument stray (the only command is check; see --help)'],
+    [['check', 'more'], 'unexpected argument more (the only command is check; see --help)'],
+    [['--json'], 'option --json is for check only (see --help)'],
+    [['check', '--once'], 'option --once is not for check: check always runs one round'],
   ])('rejects %j with one line', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(new ConfigError(message));
   });
@@ -37,6 +50,8 @@ describe('helpText', () => {
       expect(help).toContain(setting.env);
       if (setting.flag) expect(help).toContain(`${setting.flag} VALUE`);
     }
-    for (const option of ['--once', '--config FILE', '--help', '--version']) expect(help).toContain(option);
+    for (const option of ['--once', '--config FILE', '--help', '--version', '--json', '--fail-if-empty', ' check ']) {
+      expect(help).toContain(option);
+    }
   });
 });

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     expect(config.aws.regions).toEqual([]);
   });
 
-  it('matches settings.default.json, the documented defaults', async () => {
+  it('matches settings.default.json, the documented defaults (npm run docs writes it)', async () => {
     const documented = JSON.parse(await readFile(new URL('../../settings.default.json', import.meta.url), 'utf8')) as unknown;
 
     expect(documented).toEqual(defaultSettings());
@@ -57,6 +57,16 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.labels)).toBe(true);
   });
 
+  it('reads the cluster selection and task tags', () => {
+    const config = loadConfig({
+      env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'true' },
+      flags: { 'clusters.names': 'prod,arn:aws:ecs:eu-west-1:123456789012:cluster/batch', 'clusters.exclude': '^test-' },
+    });
+
+    expect(config.clusters).toEqual({ names: ['prod', 'arn:aws:ecs:eu-west-1:123456789012:cluster/batch'], include: '', exclude: '^test-' });
+    expect(config.labels.taskTags).toBe(true);
+  });
+
   it('reads a comma-separated list of regions', () => {
     expect(loadConfig({ env: {}, flags: { 'aws.regions': 'eu-west-1, us-east-1' } }).aws.regions).toEqual([
       'eu-west-1',
@@ -73,6 +83,9 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_FILE_1M: 'a/b.json' } }, 'files.1m (ECS_DISCOVERER_FILE_1M): expected a file name without "/": value was "a/b.json"'],
     [{ env: { ECS_DISCOVERER_METRICS_PATH: 'metrics' } }, 'metricsPath (ECS_DISCOVERER_METRICS_PATH): expected a path starting with "/": value was "metrics"'],
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
+    [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression (JavaScript syntax), or empty for none: value was "("'],
+    [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
+    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","teralytics"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
   });

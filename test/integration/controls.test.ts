@@ -1,0 +1,231 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetGroup } from '../../src/discovery/targetGroups.js';
+import { FakeAws, type FakeFleet } from '../fake/fakeAws.js';
+import { addDefinition, addHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from '../fake/fleet.js';
+import { assertBuilt, fakeAwsEnv, runCli } from './discoverer.js';
+import { edgeFleet } from './edgeFleet.js';
+
+/** Operator controls against the fake: which clusters and regions, how containers are marked, scheme, tags, check. */
+
+let fake: FakeAws;
+let outputDir: string;
+
+async function allGroups(): Promise<TargetGroup[]> {
+  const groups: TargetGroup[] = [];
+  for (const file of await readdir(outputDir)) groups.push(...(JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]));
+  return groups;
+}
+const clustersIn = async () => [...new Set((await allGroups()).map((group) => group.labels['__meta_ecs_cluster']))].sort();
+const once = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['--once', '--output-dir', outputDir, ...args], { ...fakeAwsEnv(fake.url), ...env });
+
+/** One Fargate task per container spec, in cluster "labels". */
+function labelledFleet(): FakeFleet {
+  const fleet = emptyFleet();
+  const host = addHost(fleet, 'labels', 'i-0abc', '127.0.50.1');
+  const nginx = addDefinition(
+    fleet,
+    makeTaskDefinition('nginx', 2, 'bridge', [
+      {
+        name: 'nginx',
+        dockerLabels: { PROMETHEUS_EXPORTER_PORT: '9113', PROMETHEUS_EXPORTER_PATH: '/prometheus', PROMETHEUS_EXPORTER_JOB_NAME: 'edge-nginx' },
+        portMappings: [{ containerPort: 80, hostPort: 0 }, { containerPort: 9113, hostPort: 0 }],
+      },
+    ]),
+  );
+  addTask(fleet, {
+    cluster: 'labels',
+    id: 'nginx1',
+    definition: nginx,
+    containerInstanceArn: host,
+    containers: [{ name: 'nginx', bindings: [{ containerPort: 80, hostPort: 32801 }, { containerPort: 9113, hostPort: 32802 }] }],
+  });
+  const api = addDefinition(
+    fleet,
+    makeTaskDefinition('api', 5, 'awsvpc', [
+      {
+        name: 'api',
+        dockerLabels: { PROMETHEUS: 'true', PROMETHEUS_PORT: '8443', PROMETHEUS_SCHEME: 'https', PROMETHEUS_EXPORTER_PORT: '9000' },
+        environment: { PROMETHEUS_ENDPOINT: '/not-read-from-the-environment' },
+      },
+    ]),
+  );
+  addTask(fleet, {
+    cluster: 'labels',
+    id: 'api1',
+    definition: api,
+    launchType: 'FARGATE',
+    eniIp: '127.0.50.2',
+    containers: [{ name: 'api' }],
+    tags: { team: 'payments', 'cost-center': '42' },
+  });
+  return fleet;
+}
+
+beforeAll(() => {
+  assertBuilt();
+});
+beforeEach(async () => {
+  outputDir = await mkdtemp(join(tmpdir(), 'discoverer-controls-'));
+});
+afterEach(async () => {
+  await fake.stop();
+  await rm(outputDir, { recursive: true, force: true });
+});
+
+describe('which clusters', () => {
+  beforeEach(async () => {
+    fake = new FakeAws(edgeFleet());
+    await fake.start();
+  });
+
+  it('scans only the clusters given by name or ARN', async () => {
+    const result = await once(['--clusters', 'batch,arn:aws:ecs:eu-west-1:123456789012:cluster/prod']);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(await clustersIn()).toEqual(['batch', 'prod']);
+    expect(fake.calls.filter((call) => call.action === 'ListTasks').map((call) => call.cluster)).not.toContain('empty');
+  });
+
+  it('scans the clusters whose names match include and not exclude', async () => {
+    await once(['--cluster-include', '^(prod|batch)$', '--cluster-exclude', 'bat']);
+
+    expect(await clustersIn()).toEqual(['prod']);
+  });
+
+  it('warns once of a cluster in the clusters setting that does not exist', async () => {
+    const result = await once(['--clusters', 'prod,prdo']);
+
+    expect(result.stderr.match(/cluster "prdo" of the clusters setting is not in any region's cluster list/g)).toHaveLength(1);
+  });
+});
+
+describe('several regions', () => {
+  it('scans every region and labels each target with its region', async () => {
+    fake = new FakeAws(edgeFleet());
+    const usEast = labelledFleet();
+    usEast.region = 'us-east-1';
+    fake.regions.set('us-east-1', usEast);
+    await fake.start();
+
+    const result = await once(['--regions', 'eu-west-1,us-east-1', '--marker-source', 'dockerLabels']);
+
+    expect(result.code, result.stderr).toBe(0);
+    const groups = await allGroups();
+    const byRegion = (region: string) => groups.filter((group) => group.labels['__meta_ecs_region'] === region);
+    expect(byRegion('us-east-1').map((group) => group.targets[0])).toEqual(['127.0.50.2:8443']);
+    expect(byRegion('us-east-1')[0]?.labels['__meta_ecs_cluster_arn']).toBe('arn:aws:ecs:us-east-1:123456789012:cluster/labels');
+    // The edge fleet marks containers in the environment: with docker labels as the source, eu-west-1 has none.
+    expect(byRegion('eu-west-1')).toEqual([]);
+    expect(new Set(fake.calls.map((call) => call.region))).toEqual(new Set(['eu-west-1', 'us-east-1']));
+  });
+});
+
+describe('how containers are marked', () => {
+  beforeEach(async () => {
+    fake = new FakeAws(labelledFleet());
+    await fake.start();
+  });
+
+  it('reads PROMETHEUS* docker labels with --marker-source dockerLabels, with PROMETHEUS_SCHEME as __scheme__', async () => {
+    await once(['--marker-source', 'dockerLabels']);
+
+    const groups = await allGroups();
+    expect(groups.map((group) => group.targets[0])).toEqual(['127.0.50.2:8443']);
+    expect(groups[0]?.labels).toMatchObject({ __scheme__: 'https', job: 'api', __metrics_path__: '/metrics' });
+  });
+
+  it("reads teralytics' PROMETHEUS_EXPORTER_* labels: bridge maps the container port to its host port", async () => {
+    await once(['--marker-source', 'teralytics']);
+
+    const groups = (await allGroups()).sort((a, b) => (a.targets[0] ?? '').localeCompare(b.targets[0] ?? ''));
+    expect(groups.map((group) => [group.targets[0], group.labels['job'], group.labels['__metrics_path__']])).toEqual([
+      ['127.0.50.1:32802', 'edge-nginx', '/prometheus'],
+      ['127.0.50.2:9000', 'api', '/metrics'],
+    ]);
+  });
+
+  it('finds nothing in the environment of containers marked by docker labels', async () => {
+    await once([]);
+
+    expect(await allGroups()).toEqual([]);
+  });
+});
+
+describe('task tags', () => {
+  beforeEach(async () => {
+    fake = new FakeAws(labelledFleet());
+    await fake.start();
+  });
+
+  it('adds __meta_ecs_tag_task_* labels when asked, from the same DescribeTasks calls', async () => {
+    await once(['--marker-source', 'dockerLabels'], { ECS_DISCOVERER_LABEL_TASK_TAGS: 'true' });
+
+    const [group] = await allGroups();
+    expect(group?.labels).toMatchObject({ __meta_ecs_tag_task_team: 'payments', __meta_ecs_tag_task_cost_center: '42' });
+    expect(fake.countCalls()).toEqual({ ListClusters: 1, ListTasks: 1, DescribeTasks: 1, DescribeTaskDefinition: 2, DescribeContainerInstances: 1, DescribeInstances: 1 });
+  });
+
+  it('leaves tags out by default', async () => {
+    await once(['--marker-source', 'dockerLabels']);
+
+    const [group] = await allGroups();
+    expect(Object.keys(group?.labels ?? {}).filter((name) => name.startsWith('__meta_ecs_tag_'))).toEqual([]);
+  });
+});
+
+describe('prometheus-ecs-discoverer check', () => {
+  beforeEach(async () => {
+    fake = new FakeAws(edgeFleet());
+    await fake.start();
+  });
+
+  it('prints per cluster the tasks, targets per interval and skipped containers, writes no file, and exits 1', async () => {
+    const result = await runCli(['check', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('cluster batch (eu-west-1): 150 tasks\n  targets: 30s 150\n');
+    expect(result.stdout).toContain('cluster prod (eu-west-1): 7 tasks, 1 not running yet\n  targets: 15s 1, 30s 1, 1m 1, 5m 1, generic 2\n');
+    expect(result.stdout).toContain('  skipped container envoy of task bridge2: no_port_binding: no network binding for container port 9999\n');
+    expect(result.stdout).toContain('  skipped container app of task badport1: bad_port: PROMETHEUS_PORT "9x9" is not a port in 1..65535\n');
+    expect(result.stdout).toContain('total: 3 clusters, 157 tasks, 156 targets, 3 skipped containers\n');
+    expect(result.stderr).toBe('');
+    expect(await readdir(outputDir)).toEqual([]);
+  });
+
+  it('prints the same as JSON with --json', async () => {
+    const result = await runCli(['check', '--json', '--clusters', 'batch'], fakeAwsEnv(fake.url));
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      outcome: 'ok',
+      failures: [],
+      clusters: [
+        { region: 'eu-west-1', name: 'batch', tasks: 150, pendingTasks: 0, targets: { '15s': 0, '30s': 150, '1m': 0, '5m': 0, generic: 0 }, skipped: [] },
+      ],
+      totals: { clusters: 1, tasks: 150, targets: 150, skipped: 0 },
+    });
+  });
+
+  it('exits 1 with --fail-if-empty when no target is found, and 3 when AWS cannot be read', async () => {
+    const empty = await runCli(['check', '--fail-if-empty', '--clusters', 'empty'], fakeAwsEnv(fake.url));
+    fake.faults.outage = true;
+    const outage = await runCli(['check'], { ...fakeAwsEnv(fake.url), ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '1' });
+
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toContain('total: 1 clusters, 0 tasks, 0 targets, 0 skipped containers');
+    expect(outage.code).toBe(3);
+    expect(outage.stdout).toContain('problem: region eu-west-1: clusters kept from the last good round');
+  });
+
+  it('names the task behind a skipped container so that it can be found', async () => {
+    const result = await runCli(['check', '--json'], fakeAwsEnv(fake.url));
+
+    const report = JSON.parse(result.stdout) as { clusters: { skipped: { task: string }[] }[] };
+    const tasks = report.clusters.flatMap((cluster) => cluster.skipped.map((skip) => skip.task));
+    expect(tasks.sort()).toEqual(['badport1', 'bridge2', 'orphan1']);
+    expect(taskArn('prod', 'orphan1')).toContain(tasks[2]);
+  });
+});
