@@ -1,0 +1,516 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Compatibility,
+  ContainerCondition,
+  LogDriver,
+  NetworkMode,
+  RegisterTaskDefinitionRequest$,
+  TransportProtocol,
+} from '@aws-sdk/client-ecs';
+import { NormalizedSchema } from '@smithy/core/schema';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { SETTINGS } from '../../src/config.js';
+
+/**
+ * The deployment files (Dockerfile, examples/) must stay valid and agree with the code: each
+ * check names the example and what drifted.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const EXAMPLES = join(ROOT, 'examples');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+function parseYaml(path: string): unknown {
+  try {
+    return parse(read(path), { strict: true, uniqueKeys: true });
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The default of a setting of src/config.ts. */
+function defaultOf(key: string): unknown {
+  const setting = SETTINGS.find((candidate) => candidate.key === key);
+  if (setting === undefined) throw new Error(`no setting ${key} in src/config.ts`);
+  return setting.default;
+}
+
+/** Interval → default file name, as the discoverer writes them ("generic": no interval). */
+const FILES: Record<string, string> = Object.fromEntries(
+  ['generic', '15s', '30s', '1m', '5m'].map((interval) => [interval, defaultOf(`files.${interval}`) as string]),
+);
+const OUTPUT_DIR = '/targets';
+const HTTP_PORT = defaultOf('http.port') as number;
+
+// --- Dockerfile ---
+
+interface Instruction {
+  keyword: string;
+  args: string;
+  stage: number;
+}
+
+/** Dockerfile instructions, continuation lines joined, comments dropped, with their stage. */
+function parseDockerfile(text: string): Instruction[] {
+  const instructions: Instruction[] = [];
+  let pending = '';
+  let stage = -1;
+  for (const line of text.split('\n')) {
+    if (/^\s*#/.test(line) || (pending === '' && line.trim() === '')) continue;
+    if (/\\\s*$/.test(line)) {
+      pending += `${line.replace(/\\\s*$/, '').trim()} `;
+      continue;
+    }
+    const whole = (pending + line.trim()).trim();
+    pending = '';
+    const [, keyword = '', args = ''] = /^(\S+)\s*(.*)$/.exec(whole) ?? [];
+    if (keyword.toUpperCase() === 'FROM') stage++;
+    instructions.push({ keyword: keyword.toUpperCase(), args, stage });
+  }
+  return instructions;
+}
+
+const dockerfile = parseDockerfile(read('Dockerfile'));
+const lastStage = Math.max(...dockerfile.map((instruction) => instruction.stage));
+const inStage = (stage: number, keyword: string) =>
+  dockerfile.filter((instruction) => instruction.stage === stage && instruction.keyword === keyword);
+const only = (keyword: string): string => {
+  const found = inStage(lastStage, keyword);
+  expect(found.map((instruction) => instruction.args), `Dockerfile: one ${keyword} in the runtime stage`).toHaveLength(1);
+  return found[0]?.args ?? '';
+};
+const execForm = (args: string): unknown => JSON.parse(args);
+/** The node script of the Dockerfile's HEALTHCHECK CMD ["node", "-e", script]. */
+const healthcheckArgs = (): unknown => execForm(only('HEALTHCHECK').replace(/^(--\S+\s+)*CMD\s+/, ''));
+
+describe('Dockerfile', () => {
+  const packageJson = JSON.parse(read('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
+
+  it('builds on node:22-slim in two stages', () => {
+    const froms = dockerfile.filter((instruction) => instruction.keyword === 'FROM').map((from) => from.args);
+
+    expect(froms).toHaveLength(2);
+    for (const from of froms) expect(from, 'Dockerfile FROM').toMatch(/^node:22-slim(\s+AS\s+\w+)?$/i);
+  });
+
+  it('runs the same commands as the README and CI: npm ci, npm run build, npm ci --omit=dev', () => {
+    const runs = (stage: number) => inStage(stage, 'RUN').map((run) => run.args);
+
+    expect(inStage(0, 'WORKDIR').map((workdir) => workdir.args)).toEqual(['/app']);
+    expect(runs(0)).toEqual(['npm ci', 'npm run build']);
+    expect(runs(lastStage).some((run) => /^npm ci --omit=dev && npm cache clean --force$/.test(run)), runs(lastStage).join('\n')).toBe(true);
+    expect(packageJson.scripts['build'], 'package.json has the build script the Dockerfile runs').toBeDefined();
+    expect(read('README.md')).toContain('npm ci && npm run build');
+    expect(only('ENV')).toMatch(/^NODE_ENV=production$/);
+    expect(inStage(lastStage, 'COPY').map((copy) => copy.args)).toContain('--from=build /app/dist ./dist');
+  });
+
+  it('runs the built bin through its shebang: ENTRYPOINT /app/dist/cli.js', () => {
+    const bin = Object.values(packageJson.bin)[0];
+
+    expect(execForm(only('ENTRYPOINT'))).toEqual(['/app/dist/cli.js']);
+    expect(`/app/${bin}`, 'package.json bin').toBe('/app/dist/cli.js');
+    expect(read('src/cli.ts').split('\n')[0], 'src/cli.ts shebang, run by env').toMatch(/^#!\/usr\/bin\/env -S .*\bnode\b/);
+    expect(execForm(only('CMD'))).toEqual(['--output-dir', OUTPUT_DIR]);
+  });
+
+  it('runs as node, exposes the HTTP port and declares the output directory, owned by node, as a volume', () => {
+    const stage = dockerfile.filter((instruction) => instruction.stage === lastStage);
+    const chown = stage.findIndex((run) => run.keyword === 'RUN' && run.args.includes(`chown node:node ${OUTPUT_DIR}`));
+    const position = (keyword: string) => stage.findIndex((instruction) => instruction.keyword === keyword);
+
+    expect(only('USER')).toBe('node');
+    expect(only('EXPOSE')).toBe(String(HTTP_PORT));
+    expect([only('VOLUME')].map((volume) => (volume.startsWith('[') ? execForm(volume) : [volume]))).toEqual([[OUTPUT_DIR]]);
+    expect(chown, `a RUN that chowns ${OUTPUT_DIR} to node`).toBeGreaterThan(-1);
+    // Changes after VOLUME are discarded, and the chown needs root.
+    expect(chown, 'the chown comes before VOLUME').toBeLessThan(position('VOLUME'));
+    expect(chown, 'the chown comes before USER node').toBeLessThan(position('USER'));
+  });
+
+  it('checks health with node itself, on /-/healthy', () => {
+    const args = healthcheckArgs() as string[];
+
+    expect(args.slice(0, 2)).toEqual(['node', '-e']);
+    expect(args[2]).toContain(`http://127.0.0.1:${HTTP_PORT}/-/healthy`);
+    expect(read('src/http/server.ts')).toContain("'/-/healthy'");
+    expect(only('HEALTHCHECK')).not.toMatch(/curl|wget/);
+  });
+
+  it('has a .dockerignore that keeps host builds and dependencies out', () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('#'));
+
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'targets', 'coverage', 'bench/results', '.git', '*.tgz']));
+    // The build stage compiles with these: they must reach it.
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src']) {
+      expect(ignored, `.dockerignore must not exclude ${needed}`).not.toContain(needed);
+    }
+  });
+});
+
+describe('the HEALTHCHECK script', () => {
+  const servers: Server[] = [];
+  afterAll(() => servers.forEach((server) => server.close()));
+
+  /** Runs the script against 127.0.0.1:port instead of the fixed 8080; its exit code. */
+  const runAgainst = (port: number) => {
+    const script = (healthcheckArgs() as string[])[2] ?? '';
+    const child = spawn('node', ['-e', script.replace(`:${HTTP_PORT}/`, `:${port}/`)], { stdio: 'ignore', timeout: 10_000 });
+    return new Promise<number | null>((resolve) => child.on('close', resolve));
+  };
+  const serve = async (status: number) => {
+    const server = createServer((request, response) => {
+      response.statusCode = request.url === '/-/healthy' ? status : 404;
+      response.end();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
+
+  it('exits 0 on 200, 1 on any other answer, and 1 when nothing listens', async () => {
+    expect(await runAgainst(await serve(200))).toBe(0);
+    expect(await runAgainst(await serve(503))).toBe(1);
+    const closed = await serve(200);
+    await new Promise((resolve) => servers.pop()?.close(resolve));
+    expect(await runAgainst(closed)).toBe(1);
+  });
+});
+
+// --- examples/ ---
+
+describe('examples/', () => {
+  it('holds JSON and YAML files only, each of which parses', () => {
+    const files = readdirSync(EXAMPLES);
+
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      if (file.endsWith('.json')) expect(() => JSON.parse(read(`examples/${file}`)) as unknown, file).not.toThrow();
+      else if (/\.ya?ml$/.test(file)) expect(() => parseYaml(`examples/${file}`), file).not.toThrow();
+      else expect.fail(`examples/${file}: neither JSON nor YAML; add a check for it`);
+    }
+  });
+
+  it('uses placeholders only: no real address, account, host or secret', () => {
+    const files = [...readdirSync(EXAMPLES).map((file) => `examples/${file}`), 'Dockerfile', 'iam-policy.json'];
+    const placeholderIp = /^(127\.0\.0\.1|0\.0\.0\.0|192\.0\.2\.\d+|198\.51\.100\.\d+|203\.0\.113\.\d+)$/;
+    const placeholderHost = /^(127\.0\.0\.1|localhost|prometheus-ecs-discoverer|[\w.-]*example\.(com|org|net))$/;
+    for (const file of files) {
+      const text = read(file);
+      for (const [ip] of text.matchAll(/\b\d{1,3}(\.\d{1,3}){3}\b/g)) expect(ip, `${file}: IP address`).toMatch(placeholderIp);
+      for (const [, host] of text.matchAll(/\bhttps?:\/\/([^/:\s'"]+)/g)) expect(host, `${file}: URL host`).toMatch(placeholderHost);
+      for (const [account] of text.matchAll(/\b\d{12}\b/g)) expect(account, `${file}: AWS account`).toBe('123456789012');
+      expect(text, `${file}: AWS access key`).not.toMatch(/\b(AKIA|ASIA)[0-9A-Z]{16}\b/);
+      expect(text, `${file}: secret`).not.toMatch(/secret_access_key|aws_session_token|password|BEGIN [A-Z ]*PRIVATE KEY/i);
+    }
+  });
+});
+
+// --- examples/ecs-task-definition.json ---
+
+interface ContainerDefinition {
+  name: string;
+  image: string;
+  command?: string[];
+  entryPoint?: string[];
+  environment?: { name: string; value: string }[];
+  portMappings?: { containerPort: number; hostPort?: number; protocol?: string }[];
+  mountPoints?: { sourceVolume: string; containerPath: string; readOnly?: boolean }[];
+  dependsOn?: { containerName: string; condition: string }[];
+  healthCheck?: { command: string[] };
+  logConfiguration?: { logDriver: string; options?: Record<string, string> };
+}
+
+interface TaskDefinition {
+  family: string;
+  taskRoleArn?: string;
+  executionRoleArn?: string;
+  networkMode?: string;
+  requiresCompatibilities?: string[];
+  cpu?: string;
+  memory?: string;
+  volumes?: { name: string }[];
+  containerDefinitions: ContainerDefinition[];
+}
+
+/** Where `value` does not fit the SDK's schema of RegisterTaskDefinition's input. */
+function schemaErrors(value: unknown, schema: NormalizedSchema, path: string): string[] {
+  if (schema.isStructSchema()) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${path}: expected an object`];
+    const members = new Map(schema.structIterator());
+    return Object.entries(value).flatMap(([key, member]) => {
+      const memberSchema = members.get(key);
+      return memberSchema === undefined
+        ? [`${path}.${key}: not a field of ${schema.getName()}`]
+        : schemaErrors(member, memberSchema, `${path}.${key}`);
+    });
+  }
+  if (schema.isListSchema()) {
+    if (!Array.isArray(value)) return [`${path}: expected a list`];
+    return value.flatMap((item, index) => schemaErrors(item, schema.getValueSchema(), `${path}[${index}]`));
+  }
+  if (schema.isMapSchema()) {
+    if (typeof value !== 'object' || value === null) return [`${path}: expected a map`];
+    return Object.entries(value).flatMap(([key, item]) => schemaErrors(item, schema.getValueSchema(), `${path}.${key}`));
+  }
+  if (schema.isStringSchema()) return typeof value === 'string' ? [] : [`${path}: expected a string`];
+  if (schema.isBooleanSchema()) return typeof value === 'boolean' ? [] : [`${path}: expected a boolean`];
+  if (schema.isNumericSchema()) return Number.isInteger(value) ? [] : [`${path}: expected an integer`];
+  return [];
+}
+
+describe('examples/ecs-task-definition.json', () => {
+  const taskDefinition = JSON.parse(read('examples/ecs-task-definition.json')) as TaskDefinition;
+  const containers = taskDefinition.containerDefinitions;
+  const discoverer = containers.find((container) => container.image.includes('prometheus-ecs-discoverer'));
+  const prometheus = containers.find((container) => container.image.startsWith('prom/prometheus'));
+  const targetsMount = (container?: ContainerDefinition) =>
+    container?.mountPoints?.find((mount) => mount.containerPath === OUTPUT_DIR);
+
+  it("fits the AWS SDK's RegisterTaskDefinition input, with valid enum values", () => {
+    const errors = schemaErrors(taskDefinition, NormalizedSchema.of(RegisterTaskDefinitionRequest$), 'taskDefinition');
+
+    expect(errors, errors.join('\n')).toEqual([]);
+    expect(Object.values(NetworkMode)).toContain(taskDefinition.networkMode);
+    for (const compatibility of taskDefinition.requiresCompatibilities ?? []) expect(Object.values(Compatibility)).toContain(compatibility);
+    for (const container of containers) {
+      expect(container.name, 'container name').toMatch(/^[A-Za-z0-9_-]{1,255}$/);
+      expect(container.image, `${container.name}: image`).toBeTruthy();
+      for (const { condition } of container.dependsOn ?? []) expect(Object.values(ContainerCondition)).toContain(condition);
+      for (const { protocol } of container.portMappings ?? []) expect(Object.values(TransportProtocol)).toContain(protocol);
+    }
+  });
+
+  it('runs the discoverer and Prometheus side by side, sharing /targets (read-only in Prometheus)', () => {
+    expect(containers).toHaveLength(2);
+    expect(discoverer, 'a container with the discoverer image').toBeDefined();
+    expect(prometheus, 'a container with the prom/prometheus image').toBeDefined();
+    expect(discoverer?.image).toMatch(/\/example\//); // a placeholder: the user's own registry
+    const written = targetsMount(discoverer);
+    const readOnly = targetsMount(prometheus);
+
+    expect(written, `discoverer mounts ${OUTPUT_DIR}`).toBeDefined();
+    expect(readOnly, `Prometheus mounts ${OUTPUT_DIR}`).toBeDefined();
+    expect(readOnly?.sourceVolume).toBe(written?.sourceVolume);
+    expect(taskDefinition.volumes?.map((volume) => volume.name)).toContain(written?.sourceVolume);
+    expect(written?.readOnly ?? false).toBe(false);
+    expect(readOnly?.readOnly).toBe(true);
+  });
+
+  it('runs the discoverer as the image does: same arguments, port and health check', () => {
+    expect(discoverer?.command, 'discoverer command = Dockerfile CMD').toEqual(execForm(only('CMD')));
+    expect(discoverer?.portMappings?.map((mapping) => mapping.containerPort)).toEqual([HTTP_PORT]);
+    expect(discoverer?.healthCheck?.command, 'healthCheck = Dockerfile HEALTHCHECK').toEqual(['CMD', ...(healthcheckArgs() as string[])]);
+  });
+
+  it('has a task role (for iam-policy.json), awsvpc, and logs to awslogs', () => {
+    expect(taskDefinition.taskRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/);
+    expect(taskDefinition.networkMode).toBe('awsvpc');
+    if (taskDefinition.requiresCompatibilities?.includes('FARGATE')) {
+      // Fargate needs task-level sizes, and an execution role for awslogs.
+      expect(taskDefinition.cpu).toBeDefined();
+      expect(taskDefinition.memory).toBeDefined();
+      expect(taskDefinition.executionRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\//);
+    }
+    for (const container of containers) {
+      expect(container.logConfiguration?.logDriver, container.name).toBe('awslogs');
+      expect(Object.values(LogDriver)).toContain('awslogs');
+      expect(Object.keys(container.logConfiguration?.options ?? {}).sort()).toEqual(
+        expect.arrayContaining(['awslogs-group', 'awslogs-region', 'awslogs-stream-prefix']),
+      );
+      for (const mapping of container.portMappings ?? []) {
+        expect(mapping.hostPort ?? mapping.containerPort, 'awsvpc: hostPort = containerPort').toBe(mapping.containerPort);
+      }
+    }
+  });
+
+  it("gives Prometheus the file_sd configuration of examples/prometheus-file-sd.yml", () => {
+    const config = prometheusConfigOf(taskDefinition);
+    const configFile = /--config\.file=(\S+)/.exec(prometheus?.command?.join(' ') ?? '')?.[1];
+
+    expect(parse(config)).toEqual(parseYaml('examples/prometheus-file-sd.yml'));
+    expect(configFile, 'Prometheus --config.file').toBeDefined();
+    expect(prometheus?.command?.join(' '), 'the command writes PROM_CONFIG where --config.file reads').toContain(`"$PROM_CONFIG" > ${configFile} `);
+  });
+});
+
+/** The prometheus.yml that the task definition hands Prometheus in its environment. */
+function prometheusConfigOf(taskDefinition: TaskDefinition): string {
+  const prometheus = taskDefinition.containerDefinitions.find((container) => container.image.startsWith('prom/prometheus'));
+  const value = prometheus?.environment?.find((variable) => variable.name === 'PROM_CONFIG')?.value;
+  if (value === undefined) throw new Error('examples/ecs-task-definition.json: Prometheus has no PROM_CONFIG');
+  return value;
+}
+
+// --- Prometheus configurations ---
+
+interface ScrapeConfig {
+  job_name: string;
+  scrape_interval?: string;
+  file_sd_configs?: { files: string[] }[];
+  http_sd_configs?: { url: string }[];
+  relabel_configs?: { source_labels?: string[]; regex?: string; action?: string; target_label?: string }[];
+}
+interface PrometheusConfig {
+  global?: { scrape_interval?: string };
+  scrape_configs: ScrapeConfig[];
+}
+
+/** Debian's prometheus package (installed by .ci/run) ships promtool. */
+const PROMTOOL = '/usr/bin/promtool';
+const hasPromtool = existsSync(PROMTOOL);
+const inCi = Boolean(process.env['CI']);
+if (!hasPromtool && !inCi) {
+  console.warn(`\n*** SKIPPING promtool check config of the examples: ${PROMTOOL} is not installed (apt-get install prometheus) ***\n`);
+}
+
+describe.skipIf(!hasPromtool && !inCi)('promtool check config', () => {
+  const configs = readdirSync(EXAMPLES).filter((file) => /^prometheus.*\.ya?ml$/.test(file));
+
+  it('is installed', () => {
+    expect(hasPromtool, `${PROMTOOL} is missing in CI: .ci/run should have installed Debian's prometheus package`).toBe(true);
+  });
+
+  it.each(configs)('accepts examples/%s', (file) => {
+    const result = spawnSync(PROMTOOL, ['check', 'config', join(EXAMPLES, file)], { encoding: 'utf8', timeout: 20_000 });
+
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+  });
+
+  it('accepts the configuration in examples/ecs-task-definition.json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'examples-'));
+    try {
+      const file = join(dir, 'prometheus.yml');
+      writeFileSync(file, prometheusConfigOf(JSON.parse(read('examples/ecs-task-definition.json')) as TaskDefinition));
+      const result = spawnSync(PROMTOOL, ['check', 'config', file], { encoding: 'utf8', timeout: 20_000 });
+
+      expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('found the examples', () => expect(configs.length).toBeGreaterThanOrEqual(3));
+});
+
+describe('examples/prometheus-file-sd.yml', () => {
+  const config = parseYaml('examples/prometheus-file-sd.yml') as PrometheusConfig;
+
+  it('has one job per interval file, scraped at that interval, and one for the generic file', () => {
+    const jobs = config.scrape_configs.map((job) => ({
+      files: job.file_sd_configs?.flatMap((sd) => sd.files),
+      interval: job.scrape_interval ?? 'global',
+    }));
+    const expected = Object.entries(FILES).map(([interval, file]) => ({
+      files: [`${OUTPUT_DIR}/${file}`],
+      interval: interval === 'generic' ? 'global' : interval,
+    }));
+
+    expect(jobs).toEqual(expect.arrayContaining(expected));
+    expect(jobs).toHaveLength(expected.length);
+    expect(config.global?.scrape_interval, 'the generic job scrapes at the global interval').toBeDefined();
+    expect(new Set(config.scrape_configs.map((job) => job.job_name)).size).toBe(expected.length);
+  });
+});
+
+describe('examples/prometheus-http-sd.yml', () => {
+  const config = parseYaml('examples/prometheus-http-sd.yml') as PrometheusConfig;
+
+  it('has one job on the HTTP SD endpoint of the compose service', () => {
+    expect(config.scrape_configs).toHaveLength(1);
+    expect(config.scrape_configs[0]?.http_sd_configs?.map((sd) => sd.url)).toEqual([
+      `http://prometheus-ecs-discoverer:${HTTP_PORT}/targets`,
+    ]);
+    expect(Object.keys(composeServices())).toContain('prometheus-ecs-discoverer');
+  });
+});
+
+describe('examples/prometheus-relabel.yml', () => {
+  const config = parseYaml('examples/prometheus-relabel.yml') as PrometheusConfig;
+  const relabel = config.scrape_configs.flatMap((job) => job.relabel_configs ?? []);
+  /** __meta_ecs_* labels of the code: names, and prefixes of the templated ones. */
+  const source = read('src/discovery/resolveTargets.ts');
+  const known = new Set([...source.matchAll(/__meta_ecs_[a-z0-9_]+/g)].map(([name]) => name));
+  const isKnown = (label: string) =>
+    known.has(label) || [...known].some((name) => name.endsWith('_') && label.startsWith(name));
+
+  it('relabels on __meta_ecs_* labels that the discoverer sets', () => {
+    const used = relabel.flatMap((rule) => rule.source_labels ?? []);
+    const unknown = used.filter((label) => label.startsWith('__meta_ecs_') && !isKnown(label));
+
+    expect(used.length).toBeGreaterThan(0);
+    expect(unknown, `not set by src/discovery/resolveTargets.ts: ${unknown.join(', ')}`).toEqual([]);
+    for (const rule of relabel.filter((candidate) => candidate.action === 'labelmap')) {
+      const prefix = /^(__meta_ecs_[a-z0-9_]+)/.exec(rule.regex ?? '')?.[1] ?? '';
+      expect(isKnown(prefix), `labelmap ${rule.regex}: no such __meta_ecs_ label`).toBe(true);
+    }
+  });
+
+  it('keeps one cluster, drops unhealthy tasks, and copies the service and availability zone', () => {
+    expect(relabel).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source_labels: ['__meta_ecs_cluster'], action: 'keep' }),
+        expect.objectContaining({ source_labels: ['__meta_ecs_health_status'], regex: 'UNHEALTHY', action: 'drop' }),
+        expect.objectContaining({ source_labels: ['__meta_ecs_service'], target_label: 'service' }),
+        expect.objectContaining({ source_labels: ['__meta_ecs_availability_zone'], target_label: 'az' }),
+      ]),
+    );
+  });
+});
+
+// --- examples/docker-compose.yml ---
+
+interface ComposeService {
+  build?: { context: string; dockerfile?: string };
+  image?: string;
+  environment?: string[] | Record<string, string | null>;
+  volumes?: string[];
+  ports?: string[];
+}
+
+function composeServices(): Record<string, ComposeService> {
+  return (parseYaml('examples/docker-compose.yml') as { services: Record<string, ComposeService> }).services;
+}
+
+describe('examples/docker-compose.yml', () => {
+  const compose = parseYaml('examples/docker-compose.yml') as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
+  const discoverer = compose.services['prometheus-ecs-discoverer'];
+  const prometheus = compose.services['prometheus'];
+
+  it("builds the discoverer from the repository's Dockerfile", () => {
+    const context = join(EXAMPLES, discoverer?.build?.context ?? 'missing');
+
+    expect(context, 'build context: the repository root').toBe(ROOT.replace(/\/$/, ''));
+    expect(existsSync(join(context, discoverer?.build?.dockerfile ?? 'Dockerfile'))).toBe(true);
+  });
+
+  it("mounts the user's AWS profile read-only in node's home, and passes AWS_PROFILE and AWS_REGION through", () => {
+    const environment = Array.isArray(discoverer?.environment)
+      ? discoverer.environment
+      : Object.entries(discoverer?.environment ?? {}).map(([name, value]) => (value === null ? name : `${name}=${value}`));
+
+    expect(discoverer?.volumes).toContain(`~/.aws:/home/${only('USER')}/.aws:ro`);
+    expect(environment, 'passed through from the environment, no values').toEqual(expect.arrayContaining(['AWS_PROFILE', 'AWS_REGION']));
+  });
+
+  it('shares the targets volume, read-only in Prometheus, which reads examples/prometheus-file-sd.yml', () => {
+    expect(Object.keys(compose.volumes ?? {})).toContain('targets');
+    expect(discoverer?.volumes).toContain(`targets:${OUTPUT_DIR}`);
+    expect(prometheus?.image).toMatch(/^prom\/prometheus/);
+    expect(prometheus?.volumes).toContain(`targets:${OUTPUT_DIR}:ro`);
+    expect(prometheus?.volumes).toContain('./prometheus-file-sd.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
+  it('publishes 8080 and 9090 on 127.0.0.1 only', () => {
+    const ports = Object.values(compose.services).flatMap((service) => service.ports ?? []);
+
+    expect(ports.sort()).toEqual([`127.0.0.1:${HTTP_PORT}:${HTTP_PORT}`, '127.0.0.1:9090:9090']);
+  });
+});

@@ -1,0 +1,165 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * iam-policy.json must grant exactly the AWS actions that the code calls: each one derived from
+ * the SDK commands (`XxxCommand`) and paginators (`paginateXxx`) that src/ imports.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SRC = join(ROOT, 'src');
+
+/** The SDK packages the code may use, and the IAM service prefix of each. */
+const IAM_PREFIX: Record<string, string> = {
+  '@aws-sdk/client-ecs': 'ecs',
+  '@aws-sdk/client-ec2': 'ec2',
+};
+
+interface Derived {
+  /** IAM action → the files that call it. */
+  actions: Map<string, Set<string>>;
+  /** What the scan cannot map to actions by itself (a new package, a waiter, a namespace import). */
+  problems: string[];
+}
+
+const MODULE_SPECIFIER = /['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g;
+const IMPORT_STATEMENT =
+  /\b(?:import|export)\s+(type\s+)?(?:(\*\s+as\s+\w+)|(?:\w+\s*,\s*)?\{([^}]*)\})\s*from\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g;
+
+/** Adds the IAM actions that one source file's AWS SDK imports call. */
+function scan(source: string, file: string, into: Derived): void {
+  const statements = [...source.matchAll(IMPORT_STATEMENT)];
+  const mentions = [...source.matchAll(MODULE_SPECIFIER)].length;
+  if (mentions !== statements.length) {
+    into.problems.push(`${file}: ${mentions} mention(s) of @aws-sdk/client-* but ${statements.length} named import(s) parsed; extend the scan`);
+  }
+  for (const [, typeOnly, namespace, names = '', module = ''] of statements) {
+    if (typeOnly) continue;
+    const prefix = IAM_PREFIX[module];
+    if (prefix === undefined) {
+      into.problems.push(`${file}: imports ${module}, which has no IAM prefix here; add it to IAM_PREFIX`);
+      continue;
+    }
+    if (namespace) {
+      into.problems.push(`${file}: "import ${namespace.replace(/\s+/g, ' ')}" from ${module} hides which commands are used; import them by name`);
+      continue;
+    }
+    for (const specifier of names.split(',').map((part) => part.trim())) {
+      if (specifier === '' || specifier.startsWith('type ')) continue;
+      const name = specifier.split(/\s+as\s+/)[0]?.trim() ?? '';
+      const action = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
+      if (action !== undefined) {
+        const key = `${prefix}:${action}`;
+        into.actions.set(key, (into.actions.get(key) ?? new Set()).add(file));
+      } else if (/^waitUntil/.test(name) || name === 'ECS' || name === 'EC2') {
+        into.problems.push(`${file}: ${name} from ${module} calls actions the scan cannot name; map it in this test`);
+      }
+    }
+  }
+}
+
+function deriveFromSource(): Derived {
+  const derived: Derived = { actions: new Map(), problems: [] };
+  const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+  for (const file of files.sort()) scan(readFileSync(join(SRC, file), 'utf8'), `src/${file}`, derived);
+  return derived;
+}
+
+interface Statement {
+  Effect?: unknown;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+}
+
+const policy = JSON.parse(readFileSync(join(ROOT, 'iam-policy.json'), 'utf8')) as {
+  Version?: unknown;
+  Statement?: Statement[];
+};
+const statements = policy.Statement ?? [];
+const policyActions = statements.flatMap((statement) =>
+  Array.isArray(statement.Action) ? (statement.Action as string[]) : [statement.Action as string],
+);
+
+describe('the source scan', () => {
+  it('maps commands, paginators and aliases to actions, and ignores types and clients', () => {
+    const derived: Derived = { actions: new Map(), problems: [] };
+    scan(
+      `import { paginateDescribeInstances, type EC2Client } from '@aws-sdk/client-ec2';
+       import {
+         DescribeTasksCommand as Describe,
+         paginateListTasks,
+         ECSClient,
+       } from "@aws-sdk/client-ecs";
+       import type { ListClustersCommand } from '@aws-sdk/client-ecs';`,
+      'a.ts',
+      derived,
+    );
+
+    expect(derived.problems).toEqual([]);
+    expect([...derived.actions.keys()].sort()).toEqual(['ec2:DescribeInstances', 'ecs:DescribeTasks', 'ecs:ListTasks']);
+  });
+
+  it('reports what it cannot map instead of missing it', () => {
+    const derived: Derived = { actions: new Map(), problems: [] };
+    scan(
+      `import * as ecs from '@aws-sdk/client-ecs';
+       import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+       import { waitUntilTasksRunning } from '@aws-sdk/client-ecs';
+       const lazy = await import('@aws-sdk/client-ec2');`,
+      'b.ts',
+      derived,
+    );
+
+    expect(derived.problems).toHaveLength(4);
+    expect(derived.actions.size).toBe(0);
+  });
+});
+
+describe('iam-policy.json', () => {
+  it('is a policy document whose statements allow actions on every resource', () => {
+    expect(policy.Version).toBe('2012-10-17');
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(statement).toMatchObject({ Effect: 'Allow', Resource: '*' });
+      expect(statement.NotAction, 'NotAction grants everything else').toBeUndefined();
+    }
+  });
+
+  it('grants exactly the actions that src/ calls through the AWS SDK', () => {
+    const { actions, problems } = deriveFromSource();
+
+    expect(problems, problems.join('\n')).toEqual([]);
+    expect(actions.size, 'no AWS SDK command found in src/: the scan is broken').toBeGreaterThan(0);
+    const missing = [...actions.keys()].filter((action) => !policyActions.includes(action)).sort();
+    const extra = policyActions.filter((action) => !actions.has(action)).sort();
+    const message = [
+      ...missing.map((action) => `missing from iam-policy.json: ${action} (called in ${[...(actions.get(action) ?? [])].join(', ')})`),
+      ...extra.map((action) => `in iam-policy.json but called nowhere in src/: ${action}`),
+    ].join('\n');
+
+    expect({ missing, extra }, message).toEqual({ missing: [], extra: [] });
+    expect(new Set(policyActions).size, 'an action is listed twice').toBe(policyActions.length);
+  });
+
+  it('grants read actions only, each named in full', () => {
+    const bad = policyActions.filter(
+      (action) => typeof action !== 'string' || action.includes('*') || !/^[a-z0-9]+:(Describe|List|Get)[A-Za-z0-9]+$/.test(action),
+    );
+
+    expect(bad, `not a read action named in full (Describe*, List*, Get*; no wildcard): ${bad.join(', ')}`).toEqual([]);
+  });
+
+  it('lists the same actions as the README', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = /## AWS permissions\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    const listed = [...section.matchAll(/`([a-z0-9]+:[A-Za-z0-9]+)`/g)].map((match) => match[1] ?? '');
+    const message = [
+      ...policyActions.filter((action) => !listed.includes(action)).map((action) => `README "AWS permissions" lacks ${action}`),
+      ...listed.filter((action) => !policyActions.includes(action)).map((action) => `README "AWS permissions" has ${action}, iam-policy.json not`),
+    ].join('\n');
+
+    expect(listed.sort(), message).toEqual([...policyActions].sort());
+  });
+});
