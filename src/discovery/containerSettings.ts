@@ -32,7 +32,7 @@ export interface SettingsOptions {
   defaultMetricsPath: string;
 }
 
-/** SEMANTICS.md: "a non-empty value"; a blank value counts, as in the tools we replace. */
+/** "Any non-empty value": a blank value counts, as in the tools we replace. */
 const isSet = (value: string | undefined): value is string => value !== undefined && value !== '';
 const ifSet = (value: string | undefined): string | undefined => (isSet(value) ? value : undefined);
 

@@ -52,7 +52,7 @@ export interface PortInputs {
   bindings: PortBinding[];
 }
 
-/** The scrape port of a container: the first of SEMANTICS.md's port rules that applies. */
+/** The scrape port of a container: the first of the README's port rules ("Address and port") that applies. */
 export function resolvePort(inputs: PortInputs): PortResult {
   if (inputs.explicitPort !== undefined) {
     const port = toPort(inputs.explicitPort);

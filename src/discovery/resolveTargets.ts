@@ -24,7 +24,7 @@ export const SKIP_REASONS = [
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
-/** Names of the labels that identify where a target runs (SEMANTICS.md, labels step 3). */
+/** Names of the labels that identify where a target runs (README, "Labels", step 3). */
 export interface LabelNames {
   cluster: string;
   taskVersion: string;
@@ -161,9 +161,9 @@ function toMetaLabels(
 }
 
 /**
- * Resolves the targets of one task: one per marked container and metrics path, following
- * SEMANTICS.md. Never throws on odd data: a container that cannot be scraped becomes a skip
- * with its reason, and the other containers of the task still resolve.
+ * Resolves the targets of one task: one per marked container and metrics path, following the
+ * README's rules ("Marking containers"). Never throws on odd data: a container that cannot be
+ * scraped becomes a skip with its reason, and the other containers of the task still resolve.
  */
 export function resolveTaskTargets(context: TaskContext, options: ResolveOptions): Resolution {
   const resolution: Resolution = { targets: [], skips: [], warnings: [] };

@@ -2,7 +2,7 @@ import type { FakeFleet } from '../fake/fakeAws.js';
 import { addDefinition, addHost, addTask, clusterOf, emptyFleet, makeTaskDefinition, taskArn } from '../fake/fleet.js';
 
 /**
- * One fleet with every network mode and the edge cases of SEMANTICS.md, and the targets the
+ * One fleet with every network mode and the edge cases of the README's rules, and the targets the
  * rules imply, written out by hand (not computed by the code under test).
  */
 export function edgeFleet(): FakeFleet {

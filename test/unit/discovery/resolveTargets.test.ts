@@ -800,7 +800,7 @@ describe('resolveTaskTargets: labels', () => {
           __meta_ecs_task_definition_revision: '3',
           __meta_ecs_container_name: 'api',
           __meta_ecs_container_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:2.8.0',
-          // Not in SEMANTICS.md's list; the names of Prometheus' own `ecs` role for task tags.
+          // Task tags, named as in the README's list of __meta_ecs_* labels.
           __meta_ecs_tag_task_team: 'search',
           __meta_ecs_tag_task_cost_center: 'cc-1042',
         },
