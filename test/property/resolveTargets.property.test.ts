@@ -2,9 +2,10 @@ import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toTaskDefinitionRecord, toTaskRecord, type HostRecord } from '../../src/discovery/model.js';
-import { resolveTaskTargets, type ResolveOptions, type Resolution, type TaskContext } from '../../src/discovery/resolveTargets.js';
+import { resolveTaskTargets, type Resolution, type TaskContext } from '../../src/discovery/resolveTargets.js';
 import { toFileSdJson, toGroupsByInterval, toPublishedGroup } from '../../src/discovery/targetGroups.js';
 import { INTERVALS } from '../../src/discovery/endpoints.js';
+import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
 /**
  * Generated ECS answers, plausible and odd alike (nulls, strings for numbers, missing fields,
@@ -12,13 +13,7 @@ import { INTERVALS } from '../../src/discovery/endpoints.js';
  * it produces must always be valid for Prometheus.
  */
 
-const options: ResolveOptions = {
-  markerName: 'PROMETHEUS',
-  markerSource: 'environment',
-  labelPrefix: 'PROMETHEUS_LABEL_',
-  defaultMetricsPath: '/metrics',
-  labelNames: { cluster: 'cluster', taskVersion: 'task_version', taskId: 'task_id', containerId: 'container_id', instanceId: 'instance_id' },
-};
+const options = DEFAULT_OPTIONS;
 
 const odd = fc.oneof(fc.constant(null), fc.constant(undefined), fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.object());
 /** Usually the plausible value, sometimes anything at all. */

@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterReading } from '../../src/aws/ecsReader.js';
 import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
-import type { ResolveOptions, TaskContext } from '../../src/discovery/resolveTargets.js';
+import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { Discoverer, type RegionReader, type Snapshot } from '../../src/discoverer.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../fake/fleet.js';
+import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
-const resolveOptions: ResolveOptions = {
-  markerName: 'PROMETHEUS',
-  markerSource: 'environment',
-  labelPrefix: 'PROMETHEUS_LABEL_',
-  defaultMetricsPath: '/metrics',
-  labelNames: { cluster: 'cluster', taskVersion: 'task_version', taskId: 'task_id', containerId: 'container_id', instanceId: 'instance_id' },
-};
+const resolveOptions = DEFAULT_OPTIONS;
 
 const definition = makeTaskDefinition('web', 1, 'awsvpc', [{ name: 'web', environment: { PROMETHEUS: '1' } }]);
 const brokenDefinition = makeTaskDefinition('broken', 1, 'awsvpc', [
