@@ -32,8 +32,8 @@ export function helpText(): string {
   const lines = [
     `Usage: ${NAME} [options]          discover forever: files, HTTP SD, metrics`,
     `       ${NAME} --once [options]   one round, write the files, exit`,
-    `       ${NAME} check [options]    one round, print per cluster what was found and why`,
-    '                                          marked containers were skipped; no files',
+    `       ${NAME} check [options]    one round, no files: report per cluster what was`,
+    `       ${' '.repeat(NAME.length)}                    found and why marked containers were skipped`,
     '',
     'Discovers the ECS containers marked for Prometheus and publishes them as file_sd files and',
     'over HTTP SD. AWS credentials, region and endpoints come from the AWS SDK\'s usual chain',
