@@ -5,6 +5,7 @@
  *
  *   npm run bench                      # every size
  *   npm run bench -- --sizes 100,1000  # some sizes
+ *   BENCH_DEBUG=1 npm run bench        # also print each throttled call (action, ms into the round)
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -118,6 +119,10 @@ async function measure(tasks: number): Promise<Row> {
       throw new Error(`round failed at ${tasks} tasks: ${JSON.stringify({ cold, steady })}`);
     }
     const coldCalls = fake.calls.slice(0, callsAfterCold);
+    if (process.env['BENCH_DEBUG']) {
+      const t0 = coldCalls[0]?.at ?? 0;
+      for (const call of coldCalls.filter((c) => c.outcome === 'throttled')) console.error('throttled', call.action, call.at - t0);
+    }
     const targets = INTERVAL_FIELDS.reduce((sum, field) => sum + Number(cold[field] ?? 0), 0);
     const actualTasks = fleet.clusters.reduce((sum, cluster) => sum + cluster.tasks.length, 0);
     return {

@@ -64,8 +64,9 @@ export class Pacer {
     this.#updatedAt = now;
     const direct = this.#credit >= 1 && this.#queue.queueSize === 0;
     this.#credit -= 1;
-    const limited = () => this.#inSlot(call);
-    return direct ? limited() : this.#throttle(limited);
+    // Only the burst needs the in-flight cap: paced calls are already spaced, and holding them
+    // for a slot would release them in bunches.
+    return direct ? this.#inSlot(call) : this.#throttle(call);
   }
 
   /** Runs `call` once fewer than MAX_IN_FLIGHT calls are running. */
