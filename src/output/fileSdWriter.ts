@@ -18,7 +18,7 @@ const sameGroups = (a: readonly PublishedGroup[], b: readonly PublishedGroup[]) 
   a.length === b.length && a.every((group, index) => group === b[index] || group.json === b[index]?.json);
 
 /** Files of 10,000 targets are megabytes: only a digest of the last content is kept. */
-const toDigest = (content: string): string => createHash('sha256').update(content).digest('base64');
+const toDigest = (content: Buffer): string => createHash('sha256').update(content).digest('base64');
 
 /**
  * Writes the file_sd files: each atomically (temporary file in the same directory, fsync,
@@ -48,10 +48,11 @@ export class FileSdWriter {
         this.#onWrite('unchanged');
         continue;
       }
-      const content = toFileSdJson(groups[interval]);
+      // One UTF-8 copy, for both the digest and the write: files of 10,000 targets are megabytes.
+      const content = Buffer.from(toFileSdJson(groups[interval]));
       const digest = toDigest(content);
       if (!this.#digests.has(path)) {
-        this.#digests.set(path, await readFile(path, 'utf8').then(toDigest, () => undefined));
+        this.#digests.set(path, await readFile(path).then(toDigest, () => undefined));
       }
       if (this.#digests.get(path) === digest) {
         this.#written.set(path, groups[interval]);
