@@ -24,6 +24,8 @@ import { BatchedCache, type CacheCounters } from './batchedCache.js';
 
 /** AWS's limit of ARNs per DescribeTasks and DescribeContainerInstances call. */
 const DESCRIBE_BATCH = 100;
+/** RUNNING tasks kept per region; beyond it the least recently listed are described again. */
+const MAX_CACHED_TASKS = 100_000;
 /** EC2 accepts up to 200 values per filter. */
 const INSTANCE_BATCH = 200;
 /**
@@ -58,8 +60,6 @@ export interface EcsReaderOptions {
   metrics: Metrics;
   /** Ask DescribeTasks for task tags (no extra calls). @default false */
   includeTags?: boolean;
-  /** Most tasks kept in the cache. @default 100_000 */
-  maxTasks?: number;
 }
 
 export interface ClusterReading {
@@ -88,14 +88,14 @@ export class EcsReader {
   /** Task ARNs of each cluster's last listing, to forget tasks that have gone. */
   readonly #listedTasks = new Map<string, Set<string>>();
 
-  constructor({ ecs, ec2, region, metrics, includeTags = false, maxTasks = 100_000 }: EcsReaderOptions) {
+  constructor({ ecs, ec2, region, metrics, includeTags = false }: EcsReaderOptions) {
     this.region = region;
     this.#ecs = ecs;
     this.#ec2 = ec2;
     this.#metrics = metrics;
     this.#includeTags = includeTags;
     this.#tasks = new BatchedCache({
-      max: maxTasks,
+      max: MAX_CACHED_TASKS,
       batchSize: DESCRIBE_BATCH,
       ttlOf: (task) => (task.lastStatus === 'RUNNING' ? undefined : 0),
       counters: this.#counters('tasks'),
