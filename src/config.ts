@@ -306,12 +306,19 @@ function explain(message: string): string {
     .split('\n')
     .map((line) => {
       const key = /^([\w.]+): /.exec(line)?.[1];
-      const setting = SETTINGS.find((candidate) => candidate.key === key);
-      if (setting === undefined) return line.replace(/^configuration param '([^']+)' not declared in the schema$/, 'unknown setting "$1"');
-      const sources = [setting.flag, setting.env].filter(Boolean).join(', ');
-      return `${setting.key} (${sources})${line.slice(setting.key.length)}`;
+      if (key === undefined || !SETTINGS.some((setting) => setting.key === key)) {
+        return line.replace(/^configuration param '([^']+)' not declared in the schema$/, 'unknown setting "$1"');
+      }
+      return settingError(key, line.slice(key.length + 2)).message;
     })
     .join('\n');
+}
+
+/** An error about a setting, naming where it comes from: `key (--flag, ENV): problem`. */
+export function settingError(key: string, problem: string): ConfigError {
+  const setting = SETTINGS.find((candidate) => candidate.key === key);
+  const sources = [setting?.flag, setting?.env].filter(Boolean).join(', ');
+  return new ConfigError(`${key} (${sources}): ${problem}`);
 }
 
 export interface LoadConfigInput {

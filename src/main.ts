@@ -5,11 +5,11 @@ import { createClients, resolveRegion } from './aws/clients.js';
 import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation } from './aws/instrumentation.js';
 import { version } from './commandLine.js';
-import type { Config } from './config.js';
+import { settingError, type Config } from './config.js';
 import type { ClusterSelection } from './discovery/clusters.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer } from './discoverer.js';
-import { ConfigError, describeError } from './errors.js';
+import { describeError } from './errors.js';
 import { close, createHttpServer, listen } from './http/server.js';
 import { Status } from './http/status.js';
 import { createLogger, type Logger } from './log.js';
@@ -84,9 +84,7 @@ async function prepareOutputDirectory(directory: string): Promise<void> {
     await writeFile(probe, '');
     await rm(probe);
   } catch (error) {
-    throw new ConfigError(
-      `outputDir (--output-dir, ECS_DISCOVERER_OUTPUT_DIR): "${directory}" is not a writable directory: ${describeError(error)}`,
-    );
+    throw settingError('outputDir', `"${directory}" is not a writable directory: ${describeError(error)}`);
   }
 }
 
@@ -109,7 +107,7 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
       try {
         resolvedRegion = await resolveRegion(ecs);
       } catch (error) {
-        throw new ConfigError(`aws.regions (--regions, ECS_DISCOVERER_REGIONS): ${describeError(error)}`);
+        throw settingError('aws.regions', describeError(error));
       }
       return new EcsReader({ ecs, ec2, region: resolvedRegion, metrics, includeTags: config.labels.taskTags });
     }),
@@ -179,9 +177,7 @@ export async function run({ config, mode, signal, logger: givenLogger, print }: 
       const address = await listen(server, config.http.host, config.http.port);
       logger.info('listening', { address: `${address.address}:${address.port}` });
     } catch (error) {
-      throw new ConfigError(
-        `http.port (--http-port, ECS_DISCOVERER_HTTP_PORT): cannot listen on ${config.http.host}:${config.http.port}: ${describeError(error)}`,
-      );
+      throw settingError('http.port', `cannot listen on ${config.http.host}:${config.http.port}: ${describeError(error)}`);
     }
   }
 
