@@ -60,13 +60,8 @@ export class RunningDiscoverer {
   #waiters: (() => void)[] = [];
   #stderr = '';
 
-  /** `user`: run as another user (uid and gid), for tests that need permissions to matter. */
-  constructor(args: string[], env: NodeJS.ProcessEnv, { user }: { user?: number } = {}) {
-    this.#child = spawn(CLI, ['--log-format', 'json', ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(user !== undefined && { uid: user, gid: user }),
-    });
+  constructor(args: string[], env: NodeJS.ProcessEnv) {
+    this.#child = spawn(CLI, ['--log-format', 'json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     this.#child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr += chunk.toString();
