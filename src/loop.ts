@@ -1,29 +1,31 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from './log.js';
 
-export interface LoopOptions {
+export interface LoopOptions<T> {
   /** From the start of one round to the start of the next. */
   intervalMs: number;
   /** A round still running after this long is aborted. */
   roundTimeoutMs: number;
   /** Runs one round; must not reject. */
-  runRound: (signal: AbortSignal) => Promise<unknown>;
+  runRound: (signal: AbortSignal) => Promise<T>;
   logger: Logger;
   now?: () => number;
 }
 
 /**
- * Runs rounds forever, one at a time: the next starts `intervalMs` after the previous one
- * started, or at once (with a warning) when it ran longer. `stop()` aborts the running round.
+ * Runs rounds, one at a time, each under the round timeout: forever with `start()` (the next
+ * starts `intervalMs` after the previous one started, or at once, with a warning, when it ran
+ * longer), or a single one with `runOnce()`. `stop()` aborts the running round.
  */
-export class Loop {
-  readonly #options: LoopOptions;
+export class Loop<T = unknown> {
+  readonly #options: LoopOptions<T>;
   readonly #now: () => number;
   readonly #stopping = new AbortController();
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #running: Promise<unknown> | undefined;
+  #rounds = 0;
 
-  constructor(options: LoopOptions) {
+  constructor(options: LoopOptions<T>) {
     setMaxListeners(0, this.#stopping.signal);
     this.#options = options;
     this.#now = options.now ?? Date.now;
@@ -35,12 +37,21 @@ export class Loop {
     this.#schedule(0);
   }
 
+  /** Runs one round under the round timeout and returns its result (`--once`, `check`). */
+  runOnce(): Promise<T> {
+    const round = this.#runWithDeadline();
+    this.#running = round;
+    return round.finally(() => {
+      this.#running = undefined;
+    });
+  }
+
   /** Aborts the running round and waits for it to end; idempotent. */
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#stopping.abort(new Error('stopping'));
-    await this.#running;
+    await this.#running?.catch(() => {});
   }
 
   #schedule(delayMs: number): void {
@@ -52,9 +63,8 @@ export class Loop {
     }, delayMs);
   }
 
-  async #round(): Promise<void> {
-    const { intervalMs, roundTimeoutMs, logger } = this.#options;
-    const startedAt = this.#now();
+  async #runWithDeadline(): Promise<T> {
+    const { roundTimeoutMs } = this.#options;
     const deadline = new AbortController();
     const deadlineTimer = setTimeout(
       () => deadline.abort(new Error(`round took longer than ${roundTimeoutMs / 1000}s`)),
@@ -64,16 +74,26 @@ export class Loop {
     // Every AWS request of the round listens to it.
     setMaxListeners(0, signal);
     try {
-      await this.#options.runRound(signal);
-    } catch (error) {
-      logger.error('round failed unexpectedly', { error: String(error) });
+      return await this.#options.runRound(signal);
     } finally {
       clearTimeout(deadlineTimer);
     }
+  }
+
+  async #round(): Promise<void> {
+    const { intervalMs, logger } = this.#options;
+    const startedAt = this.#now();
+    this.#rounds += 1;
+    try {
+      await this.#runWithDeadline();
+    } catch (error) {
+      logger.error('round failed unexpectedly', { error: String(error) });
+    }
     if (this.#stopping.signal.aborted) return;
     const elapsedMs = this.#now() - startedAt;
-    if (elapsedMs > intervalMs) {
-      logger.warn('round took longer than the interval; starting the next one now', {
+    // A first round describes everything and is expected to be long: only later ones are worth a word.
+    if (elapsedMs > intervalMs && this.#rounds > 1) {
+      logger.warn('round took longer than the interval; starting the next one now (a longer --interval gives each round more time)', {
         duration_ms: elapsedMs,
         interval_ms: intervalMs,
       });

@@ -51,7 +51,7 @@ describe('Loop', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('never overlaps rounds, and starts the next at once with a warning when one runs long', async () => {
+  it('never overlaps rounds, and starts the next at once with a warning when one after the first runs long', async () => {
     const rounds = recordingRounds(2500);
     const loop = new Loop({ intervalMs: 1000, roundTimeoutMs: 10_000, runRound: rounds.runRound, logger });
 
@@ -62,10 +62,32 @@ describe('Loop', () => {
     // "At once" is the next timer tick: within a few milliseconds.
     expect(rounds.starts.map((start) => Math.round(start / 100) * 100)).toEqual([0, 2500, 5000]);
     expect(rounds.overlapped()).toBe(false);
+    // The first round describes everything: it is expected to be long, and is not warned of.
     expect(warnings).toEqual([
-      'round took longer than the interval; starting the next one now',
-      'round took longer than the interval; starting the next one now',
+      'round took longer than the interval; starting the next one now (a longer --interval gives each round more time)',
     ]);
+  });
+
+  it('runs a single round under the round timeout with runOnce, and returns its result', async () => {
+    let seen: AbortSignal | undefined;
+    const loop = new Loop({
+      intervalMs: 1000,
+      roundTimeoutMs: 5000,
+      runRound: async (signal) => {
+        seen = signal;
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        return 'aborted round';
+      },
+      logger,
+    });
+
+    const result = loop.runOnce();
+    await vi.advanceTimersByTimeAsync(5001);
+
+    expect(await result).toBe('aborted round');
+    expect(String(seen?.reason)).toContain('round took longer than 5s');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(warnings).toEqual([]);
   });
 
   it('aborts a round that runs past the round timeout', async () => {
