@@ -11,9 +11,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../test/fake/fakeAws.js';
-import { generateFleet } from '../test/fake/fleet.js';
-import { RunningDiscoverer, fakeAwsEnv } from '../test/integration/discoverer.js';
+import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../test/support/fakeAws.js';
+import { generateFleet } from '../test/support/fleet.js';
+import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
 const BUCKETS: Record<string, TokenBucket> = {

@@ -4,9 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAws } from '../fake/fakeAws.js';
-import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../integration/discoverer.js';
-import { BIG_CLUSTER_TASKS, EXPECTED_PROD, bigClusterIp, edgeFleet } from '../integration/edgeFleet.js';
+import { FakeAws } from '../support/fakeAws.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
+import { BIG_CLUSTER_TASKS, EXPECTED_PROD, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 
 /**
  * A real Prometheus, fed from the discoverer's files (one job per interval file) and from its

@@ -2,11 +2,12 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Task } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws } from '../fake/fakeAws.js';
-import { addTask, taskArn } from '../fake/fleet.js';
-import { RunningDiscoverer, assertBuilt, fakeAwsEnv, runCli } from './discoverer.js';
-import { BIG_CLUSTER_TASKS, EXPECTED_PROD, PENDING_TASK, bigClusterIp, edgeFleet } from './edgeFleet.js';
+import { FakeAws } from '../support/fakeAws.js';
+import { addTask, taskArn } from '../support/fleet.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
+import { BIG_CLUSTER_TASKS, EXPECTED_PROD, PENDING_TASK, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 
 const FILES = ['15s-tasks.json', '1m-tasks.json', '30s-tasks.json', '5m-tasks.json', 'tasks.json'];
 
@@ -123,42 +124,41 @@ describe('prometheus-ecs-discoverer --once against a fake ECS', () => {
 
 describe('prometheus-ecs-discoverer as a long-running process', () => {
   it('makes only the list calls on a steady fleet, and describes only what a deploy changed', async () => {
-    running = new RunningDiscoverer(['--interval', '1', '--output-dir', outputDir], fakeAwsEnv(fake.url));
-    const callsAfterRound: number[] = [];
-    const round = async (count: number) => {
-      const line = await running?.waitForRounds(count);
-      callsAfterRound[count] = fake.calls.length;
-      return line;
-    };
-    const callsOfRound = (count: number) => fake.calls.slice(callsAfterRound[count - 1], callsAfterRound[count]);
     const listCalls = { ListClusters: 1, ListTasks: 4 }; // prod, batch (2 pages), empty
-
-    expect(await round(1)).toMatchObject({ outcome: 'ok', clusters: 3 });
-    // The PENDING task is described again; it becomes RUNNING before the third round.
-    await round(2);
-    fake.fleet.clusters[0]!.tasks.find((task) => task.taskArn === PENDING_TASK)!.lastStatus = 'RUNNING';
-    await round(3);
-    await round(4);
+    // The PENDING task is described again in round 2, and is RUNNING from round 3 on.
+    fake.onRound(3, () => {
+      fake.fleet.clusters[0]!.tasks.find((task) => task.taskArn === PENDING_TASK)!.lastStatus = 'RUNNING';
+    });
+    // A deploy replaces 10 tasks of the batch cluster before round 5.
     const batch = fake.fleet.clusters.find((cluster) => cluster.name === 'batch')!;
-    const replaced = batch.tasks.splice(0, 10);
-    const added = replaced.map((task, index) =>
-      addTask(fake.fleet, {
-        cluster: 'batch',
-        id: `deploy${index}`,
-        definition: fake.fleet.taskDefinitions.get(task.taskDefinitionArn!)!,
-        launchType: 'FARGATE',
-        eniIp: `127.2.0.${index + 1}`,
-        containers: [{ name: 'worker' }],
-      }),
-    );
-    await round(5);
+    const added: Task[] = [];
+    fake.onRound(5, () => {
+      const replaced = batch.tasks.splice(0, 10);
+      replaced.forEach((task, index) =>
+        added.push(
+          addTask(fake.fleet, {
+            cluster: 'batch',
+            id: `deploy${index}`,
+            definition: fake.fleet.taskDefinitions.get(task.taskDefinitionArn!)!,
+            launchType: 'FARGATE',
+            eniIp: `127.2.0.${index + 1}`,
+            containers: [{ name: 'worker' }],
+          }),
+        ),
+      );
+    });
+    running = new RunningDiscoverer(['--interval', '1', '--output-dir', outputDir], fakeAwsEnv(fake.url));
 
-    const countsOf = (count: number) => {
+    expect(await running.waitForRounds(1)).toMatchObject({ outcome: 'ok', clusters: 3 });
+    await running.waitForRounds(5);
+
+    const countsOf = (round: number) => {
       const counts: Record<string, number> = {};
-      for (const call of callsOfRound(count)) counts[call.action] = (counts[call.action] ?? 0) + 1;
+      for (const call of fake.callsOfRound(round)) counts[call.action] = (counts[call.action] ?? 0) + 1;
       return counts;
     };
-    const describedIn = (count: number) => callsOfRound(count).filter((call) => call.action === 'DescribeTasks').flatMap((call) => call.items);
+    const describedIn = (round: number) =>
+      fake.callsOfRound(round).filter((call) => call.action === 'DescribeTasks').flatMap((call) => call.items);
     expect(countsOf(2)).toEqual({ ...listCalls, DescribeTasks: 1 });
     expect(describedIn(2)).toEqual([PENDING_TASK]);
     expect(describedIn(3)).toEqual([PENDING_TASK]);

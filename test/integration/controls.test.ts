@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws, type FakeFleet } from '../fake/fakeAws.js';
-import { addDefinition, addHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from '../fake/fleet.js';
-import { assertBuilt, fakeAwsEnv, runCli } from './discoverer.js';
-import { edgeFleet } from './edgeFleet.js';
+import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
+import { addDefinition, addHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from '../support/fleet.js';
+import { assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
+import { edgeFleet } from '../support/edgeFleet.js';
 
 /** Operator controls against the fake: which clusters and regions, how containers are marked, scheme, tags, check. */
 

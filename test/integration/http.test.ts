@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws } from '../fake/fakeAws.js';
-import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from './discoverer.js';
-import { edgeFleet } from './edgeFleet.js';
+import { FakeAws } from '../support/fakeAws.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
+import { edgeFleet } from '../support/edgeFleet.js';
 
 const FILE_INTERVALS: [string, string | undefined][] = [
   ['tasks.json', undefined],

@@ -6,7 +6,7 @@ import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { Discoverer, type RegionReader, type Snapshot } from '../../src/discoverer.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
-import { clusterArn, makeTask, makeTaskDefinition } from '../fake/fleet.js';
+import { clusterArn, makeTask, makeTaskDefinition } from '../support/fleet.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
 const resolveOptions = DEFAULT_OPTIONS;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SKIP_REASONS } from '../../src/discovery/resolveTargets.js';
-import { README, metricsTable, readmeBlock, settingsTable } from '../docs.js';
+import { README, metricsTable, readmeBlock, settingsTable } from '../../scripts/docs.js';
 
 const readme = readFileSync(README, 'utf8');
 

@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EcsReader } from '../../../src/aws/ecsReader.js';
 import { AwsError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/metrics.js';
-import type { FakeFleet } from '../../fake/fakeAws.js';
+import type { FakeFleet } from '../../support/fakeAws.js';
 import {
   addDefinition,
   addHost,
@@ -26,7 +26,7 @@ import {
   makeTaskDefinition,
   taskArn,
   taskDefinitionArn,
-} from '../../fake/fleet.js';
+} from '../../support/fleet.js';
 
 const ecsMock = mockClient(ECSClient);
 const ec2Mock = mockClient(EC2Client);

@@ -68,6 +68,8 @@ export interface Faults {
 
 export interface CallRecord {
   action: string;
+  /** The discoverer's round, as the fake counts them: first attempts of ListClusters (see onRound). */
+  round: number;
   region?: string;
   outcome: 'ok' | 'throttled' | 'error';
   at: number;
@@ -127,6 +129,8 @@ export class FakeAws {
   #tokens = new Map<string, { tokens: number; at: number }>();
   #random: () => number;
   #held = new Set<ServerResponse>();
+  #round = 0;
+  readonly #roundChanges = new Map<number, (() => void)[]>();
 
   constructor(fleet: FakeFleet, { random = Math.random }: { random?: () => number } = {}) {
     this.fleet = fleet;
@@ -158,6 +162,26 @@ export class FakeAws {
     this.#held.clear();
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * Runs `change` when round `round` begins, before its first call is answered. A round begins
+   * with the first attempt of ListClusters (every round lists the clusters first; retries do
+   * not count), so a change lands between two rounds whatever the speed of the machine.
+   * Meant for fakes of one region: with several, each round lists once per region.
+   */
+  onRound(round: number, change: () => void): void {
+    this.#roundChanges.set(round, [...(this.#roundChanges.get(round) ?? []), change]);
+  }
+
+  /** The rounds that have begun so far. */
+  get round(): number {
+    return this.#round;
+  }
+
+  /** The calls of one round (see onRound). */
+  callsOfRound(round: number): CallRecord[] {
+    return this.calls.filter((call) => call.round === round);
   }
 
   /** Number of calls per action (every outcome), optionally since a call index. */
@@ -199,6 +223,12 @@ export class FakeAws {
     const isEcs = typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX);
     const form = isEcs ? undefined : new URLSearchParams(body);
     const action = isEcs ? target.slice(ECS_TARGET_PREFIX.length) : (form?.get('Action') ?? 'Unknown');
+    const attempt = /attempt=(\d+)/.exec(String(request.headers['amz-sdk-request'] ?? ''))?.[1] ?? '1';
+    if (action === 'ListClusters' && attempt === '1') {
+      this.#round += 1;
+      for (const change of this.#roundChanges.get(this.#round) ?? []) change();
+    }
+    const round = this.#round;
 
     if (this.faults.hang) {
       this.#held.add(response);
@@ -207,7 +237,7 @@ export class FakeAws {
     }
     if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
 
-    const record: CallRecord = { action, outcome: 'ok', at: Date.now() };
+    const record: CallRecord = { action, round, outcome: 'ok', at: Date.now() };
     this.calls.push(record);
     try {
       if (this.faults.outage) throw new FakeError(503, 'ServiceUnavailableException', 'Service unavailable (fake outage)');
