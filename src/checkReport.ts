@@ -1,7 +1,8 @@
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { lastArnSegment } from './discovery/model.js';
-import { toGroupsByInterval } from './discovery/targetGroups.js';
-import type { ClusterState, RoundOutcome, RoundReport } from './discoverer.js';
+import { EXIT } from './exitCodes.js';
+import { countByInterval, toGroupsByInterval } from './discovery/targetGroups.js';
+import type { ClusterState, RoundOutcome, RoundReport } from './round.js';
 
 /** What `check` found in one cluster. */
 export interface CheckedCluster {
@@ -17,7 +18,7 @@ export interface CheckedCluster {
 
 export interface CheckReport {
   outcome: RoundOutcome;
-  failures: string[];
+  failures: readonly string[];
   clusters: CheckedCluster[];
   totals: { clusters: number; tasks: number; targets: number; skipped: number };
 }
@@ -25,13 +26,12 @@ export interface CheckReport {
 export function toCheckReport(states: readonly ClusterState[], round: RoundReport): CheckReport {
   const clusters = states
     .map((state): CheckedCluster => {
-      const groups = toGroupsByInterval(state.targets);
       return {
         region: state.region,
         name: state.cluster.name,
         tasks: state.tasks,
         pendingTasks: state.pendingTasks,
-        targets: Object.fromEntries(INTERVALS.map((interval) => [interval, groups[interval].length])) as Record<IntervalName, number>,
+        targets: countByInterval(toGroupsByInterval(state.targets)),
         skipped: state.skips.map((skip) => ({
           task: lastArnSegment(skip.taskArn),
           container: skip.container,
@@ -77,12 +77,9 @@ export function renderCheckReport(report: CheckReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Exit codes of `check`. */
-export const CHECK_EXIT = { ok: 0, findings: 1, unreadable: 3 } as const;
-
 /** 3 when AWS could not be read fully; 1 when marked containers were skipped (or, if asked, nothing was found); else 0. */
 export function checkExitCode(report: CheckReport, failIfEmpty: boolean): number {
-  if (report.outcome !== 'ok') return CHECK_EXIT.unreadable;
-  if (report.totals.skipped > 0 || (failIfEmpty && report.totals.targets === 0)) return CHECK_EXIT.findings;
-  return CHECK_EXIT.ok;
+  if (report.outcome !== 'ok') return EXIT.unreadable;
+  if (report.totals.skipped > 0 || (failIfEmpty && report.totals.targets === 0)) return EXIT.findings;
+  return EXIT.ok;
 }

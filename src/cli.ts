@@ -2,7 +2,8 @@
 // Memory settings (README, "Scale"): V8 keeps its heap close to what is live and its young
 // generation small, and glibc keeps one malloc arena and returns freed memory. Without them a
 // fleet of 10,000 tasks peaks near 250 MB of RSS; with them, under 150 MB.
-import { EXIT, NAME, helpText, parseCommandLine, version } from './commandLine.js';
+import { NAME, helpText, parseCommandLine, version } from './commandLine.js';
+import { EXIT } from './exitCodes.js';
 import { loadConfig } from './config.js';
 import { ConfigError, describeError } from './errors.js';
 import { run } from './main.js';

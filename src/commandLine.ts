@@ -2,12 +2,18 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SETTINGS } from './config.js';
 import { ConfigError } from './errors.js';
-import type { RunMode } from './main.js';
+import { EXIT } from './exitCodes.js';
 
 export const NAME = 'prometheus-ecs-discoverer';
 
-/** Exit codes: 0 done, 1 the round (--once) failed, 2 bad usage or settings. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** What the process was asked to do. */
+export type RunMode =
+  /** Rounds forever, with the files and the HTTP server. */
+  | { kind: 'serve' }
+  /** One round, the files, exit: 0 when it succeeded. */
+  | { kind: 'once' }
+  /** One round, a report on stdout, no files. */
+  | { kind: 'check'; json: boolean; failIfEmpty: boolean };
 
 /** Options that are not settings; `check` marks those of the check command. */
 const COMMAND_OPTIONS = {
@@ -54,8 +60,8 @@ export function helpText(): string {
   }
   lines.push(
     '',
-    'Exit codes: 0 ok; 1 a --once round failed, or check found skipped marked containers (or, with',
-    '--fail-if-empty, no target); 2 bad usage or settings; 3 check could not read every cluster.',
+    `Exit codes: ${EXIT.ok} ok; ${EXIT.failed} a --once round failed, or check found skipped marked containers (or, with`,
+    `--fail-if-empty, no target); ${EXIT.usage} bad usage or settings; ${EXIT.unreadable} check could not read every cluster.`,
   );
   return lines.join('\n');
 }
@@ -85,9 +91,9 @@ export function parseCommandLine(argv: string[]): Invocation {
     const message = (error as Error).message;
     const option = /'(-[^' ]+)/.exec(message)?.[1];
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new ConfigError(`unknown option ${option} (see --help)`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new ConfigError(`option ${option} needs a value (see --help)`);
-    throw new ConfigError(message);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new ConfigError(`unknown option ${option} (see --help)`, { cause: error });
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new ConfigError(`option ${option} needs a value (see --help)`, { cause: error });
+    throw new ConfigError(message, { cause: error });
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const [command, ...extra] = parsed.positionals;

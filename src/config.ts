@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
+import { RETRY_MODES, type RetryMode } from './aws/clients.js';
+import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
-import { MARKER_SOURCES } from './discovery/containerSettings.js';
-import { ConfigError } from './errors.js';
+import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
+import { ConfigError, describeError } from './errors.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 
 /** Every environment variable of ours starts with this. */
 export const ENV_PREFIX = 'ECS_DISCOVERER_';
@@ -162,29 +165,29 @@ const schema = {
       env: env('LABEL_TASK_TAGS'),
     },
   },
-  files: {
-    generic: {
-      doc: 'File of targets without a specific interval.',
-      format: 'file-name',
-      default: 'tasks.json',
-      env: env('FILE_GENERIC'),
-    },
-    '15s': { doc: 'File of 15s targets.', format: 'file-name', default: '15s-tasks.json', env: env('FILE_15S') },
-    '30s': { doc: 'File of 30s targets.', format: 'file-name', default: '30s-tasks.json', env: env('FILE_30S') },
-    '1m': { doc: 'File of 1m targets.', format: 'file-name', default: '1m-tasks.json', env: env('FILE_1M') },
-    '5m': { doc: 'File of 5m targets.', format: 'file-name', default: '5m-tasks.json', env: env('FILE_5M') },
-  },
+  /** One file per interval, named after it. */
+  files: Object.fromEntries(
+    INTERVALS.map((interval) => [
+      interval,
+      {
+        doc: interval === 'generic' ? 'File of targets without a specific interval.' : `File of ${interval} targets.`,
+        format: 'file-name',
+        default: interval === 'generic' ? 'tasks.json' : `${interval}-tasks.json`,
+        env: env(`FILE_${interval.toUpperCase()}`),
+      },
+    ]),
+  ) as Record<IntervalName, { doc: string; format: string; default: string; env: string }>,
   log: {
     level: {
       doc: 'Least severe level that is logged.',
-      format: ['debug', 'info', 'warn', 'error'],
+      format: [...LOG_LEVELS],
       default: 'info',
       env: env('LOG_LEVEL'),
       arg: 'log-level',
     },
     format: {
       doc: 'Log line format: text, or json (one JSON object per line).',
-      format: ['text', 'json'],
+      format: [...LOG_FORMATS],
       default: 'text',
       env: env('LOG_FORMAT'),
       arg: 'log-format',
@@ -206,7 +209,7 @@ const schema = {
     },
     retryMode: {
       doc: 'The SDK\'s retry strategy.',
-      format: ['standard', 'adaptive'],
+      format: [...RETRY_MODES],
       default: 'standard',
       env: env('AWS_RETRY_MODE'),
     },
@@ -256,9 +259,9 @@ type ValuesOf<S> = {
 
 /** The validated, frozen settings. */
 export type Config = ValuesOf<Schema> & {
-  readonly marker: { readonly source: (typeof MARKER_SOURCES)[number] };
-  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
-  readonly aws: { readonly retryMode: 'standard' | 'adaptive' };
+  readonly marker: { readonly source: MarkerSource };
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  readonly aws: { readonly retryMode: RetryMode };
 };
 
 /** One setting, flattened: for --help, for the README table and for error messages. */
@@ -314,11 +317,15 @@ function explain(message: string): string {
     .join('\n');
 }
 
-/** An error about a setting, naming where it comes from: `key (--flag, ENV): problem`. */
-export function settingError(key: string, problem: string): ConfigError {
+/**
+ * An error about a setting, naming where it comes from: `key (--flag, ENV): problem`, and, when
+ * it has a cause, the cause's reason too (kept as `cause`).
+ */
+export function settingError(key: string, problem: string, cause?: unknown): ConfigError {
   const setting = SETTINGS.find((candidate) => candidate.key === key);
   const sources = [setting?.flag, setting?.env].filter(Boolean).join(', ');
-  return new ConfigError(`${key} (${sources}): ${problem}`);
+  const reason = cause === undefined ? '' : `: ${describeError(cause)}`;
+  return new ConfigError(`${key} (${sources}): ${problem}${reason}`, cause === undefined ? undefined : { cause });
 }
 
 export interface LoadConfigInput {
@@ -348,7 +355,7 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
         content = JSON.parse(readFileSync(configFile, 'utf8'));
       } catch (error) {
         const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message;
-        throw new ConfigError(`--config "${configFile}": ${reason}`);
+        throw new ConfigError(`--config "${configFile}": ${reason}`, { cause: error });
       }
       if (typeof content !== 'object' || content === null || Array.isArray(content)) {
         throw new ConfigError(`--config "${configFile}": expected a JSON object of settings`);
@@ -360,7 +367,7 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
     return deepFreeze(config.getProperties() as unknown as Config);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(explain((error as Error).message));
+    throw new ConfigError(explain((error as Error).message), { cause: error });
   }
 }
 

@@ -6,13 +6,6 @@ export class ConfigError extends Error {
 /** An AWS call failed for a reason other than "not found" (throttled after retries, 5xx, network). */
 export class AwsError extends Error {
   override name = 'AwsError';
-  constructor(
-    message: string,
-    readonly action: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Writing a target file failed. */

@@ -1,5 +1,8 @@
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** text: `time level message key=value ...`; json: one JSON object per line. */
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 export interface Logger {
@@ -11,7 +14,7 @@ export interface Logger {
 
 export interface LoggerOptions {
   level: LogLevel;
-  format: 'text' | 'json';
+  format: LogFormat;
   /** @default process.stderr */
   write?: (line: string) => void;
   now?: () => Date;

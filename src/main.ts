@@ -1,33 +1,26 @@
 import { setMaxListeners } from 'node:events';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { createClients, resolveRegion } from './aws/clients.js';
+import { resolve } from 'node:path';
+import { createClients } from './aws/clients.js';
 import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation } from './aws/instrumentation.js';
-import { version } from './commandLine.js';
+import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
+import { version, type RunMode } from './commandLine.js';
 import { settingError, type Config } from './config.js';
 import type { ClusterSelection } from './discovery/clusters.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
-import { Discoverer } from './discoverer.js';
-import { describeError } from './errors.js';
+import { Discoverer, type DiscovererOptions } from './discoverer.js';
+import { EXIT } from './exitCodes.js';
 import { close, createHttpServer, listen } from './http/server.js';
 import { Status } from './http/status.js';
 import { createLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
 import { FileSdWriter } from './output/fileSdWriter.js';
+import { prepareOutputDirectory } from './output/outputDirectory.js';
+import type { RoundResult } from './round.js';
 
 /** How long stop() may take before the process exits regardless. */
 const STOP_GRACE_MS = 4000;
-
-export type RunMode =
-  /** Rounds forever, with the files and the HTTP server. */
-  | { kind: 'serve' }
-  /** One round, the files, exit: 0 when it succeeded. */
-  | { kind: 'once' }
-  /** One round, a report on stdout, no files. */
-  | { kind: 'check'; json: boolean; failIfEmpty: boolean };
 
 export interface RunOptions {
   config: Config;
@@ -58,36 +51,6 @@ export function toClusterSelection(config: Config): ClusterSelection {
   };
 }
 
-/**
- * `mkdir -p`. Not `mkdir(..., { recursive: true })`: on Node 20 that spins forever on paths
- * such as /proc/x, where mkdir answers ENOENT although the parent exists.
- */
-async function makeDirectory(directory: string): Promise<void> {
-  try {
-    await mkdir(directory);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && (await stat(directory)).isDirectory()) return;
-    const parent = dirname(directory);
-    const parentExists = await stat(parent).then(() => true, () => false);
-    if (code !== 'ENOENT' || parent === directory || parentExists) throw error;
-    await makeDirectory(parent);
-    await mkdir(directory);
-  }
-}
-
-/** Creates the output directory and proves that it can be written; ConfigError otherwise. */
-async function prepareOutputDirectory(directory: string): Promise<void> {
-  const probe = join(directory, `.write-test-${process.pid}`);
-  try {
-    await makeDirectory(directory);
-    await writeFile(probe, '');
-    await rm(probe);
-  } catch (error) {
-    throw settingError('outputDir', `"${directory}" is not a writable directory: ${describeError(error)}`);
-  }
-}
-
 /** One ECS/EC2 client pair, instrumented and paced, per region. */
 async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal) {
   const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
@@ -105,9 +68,10 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
       instrumentation?.attach(ec2);
       let resolvedRegion: string;
       try {
-        resolvedRegion = await resolveRegion(ecs);
+        resolvedRegion = await ecs.config.region();
       } catch (error) {
-        throw settingError('aws.regions', describeError(error));
+        const problem = region === undefined ? 'no AWS region: set AWS_REGION (or a profile region), or --regions' : `region "${region}" cannot be used`;
+        throw settingError('aws.regions', problem, error);
       }
       return new EcsReader({ ecs, ec2, region: resolvedRegion, metrics, includeTags: config.labels.taskTags });
     }),
@@ -116,60 +80,79 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
   return { readers, countRequests };
 }
 
-/** The composition root: builds every collaborator from the config and runs. Returns the exit code. */
-export async function run({ config, mode, signal, logger: givenLogger, print }: RunOptions): Promise<number> {
+/** What every mode shares: logger, metrics, readers, the discoverer and the loop that runs its rounds. */
+async function compose(
+  { config, mode, signal, logger: givenLogger }: RunOptions,
+  metrics: Metrics,
+  publish?: DiscovererOptions['publish'],
+  afterRound: (result: RoundResult) => void = () => {},
+) {
   // check prints its own report of what the discoverer would log as warnings.
-  const level = mode.kind === 'check' ? 'error' : config.log.level;
-  const logger = givenLogger ?? createLogger({ level, format: config.log.format });
-  const directory = resolve(config.outputDir);
-  if (mode.kind !== 'check') await prepareOutputDirectory(directory);
-
+  const logger = givenLogger ?? createLogger({ level: mode.kind === 'check' ? 'error' : config.log.level, format: config.log.format });
   const stopping = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
   signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const metrics = createMetrics({ withProcessMetrics: mode.kind === 'serve' });
   const { readers, countRequests } = await createReaders(config, metrics, stopping.signal);
-
-  const writer = new FileSdWriter({
-    directory,
-    fileNames: config.files,
-    onWrite: (outcome) => metrics.fileWrites.inc({ outcome }),
-  });
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
     clusterSelection: toClusterSelection(config),
-    publish: async (snapshot) => {
-      if (mode.kind === 'check') return;
-      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
-      status.publish(snapshot);
-      await writer.write(snapshot.groups);
-    },
+    ...(publish && { publish }),
     countRequests,
     logger,
     metrics,
   });
+  const loop = new Loop<RoundResult>({
+    intervalMs: config.interval * 1000,
+    roundTimeoutMs: config.roundTimeout * 1000,
+    runRound: async (roundSignal) => {
+      const result = await discoverer.runRound(roundSignal);
+      afterRound(result);
+      return result;
+    },
+    logger,
+  });
+  stopping.signal.addEventListener('abort', () => void loop.stop(), { once: true });
 
   if (Number(process.versions.node.split('.')[0]) < 22) {
     logger.warn('Node.js 20 works, but AWS SDK versions released after January 2027 need Node.js 22 or later');
   }
   logger.info('starting', {
     regions: readers.map((reader) => reader.region).join(','),
-    output_dir: mode.kind === 'check' ? undefined : directory,
+    output_dir: mode.kind === 'check' ? undefined : resolve(config.outputDir),
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
   });
+  return { logger, stopping: stopping.signal, loop };
+}
 
-  if (mode.kind !== 'serve') {
-    const deadline = AbortSignal.any([stopping.signal, AbortSignal.timeout(config.roundTimeout * 1000)]);
-    setMaxListeners(0, deadline);
-    const report = await discoverer.runRound(deadline);
-    if (mode.kind === 'once') return report.outcome === 'ok' ? 0 : 1;
-    const check = toCheckReport(discoverer.clusters, report);
-    (print ?? ((text: string) => process.stdout.write(text)))(mode.json ? `${JSON.stringify(check, null, 2)}\n` : renderCheckReport(check));
-    return checkExitCode(check, mode.failIfEmpty);
+/** The file writer, on an output directory proven writable (ConfigError otherwise). */
+async function createWriter(config: Config, metrics: Metrics): Promise<FileSdWriter> {
+  const directory = resolve(config.outputDir);
+  try {
+    await prepareOutputDirectory(directory);
+  } catch (error) {
+    throw settingError('outputDir', `"${directory}" is not a writable directory`, error);
   }
+  return new FileSdWriter({ directory, fileNames: config.files, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
+}
+
+/** Rounds forever, with the files and the HTTP server, until the signal. */
+async function serve(options: RunOptions): Promise<number> {
+  const { config } = options;
+  const metrics = createMetrics({ withProcessMetrics: true });
+  const writer = await createWriter(config, metrics);
+  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+  const { logger, stopping, loop } = await compose(
+    options,
+    metrics,
+    async (snapshot) => {
+      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
+      status.publish(snapshot);
+      await writer.write(snapshot.groups);
+    },
+    ({ report }) => status.recordRound(report),
+  );
 
   const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
   if (server) {
@@ -177,20 +160,14 @@ export async function run({ config, mode, signal, logger: givenLogger, print }: 
       const address = await listen(server, config.http.host, config.http.port);
       logger.info('listening', { address: `${address.address}:${address.port}` });
     } catch (error) {
-      throw settingError('http.port', `cannot listen on ${config.http.host}:${config.http.port}: ${describeError(error)}`);
+      throw settingError('http.port', `cannot listen on ${config.http.host}:${config.http.port}`, error);
     }
   }
 
-  const loop = new Loop({
-    intervalMs: config.interval * 1000,
-    roundTimeoutMs: config.roundTimeout * 1000,
-    runRound: async (roundSignal) => status.recordRound(await discoverer.runRound(roundSignal)),
-    logger,
-  });
   loop.start();
   await new Promise<void>((resolveStop) => {
-    if (stopping.signal.aborted) resolveStop();
-    stopping.signal.addEventListener('abort', () => resolveStop(), { once: true });
+    if (stopping.aborted) resolveStop();
+    stopping.addEventListener('abort', () => resolveStop(), { once: true });
   });
   logger.info('stopping');
   const gave = await Promise.race([
@@ -200,5 +177,37 @@ export async function run({ config, mode, signal, logger: givenLogger, print }: 
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
   if (server) await close(server);
   logger.info('stopped');
-  return 0;
+  return EXIT.ok;
+}
+
+/** One round, the files: 0 when it succeeded. */
+async function once(options: RunOptions): Promise<number> {
+  const metrics = createMetrics();
+  const writer = await createWriter(options.config, metrics);
+  const { loop } = await compose(options, metrics, (snapshot) => writer.write(snapshot.groups));
+  const { report } = await loop.runOnce();
+  return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
+}
+
+/** One round, no files: the report on stdout, and an exit code for CI. */
+async function check(options: RunOptions & { mode: { kind: 'check' } }): Promise<number> {
+  const { loop } = await compose(options, createMetrics());
+  const { report, snapshot } = await loop.runOnce();
+  const result = toCheckReport(snapshot.clusters, report);
+  const print = options.print ?? ((text: string) => process.stdout.write(text));
+  print(options.mode.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckReport(result));
+  return checkExitCode(result, options.mode.failIfEmpty);
+}
+
+/** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */
+export async function run(options: RunOptions): Promise<number> {
+  const { mode } = options;
+  switch (mode.kind) {
+    case 'serve':
+      return serve(options);
+    case 'once':
+      return once(options);
+    case 'check':
+      return check({ ...options, mode });
+  }
 }

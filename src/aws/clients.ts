@@ -1,11 +1,15 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 
+/** The SDK's retry strategies. */
+export const RETRY_MODES = ['standard', 'adaptive'] as const;
+export type RetryMode = (typeof RETRY_MODES)[number];
+
 export interface ClientSettings {
   /** Undefined: the SDK's own chain (AWS_REGION, AWS_DEFAULT_REGION, the profile). */
   region: string | undefined;
   maxAttempts: number;
-  retryMode: 'standard' | 'adaptive';
+  retryMode: RetryMode;
   requestTimeoutMs: number;
 }
 
@@ -27,13 +31,4 @@ export function createClients({ region, maxAttempts, retryMode, requestTimeoutMs
     },
   };
   return { ecs: new ECSClient(config), ec2: new EC2Client(config) };
-}
-
-/** The region a client will use; throws a readable error when the SDK's chain has none. */
-export async function resolveRegion(client: ECSClient): Promise<string> {
-  try {
-    return await client.config.region();
-  } catch {
-    throw new Error('no AWS region: set AWS_REGION (or a profile region), or --regions');
-  }
 }

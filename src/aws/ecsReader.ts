@@ -20,6 +20,7 @@ import {
 import type { TaskContext } from '../discovery/resolveTargets.js';
 import { AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import type { ClusterReading, RegionReader } from '../round.js';
 import { BatchedCache, type CacheCounters } from './batchedCache.js';
 
 /** AWS's limit of ARNs per DescribeTasks and DescribeContainerInstances call. */
@@ -43,7 +44,7 @@ const isAbort = (error: unknown) => (error as { name?: string }).name === 'Abort
 function toAwsError(action: string, error: unknown): unknown {
   return isAbort(error) || error instanceof AwsError
     ? error
-    : new AwsError(`${action} failed: ${describeError(error)}`, action, { cause: error });
+    : new AwsError(`${action} failed: ${describeError(error)}`, { cause: error });
 }
 
 interface Ec2Instance {
@@ -62,20 +63,12 @@ export interface EcsReaderOptions {
   includeTags?: boolean;
 }
 
-export interface ClusterReading {
-  cluster: ClusterRef;
-  /** RUNNING tasks, with what resolution needs. */
-  tasks: TaskContext[];
-  /** Listed tasks that are not RUNNING yet: described again next round. */
-  pendingTasks: number;
-}
-
 /**
  * Reads ECS clusters and what their tasks need, through caches: a steady fleet costs the list
  * calls only; describes happen for what is new. Throws (AwsError) when something a cluster needs
  * cannot be read, so that the caller keeps that cluster's last good targets.
  */
-export class EcsReader {
+export class EcsReader implements RegionReader {
   readonly region: string;
   readonly #ecs: ECSClient;
   readonly #ec2: EC2Client;

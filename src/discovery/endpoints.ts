@@ -2,6 +2,9 @@
 export const INTERVALS = ['15s', '30s', '1m', '5m', 'generic'] as const;
 export type IntervalName = (typeof INTERVALS)[number];
 
+/** The length of each specific interval, in seconds. */
+export const INTERVAL_SECONDS: Readonly<Record<Exclude<IntervalName, 'generic'>, number>> = { '15s': 15, '30s': 30, '1m': 60, '5m': 300 };
+
 export const isIntervalName = (value: string): value is IntervalName =>
   (INTERVALS as readonly string[]).includes(value);
 

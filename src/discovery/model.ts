@@ -25,7 +25,6 @@ export interface ContainerRecord {
 /** A task, as DescribeTasks reports it. */
 export interface TaskRecord {
   arn: string;
-  clusterArn?: string;
   taskDefinitionArn?: string;
   lastStatus?: string;
   launchType?: string;
@@ -134,7 +133,6 @@ export function toTaskRecord(task: Task): TaskRecord | undefined {
   }
   return {
     arn: task.taskArn,
-    clusterArn: optionalString(task.clusterArn),
     taskDefinitionArn: optionalString(task.taskDefinitionArn),
     lastStatus: optionalString(task.lastStatus),
     launchType: optionalString(task.launchType),

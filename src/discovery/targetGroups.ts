@@ -47,3 +47,8 @@ export function toGroupsByInterval(groups: Iterable<PublishedGroup>): GroupsByIn
 export function toFileSdJson(groups: readonly PublishedGroup[]): string {
   return groups.length === 0 ? '[]\n' : `[\n${groups.map((group) => group.json).join(',\n')}\n]\n`;
 }
+
+/** How many groups each interval has. */
+export function countByInterval(groups: GroupsByInterval): Record<IntervalName, number> {
+  return Object.fromEntries(INTERVALS.map((interval) => [interval, groups[interval].length])) as Record<IntervalName, number>;
+}

@@ -1,10 +1,8 @@
-import { INTERVALS, type IntervalName } from '../discovery/endpoints.js';
+import { INTERVALS, INTERVAL_SECONDS, isIntervalName, type IntervalName } from '../discovery/endpoints.js';
 import type { GroupsByInterval } from '../discovery/targetGroups.js';
 
 /** Prometheus' default scrape timeout; an interval group never gets a longer one than its interval. */
 const DEFAULT_TIMEOUT_SECONDS = 10;
-
-const SECONDS: Record<Exclude<IntervalName, 'generic'>, number> = { '15s': 15, '30s': 30, '1m': 60, '5m': 300 };
 
 export interface TargetFilter {
   interval?: IntervalName;
@@ -29,7 +27,7 @@ export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}
     const scrapeLabels =
       interval === 'generic'
         ? undefined
-        : `"__scrape_interval__":"${interval}","__scrape_timeout__":"${Math.min(DEFAULT_TIMEOUT_SECONDS, SECONDS[interval])}s"`;
+        : `"__scrape_interval__":"${interval}","__scrape_timeout__":"${Math.min(DEFAULT_TIMEOUT_SECONDS, INTERVAL_SECONDS[interval])}s"`;
     for (const group of groups[interval]) {
       if (filter.cluster !== undefined && group.cluster !== filter.cluster) continue;
       parts.push(scrapeLabels === undefined ? group.json : withLabels(group.json, scrapeLabels));
@@ -45,10 +43,10 @@ export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
   const filter: TargetFilter = {};
   for (const [name, value] of query) {
     if (name === 'interval') {
-      if (!(INTERVALS as readonly string[]).includes(value)) {
+      if (!isIntervalName(value)) {
         return { error: `interval "${value}" is not one of ${INTERVALS.join(', ')}` };
       }
-      filter.interval = value as IntervalName;
+      filter.interval = value;
     } else if (name === 'cluster') {
       if (value.trim() === '') return { error: 'cluster is empty; expected a cluster name' };
       filter.cluster = value;

@@ -1,11 +1,6 @@
-import type { RoundReport, Snapshot } from '../discoverer.js';
+import type { RoundReport, Snapshot } from '../round.js';
 import { toHttpSdJson, type TargetFilter } from './httpSd.js';
-import { renderStatusPage } from './statusPage.js';
-
-export interface Readiness {
-  ready: boolean;
-  reason: string;
-}
+import { renderStatusPage, type Readiness } from './statusPage.js';
 
 /**
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are

@@ -1,7 +1,12 @@
 import { INTERVALS } from '../discovery/endpoints.js';
 import { lastArnSegment } from '../discovery/model.js';
-import type { RoundReport, Snapshot } from '../discoverer.js';
-import type { Readiness } from './status.js';
+import type { RoundReport, Snapshot } from '../round.js';
+
+/** Whether the process serves fresh targets (`/-/ready`), and why not. */
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
 
 const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');

@@ -191,6 +191,7 @@ describe('prometheus-ecs-discoverer command line', () => {
     [['--interval', '0'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was 0'],
     [['--frobnicate'], 'unknown option --frobnicate (see --help)'],
     [['--output-dir', '/proc/not-here/targets'], 'outputDir (--output-dir, ECS_DISCOVERER_OUTPUT_DIR): "/proc/not-here/targets" is not a writable directory'],
+    [['--regions', 'eu west 1'], 'aws.regions (--regions, ECS_DISCOVERER_REGIONS): region "eu west 1" cannot be used: Region not accepted: region="eu west 1" is not a valid hostname component.'],
   ])('exits 2 at once with one line for %j', async (args, message) => {
     const result = await runCli(args, fakeAwsEnv('http://127.0.0.1:9'));
 
@@ -198,6 +199,18 @@ describe('prometheus-ecs-discoverer command line', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`prometheus-ecs-discoverer: ${message}`);
+  });
+
+  it('exits 2 naming the setting and the SDK\'s reason when no region is set', async () => {
+    const env: NodeJS.ProcessEnv = { ...fakeAwsEnv('http://127.0.0.1:9'), AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+    delete env['AWS_REGION'];
+
+    const result = await runCli(['--once'], env);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'prometheus-ecs-discoverer: aws.regions (--regions, ECS_DISCOVERER_REGIONS): no AWS region: set AWS_REGION (or a profile region), or --regions: Region is missing',
+    );
   });
 
   it('prints its version and help', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkExitCode, renderCheckReport, toCheckReport } from '../../src/checkReport.js';
 import { toPublishedGroup } from '../../src/discovery/targetGroups.js';
-import type { ClusterState, RoundReport } from '../../src/discoverer.js';
+import type { ClusterState, RoundReport } from '../../src/round.js';
 
 const round = (outcome: RoundReport['outcome'], failures: string[] = []): RoundReport => ({
   outcome,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterReading } from '../../src/aws/ecsReader.js';
 import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
 import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { Discoverer, type RegionReader, type Snapshot } from '../../src/discoverer.js';
+import { Discoverer } from '../../src/discoverer.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
+import type { ClusterReading, RegionReader, Snapshot } from '../../src/round.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../support/fleet.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
@@ -98,7 +98,7 @@ describe('Discoverer', () => {
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
     reader.set('b', [fargateTask('b', 't2', '127.0.0.2'), fargateTask('b', 't3', '127.0.0.3')]);
 
-    const report = await discoverer.runRound();
+    const { report } = await discoverer.runRound();
 
     expect(report).toMatchObject({ outcome: 'ok', clusters: 2, tasks: 3, failures: [] });
     expect(report.targets).toEqual({ generic: 3, '15s': 0, '30s': 0, '1m': 0, '5m': 0 });
@@ -113,13 +113,29 @@ describe('Discoverer', () => {
     reader.set('a', new Error('ThrottlingException: Rate exceeded'));
     reader.set('b', [fargateTask('b', 't4', '127.0.0.4')]);
 
-    const report = await discoverer.runRound();
+    const { report, snapshot } = await discoverer.runRound();
 
     expect(report.outcome).toBe('partial');
     expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.4:80']);
     expect(report.failures).toEqual(['cluster a (eu-west-1): keeps its last good targets: ThrottlingException: Rate exceeded']);
     expect(lines.filter((line) => line.includes('cluster a'))).toHaveLength(1);
-    expect(discoverer.clusters.find((state) => state.cluster.name === 'a')?.error).toBe('ThrottlingException: Rate exceeded');
+    expect(snapshot.clusters.find((state) => state.cluster.name === 'a')?.error).toBe('ThrottlingException: Rate exceeded');
+  });
+
+  it('hands out snapshots that later rounds never change', async () => {
+    const { reader, discoverer } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    const { snapshot: first } = await discoverer.runRound();
+    reader.set('a', new Error('ThrottlingException: Rate exceeded'));
+
+    const { snapshot: second } = await discoverer.runRound();
+
+    expect(first.clusters[0]?.error).toBeUndefined();
+    expect(second.clusters[0]?.error).toBe('ThrottlingException: Rate exceeded');
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.clusters)).toBe(true);
+    expect(Object.isFrozen(first.clusters[0])).toBe(true);
+    expect(Object.isFrozen(first.clusters[0]?.targets)).toBe(true);
   });
 
   it('keeps every cluster, and reports a failed round, when the cluster listing fails', async () => {
@@ -128,7 +144,7 @@ describe('Discoverer', () => {
     await discoverer.runRound();
     reader.clusterList = new Error('ServiceUnavailable');
 
-    const report = await discoverer.runRound();
+    const { report } = await discoverer.runRound();
 
     expect(report.outcome).toBe('failed');
     expect(published).toHaveLength(2);
@@ -173,9 +189,9 @@ describe('Discoverer', () => {
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
     reader.set('b', new Error('AccessDenied'));
 
-    const first = await discoverer.runRound();
+    const { report: first } = await discoverer.runRound();
     reader.set('b', []);
-    const second = await discoverer.runRound();
+    const { report: second } = await discoverer.runRound();
 
     expect(first.outcome).toBe('failed');
     expect(second.outcome).toBe('ok');
@@ -186,7 +202,7 @@ describe('Discoverer', () => {
     const { reader, discoverer, metrics } = setup({ failPublish: true });
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
 
-    const report = await discoverer.runRound();
+    const { report } = await discoverer.runRound();
 
     expect(report.outcome).toBe('failed');
     expect(report.failures).toEqual(['publishing failed: disk full']);

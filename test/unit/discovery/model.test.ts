@@ -31,7 +31,6 @@ describe('toTaskRecord', () => {
     // Assess
     const expected: TaskRecord = {
       arn: BRIDGE_TASK,
-      clusterArn: PROD.arn,
       taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7',
       lastStatus: 'RUNNING',
       launchType: 'EC2',
@@ -83,7 +82,6 @@ describe('toTaskRecord', () => {
     // Assess
     const expected: TaskRecord = {
       arn: FARGATE_TASK,
-      clusterArn: PROD.arn,
       taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3',
       lastStatus: 'RUNNING',
       launchType: 'FARGATE',

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
-import type { ClusterState, RoundReport, Snapshot } from '../../../src/discoverer.js';
+import type { ClusterState, RoundReport, Snapshot } from '../../../src/round.js';
 import { close, createHttpServer, listen } from '../../../src/http/server.js';
 import { Status } from '../../../src/http/status.js';
 import { silentLogger } from '../../../src/log.js';

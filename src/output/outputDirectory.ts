@@ -1,0 +1,28 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/**
+ * `mkdir -p`. Not `mkdir(..., { recursive: true })`: on Node 20 that spins forever on paths
+ * such as /proc/x, where mkdir answers ENOENT although the parent exists.
+ */
+async function makeDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(directory)).isDirectory()) return;
+    const parent = dirname(directory);
+    const parentExists = await stat(parent).then(() => true, () => false);
+    if (code !== 'ENOENT' || parent === directory || parentExists) throw error;
+    await makeDirectory(parent);
+    await mkdir(directory);
+  }
+}
+
+/** Creates the output directory when missing and proves that it can be written; rejects with the system's reason otherwise. */
+export async function prepareOutputDirectory(directory: string): Promise<void> {
+  const probe = join(directory, `.write-test-${process.pid}`);
+  await makeDirectory(directory);
+  await writeFile(probe, '');
+  await rm(probe);
+}

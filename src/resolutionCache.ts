@@ -1,0 +1,53 @@
+import type { HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
+import { resolveTaskTargets, type ResolveOptions, type Skip, type TaskContext, type Warning } from './discovery/resolveTargets.js';
+import { toPublishedGroup, type PublishedGroup } from './discovery/targetGroups.js';
+
+/** The published form of one task's resolution. Frozen: it is shared by every round that reuses it. */
+export interface TaskResolution {
+  readonly targets: readonly PublishedGroup[];
+  readonly skips: readonly Skip[];
+  readonly warnings: readonly Warning[];
+}
+
+interface CachedResolution extends TaskResolution {
+  readonly definition: TaskDefinitionRecord | undefined;
+  readonly host: HostRecord | undefined;
+}
+
+const sameHost = (a: HostRecord | undefined, b: HostRecord | undefined) =>
+  a?.instanceId === b?.instanceId && a?.privateIp === b?.privateIp && a?.instanceType === b?.instanceType;
+
+function freezeAll<T extends object>(items: T[]): readonly T[] {
+  for (const item of items) Object.freeze(item);
+  return Object.freeze(items);
+}
+
+/**
+ * Resolutions by task record. The reader hands out the same record object for as long as it
+ * holds a task unchanged (a new describe makes a new record), so a task is resolved again only
+ * when its record, its task definition or its host changed. Entries go with the records the
+ * reader forgets.
+ */
+export class ResolutionCache {
+  readonly #options: ResolveOptions;
+  readonly #resolutions = new WeakMap<TaskRecord, CachedResolution>();
+
+  constructor(options: ResolveOptions) {
+    this.#options = options;
+  }
+
+  resolve(context: TaskContext): TaskResolution {
+    const cached = this.#resolutions.get(context.task);
+    if (cached !== undefined && cached.definition === context.definition && sameHost(cached.host, context.host)) return cached;
+    const resolved = resolveTaskTargets(context, this.#options);
+    const resolution: CachedResolution = Object.freeze({
+      definition: context.definition,
+      host: context.host,
+      targets: freezeAll(resolved.targets.map(toPublishedGroup)),
+      skips: freezeAll(resolved.skips),
+      warnings: freezeAll(resolved.warnings),
+    });
+    this.#resolutions.set(context.task, resolution);
+    return resolution;
+  }
+}

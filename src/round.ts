@@ -1,0 +1,76 @@
+import type { IntervalName } from './discovery/endpoints.js';
+import type { ClusterRef } from './discovery/model.js';
+import type { Skip, TaskContext, Warning } from './discovery/resolveTargets.js';
+import type { GroupsByInterval, PublishedGroup } from './discovery/targetGroups.js';
+
+/**
+ * The vocabulary of a discovery round, shared by the orchestrator that makes it, the AWS
+ * reader that feeds it and the outputs (files, HTTP, `check`) that show it.
+ */
+
+/** What one reading of a cluster found. */
+export interface ClusterReading {
+  readonly cluster: ClusterRef;
+  /** RUNNING tasks, with what resolution needs. */
+  readonly tasks: readonly TaskContext[];
+  /** Listed tasks that are not RUNNING yet: described again next round. */
+  readonly pendingTasks: number;
+}
+
+/** What a round needs of one region's AWS reader. */
+export interface RegionReader {
+  readonly region: string;
+  listClusters(signal?: AbortSignal): Promise<ClusterRef[]>;
+  readCluster(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading>;
+  /** Entries per cache, for the cache size metric. */
+  cacheSizes(): Record<string, number>;
+}
+
+/** A cluster's last good resolution, and how its last attempt went. Frozen: a later round replaces it. */
+export interface ClusterState {
+  readonly region: string;
+  readonly cluster: ClusterRef;
+  readonly tasks: number;
+  readonly pendingTasks: number;
+  /** One group per target. */
+  readonly targets: readonly PublishedGroup[];
+  readonly skips: readonly Skip[];
+  readonly warnings: readonly Warning[];
+  /** Unix ms of the last good reading; undefined when there has been none. */
+  readonly lastSuccessAt: number | undefined;
+  /** Why the last attempt failed; undefined when it succeeded. */
+  readonly error: string | undefined;
+}
+
+/** What a round publishes: served over HTTP and written to the files. */
+export interface Snapshot {
+  readonly finishedAt: number;
+  readonly groups: GroupsByInterval;
+  readonly clusters: readonly ClusterState[];
+}
+
+/**
+ * ok: everything was read and published. partial: some clusters (or a region's listing)
+ * failed and kept their last good targets. failed: nothing was read afresh, or nothing could
+ * be published.
+ */
+export type RoundOutcome = 'ok' | 'partial' | 'failed';
+
+export interface RoundReport {
+  readonly outcome: RoundOutcome;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly apiCalls: number;
+  readonly clusters: number;
+  readonly tasks: number;
+  readonly pendingTasks: number;
+  readonly targets: Readonly<Record<IntervalName, number>>;
+  /** One line per failure (a region's listing, a cluster, the publishing). */
+  readonly failures: readonly string[];
+}
+
+/** A round's report and the snapshot it made (published or not). */
+export interface RoundResult {
+  readonly report: RoundReport;
+  readonly snapshot: Snapshot;
+}

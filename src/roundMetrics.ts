@@ -1,0 +1,35 @@
+import { SKIP_REASONS } from './discovery/resolveTargets.js';
+import { INTERVALS } from './discovery/endpoints.js';
+import type { Metrics } from './metrics.js';
+import type { ClusterState, RegionReader, RoundReport } from './round.js';
+
+/** Sets the metrics that describe a round and the clusters it left. */
+export function recordRound(
+  metrics: Metrics,
+  report: RoundReport,
+  states: readonly ClusterState[],
+  readers: readonly RegionReader[],
+): void {
+  metrics.rounds.inc({ outcome: report.outcome });
+  metrics.roundDuration.observe(report.durationMs / 1000);
+  if (report.outcome === 'ok') metrics.lastSuccess.set((report.startedAt + report.durationMs) / 1000);
+  for (const interval of INTERVALS) metrics.targets.set({ interval }, report.targets[interval]);
+
+  const skipsByReason = new Map<string, number>(SKIP_REASONS.map((reason) => [reason, 0]));
+  for (const skip of states.flatMap((state) => state.skips)) skipsByReason.set(skip.reason, (skipsByReason.get(skip.reason) ?? 0) + 1);
+  for (const [reason, count] of skipsByReason) metrics.skippedContainers.set({ reason }, count);
+
+  // Reset first: clusters that are gone lose their series.
+  metrics.clusterLastSuccess.reset();
+  for (const state of states) {
+    if (state.lastSuccessAt !== undefined) {
+      metrics.clusterLastSuccess.set({ region: state.region, cluster: state.cluster.name }, state.lastSuccessAt / 1000);
+    }
+  }
+  metrics.clusters.set(report.clusters);
+  metrics.tasks.set(report.tasks);
+  metrics.cacheSize.reset();
+  for (const reader of readers) {
+    for (const [cache, size] of Object.entries(reader.cacheSizes())) metrics.cacheSize.inc({ cache }, size);
+  }
+}
