@@ -53,6 +53,8 @@ export class Status {
   targetsBody(filter: TargetFilter): string | undefined {
     const snapshot = this.#snapshot;
     if (snapshot === undefined) return undefined;
+    // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
+    if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return '[]';
     const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
     let body = this.#bodies.get(key);
     if (body === undefined) {
