@@ -1,3 +1,4 @@
+import { isThrottlingError } from '@smithy/core/retry';
 import type { Metrics } from '../metrics.js';
 import { Pacer, type Bucket } from './pacer.js';
 
@@ -14,24 +15,17 @@ export const BUCKETS = {
   ec2Describe: { burst: 100, perSecond: 20, actions: ['DescribeInstances'] },
 } as const satisfies Record<string, Bucket & { actions: readonly string[] }>;
 
-const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-]);
-
-/** `ok`, `throttled` or `error`: the outcome label of an AWS request. */
+/**
+ * `ok`, `throttled` or `error`: the outcome label of an AWS request. Throttling is what the SDK's
+ * own retry strategy calls throttling, so that `outcome="throttled"` agrees with what it retried.
+ */
 export function toOutcome(error: unknown): 'ok' | 'throttled' | 'error' {
   if (error === undefined) return 'ok';
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return THROTTLING_ERRORS.has(name ?? '') || $metadata?.httpStatusCode === 429 ? 'throttled' : 'error';
+  return typeof error === 'object' && error !== null && isThrottlingError(error as Parameters<typeof isThrottlingError>[0]) ? 'throttled' : 'error';
 }
 
 /** The attempt number the SDK's retry strategy put on the request (`amz-sdk-request: attempt=2; max=5`). */
-function attemptOf(request: unknown): number {
+export function attemptOf(request: unknown): number {
   const header = (request as { headers?: Record<string, string> } | undefined)?.headers?.['amz-sdk-request'];
   const match = header === undefined ? null : /attempt=(\d+)/.exec(header);
   return match ? Number(match[1]) : 1;

@@ -1,0 +1,86 @@
+import { Readable } from 'node:stream';
+import { ECSClient, ListClustersCommand, ServerException } from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
+import { attemptOf, createInstrumentation, toOutcome } from '../../../src/aws/instrumentation.js';
+import { createMetrics } from '../../../src/metrics.js';
+
+/** An ECS client whose requests are answered, in turn, by `answers` (status and AWS JSON error type), never by the network. */
+function clientAnswering(answers: { status: number; type?: string }[]) {
+  const attempts: string[] = [];
+  const client = new ECSClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
+    maxAttempts: 3,
+    requestHandler: {
+      handle: async (request: { headers: Record<string, string> }) => {
+        attempts.push(request.headers['amz-sdk-request'] ?? '');
+        const answer = answers.shift() ?? { status: 200 };
+        const body = answer.type === undefined ? '{"clusterArns":[]}' : JSON.stringify({ __type: answer.type, message: 'fake' });
+        return {
+          response: { statusCode: answer.status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([body]) },
+        };
+      },
+    },
+  });
+  return { client, attempts };
+}
+
+const counted = async (metrics: ReturnType<typeof createMetrics>) =>
+  Object.fromEntries((await metrics.apiCalls.get()).values.map((value) => [`${value.labels.action} ${value.labels.outcome}`, value.value]));
+
+describe('toOutcome', () => {
+  it.each([
+    ['no error', undefined, 'ok'],
+    ['ThrottlingException', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }), 'throttled'],
+    ['EC2 RequestLimitExceeded', Object.assign(new Error('limit'), { name: 'RequestLimitExceeded' }), 'throttled'],
+    ['HTTP 429', Object.assign(new Error('x'), { name: 'Whatever', $metadata: { httpStatusCode: 429 } }), 'throttled'],
+    ['a throttling trait', Object.assign(new Error('x'), { name: 'Odd', $retryable: { throttling: true } }), 'throttled'],
+    ['ServerException', new ServerException({ message: 'boom', $metadata: { httpStatusCode: 500 } }), 'error'],
+    ['a network error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'error'],
+    ['a thrown string', 'weird', 'error'],
+  ])('classifies %s as %s', (_name, error, expected) => {
+    expect(toOutcome(error)).toBe(expected);
+  });
+});
+
+describe('attemptOf', () => {
+  it.each([
+    [{ headers: { 'amz-sdk-request': 'attempt=1; max=5' } }, 1],
+    [{ headers: { 'amz-sdk-request': 'attempt=3; max=5' } }, 3],
+    [{ headers: {} }, 1],
+    [undefined, 1],
+  ])('reads the attempt number of %j', (request, expected) => {
+    expect(attemptOf(request)).toBe(expected);
+  });
+});
+
+describe('createInstrumentation', () => {
+  it('counts every attempt by outcome, and the retries, the way the SDK retried them', async () => {
+    // Prepare
+    const metrics = createMetrics();
+    const instrumentation = createInstrumentation(metrics);
+    const { client, attempts } = clientAnswering([{ status: 400, type: 'ThrottlingException' }, { status: 500, type: 'ServerException' }, { status: 200 }]);
+    instrumentation.attach(client);
+
+    // Act
+    await client.send(new ListClustersCommand({}));
+
+    // Assess
+    expect(attempts.map((header) => /attempt=(\d)/.exec(header)?.[1])).toEqual(['1', '2', '3']);
+    expect(await counted(metrics)).toEqual({ 'ListClusters throttled': 1, 'ListClusters error': 1, 'ListClusters ok': 1 });
+    expect((await metrics.apiRetries.get()).values).toEqual([{ labels: { action: 'ListClusters' }, value: 2 }]);
+    expect(instrumentation.requests).toBe(3);
+  });
+
+  it('counts an answer the SDK does not retry as one error', async () => {
+    const metrics = createMetrics();
+    const instrumentation = createInstrumentation(metrics);
+    const { client } = clientAnswering([{ status: 400, type: 'AccessDeniedException' }]);
+    instrumentation.attach(client);
+
+    await expect(client.send(new ListClustersCommand({}))).rejects.toThrow();
+
+    expect(await counted(metrics)).toEqual({ 'ListClusters error': 1 });
+    expect((await metrics.apiRetries.get()).values).toEqual([]);
+  });
+});
