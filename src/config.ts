@@ -32,6 +32,7 @@ const isNonEmptyText = (value: unknown) => typeof value === 'string' && value.tr
 
 addRule('seconds', 'a whole number of seconds, at least 1', isWholeNumberFrom(1), toWholeNumber);
 addRule('count', 'a whole number, at least 1', isWholeNumberFrom(1), toWholeNumber);
+addRule('seconds-or-off', 'a whole number of seconds, or 0 for off', isWholeNumberFrom(0), toWholeNumber);
 addRule('port-or-off', 'a TCP port 1..65535, or 0 for off', isWholeNumberFrom(0, 65535), toWholeNumber);
 addRule('text', 'a non-empty text', isNonEmptyText);
 addRule('file-name', 'a file name without "/"', (value) => isNonEmptyText(value) && !String(value).includes('/'));
@@ -79,6 +80,13 @@ const schema = {
     env: env('INTERVAL'),
     arg: 'interval',
   },
+  taskRefresh: {
+    doc: 'Seconds after which a cached task is described again (its health and bindings may have changed), spread over the rounds; 0 turns it off.',
+    format: 'seconds-or-off',
+    default: 300,
+    env: env('TASK_REFRESH'),
+    arg: 'task-refresh',
+  },
   outputDir: {
     doc: 'Directory of the file_sd files; created when missing.',
     format: 'text',
@@ -93,6 +101,13 @@ const schema = {
       default: 'PROMETHEUS',
       env: env('MARKER'),
       arg: 'marker',
+    },
+    value: {
+      doc: 'The one marker value (any case) that marks a container, e.g. true; empty: any value but false, 0, no or off.',
+      format: String,
+      default: '',
+      env: env('MARKER_VALUE'),
+      arg: 'marker-value',
     },
     source: {
       doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels) or teralytics (PROMETHEUS_EXPORTER_* docker labels).',
@@ -322,10 +337,29 @@ function explain(message: string): string {
  * it has a cause, the cause's reason too (kept as `cause`).
  */
 export function settingError(key: string, problem: string, cause?: unknown): ConfigError {
-  const setting = SETTINGS.find((candidate) => candidate.key === key);
-  const sources = [setting?.flag, setting?.env].filter(Boolean).join(', ');
   const reason = cause === undefined ? '' : `: ${describeError(cause)}`;
-  return new ConfigError(`${key} (${sources}): ${problem}${reason}`, cause === undefined ? undefined : { cause });
+  return new ConfigError(`${nameSetting(key)}: ${problem}${reason}`, cause === undefined ? undefined : { cause });
+}
+
+/** A setting and where it comes from: `key (--flag, ENV)`. */
+function nameSetting(key: string): string {
+  const setting = SETTINGS.find((candidate) => candidate.key === key);
+  return `${key} (${[setting?.flag, setting?.env].filter(Boolean).join(', ')})`;
+}
+
+/** Two intervals writing one file would overwrite each other every round, silently. */
+function checkFileNames(config: Config): void {
+  const byName = new Map<string, string>();
+  for (const interval of INTERVALS) {
+    const name = config.files[interval];
+    const other = byName.get(name);
+    if (other !== undefined) {
+      throw new ConfigError(
+        `${nameSetting(`files.${other}`)} and ${nameSetting(`files.${interval}`)} are both "${name}": each interval needs a file of its own`,
+      );
+    }
+    byName.set(name, interval);
+  }
 }
 
 export interface LoadConfigInput {
@@ -364,7 +398,9 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
     }
     for (const [key, value] of Object.entries(flags)) config.set(key as never, value as never);
     config.validate({ allowed: 'strict' });
-    return deepFreeze(config.getProperties() as unknown as Config);
+    const properties = config.getProperties() as unknown as Config;
+    checkFileNames(properties);
+    return deepFreeze(properties);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(explain((error as Error).message), { cause: error });

@@ -152,12 +152,16 @@ export class Discoverer {
     const targets: PublishedGroup[] = [];
     const skips: Skip[] = [];
     const warnings: Warning[] = [];
+    const incomplete = new Set<string>();
     for (const context of reading.tasks) {
       const resolution = this.#resolutions.resolve(context);
       targets.push(...resolution.targets);
       skips.push(...resolution.skips);
       warnings.push(...resolution.warnings);
+      for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
     }
+    // A RUNNING task whose bindings or address ECS has not filled in yet is described again, like a PENDING one.
+    if (incomplete.size > 0) reader.describeAgain(cluster, incomplete);
     this.#states.set({
       region: reader.region,
       cluster,

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
-import { createClients } from './aws/clients.js';
+import { createClients, createSsmClient } from './aws/clients.js';
 import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation } from './aws/instrumentation.js';
 import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
@@ -36,6 +36,7 @@ export function toResolveOptions(config: Config): ResolveOptions {
   const { cluster, taskVersion, taskId, containerId, instanceId } = config.labels;
   return {
     markerName: config.marker.name,
+    markerValue: config.marker.value === '' ? undefined : config.marker.value,
     markerSource: config.marker.source,
     labelPrefix: config.labels.prefix,
     defaultMetricsPath: config.metricsPath,
@@ -57,15 +58,21 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
   const instrumentations = regions.map(() => createInstrumentation(metrics, signal));
   const readers = await Promise.all(
     regions.map(async (region, index) => {
-      const { ecs, ec2 } = createClients({
+      const settings = {
         region,
         maxAttempts: config.aws.maxAttempts,
         retryMode: config.aws.retryMode,
         requestTimeoutMs: config.aws.requestTimeout * 1000,
-      });
+      };
+      const { ecs, ec2 } = createClients(settings);
       const instrumentation = instrumentations[index];
       instrumentation?.attach(ecs);
       instrumentation?.attach(ec2);
+      const ssm = async () => {
+        const client = await createSsmClient({ ...settings, region: await ecs.config.region() });
+        instrumentation?.attach(client);
+        return client;
+      };
       let resolvedRegion: string;
       try {
         resolvedRegion = await ecs.config.region();
@@ -73,7 +80,16 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
         const problem = region === undefined ? 'no AWS region: set AWS_REGION (or a profile region), or --regions' : `region "${region}" cannot be used`;
         throw settingError('aws.regions', problem, error);
       }
-      return new EcsReader({ ecs, ec2, region: resolvedRegion, metrics, includeTags: config.labels.taskTags });
+      return new EcsReader({
+        ecs,
+        ec2,
+        ssm,
+        region: resolvedRegion,
+        metrics,
+        includeTags: config.labels.taskTags,
+        taskRefreshMs: config.taskRefresh * 1000,
+        intervalMs: config.interval * 1000,
+      });
     }),
   );
   const countRequests = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0);

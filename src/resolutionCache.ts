@@ -14,8 +14,13 @@ interface CachedResolution extends TaskResolution {
   readonly host: HostRecord | undefined;
 }
 
-const sameHost = (a: HostRecord | undefined, b: HostRecord | undefined) =>
-  a?.instanceId === b?.instanceId && a?.privateIp === b?.privateIp && a?.instanceType === b?.instanceType;
+/** Hosts are small records that the reader may rebuild each round: equal fields mean the same host. */
+function sameHost(a: HostRecord | undefined, b: HostRecord | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof HostRecord>;
+  return [...keys].every((key) => a[key] === b[key]);
+}
 
 function freezeAll<T extends object>(items: T[]): readonly T[] {
   for (const item of items) Object.freeze(item);

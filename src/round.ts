@@ -22,6 +22,8 @@ export interface RegionReader {
   readonly region: string;
   listClusters(signal?: AbortSignal): Promise<ClusterRef[]>;
   readCluster(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading>;
+  /** Forget these tasks, so that the next reading describes them again (their runtime data was incomplete). */
+  describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void;
   /** Entries per cache, for the cache size metric. */
   cacheSizes(): Record<string, number>;
 }

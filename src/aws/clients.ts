@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 
 /** The SDK's retry strategies. */
 export const RETRY_MODES = ['standard', 'adaptive'] as const;
@@ -18,8 +19,22 @@ export interface ClientSettings {
  * (AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EC2) come from the SDK's usual chains; retries of
  * throttling and 5xx are the SDK's retry strategy.
  */
-export function createClients({ region, maxAttempts, retryMode, requestTimeoutMs }: ClientSettings) {
-  const config = {
+export function createClients(settings: ClientSettings) {
+  const config = toClientConfig(settings);
+  return { ecs: new ECSClient(config), ec2: new EC2Client(config) };
+}
+
+/**
+ * The SSM client (ECS Anywhere hosts), with the same settings; AWS_ENDPOINT_URL_SSM as for the
+ * others. Loaded on demand: most users have no managed instance and need not pay for it.
+ */
+export async function createSsmClient(settings: ClientSettings): Promise<SSMClient> {
+  const { SSMClient: Client } = await import('@aws-sdk/client-ssm');
+  return new Client(toClientConfig(settings));
+}
+
+function toClientConfig({ region, maxAttempts, retryMode, requestTimeoutMs }: ClientSettings) {
+  return {
     ...(region !== undefined && { region }),
     maxAttempts,
     retryMode,
@@ -30,5 +45,4 @@ export function createClients({ region, maxAttempts, retryMode, requestTimeoutMs
       throwOnRequestTimeout: true,
     },
   };
-  return { ecs: new ECSClient(config), ec2: new EC2Client(config) };
 }

@@ -7,12 +7,17 @@ import {
   paginateListTasks,
   type ECSClient,
 } from '@aws-sdk/client-ecs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { LRUCache } from 'lru-cache';
 import {
   clusterNameOf,
+  fromEc2Instance,
+  fromManagedInstance,
+  isManagedInstanceId,
   toTaskDefinitionRecord,
   toTaskRecord,
   type ClusterRef,
+  type HostAddresses,
   type HostRecord,
   type TaskDefinitionRecord,
   type TaskRecord,
@@ -22,13 +27,14 @@ import { AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
 import { BatchedCache, type CacheCounters } from './batchedCache.js';
+import { TaskCache } from './taskCache.js';
 
 /** AWS's limit of ARNs per DescribeTasks and DescribeContainerInstances call. */
 const DESCRIBE_BATCH = 100;
-/** RUNNING tasks kept per region; beyond it the least recently listed are described again. */
-const MAX_CACHED_TASKS = 100_000;
 /** EC2 accepts up to 200 values per filter. */
 const INSTANCE_BATCH = 200;
+/** DescribeInstanceInformation takes up to 50 instance ids (and answers up to 50 per page). */
+const MANAGED_INSTANCE_BATCH = 50;
 /**
  * How long something AWS says does not exist (a task definition that cannot be described, a
  * container instance or EC2 instance that has gone) is not asked for again.
@@ -42,57 +48,69 @@ const isAbort = (error: unknown) => (error as { name?: string }).name === 'Abort
 
 /** The failed action, with AWS's error, for one log line; aborts stay aborts. */
 function toAwsError(action: string, error: unknown): unknown {
-  return isAbort(error) || error instanceof AwsError
-    ? error
-    : new AwsError(`${action} failed: ${describeError(error)}`, { cause: error });
+  return isAbort(error) || error instanceof AwsError ? error : new AwsError(`${action} failed: ${describeError(error)}`, { cause: error });
 }
 
-interface Ec2Instance {
-  privateIp?: string;
-  instanceType?: string;
+function toChunks<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
 }
 
 type CachedDefinition = TaskDefinitionRecord | { arn: string; unavailable: true };
 
+/** An instance behind a container instance, as EC2 or SSM answered: found or not, and its addresses. */
+type InstanceLookup = HostAddresses & { found: boolean; unavailable?: string };
+
 export interface EcsReaderOptions {
   ecs: ECSClient;
   ec2: EC2Client;
+  /** Makes the SSM client, the first time an ECS Anywhere (`mi-…`) instance is seen. */
+  ssm?: () => Promise<SSMClient>;
   region: string;
   metrics: Metrics;
   /** Ask DescribeTasks for task tags (no extra calls). @default false */
   includeTags?: boolean;
+  /** Every cached task is described again at least this often; 0 never. @default 300_000 */
+  taskRefreshMs?: number;
+  /** The time between rounds: each round describes again intervalMs / taskRefreshMs of each cluster's tasks. @default 15_000 */
+  intervalMs?: number;
+  now?: () => number;
 }
 
 /**
  * Reads ECS clusters and what their tasks need, through caches: a steady fleet costs the list
- * calls only; describes happen for what is new. Throws (AwsError) when something a cluster needs
- * cannot be read, so that the caller keeps that cluster's last good targets.
+ * calls and its share of the task refresh; describes happen for what is new, incomplete or due.
+ * Throws (AwsError) when something a cluster needs cannot be read, so that the caller keeps that
+ * cluster's last good targets.
  */
 export class EcsReader implements RegionReader {
   readonly region: string;
   readonly #ecs: ECSClient;
   readonly #ec2: EC2Client;
+  readonly #makeSsm: (() => Promise<SSMClient>) | undefined;
+  #ssm: Promise<SSMClient> | undefined;
   readonly #metrics: Metrics;
   readonly #includeTags: boolean;
-  readonly #tasks: BatchedCache<TaskRecord>;
+  readonly #taskRefreshMs: number;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  readonly #tasks = new TaskCache();
   readonly #instanceIds: BatchedCache<{ instanceId?: string }>;
-  readonly #instances: BatchedCache<Ec2Instance>;
+  readonly #ec2Instances: BatchedCache<InstanceLookup>;
+  readonly #managedInstances: BatchedCache<InstanceLookup>;
   readonly #definitions: LRUCache<string, CachedDefinition, AbortSignal>;
-  /** Task ARNs of each cluster's last listing, to forget tasks that have gone. */
-  readonly #listedTasks = new Map<string, Set<string>>();
 
-  constructor({ ecs, ec2, region, metrics, includeTags = false }: EcsReaderOptions) {
+  constructor({ ecs, ec2, ssm, region, metrics, includeTags = false, taskRefreshMs = 300_000, intervalMs = 15_000, now = Date.now }: EcsReaderOptions) {
     this.region = region;
     this.#ecs = ecs;
     this.#ec2 = ec2;
+    this.#makeSsm = ssm;
     this.#metrics = metrics;
     this.#includeTags = includeTags;
-    this.#tasks = new BatchedCache({
-      max: MAX_CACHED_TASKS,
-      batchSize: DESCRIBE_BATCH,
-      ttlOf: (task) => (task.lastStatus === 'RUNNING' ? undefined : 0),
-      counters: this.#counters('tasks'),
-    });
+    this.#taskRefreshMs = taskRefreshMs;
+    this.#intervalMs = intervalMs;
+    this.#now = now;
     // What has gone is remembered for a while only: it may be a moment's inconsistency.
     this.#instanceIds = new BatchedCache({
       max: 50_000,
@@ -100,11 +118,14 @@ export class EcsReader implements RegionReader {
       ttlOf: (found) => (found.instanceId === undefined ? MISSING_TTL_MS : undefined),
       counters: this.#counters('container_instances'),
     });
-    this.#instances = new BatchedCache({
+    const instanceTtl = (instance: InstanceLookup) =>
+      instance.unavailable !== undefined ? 0 : instance.found ? undefined : MISSING_TTL_MS;
+    this.#ec2Instances = new BatchedCache({ max: 50_000, batchSize: INSTANCE_BATCH, ttlOf: instanceTtl, counters: this.#counters('ec2_instances') });
+    this.#managedInstances = new BatchedCache({
       max: 50_000,
-      batchSize: INSTANCE_BATCH,
-      ttlOf: (instance) => (instance.privateIp === undefined ? MISSING_TTL_MS : undefined),
-      counters: this.#counters('ec2_instances'),
+      batchSize: MANAGED_INSTANCE_BATCH,
+      ttlOf: instanceTtl,
+      counters: this.#counters('managed_instances'),
     });
     this.#definitions = new LRUCache<string, CachedDefinition, AbortSignal>({
       max: 20_000,
@@ -119,13 +140,13 @@ export class EcsReader implements RegionReader {
     };
   }
 
-  /** Entries per cache, for the cache size metric. */
   cacheSizes(): Record<string, number> {
     return {
       tasks: this.#tasks.size,
       task_definitions: this.#definitions.size,
       container_instances: this.#instanceIds.size,
-      ec2_instances: this.#instances.size,
+      ec2_instances: this.#ec2Instances.size,
+      managed_instances: this.#managedInstances.size,
     };
   }
 
@@ -139,16 +160,33 @@ export class EcsReader implements RegionReader {
     } catch (error) {
       throw toAwsError('ListClusters', error);
     }
+    this.#tasks.retainClusters(new Set(clusters.map((cluster) => cluster.arn)));
     return clusters;
   }
 
+  describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void {
+    this.#tasks.delete(cluster.arn, taskArns);
+  }
+
   /**
-   * Lists a cluster's RUNNING tasks page by page; each page's tasks are described (when not
-   * cached) as soon as the page arrives, with their task definitions and hosts.
+   * Lists a cluster's tasks page by page and describes, in batches of up to 100 for the whole
+   * cluster, the tasks it has not cached (new, still starting, or incomplete) and those due for
+   * a refresh; then reads their task definitions and hosts.
    */
   async readCluster(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading> {
+    const startedAt = this.#now();
     const listed = new Set<string>();
-    const pages: Promise<{ tasks: TaskContext[]; pending: number }>[] = [];
+    const describing: Promise<TaskRecord[]>[] = [];
+    const describe = (arns: string[]) => {
+      const described = this.#describeTasks(cluster, arns, signal);
+      // Task definitions are fetched as soon as their tasks are known: on a cold start they are the long pole.
+      described.then((records) => this.#readTaskDefinitions(records, signal)).catch(() => {});
+      described.catch(() => {}); // Awaited below; a failed listing must not leave it unhandled.
+      describing.push(described);
+    };
+    /** Every listed task not cached; `batch` holds those not sent yet. */
+    const uncached: string[] = [];
+    let batch: string[] = [];
     try {
       const paginator = paginateListTasks(
         { client: this.#ecs, pageSize: 100 },
@@ -156,11 +194,18 @@ export class EcsReader implements RegionReader {
         { abortSignal: signal },
       );
       for await (const page of paginator) {
-        // Pages may repeat an ARN; each task is read once.
-        const fresh = (page.taskArns ?? []).filter((arn) => !listed.has(arn) && listed.add(arn));
-        const reading = this.#readTasks(cluster, fresh, signal);
-        reading.catch(() => {}); // Awaited below; a failed listing must not leave it unhandled.
-        pages.push(reading);
+        for (const arn of page.taskArns ?? []) {
+          // Pages may repeat an ARN; each task is read once.
+          if (listed.has(arn)) continue;
+          listed.add(arn);
+          if (this.#tasks.get(cluster.arn, arn) !== undefined) continue;
+          uncached.push(arn);
+          batch.push(arn);
+          if (batch.length === DESCRIBE_BATCH) {
+            describe(batch);
+            batch = [];
+          }
+        }
       }
     } catch (error) {
       if ((error as { name?: string }).name === 'ClusterNotFoundException') {
@@ -168,27 +213,19 @@ export class EcsReader implements RegionReader {
       }
       throw toAwsError('ListTasks', error);
     }
-    const readings = await Promise.all(pages);
-    this.#forgetGoneTasks(cluster.arn, listed);
-    return {
-      cluster,
-      tasks: readings.flatMap((reading) => reading.tasks),
-      pendingTasks: readings.reduce((sum, reading) => sum + reading.pending, 0),
-    };
-  }
+    this.#tasks.retainListed(cluster.arn, listed);
+    this.#metrics.cacheMisses.inc({ cache: 'tasks' }, uncached.length);
+    for (const last of this.#withRefreshes(cluster, batch, listed.size - uncached.length, startedAt)) describe(last);
 
-  #forgetGoneTasks(clusterArn: string, listed: Set<string>): void {
-    for (const arn of this.#listedTasks.get(clusterArn) ?? []) if (!listed.has(arn)) this.#tasks.delete(arn);
-    this.#listedTasks.set(clusterArn, listed);
-  }
-
-  async #readTasks(cluster: ClusterRef, arns: string[], signal?: AbortSignal) {
-    const tasks = await this.#tasks.getMany(arns, (chunk) => this.#describeTasks(cluster, chunk, signal));
-    const running = [...tasks.values()].filter((task) => task.lastStatus === 'RUNNING');
-    const [definitions, hosts] = await Promise.all([
-      this.#readTaskDefinitions(running, signal),
-      this.#readHosts(cluster, running, signal),
-    ]);
+    const described = (await Promise.all(describing)).flat();
+    const describedArns = new Set(described.map((task) => task.arn));
+    this.#metrics.cacheHits.inc({ cache: 'tasks' }, listed.size - uncached.length);
+    const running: TaskRecord[] = [];
+    for (const arn of listed) {
+      const task = this.#tasks.get(cluster.arn, arn);
+      if (task !== undefined) running.push(task);
+    }
+    const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, signal), this.#readHosts(cluster, running, signal)]);
     const contexts = running.map((task): TaskContext => {
       const definition = definitions.get(task.taskDefinitionArn ?? '');
       return {
@@ -199,27 +236,54 @@ export class EcsReader implements RegionReader {
         host: hosts.get(task.containerInstanceArn ?? ''),
       };
     });
-    return { tasks: contexts, pending: tasks.size - running.length };
+    const notRunning = [...describedArns].filter((arn) => this.#tasks.get(cluster.arn, arn) === undefined).length;
+    const undescribed = uncached.filter((arn) => !describedArns.has(arn)).length;
+    return { cluster, tasks: contexts, pendingTasks: notRunning + undescribed };
   }
 
-  async #describeTasks(cluster: ClusterRef, arns: string[], signal?: AbortSignal): Promise<Map<string, TaskRecord>> {
+  /**
+   * The last describe batches of a reading: the cluster's uncached tasks, then the cached tasks
+   * due for a refresh (a share of the cluster per round, and every task older than taskRefresh),
+   * and, in a batch that goes out anyway for uncached tasks, more of the stalest to fill it.
+   */
+  #withRefreshes(cluster: ClusterRef, uncached: string[], cached: number, startedAt: number): string[][] {
+    if (this.#taskRefreshMs === 0) return toChunks(uncached, DESCRIBE_BATCH);
+    const none = new Set<string>();
+    // Only tasks cached before this reading: those it described already are as fresh as can be.
+    const share = Math.ceil((cached * this.#intervalMs) / this.#taskRefreshMs);
+    const byShare = this.#tasks.stalest(cluster.arn, share, none, startedAt);
+    const overdue = this.#tasks.stalest(cluster.arn, Infinity, none, Math.min(startedAt, this.#now() - this.#taskRefreshMs));
+    // Both lists start at the stalest task: the longer one holds the other.
+    const due = overdue.length > byShare.length ? overdue : byShare;
+    const batches = toChunks([...uncached, ...due], DESCRIBE_BATCH);
+    const last = batches.at(-1);
+    if (last !== undefined && uncached.length > 0 && last.length < DESCRIBE_BATCH && batches.length === 1) {
+      last.push(...this.#tasks.stalest(cluster.arn, DESCRIBE_BATCH - last.length, new Set(due), startedAt));
+    }
+    return batches;
+  }
+
+  /** Describes tasks; keeps the RUNNING ones as the freshest of the cluster and forgets the others. Returns what it described. */
+  async #describeTasks(cluster: ClusterRef, arns: string[], signal?: AbortSignal): Promise<TaskRecord[]> {
+    let records: TaskRecord[];
     try {
       const output = await this.#ecs.send(
         new DescribeTasksCommand({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }),
         { abortSignal: signal },
       );
-      const tasks = new Map<string, TaskRecord>();
-      for (const task of output.tasks ?? []) {
-        const record = toTaskRecord(task);
-        if (record) tasks.set(record.arn, record);
-      }
-      return tasks;
+      records = (output.tasks ?? []).map(toTaskRecord).filter((record) => record !== undefined);
     } catch (error) {
       throw toAwsError('DescribeTasks', error);
     }
+    const describedAt = this.#now();
+    for (const record of records) {
+      if (record.lastStatus === 'RUNNING') this.#tasks.set(cluster.arn, record, describedAt);
+      else this.#tasks.delete(cluster.arn, [record.arn]);
+    }
+    return records;
   }
 
-  async #readTaskDefinitions(tasks: TaskRecord[], signal?: AbortSignal): Promise<Map<string, CachedDefinition>> {
+  async #readTaskDefinitions(tasks: readonly TaskRecord[], signal?: AbortSignal): Promise<Map<string, CachedDefinition>> {
     const arns = [...new Set(tasks.map((task) => task.taskDefinitionArn).filter((arn) => arn !== undefined))];
     const definitions = new Map<string, CachedDefinition>();
     await Promise.all(
@@ -234,15 +298,9 @@ export class EcsReader implements RegionReader {
     return definitions;
   }
 
-  async #describeTaskDefinition(
-    arn: string,
-    signal: AbortSignal | undefined,
-    options: { ttl?: number },
-  ): Promise<CachedDefinition> {
+  async #describeTaskDefinition(arn: string, signal: AbortSignal | undefined, options: { ttl?: number }): Promise<CachedDefinition> {
     try {
-      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }), {
-        abortSignal: signal,
-      });
+      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }), { abortSignal: signal });
       if (output.taskDefinition === undefined) throw new Error('answer without a task definition');
       return toTaskDefinitionRecord(arn, output.taskDefinition);
     } catch (error) {
@@ -252,31 +310,39 @@ export class EcsReader implements RegionReader {
     }
   }
 
-  async #readHosts(cluster: ClusterRef, tasks: TaskRecord[], signal?: AbortSignal): Promise<Map<string, HostRecord>> {
-    const containerInstanceArns = tasks.map((task) => task.containerInstanceArn).filter((arn) => arn !== undefined);
+  /** The hosts behind the tasks' container instances: EC2 instances, or SSM managed instances (ECS Anywhere). */
+  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], signal?: AbortSignal): Promise<Map<string, HostRecord>> {
+    const containerInstanceArns = [...new Set(tasks.map((task) => task.containerInstanceArn).filter((arn) => arn !== undefined))];
     const hosts = new Map<string, HostRecord>();
     if (containerInstanceArns.length === 0) return hosts;
     const instanceIds = await this.#instanceIds.getMany(containerInstanceArns, (chunk) =>
       this.#describeContainerInstances(cluster, chunk, signal),
     );
-    const instances = await this.#instances.getMany(
-      [...instanceIds.values()].flatMap(({ instanceId }) => (instanceId === undefined ? [] : [instanceId])),
-      (chunk) => this.#describeInstances(chunk, signal),
-    );
-    for (const containerInstanceArn of new Set(containerInstanceArns)) {
+    const ids = [...new Set([...instanceIds.values()].flatMap(({ instanceId }) => (instanceId === undefined ? [] : [instanceId])))];
+    // ECS Anywhere ids are never sent to EC2: it rejects the whole call for one malformed id.
+    const managedIds = ids.filter(isManagedInstanceId);
+    const [ec2Instances, managedInstances] = await Promise.all([
+      this.#ec2Instances.getMany(
+        ids.filter((id) => !isManagedInstanceId(id)),
+        (chunk) => this.#describeInstances(chunk, signal),
+      ),
+      managedIds.length === 0
+        ? new Map<string, InstanceLookup>()
+        : this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, signal)),
+    ]);
+    for (const containerInstanceArn of containerInstanceArns) {
       const instanceId = instanceIds.get(containerInstanceArn)?.instanceId;
-      const instance = instanceId === undefined ? undefined : instances.get(instanceId);
-      hosts.set(containerInstanceArn, { containerInstanceArn, instanceId, ...instance });
+      const instance = instanceId === undefined ? undefined : (ec2Instances.get(instanceId) ?? managedInstances.get(instanceId));
+      hosts.set(containerInstanceArn, { containerInstanceArn, ...(instanceId !== undefined && { instanceId }), ...instance });
     }
     return hosts;
   }
 
   async #describeContainerInstances(cluster: ClusterRef, arns: string[], signal?: AbortSignal) {
     try {
-      const output = await this.#ecs.send(
-        new DescribeContainerInstancesCommand({ cluster: cluster.arn, containerInstances: arns }),
-        { abortSignal: signal },
-      );
+      const output = await this.#ecs.send(new DescribeContainerInstancesCommand({ cluster: cluster.arn, containerInstances: arns }), {
+        abortSignal: signal,
+      });
       // Not returned: the container instance is gone (an answer too, cached for a while).
       const instanceIds = new Map<string, { instanceId?: string }>(arns.map((arn) => [arn, {}]));
       for (const instance of output.containerInstances ?? []) {
@@ -291,9 +357,9 @@ export class EcsReader implements RegionReader {
   }
 
   /** By filter, not InstanceIds: one instance that has gone must not fail the whole call. */
-  async #describeInstances(instanceIds: string[], signal?: AbortSignal): Promise<Map<string, Ec2Instance>> {
+  async #describeInstances(instanceIds: string[], signal?: AbortSignal): Promise<Map<string, InstanceLookup>> {
     // Not returned: the instance is gone (an answer too, cached for a while).
-    const instances = new Map<string, Ec2Instance>(instanceIds.map((id) => [id, {}]));
+    const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
       const paginator = paginateDescribeInstances(
         { client: this.#ec2 },
@@ -302,11 +368,7 @@ export class EcsReader implements RegionReader {
       );
       for await (const page of paginator) {
         for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-          if (instance.InstanceId === undefined) continue;
-          instances.set(instance.InstanceId, {
-            ...(instance.PrivateIpAddress && { privateIp: instance.PrivateIpAddress }),
-            ...(instance.InstanceType && { instanceType: instance.InstanceType }),
-          });
+          if (instance.InstanceId !== undefined) instances.set(instance.InstanceId, { found: true, ...fromEc2Instance(instance) });
         }
       }
     } catch (error) {
@@ -314,5 +376,38 @@ export class EcsReader implements RegionReader {
     }
     return instances;
   }
-}
 
+  /**
+   * ECS Anywhere hosts, from SSM. A failure (denied, throttled after retries) fails only the
+   * containers on those hosts, with a reason of their own: it is not cached, so they are asked
+   * for again next round.
+   */
+  async #describeManagedInstances(instanceIds: string[], signal?: AbortSignal): Promise<Map<string, InstanceLookup>> {
+    const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
+    try {
+      // Loaded only now: most users have no ECS Anywhere host, and need not pay for the SSM client.
+      const { paginateDescribeInstanceInformation } = await import('@aws-sdk/client-ssm');
+      this.#ssm ??= this.#makeSsmClient();
+      const paginator = paginateDescribeInstanceInformation(
+        { client: await this.#ssm, pageSize: MANAGED_INSTANCE_BATCH },
+        { Filters: [{ Key: 'InstanceIds', Values: instanceIds }] },
+        { abortSignal: signal },
+      );
+      for await (const page of paginator) {
+        for (const information of page.InstanceInformationList ?? []) {
+          if (information.InstanceId !== undefined) instances.set(information.InstanceId, { found: true, ...fromManagedInstance(information) });
+        }
+      }
+    } catch (error) {
+      if (isAbort(error)) throw error;
+      const reason = describeError(toAwsError('DescribeInstanceInformation', error));
+      return new Map(instanceIds.map((id) => [id, { found: false, unavailable: reason }]));
+    }
+    return instances;
+  }
+
+  #makeSsmClient(): Promise<SSMClient> {
+    if (this.#makeSsm === undefined) return Promise.reject(new Error('no SSM client configured'));
+    return this.#makeSsm();
+  }
+}

@@ -13,6 +13,8 @@ export const BUCKETS = {
   ecsClusters: { burst: 50, perSecond: 20, actions: ['ListClusters', 'DescribeClusters'] },
   ecsContainerInstances: { burst: 100, perSecond: 20, actions: ['DescribeContainerInstances'] },
   ec2Describe: { burst: 100, perSecond: 20, actions: ['DescribeInstances'] },
+  // SSM publishes no figure for this action; a modest estimate, since ECS Anywhere fleets are small.
+  ssmInstances: { burst: 20, perSecond: 10, actions: ['DescribeInstanceInformation'] },
 } as const satisfies Record<string, Bucket & { actions: readonly string[] }>;
 
 /**

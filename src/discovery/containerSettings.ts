@@ -27,13 +27,24 @@ export interface ContainerSettings {
 
 export interface SettingsOptions {
   markerName: string;
+  /** The one value (any case) that marks; undefined: any value that says yes. */
+  markerValue?: string | undefined;
   markerSource: MarkerSource;
   labelPrefix: string;
   defaultMetricsPath: string;
 }
 
-/** "Any non-empty value": a blank value counts, as in the tools we replace. */
+/** Set at all: a blank value counts, as in the tools we replace. */
 const isSet = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+const NO = new Set(['false', '0', 'no', 'off']);
+/** A value that says yes: trimmed, non-empty and not false, 0, no or off (any case). */
+export const saysYes = (value: string | undefined): boolean =>
+  value !== undefined && value.trim() !== '' && !NO.has(value.trim().toLowerCase());
+
+/** Whether a marker value marks: it says yes, or, with a marker value setting, it is that value (any case). */
+const marks = (value: string | undefined, wanted: string | undefined): boolean =>
+  wanted === undefined ? saysYes(value) : value?.trim().toLowerCase() === wanted.toLowerCase();
 const ifSet = (value: string | undefined): string | undefined => (isSet(value) ? value : undefined);
 
 function toScheme(text: string | undefined, name: string, warnings: string[]): 'http' | 'https' | undefined {
@@ -77,7 +88,7 @@ export function readContainerSettings(
     return fromTeralyticsLabels(container.dockerLabels, networkMode, options.defaultMetricsPath);
   }
   const settings = options.markerSource === 'dockerLabels' ? container.dockerLabels : container.environment;
-  if (!isSet(settings[options.markerName])) return undefined;
+  if (!marks(settings[options.markerName], options.markerValue)) return undefined;
   const parsed = parseEndpoints(settings['PROMETHEUS_ENDPOINT'], options.defaultMetricsPath);
   const custom = toCustomLabels(settings, options.labelPrefix);
   const warnings = [...parsed.warnings, ...custom.warnings];
@@ -86,7 +97,7 @@ export function readContainerSettings(
     containerPort: ifSet(settings['PROMETHEUS_CONTAINER_PORT']),
     endpoints: parsed.endpoints,
     customLabels: custom.labels,
-    noLabels: isSet(settings['PROMETHEUS_NOLABELS']),
+    noLabels: saysYes(settings['PROMETHEUS_NOLABELS']),
     scheme: toScheme(settings['PROMETHEUS_SCHEME'], 'PROMETHEUS_SCHEME', warnings),
     warnings,
   };

@@ -1,4 +1,6 @@
+import type { Instance } from '@aws-sdk/client-ec2';
 import type { ContainerDefinition, Task, TaskDefinition } from '@aws-sdk/client-ecs';
+import type { InstanceInformation } from '@aws-sdk/client-ssm';
 
 /**
  * The parts of ECS and EC2 objects that resolution reads. The AWS adapter caches these trimmed
@@ -11,6 +13,12 @@ export interface PortBinding {
   containerPort?: unknown;
   hostPort?: unknown;
   bindIP?: string;
+  /** `tcp` or `udp`; absent means tcp. */
+  protocol?: string;
+  /** A binding of a range of ports: `"9000-9099"` on the container ... */
+  containerPortRange?: string;
+  /** ... bound to this range of the host. */
+  hostPortRange?: string;
 }
 
 /** A running container of a task, as DescribeTasks reports it. */
@@ -19,6 +27,8 @@ export interface ContainerRecord {
   arn?: string;
   /** `networkInterfaces[0].privateIpv4Address` (awsvpc mode). */
   privateIp?: string;
+  /** `networkInterfaces[0].ipv6Address` (awsvpc mode). */
+  ipv6?: string;
   bindings: PortBinding[];
 }
 
@@ -34,6 +44,8 @@ export interface TaskRecord {
   containerInstanceArn?: string;
   /** The `privateIPv4Address` detail of the task's ENI attachment (awsvpc mode). */
   eniPrivateIp?: string;
+  /** The `ipv6Address` detail of the task's ENI attachment (awsvpc mode). */
+  eniIpv6?: string;
   tags: Record<string, string>;
   containers: ContainerRecord[];
 }
@@ -42,6 +54,10 @@ export interface TaskRecord {
 export interface PortMapping {
   containerPort?: unknown;
   hostPort?: unknown;
+  /** `tcp` or `udp`; absent means tcp. */
+  protocol?: string;
+  /** A mapping of a range of ports (`"9000-9099"`) instead of one. */
+  containerPortRange?: string;
 }
 
 /** A container definition of a task definition. */
@@ -63,15 +79,27 @@ export interface TaskDefinitionRecord {
   containers: ContainerDefinitionRecord[];
 }
 
-/** The EC2 host behind a container instance (bridge and host modes). */
+/**
+ * The host behind a container instance (bridge and host modes): an EC2 instance, or with ECS
+ * Anywhere an SSM managed instance (`mi-…`).
+ */
 export interface HostRecord {
   containerInstanceArn: string;
   /** Absent when DescribeContainerInstances did not know the container instance. */
   instanceId?: string;
-  /** Absent when ec2:DescribeInstances did not return the instance (terminated, gone). */
+  /** False when EC2 (or SSM) did not return the instance (terminated, deregistered). */
+  found?: boolean;
+  /** Why the managed instance could not be looked up (SSM denied or failing). */
+  unavailable?: string;
+  /** The private IPv4 address. */
   privateIp?: string;
+  /** The first IPv6 address: what an IPv6-only host has. */
+  ipv6?: string;
   instanceType?: string;
 }
+
+/** ECS Anywhere: the container instance's `ec2InstanceId` is an SSM managed instance id. */
+export const isManagedInstanceId = (instanceId: string): boolean => instanceId.startsWith('mi-');
 
 export interface ClusterRef {
   name: string;
@@ -83,6 +111,16 @@ const optionalString = (value: unknown): string | undefined => (isString(value) 
 const arrayOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
+
+/** `{ [key]: value }` when value is a string, else nothing: rare fields cost no memory where they are absent. */
+const ifPresent = <K extends string>(key: K, value: unknown): Partial<Record<K, string>> =>
+  isString(value) ? ({ [key]: value } as Record<K, string>) : {};
+
+/** What a mapping or binding says of its ports beyond the common case: a protocol other than TCP, a range. */
+const portShape = (entry: Record<string, unknown>): { protocol?: string; containerPortRange?: string } => ({
+  ...(isString(entry['protocol']) && entry['protocol'].toLowerCase() !== 'tcp' && { protocol: entry['protocol'] }),
+  ...ifPresent('containerPortRange', entry['containerPortRange']),
+});
 
 /** Builds a name → value record from ECS `[{name, value}]` or `[{key, value}]` lists. */
 function fromPairs(value: unknown, nameKey: 'name' | 'key'): Record<string, string> {
@@ -104,11 +142,12 @@ function fromStringMap(value: unknown): Record<string, string> {
   return record;
 }
 
-function toEniPrivateIp(task: Task): string | undefined {
+/** A detail of the task's ENI attachment: `privateIPv4Address`, `ipv6Address`. */
+function toEniDetail(task: Task, name: string): string | undefined {
   for (const attachment of arrayOf(task.attachments)) {
     if (!isObject(attachment)) continue;
-    const ip = fromPairs(attachment['details'], 'name')['privateIPv4Address'];
-    if (ip) return ip;
+    const value = fromPairs(attachment['details'], 'name')[name];
+    if (value) return value;
   }
   return undefined;
 }
@@ -124,10 +163,13 @@ export function toTaskRecord(task: Task): TaskRecord | undefined {
       name: optionalString(container['name']),
       arn: optionalString(container['containerArn']),
       privateIp: isObject(firstInterface) ? optionalString(firstInterface['privateIpv4Address']) : undefined,
+      ...ifPresent('ipv6', isObject(firstInterface) ? firstInterface['ipv6Address'] : undefined),
       bindings: arrayOf(container['networkBindings']).filter(isObject).map((binding) => ({
         containerPort: binding['containerPort'],
         hostPort: binding['hostPort'],
         bindIP: optionalString(binding['bindIP']),
+        ...portShape(binding),
+        ...ifPresent('hostPortRange', binding['hostPortRange']),
       })),
     });
   }
@@ -140,7 +182,8 @@ export function toTaskRecord(task: Task): TaskRecord | undefined {
     group: optionalString(task.group),
     healthStatus: optionalString(task.healthStatus),
     containerInstanceArn: optionalString(task.containerInstanceArn),
-    eniPrivateIp: toEniPrivateIp(task),
+    eniPrivateIp: toEniDetail(task, 'privateIPv4Address'),
+    ...ifPresent('eniIpv6', toEniDetail(task, 'ipv6Address')),
     tags: fromPairs(task.tags, 'key'),
     containers,
   };
@@ -155,6 +198,7 @@ function toContainerDefinitionRecord(container: ContainerDefinition): ContainerD
     portMappings: arrayOf(container.portMappings).filter(isObject).map((mapping) => ({
       containerPort: mapping['containerPort'],
       hostPort: mapping['hostPort'],
+      ...portShape(mapping),
     })),
   };
 }
@@ -171,6 +215,28 @@ export function toTaskDefinitionRecord(arn: string, definition: TaskDefinition):
       ? arrayOf(definition.containerDefinitions).filter(isObject).map(toContainerDefinitionRecord)
       : [],
   };
+}
+
+/** What resolution reads of the machine behind a container instance: its addresses and type. */
+export type HostAddresses = Pick<HostRecord, 'privateIp' | 'ipv6' | 'instanceType'>;
+
+/** Trims a DescribeInstances instance: its private IPv4, else (IPv6-only) its first IPv6 address. */
+export function fromEc2Instance(instance: Instance): HostAddresses {
+  const firstInterface = arrayOf(instance.NetworkInterfaces)[0];
+  const interfaceIpv6 = isObject(firstInterface) ? arrayOf(firstInterface['Ipv6Addresses'])[0] : undefined;
+  const ipv6 = optionalString(instance.Ipv6Address) ?? (isObject(interfaceIpv6) ? optionalString(interfaceIpv6['Ipv6Address']) : undefined);
+  return {
+    ...ifPresent('privateIp', instance.PrivateIpAddress || undefined),
+    ...ifPresent('ipv6', ipv6),
+    ...ifPresent('instanceType', instance.InstanceType),
+  };
+}
+
+/** Trims a DescribeInstanceInformation entry (ECS Anywhere): its `IPAddress`, IPv4 or IPv6. */
+export function fromManagedInstance(information: InstanceInformation): HostAddresses {
+  const ip = optionalString(information.IPAddress);
+  if (ip === undefined || ip === '') return {};
+  return ip.includes(':') ? { ipv6: ip } : { privateIp: ip };
 }
 
 /** The last segment of an ARN (`.../cluster-name/abc123` → `abc123`). */

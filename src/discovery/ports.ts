@@ -4,6 +4,8 @@ import type { PortBinding, PortMapping } from './model.js';
 export interface PortProblem {
   reason: 'bad_port' | 'no_port_binding';
   detail: string;
+  /** The runtime data that would answer is not there yet (a bridge container without bindings): ask again. */
+  transient?: boolean;
 }
 
 export type PortResult = { port: number } | PortProblem;
@@ -21,8 +23,21 @@ export function toPort(value: unknown): number | undefined {
   return Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined;
 }
 
+/** An ECS port range, `"9000-9099"`, as [first, last]; undefined when it is not one. */
+export function toPortRange(value: unknown): [number, number] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(value);
+  const first = toPort(match?.[1]);
+  const last = toPort(match?.[2]);
+  return first !== undefined && last !== undefined && first <= last ? [first, last] : undefined;
+}
+
 const describe = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : String(value));
 
+/** Prometheus scrapes over TCP: UDP entries are never chosen. Absent means TCP, as in ECS. */
+const isTcp = (entry: { protocol?: string }): boolean => entry.protocol === undefined || entry.protocol.toLowerCase() === 'tcp';
+/** An entry for one port, not a range. */
+const isSinglePort = (entry: { containerPortRange?: string }): boolean => entry.containerPortRange === undefined;
 const isIPv6Binding = (binding: PortBinding): boolean => binding.bindIP?.includes(':') ?? false;
 
 /**
@@ -33,12 +48,36 @@ function preferIPv4(bindings: PortBinding[]): PortBinding | undefined {
   return bindings.find((binding) => !isIPv6Binding(binding)) ?? bindings[0];
 }
 
-function fromHostPort(binding: PortBinding | undefined, what: string): PortResult {
-  if (binding === undefined) return { reason: 'no_port_binding', detail: `no network binding ${what}` };
-  const port = toPort(binding.hostPort);
-  return port === undefined
-    ? { reason: 'bad_port', detail: `host port ${describe(binding.hostPort)} ${what} is not in 1..65535` }
-    : { port };
+function fromHostPort(hostPort: unknown, what: string): PortResult {
+  const port = toPort(hostPort);
+  return port === undefined ? { reason: 'bad_port', detail: `host port ${describe(hostPort)} ${what} is not in 1..65535` } : { port };
+}
+
+/** The host port of a range binding (container a-b on host c-d) for container port p: c + (p − a). */
+function hostPortInRange(binding: PortBinding, containerPort: number): number | undefined {
+  const container = toPortRange(binding.containerPortRange);
+  const host = toPortRange(binding.hostPortRange);
+  if (container === undefined || host === undefined) return undefined;
+  const [first, last] = container;
+  if (containerPort < first || containerPort > last) return undefined;
+  const port = host[0] + (containerPort - first);
+  return port <= host[1] ? port : undefined;
+}
+
+/**
+ * Bridge mode: the host port ECS bound to a container port, from the runtime bindings (TCP
+ * only; a single-port binding, else a range binding that holds the port).
+ */
+export function hostPortOf(containerPort: number, bindings: readonly PortBinding[]): PortResult {
+  const tcp = bindings.filter(isTcp);
+  if (bindings.length === 0) {
+    return { reason: 'no_port_binding', detail: `no network binding for container port ${containerPort} (none yet)`, transient: true };
+  }
+  const single = tcp.filter((binding) => isSinglePort(binding) && toPort(binding.containerPort) === containerPort);
+  if (single.length > 0) return fromHostPort(preferIPv4(single)?.hostPort, `for container port ${containerPort}`);
+  const inRange = preferIPv4(tcp.filter((binding) => hostPortInRange(binding, containerPort) !== undefined));
+  if (inRange !== undefined) return { port: hostPortInRange(inRange, containerPort) as number };
+  return { reason: 'no_port_binding', detail: `no network binding for container port ${containerPort}` };
 }
 
 export interface PortInputs {
@@ -47,12 +86,12 @@ export interface PortInputs {
   explicitPort: string | undefined;
   /** `PROMETHEUS_CONTAINER_PORT`, when set. */
   containerPort: string | undefined;
-  portMappings: PortMapping[];
+  portMappings: readonly PortMapping[];
   /** Runtime bindings of the container (bridge mode). */
-  bindings: PortBinding[];
+  bindings: readonly PortBinding[];
 }
 
-/** The scrape port of a container: the first of the README's port rules ("Address and port") that applies. */
+/** The scrape port of a container: the first of SEMANTICS.md's port rules that applies. */
 export function resolvePort(inputs: PortInputs): PortResult {
   if (inputs.explicitPort !== undefined) {
     const port = toPort(inputs.explicitPort);
@@ -62,7 +101,7 @@ export function resolvePort(inputs: PortInputs): PortResult {
   }
 
   if (inputs.networkMode !== 'bridge') {
-    const first = inputs.portMappings[0];
+    const first = inputs.portMappings.find((mapping) => isTcp(mapping) && isSinglePort(mapping));
     if (first === undefined) return { port: 80 };
     const hostPort = first.hostPort ?? first.containerPort;
     const port = toPort(hostPort);
@@ -79,12 +118,16 @@ export function resolvePort(inputs: PortInputs): PortResult {
         detail: `PROMETHEUS_CONTAINER_PORT ${describe(inputs.containerPort)} is not a port in 1..65535`,
       };
     }
-    const matching = inputs.bindings.filter((binding) => toPort(binding.containerPort) === wanted);
-    return fromHostPort(preferIPv4(matching), `for container port ${wanted}`);
+    return hostPortOf(wanted, inputs.bindings);
   }
 
-  const first = inputs.bindings[0];
-  if (first === undefined) return fromHostPort(undefined, 'in bridge mode');
-  const sameContainerPort = inputs.bindings.filter((binding) => binding.containerPort === first.containerPort);
-  return fromHostPort(preferIPv4(sameContainerPort), `for container port ${describe(first.containerPort)}`);
+  if (inputs.bindings.length === 0) {
+    return { reason: 'no_port_binding', detail: 'no network binding in bridge mode (none yet)', transient: true };
+  }
+  const first = inputs.bindings.find((binding) => isTcp(binding) && isSinglePort(binding));
+  if (first === undefined) return { reason: 'no_port_binding', detail: 'no TCP network binding of a single port in bridge mode' };
+  const sameContainerPort = inputs.bindings.filter(
+    (binding) => isTcp(binding) && isSinglePort(binding) && binding.containerPort === first.containerPort,
+  );
+  return fromHostPort(preferIPv4(sameContainerPort)?.hostPort, `for container port ${describe(first.containerPort)}`);
 }

@@ -1,7 +1,8 @@
-import { readContainerSettings, type MarkerSource } from './containerSettings.js';
+import { readContainerSettings, type SettingsOptions } from './containerSettings.js';
 import type { IntervalName } from './endpoints.js';
 import { sanitizeLabelName, sortLabels } from './labels.js';
 import {
+  isManagedInstanceId,
   lastArnSegment,
   type ClusterRef,
   type ContainerDefinitionRecord,
@@ -19,6 +20,7 @@ export const SKIP_REASONS = [
   'no_ip',
   'container_instance_not_found',
   'host_not_found',
+  'managed_instance_unavailable',
   'bad_port',
   'no_port_binding',
 ] as const;
@@ -33,15 +35,8 @@ export interface LabelNames {
   instanceId: string;
 }
 
-export interface ResolveOptions {
-  /** The variable whose non-empty value marks a container. @default 'PROMETHEUS' */
-  markerName: string;
-  /** @default 'environment' */
-  markerSource: MarkerSource;
-  /** @default 'PROMETHEUS_LABEL_' */
-  labelPrefix: string;
-  /** Path used when `PROMETHEUS_ENDPOINT` is unset or empty. @default '/metrics' */
-  defaultMetricsPath: string;
+/** How containers are read (SettingsOptions) and how their targets are labelled. */
+export interface ResolveOptions extends SettingsOptions {
   labelNames: LabelNames;
 }
 
@@ -74,6 +69,11 @@ export interface ContainerRef {
 export interface Skip extends ContainerRef {
   reason: SkipReason;
   detail: string;
+  /**
+   * The data that would answer is runtime data ECS fills in later (a binding, an address): the
+   * task is described again next round instead of being kept as it is.
+   */
+  transient?: boolean;
 }
 
 export interface Warning extends ContainerRef {
@@ -89,18 +89,22 @@ export interface Resolution {
 /** Windows' `default` mode publishes ports through bindings as bridge does. */
 const toNetworkMode = (mode: string | undefined): string => (mode === undefined || mode === 'default' ? 'bridge' : mode);
 
-type Problem = { reason: SkipReason; detail: string };
+type Problem = { reason: SkipReason; detail: string; transient?: boolean };
 
+/** The address of a target: an IPv6 address in brackets (`[2001:db8::7]:9100`), as Prometheus reads it. */
+export const toAddress = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/** The scrape IP: IPv4 first, IPv6 where a task or host has only that (SEMANTICS.md, "The address"). */
 function resolveIp(
   mode: string,
   { task, host }: TaskContext,
   container: ContainerRecord | undefined,
 ): { ip: string } | Problem {
   if (mode === 'awsvpc') {
-    const ip = container?.privateIp ?? task.eniPrivateIp;
+    const ip = container?.privateIp ?? task.eniPrivateIp ?? container?.ipv6 ?? task.eniIpv6;
     return ip
       ? { ip }
-      : { reason: 'no_ip', detail: 'awsvpc task without a private IPv4 address on its network interface' };
+      : { reason: 'no_ip', detail: 'awsvpc task without an address on its network interface (yet)', transient: true };
   }
   if (task.containerInstanceArn === undefined) {
     return { reason: 'no_ip', detail: `${mode} mode task without a container instance` };
@@ -111,10 +115,21 @@ function resolveIp(
       detail: `container instance ${task.containerInstanceArn} not found`,
     };
   }
-  if (host.privateIp === undefined) {
-    return { reason: 'host_not_found', detail: `EC2 instance ${host.instanceId} not found (terminated?)` };
+  const managed = isManagedInstanceId(host.instanceId);
+  if (host.unavailable !== undefined) {
+    return { reason: 'managed_instance_unavailable', detail: `managed instance ${host.instanceId} could not be looked up: ${host.unavailable}` };
   }
-  return { ip: host.privateIp };
+  if (host.found === false) {
+    return {
+      reason: 'host_not_found',
+      detail: managed ? `managed instance ${host.instanceId} not found (deregistered?)` : `EC2 instance ${host.instanceId} not found (terminated?)`,
+    };
+  }
+  const ip = host.privateIp ?? host.ipv6;
+  if (ip === undefined) {
+    return { reason: 'no_ip', detail: `${managed ? 'managed' : 'EC2'} instance ${host.instanceId} has no IP address` };
+  }
+  return { ip };
 }
 
 /** `__meta_ecs_*` labels: the names of Prometheus' own `ecs` role where it has the same thing. */
@@ -214,7 +229,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
     }
     settings.warnings.forEach(warn);
 
-    const address = `${ip.ip}:${port.port}`;
+    const address = toAddress(ip.ip, port.port);
     const names = options.labelNames;
     const placement: Record<string, string | undefined> = settings.noLabels
       ? {}

@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAws } from '../support/fakeAws.js';
+import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
+import { addDefinition, addTask, makeTaskDefinition } from '../support/fleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
 import { BIG_CLUSTER_TASKS, EXPECTED_PROD, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 
@@ -53,6 +54,7 @@ function expectedByFile(): Record<string, { address: string; path: string; job: 
   for (let index = 0; index < BIG_CLUSTER_TASKS; index++) {
     byFile['30s-tasks.json']?.push({ address: `${bigClusterIp(index)}:8000`, path: '/metrics', job: 'worker' });
   }
+  byFile['15s-tasks.json']?.push(IPV6_TARGET);
   return byFile;
 }
 
@@ -69,6 +71,17 @@ function expectedSeen(): Seen[] {
   return seen.sort();
 }
 
+/** An IPv6-only Fargate task, added to the edge fleet: Prometheus must scrape it at [::1]. */
+const IPV6_TARGET = { address: '[::1]:9464', path: '/metrics', job: 'v6only' };
+function withIpv6Task(fleet: FakeFleet): FakeFleet {
+  const definition = addDefinition(
+    fleet,
+    makeTaskDefinition('v6only', 1, 'awsvpc', [{ name: 'app', environment: { PROMETHEUS: 'true', PROMETHEUS_ENDPOINT: '15s:/metrics' }, portMappings: [{ containerPort: 9464 }] }]),
+  );
+  addTask(fleet, { cluster: 'v6', id: 'v6task', definition, launchType: 'FARGATE', eniIp: '::1', containers: [{ name: 'app' }] });
+  return fleet;
+}
+
 let fake: FakeAws;
 let discoverer: RunningDiscoverer;
 let prometheus: ChildProcess;
@@ -78,7 +91,7 @@ let prometheusUrl: string;
 describe.skipIf(!installed)('a real Prometheus fed by the discoverer', () => {
   beforeAll(async () => {
     assertBuilt();
-    fake = new FakeAws(edgeFleet());
+    fake = new FakeAws(withIpv6Task(edgeFleet()));
     await fake.start();
     workDir = await mkdtemp(join(tmpdir(), 'discoverer-e2e-'));
     const targetsDir = join(workDir, 'targets');

@@ -123,7 +123,7 @@ describe('prometheus-ecs-discoverer --once against a fake ECS', () => {
 });
 
 describe('prometheus-ecs-discoverer as a long-running process', () => {
-  it('makes only the list calls on a steady fleet, and describes only what a deploy changed', async () => {
+  it('makes only the list calls on a steady fleet with the task refresh off, and describes only what a deploy changed', async () => {
     const listCalls = { ListClusters: 1, ListTasks: 4 }; // prod, batch (2 pages), empty
     // The PENDING task is described again in round 2, and is RUNNING from round 3 on.
     fake.onRound(3, () => {
@@ -147,7 +147,7 @@ describe('prometheus-ecs-discoverer as a long-running process', () => {
         ),
       );
     });
-    running = new RunningDiscoverer(['--interval', '1', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+    running = new RunningDiscoverer(['--interval', '1', '--task-refresh', '0', '--output-dir', outputDir], fakeAwsEnv(fake.url));
 
     expect(await running.waitForRounds(1)).toMatchObject({ outcome: 'ok', clusters: 3 });
     await running.waitForRounds(5);
@@ -171,6 +171,20 @@ describe('prometheus-ecs-discoverer as a long-running process', () => {
     expect(await readGroups('tasks.json')).toContainEqual(expect.objectContaining({ targets: ['127.0.30.9:3000'] }));
 
     expect(await running.stop('SIGTERM')).toBe(0);
+  });
+
+  it('costs, on a steady fleet, the list calls plus one DescribeTasks per cluster for its share of the task refresh', async () => {
+    // The default taskRefresh (300 s) at 1 s rounds: ceil(tasks / 300) tasks of prod and of batch
+    // (150 tasks) each round, one call each; prod's PENDING task rides in the same call.
+    running = new RunningDiscoverer(['--interval', '1', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+
+    await running.waitForRounds(4);
+
+    for (const round of [2, 3, 4]) {
+      const counts: Record<string, number> = {};
+      for (const call of fake.callsOfRound(round)) counts[call.action] = (counts[call.action] ?? 0) + 1;
+      expect(counts, `round ${round}`).toEqual({ ListClusters: 1, ListTasks: 4, DescribeTasks: 2 });
+    }
   });
 
   it('stops on SIGINT with exit code 0 and leaves the files in place', async () => {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 
 /**
- * A wire-level fake of the ECS (JSON 1.1) and EC2 (query/XML) APIs that the discoverer calls,
- * for the real SDK clients to reach through AWS_ENDPOINT_URL_ECS / AWS_ENDPOINT_URL_EC2.
+ * A wire-level fake of the ECS and SSM (JSON 1.1) and EC2 (query/XML) APIs that the discoverer
+ * calls, for the real SDK clients to reach through AWS_ENDPOINT_URL_ECS, _SSM and _EC2.
  * It listens on 127.0.0.1 only. Faults (errors, outage, latency, hangs, ECS-like throttling)
  * are switches that tests flip while it runs.
  */
@@ -22,7 +22,14 @@ export interface FakeCluster {
 
 export interface FakeInstance {
   privateIp?: string;
+  /** The instance's IPv6 address (its only address on an IPv6-only host). */
+  ipv6?: string;
   instanceType?: string;
+}
+
+/** An SSM managed instance (ECS Anywhere host). */
+export interface FakeManagedInstance {
+  ip?: string;
 }
 
 export interface FakeFleet {
@@ -33,6 +40,8 @@ export interface FakeFleet {
   taskDefinitions: Map<string, TaskDefinition>;
   /** EC2 instances by instance id. */
   instances: Map<string, FakeInstance>;
+  /** SSM managed instances (ECS Anywhere) by `mi-` id. */
+  managedInstances: Map<string, FakeManagedInstance>;
 }
 
 export interface TokenBucket {
@@ -49,6 +58,7 @@ export const ACTION_BUCKETS: Record<string, string> = {
   DescribeClusters: 'clusters',
   DescribeContainerInstances: 'containerInstances',
   DescribeInstances: 'ec2',
+  DescribeInstanceInformation: 'ssm',
 };
 
 export interface Faults {
@@ -79,7 +89,21 @@ export interface CallRecord {
   items?: string[];
 }
 
-const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+/** AWS JSON 1.1 services by their X-Amz-Target prefix. */
+const JSON_SERVICES = { 'AmazonEC2ContainerServiceV20141113.': 'ecs', 'AmazonSSM.': 'ssm' } as const;
+type JsonService = (typeof JSON_SERVICES)[keyof typeof JSON_SERVICES];
+
+/** The JSON service a request is for (its X-Amz-Target), or undefined for the query protocol (EC2). */
+function jsonServiceOf(target: unknown): { service: JsonService; action: string } | undefined {
+  if (typeof target !== 'string') return undefined;
+  for (const [prefix, service] of Object.entries(JSON_SERVICES)) {
+    if (target.startsWith(prefix)) return { service, action: target.slice(prefix.length) };
+  }
+  return undefined;
+}
+
+/** A well-formed EC2 instance id: EC2 rejects anything else, an ECS Anywhere `mi-` id included. */
+const isEc2InstanceId = (id: string) => /^i-[0-9a-f]+$/.test(id);
 
 const clusterArnOf = (fleet: FakeFleet, name: string) => `arn:aws:ecs:${fleet.region}:${fleet.accountId}:cluster/${name}`;
 
@@ -141,7 +165,7 @@ export class FakeAws {
   #fleetOf(request: IncomingMessage): FakeFleet {
     const region = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1];
     if (region === undefined || region === this.fleet.region) return this.fleet;
-    return this.regions.get(region) ?? { ...this.fleet, region, clusters: [], taskDefinitions: new Map(), instances: new Map() };
+    return this.regions.get(region) ?? { ...this.fleet, region, clusters: [], taskDefinitions: new Map(), instances: new Map(), managedInstances: new Map() };
   }
 
   /** Starts listening on 127.0.0.1 (a free port); returns the endpoint URL. */
@@ -219,10 +243,10 @@ export class FakeAws {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const target = request.headers['x-amz-target'];
-    const isEcs = typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX);
+    const json = jsonServiceOf(request.headers['x-amz-target']);
+    const isEcs = json !== undefined;
     const form = isEcs ? undefined : new URLSearchParams(body);
-    const action = isEcs ? target.slice(ECS_TARGET_PREFIX.length) : (form?.get('Action') ?? 'Unknown');
+    const action = json?.action ?? form?.get('Action') ?? 'Unknown';
     const attempt = /attempt=(\d+)/.exec(String(request.headers['amz-sdk-request'] ?? ''))?.[1] ?? '1';
     if (action === 'ListClusters' && attempt === '1') {
       this.#round += 1;
@@ -252,9 +276,9 @@ export class FakeAws {
       }
       const fleet = this.#fleetOf(request);
       record.region = fleet.region;
-      if (isEcs) {
+      if (json !== undefined) {
         const input = JSON.parse(body === '' ? '{}' : body) as Record<string, unknown>;
-        const output = this.#ecs(fleet, action, input, record);
+        const output = json.service === 'ecs' ? this.#ecs(fleet, action, input, record) : this.#ssm(fleet, action, input, record);
         response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify(output));
       } else {
@@ -345,6 +369,31 @@ export class FakeAws {
     }
   }
 
+  /** SSM's DescribeInstanceInformation, for ECS Anywhere hosts: filter InstanceIds, 5..50 per page. */
+  #ssm(fleet: FakeFleet, action: string, input: Record<string, unknown>, record: CallRecord): unknown {
+    if (action !== 'DescribeInstanceInformation') throw new FakeError(400, 'UnknownOperationException', `fake SSM does not know ${action}`);
+    const maxResults = input['MaxResults'] ?? 10;
+    if (typeof maxResults !== 'number' || maxResults < 5 || maxResults > 50) {
+      throw new FakeError(400, 'ValidationException', '1 validation error detected: Value at \'maxResults\' failed to satisfy constraint: Member must have value less than or equal to 50');
+    }
+    const filters = Array.isArray(input['Filters']) ? (input['Filters'] as { Key?: string; Values?: string[] }[]) : [];
+    const wanted = filters.find((filter) => filter.Key === 'InstanceIds')?.Values;
+    const ids = wanted ?? [...fleet.managedInstances.keys()];
+    record.items = ids;
+    const found = ids.filter((id) => fleet.managedInstances.has(id));
+    const { slice, next } = page(found, input['NextToken'], maxResults, 10);
+    return {
+      InstanceInformationList: slice.map((id) => ({
+        InstanceId: id,
+        PingStatus: 'Online',
+        ResourceType: 'ManagedInstance',
+        PlatformType: 'Linux',
+        ...(fleet.managedInstances.get(id)?.ip && { IPAddress: fleet.managedInstances.get(id)?.ip }),
+      })),
+      ...(next && { NextToken: next }),
+    };
+  }
+
   #ec2(fleet: FakeFleet, action: string, form: URLSearchParams, record: CallRecord): string {
     if (action !== 'DescribeInstances') throw new FakeError(400, 'InvalidAction', `fake EC2 does not know ${action}`);
     const ids: string[] = [];
@@ -359,13 +408,17 @@ export class FakeAws {
     }
     record.items = ids;
     if (ids.length > 200) throw new FakeError(400, 'InvalidParameterValue', 'The filter values list is too long.');
+    const malformed = ids.find((id) => !isEc2InstanceId(id));
+    if (malformed !== undefined) throw new FakeError(400, 'InvalidInstanceID.Malformed', `Invalid id: "${malformed}"`);
     const items = ids
       .filter((id) => fleet.instances.has(id))
       .map((id) => {
         const instance = fleet.instances.get(id) as FakeInstance;
         return `<item><instanceId>${escapeXml(id)}</instanceId>${
           instance.instanceType ? `<instanceType>${escapeXml(instance.instanceType)}</instanceType>` : ''
-        }${instance.privateIp ? `<privateIpAddress>${escapeXml(instance.privateIp)}</privateIpAddress>` : ''}</item>`;
+        }${instance.privateIp ? `<privateIpAddress>${escapeXml(instance.privateIp)}</privateIpAddress>` : ''}${
+          instance.ipv6 ? `<ipv6Address>${escapeXml(instance.ipv6)}</ipv6Address>` : ''
+        }</item>`;
       });
     const reservations = items.map(
       (item, index) => `<item><reservationId>r-${index}</reservationId><instancesSet>${item}</instancesSet></item>`,

@@ -22,7 +22,7 @@ export interface ContainerSpec {
   image?: string;
   environment?: Record<string, string>;
   dockerLabels?: Record<string, string>;
-  portMappings?: { containerPort?: number; hostPort?: number }[];
+  portMappings?: { containerPort?: number; hostPort?: number; protocol?: 'tcp' | 'udp'; containerPortRange?: string }[];
 }
 
 export function makeTaskDefinition(
@@ -43,7 +43,7 @@ export function makeTaskDefinition(
       essential: true,
       environment: Object.entries(container.environment ?? {}).map(([name, value]) => ({ name, value })),
       ...(container.dockerLabels && { dockerLabels: container.dockerLabels }),
-      portMappings: (container.portMappings ?? []).map((mapping) => ({ ...mapping, protocol: 'tcp' as const })),
+      portMappings: (container.portMappings ?? []).map((mapping) => ({ protocol: 'tcp' as const, ...mapping })),
     })),
   };
 }
@@ -51,7 +51,14 @@ export function makeTaskDefinition(
 export interface RunningContainerSpec {
   name: string;
   id?: string;
-  bindings?: { containerPort: number; hostPort: number; bindIP?: string }[];
+  bindings?: {
+    containerPort?: number;
+    hostPort?: number;
+    bindIP?: string;
+    protocol?: 'tcp' | 'udp';
+    containerPortRange?: string;
+    hostPortRange?: string;
+  }[];
   privateIp?: string;
 }
 
@@ -60,13 +67,25 @@ export interface TaskSpec {
   id: string;
   definition: TaskDefinition;
   lastStatus?: string;
-  launchType?: 'EC2' | 'FARGATE';
+  launchType?: 'EC2' | 'FARGATE' | 'EXTERNAL';
   containerInstanceArn?: string;
   containers: RunningContainerSpec[];
-  /** awsvpc: the ENI's private IP (on the attachment and on each container). */
+  /**
+   * awsvpc: the ENI's address, on the attachment and on each container: an IPv4 address, or an
+   * IPv6 one (`::1`) for an IPv6-only task.
+   */
   eniIp?: string;
+  /** @default 'HEALTHY' */
+  healthStatus?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
   group?: string;
   tags?: Record<string, string>;
+}
+
+/** A container's network interface address, as DescribeTasks gives it: `privateIpv4Address` or `ipv6Address`. */
+function interfaceIp(container: RunningContainerSpec, eniIp: string | undefined) {
+  const ip = container.privateIp ?? eniIp;
+  if (ip === undefined) return undefined;
+  return ip.includes(':') ? { ipv6Address: ip } : { privateIpv4Address: ip };
 }
 
 export function makeTask(spec: TaskSpec): Task {
@@ -80,7 +99,7 @@ export function makeTask(spec: TaskSpec): Task {
     launchType: spec.launchType ?? 'EC2',
     availabilityZone: `${REGION}a`,
     group: spec.group ?? `service:${spec.definition.family}`,
-    healthStatus: 'HEALTHY',
+    healthStatus: spec.healthStatus ?? 'HEALTHY',
     ...(spec.containerInstanceArn && { containerInstanceArn: spec.containerInstanceArn }),
     ...(awsvpc &&
       spec.eniIp && {
@@ -92,7 +111,7 @@ export function makeTask(spec: TaskSpec): Task {
             details: [
               { name: 'subnetId', value: 'subnet-1' },
               { name: 'networkInterfaceId', value: `eni-${spec.id}` },
-              { name: 'privateIPv4Address', value: spec.eniIp },
+              { name: spec.eniIp.includes(':') ? 'ipv6Address' : 'privateIPv4Address', value: spec.eniIp },
             ],
           },
         ],
@@ -106,17 +125,15 @@ export function makeTask(spec: TaskSpec): Task {
       ...(container.bindings && {
         networkBindings: container.bindings.map((binding) => ({ bindIP: '0.0.0.0', protocol: 'tcp' as const, ...binding })),
       }),
-      ...((container.privateIp ?? (awsvpc ? spec.eniIp : undefined)) && {
-        networkInterfaces: [
-          { attachmentId: `eni-attachment-${spec.id}`, privateIpv4Address: container.privateIp ?? spec.eniIp },
-        ],
+      ...(interfaceIp(container, awsvpc ? spec.eniIp : undefined) && {
+        networkInterfaces: [{ attachmentId: `eni-attachment-${spec.id}`, ...interfaceIp(container, awsvpc ? spec.eniIp : undefined) }],
       }),
     })),
   };
 }
 
 export function emptyFleet(): FakeFleet {
-  return { accountId: ACCOUNT, region: REGION, clusters: [], taskDefinitions: new Map(), instances: new Map() };
+  return { accountId: ACCOUNT, region: REGION, clusters: [], taskDefinitions: new Map(), instances: new Map(), managedInstances: new Map() };
 }
 
 /** The cluster of that name, created when missing. */
@@ -134,11 +151,19 @@ export function addDefinition(fleet: FakeFleet, definition: TaskDefinition): Tas
   return definition;
 }
 
-/** Adds an EC2 host to a cluster; returns its container instance ARN. */
-export function addHost(fleet: FakeFleet, cluster: string, instanceId: string, privateIp: string, instanceType = 'm5.large') {
+/** Adds an EC2 host to a cluster (an IPv6 address, `::1`, makes an IPv6-only host); returns its container instance ARN. */
+export function addHost(fleet: FakeFleet, cluster: string, instanceId: string, ip: string, instanceType = 'm5.large') {
   const arn = containerInstanceArn(cluster, `ci-${instanceId}`);
   clusterOf(fleet, cluster).containerInstances.push({ arn, ec2InstanceId: instanceId });
-  fleet.instances.set(instanceId, { privateIp, instanceType });
+  fleet.instances.set(instanceId, { ...(ip.includes(':') ? { ipv6: ip } : { privateIp: ip }), instanceType });
+  return arn;
+}
+
+/** Adds an ECS Anywhere host (an SSM managed instance, `mi-…`) to a cluster; returns its container instance ARN. */
+export function addManagedHost(fleet: FakeFleet, cluster: string, instanceId: string, ip: string) {
+  const arn = containerInstanceArn(cluster, `ci-${instanceId}`);
+  clusterOf(fleet, cluster).containerInstances.push({ arn, ec2InstanceId: instanceId });
+  fleet.managedInstances.set(instanceId, { ip });
   return arn;
 }
 

@@ -21,6 +21,7 @@ export function fakeAwsEnv(url: string): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'fake-secret',
     AWS_ENDPOINT_URL_ECS: url,
     AWS_ENDPOINT_URL_EC2: url,
+    AWS_ENDPOINT_URL_SSM: url,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

@@ -17,7 +17,8 @@ describe('loadConfig', () => {
 
     expect(config.interval).toBe(15);
     expect(config.outputDir).toBe('targets');
-    expect(config.marker).toEqual({ name: 'PROMETHEUS', source: 'environment' });
+    expect(config.marker).toEqual({ name: 'PROMETHEUS', value: '', source: 'environment' });
+    expect(config.taskRefresh).toBe(300);
     expect(config.metricsPath).toBe('/metrics');
     expect(config.files).toEqual({
       generic: 'tasks.json',
@@ -28,6 +29,22 @@ describe('loadConfig', () => {
     });
     expect(config.log).toEqual({ level: 'info', format: 'text' });
     expect(config.aws.regions).toEqual([]);
+  });
+
+  it('reads taskRefresh, where 0 turns the refresh off, and the marker value', () => {
+    const config = loadConfig({ env: { ECS_DISCOVERER_TASK_REFRESH: '0' }, flags: { 'marker.value': 'true' } });
+
+    expect(config.taskRefresh).toBe(0);
+    expect(config.marker.value).toBe('true');
+    expect(() => loadConfig({ env: {}, flags: { taskRefresh: '-1' } })).toThrow(
+      'taskRefresh (--task-refresh, ECS_DISCOVERER_TASK_REFRESH): expected a whole number of seconds, or 0 for off: value was -1',
+    );
+  });
+
+  it('refuses two file settings with the same name, naming both', () => {
+    expect(() => loadConfig({ env: { ECS_DISCOVERER_FILE_GENERIC: '1m-tasks.json' } })).toThrow(
+      'files.1m (ECS_DISCOVERER_FILE_1M) and files.generic (ECS_DISCOVERER_FILE_GENERIC) are both "1m-tasks.json": each interval needs a file of its own',
+    );
   });
 
   it('matches settings.default.json, the documented defaults (npm run docs writes it)', async () => {

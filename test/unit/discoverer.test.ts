@@ -56,6 +56,12 @@ class FakeReader implements RegionReader {
     return { cluster, tasks: answer, pendingTasks: 0 };
   }
 
+  readonly describedAgain: string[] = [];
+
+  describeAgain(_cluster: ClusterRef, taskArns: Iterable<string>): void {
+    this.describedAgain.push(...taskArns);
+  }
+
   cacheSizes() {
     return { tasks: 7 };
   }
@@ -207,6 +213,18 @@ describe('Discoverer', () => {
     expect(report.outcome).toBe('failed');
     expect(report.failures).toEqual(['publishing failed: disk full']);
     expect((await metrics.rounds.get()).values).toEqual([{ labels: { outcome: 'failed' }, value: 1 }]);
+  });
+
+  it('asks the reader to describe again a RUNNING task whose address ECS has not filled in yet, and only that one', async () => {
+    const { reader, discoverer } = setup();
+    const withoutAddress = fargateTask('a', 't1', '127.0.0.1');
+    const late: TaskContext = { ...withoutAddress, task: { ...withoutAddress.task, eniPrivateIp: undefined, containers: [{ name: 'web', bindings: [] }] } };
+    reader.set('a', [late, fargateTask('a', 't2', '127.0.0.2'), fargateTask('a', 't3', '127.0.0.3', brokenDefinition)]);
+
+    const { snapshot } = await discoverer.runRound();
+
+    expect(reader.describedAgain).toEqual([late.task.arn]);
+    expect(snapshot.clusters[0]?.skips.map((skip) => skip.reason).sort()).toEqual(['bad_port', 'no_ip']);
   });
 
   it('logs a skipped container once, and again only when its reason changes', async () => {

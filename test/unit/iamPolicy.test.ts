@@ -14,6 +14,7 @@ const SRC = join(ROOT, 'src');
 const IAM_PREFIX: Record<string, string> = {
   '@aws-sdk/client-ecs': 'ecs',
   '@aws-sdk/client-ec2': 'ec2',
+  '@aws-sdk/client-ssm': 'ssm',
 };
 
 interface Derived {
@@ -26,10 +27,15 @@ interface Derived {
 const MODULE_SPECIFIER = /['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g;
 const IMPORT_STATEMENT =
   /\b(?:import|export)\s+(type\s+)?(?:(\*\s+as\s+\w+)|(?:\w+\s*,\s*)?\{([^}]*)\})\s*from\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g;
+/** A module loaded on demand, its names taken by destructuring: `const { A, B: C } = await import('...')`. */
+const DYNAMIC_IMPORT = /\bconst\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]\s*\)/g;
 
 /** Adds the IAM actions that one source file's AWS SDK imports call. */
 function scan(source: string, file: string, into: Derived): void {
-  const statements = [...source.matchAll(IMPORT_STATEMENT)];
+  const statements = [
+    ...source.matchAll(IMPORT_STATEMENT),
+    ...[...source.matchAll(DYNAMIC_IMPORT)].map(([all, names, module]) => [all, undefined, undefined, names, module] as const),
+  ];
   const mentions = [...source.matchAll(MODULE_SPECIFIER)].length;
   if (mentions !== statements.length) {
     into.problems.push(`${file}: ${mentions} mention(s) of @aws-sdk/client-* but ${statements.length} named import(s) parsed; extend the scan`);
@@ -47,7 +53,7 @@ function scan(source: string, file: string, into: Derived): void {
     }
     for (const specifier of names.split(',').map((part) => part.trim())) {
       if (specifier === '' || specifier.startsWith('type ')) continue;
-      const name = specifier.split(/\s+as\s+/)[0]?.trim() ?? '';
+      const name = specifier.split(/\s+as\s+|\s*:\s*/)[0]?.trim() ?? '';
       const action = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
       if (action !== undefined) {
         const key = `${prefix}:${action}`;
@@ -83,7 +89,7 @@ const policyActions = statements.flatMap((statement) =>
 );
 
 describe('the source scan', () => {
-  it('maps commands, paginators and aliases to actions, and ignores types and clients', () => {
+  it('maps commands, paginators and aliases to actions, static or loaded on demand, and ignores types and clients', () => {
     const derived: Derived = { actions: new Map(), problems: [] };
     scan(
       `import { paginateDescribeInstances, type EC2Client } from '@aws-sdk/client-ec2';
@@ -92,13 +98,14 @@ describe('the source scan', () => {
          paginateListTasks,
          ECSClient,
        } from "@aws-sdk/client-ecs";
-       import type { ListClustersCommand } from '@aws-sdk/client-ecs';`,
+       import type { ListClustersCommand } from '@aws-sdk/client-ecs';
+       const { paginateDescribeInstanceInformation, SSMClient: Client } = await import('@aws-sdk/client-ssm');`,
       'a.ts',
       derived,
     );
 
     expect(derived.problems).toEqual([]);
-    expect([...derived.actions.keys()].sort()).toEqual(['ec2:DescribeInstances', 'ecs:DescribeTasks', 'ecs:ListTasks']);
+    expect([...derived.actions.keys()].sort()).toEqual(['ec2:DescribeInstances', 'ecs:DescribeTasks', 'ecs:ListTasks', 'ssm:DescribeInstanceInformation']);
   });
 
   it('reports what it cannot map instead of missing it', () => {

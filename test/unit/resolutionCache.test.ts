@@ -30,7 +30,7 @@ describe('ResolutionCache', () => {
     const after = cache.resolve({ ...withoutAddress, host: PROD_HOST });
 
     expect(before.targets).toEqual([]);
-    expect(before.skips.map((skip) => skip.reason)).toContain('host_not_found');
+    expect(before.skips.map((skip) => skip.reason)).toContain('no_ip');
     expect(addresses(after).every((address) => address?.startsWith(`${PROD_HOST.privateIp}:`))).toBe(true);
     expect(after.targets.length).toBeGreaterThan(0);
   });

@@ -11,18 +11,21 @@ import {
   ServerException,
   type Task,
 } from '@aws-sdk/client-ecs';
+import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EcsReader } from '../../../src/aws/ecsReader.js';
+import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
 import { AwsError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { FakeFleet } from '../../support/fakeAws.js';
 import {
   addDefinition,
   addHost,
+  addManagedHost,
   addTask,
   clusterArn,
   emptyFleet,
+  makeTask,
   makeTaskDefinition,
   taskArn,
   taskDefinitionArn,
@@ -30,6 +33,7 @@ import {
 
 const ecsMock = mockClient(ECSClient);
 const ec2Mock = mockClient(EC2Client);
+const ssmMock = mockClient(SSMClient);
 
 /** Answers every ECS and EC2 command from a fleet, as the real APIs would (100 per page). */
 function answerFrom(fleet: FakeFleet) {
@@ -56,6 +60,15 @@ function answerFrom(fleet: FakeFleet) {
       ?.containerInstances.filter((instance) => input.containerInstances.includes(instance.arn))
       .map((instance) => ({ containerInstanceArn: instance.arn, ec2InstanceId: instance.ec2InstanceId })),
   }));
+  ssmMock.on(DescribeInstanceInformationCommand).callsFake((input: { Filters: { Key: string; Values: string[] }[]; NextToken?: string }) => {
+    const ids = (input.Filters[0]?.Values ?? []).filter((id) => fleet.managedInstances.has(id));
+    const start = Number(input.NextToken ?? 0);
+    const next = start + 50 < ids.length ? String(start + 50) : undefined;
+    return {
+      InstanceInformationList: ids.slice(start, start + 50).map((id) => ({ InstanceId: id, IPAddress: fleet.managedInstances.get(id)?.ip })),
+      NextToken: next,
+    };
+  });
   ec2Mock.on(DescribeInstancesCommand).callsFake((input: { Filters: { Values: string[] }[] }) => ({
     Reservations: [
       {
@@ -67,12 +80,15 @@ function answerFrom(fleet: FakeFleet) {
   }));
 }
 
-function createReader(options: { includeTags?: boolean } = {}) {
+/** A reader on the mocked clients; the task refresh is off unless a test turns it on. */
+function createReader(options: Partial<EcsReaderOptions> = {}) {
   return new EcsReader({
     ecs: new ECSClient({ region: 'eu-west-1' }),
     ec2: new EC2Client({ region: 'eu-west-1' }),
+    ssm: async () => new SSMClient({ region: 'eu-west-1' }),
     region: 'eu-west-1',
     metrics: createMetrics(),
+    taskRefreshMs: 0,
     ...options,
   });
 }
@@ -103,10 +119,12 @@ const describedTaskArns = () => ecsMock.commandCalls(DescribeTasksCommand).flatM
 beforeEach(() => {
   ecsMock.reset();
   ec2Mock.reset();
+  ssmMock.reset();
 });
 afterEach(() => {
   ecsMock.reset();
   ec2Mock.reset();
+  ssmMock.reset();
 });
 
 describe('EcsReader.listClusters', () => {
@@ -286,8 +304,8 @@ describe('EcsReader.readCluster', () => {
     await reader.readCluster({ ...cluster });
 
     expect(reading.tasks.map((context) => context.host)).toEqual([
-      { containerInstanceArn: host, instanceId: 'i-0123456789abcdef0', privateIp: '127.0.5.1', instanceType: 'm5.large' },
-      { containerInstanceArn: host, instanceId: 'i-0123456789abcdef0', privateIp: '127.0.5.1', instanceType: 'm5.large' },
+      { containerInstanceArn: host, instanceId: 'i-0123456789abcdef0', found: true, privateIp: '127.0.5.1', instanceType: 'm5.large' },
+      { containerInstanceArn: host, instanceId: 'i-0123456789abcdef0', found: true, privateIp: '127.0.5.1', instanceType: 'm5.large' },
     ]);
     expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
     const describeInstances = ec2Mock.commandCalls(DescribeInstancesCommand);
@@ -295,7 +313,7 @@ describe('EcsReader.readCluster', () => {
     expect(describeInstances[0]?.args[0].input).toEqual({ Filters: [{ Name: 'instance-id', Values: ['i-0123456789abcdef0'] }] });
   });
 
-  it('reports a host without an IP, instead of failing, when its EC2 instance has gone, and does not ask again soon', async () => {
+  it('reports a host as not found, instead of failing, when its EC2 instance has gone, and does not ask again soon', async () => {
     const fleet = emptyFleet();
     addDefinition(fleet, bridgeDefinition);
     const host = addHost(fleet, 'prod', 'i-0gone', '127.0.5.1');
@@ -307,8 +325,8 @@ describe('EcsReader.readCluster', () => {
     const reading = await reader.readCluster(cluster);
     const later = await reader.readCluster(cluster);
 
-    expect(reading.tasks[0]?.host).toEqual({ containerInstanceArn: host, instanceId: 'i-0gone' });
-    expect(later.tasks[0]?.host).toEqual({ containerInstanceArn: host, instanceId: 'i-0gone' });
+    expect(reading.tasks[0]?.host).toEqual({ containerInstanceArn: host, instanceId: 'i-0gone', found: false });
+    expect(later.tasks[0]?.host).toEqual({ containerInstanceArn: host, instanceId: 'i-0gone', found: false });
     expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
   });
 
@@ -392,3 +410,183 @@ describe('EcsReader.readCluster', () => {
     });
   });
 });
+
+describe('EcsReader: freshness', () => {
+  it('describes again a task it was asked to, and the task gains the bindings ECS filled in meanwhile', async () => {
+    // Prepare: a RUNNING bridge task whose bindings are not there yet
+    const fleet = emptyFleet();
+    addDefinition(fleet, bridgeDefinition);
+    const host = addHost(fleet, 'prod', 'i-0a1', '127.0.5.1');
+    const late = addTask(fleet, { cluster: 'prod', id: 'late', definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
+    answerFrom(fleet);
+    const reader = createReader();
+    const first = await reader.readCluster(cluster);
+    late.containers![0]!.networkBindings = [{ bindIP: '0.0.0.0', containerPort: 8080, hostPort: 32768, protocol: 'tcp' }];
+
+    // Act
+    reader.describeAgain(cluster, [late.taskArn!]);
+    const second = await reader.readCluster(cluster);
+    const third = await reader.readCluster(cluster);
+
+    // Assess
+    expect(first.tasks[0]?.task.containers[0]?.bindings).toEqual([]);
+    expect(second.tasks[0]?.task.containers[0]?.bindings).toEqual([{ bindIP: '0.0.0.0', containerPort: 8080, hostPort: 32768 }]);
+    expect(third.tasks[0]?.task).toBe(second.tasks[0]?.task);
+    expect(describedTaskArns()).toEqual([late.taskArn, late.taskArn]);
+  });
+
+  it('describes every cached task again within taskRefresh, a share of the cluster each round', async () => {
+    // Prepare: 8 tasks, a round every 15 s, a refresh every 60 s: 2 tasks a round
+    const fleet = fargateFleet(8);
+    answerFrom(fleet);
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 60_000, intervalMs: 15_000, now: () => now });
+    await reader.readCluster(cluster);
+    fleet.clusters[0]!.tasks[5]!.healthStatus = 'UNHEALTHY';
+    ecsMock.resetHistory();
+
+    // Act
+    const perRound: number[] = [];
+    let reading;
+    for (let round = 0; round < 4; round++) {
+      now += 15_000;
+      const before = describedTaskArns().length;
+      reading = await reader.readCluster(cluster);
+      perRound.push(describedTaskArns().length - before);
+    }
+
+    // Assess
+    expect(perRound).toEqual([2, 2, 2, 2]);
+    expect(new Set(describedTaskArns()).size).toBe(8);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(4);
+    expect(reading?.tasks.find((context) => context.task.arn === taskArn('prod', 't5'))?.task.healthStatus).toBe('UNHEALTHY');
+  });
+
+  it('describes at once every task older than taskRefresh, when rounds came late', async () => {
+    const fleet = fargateFleet(8);
+    answerFrom(fleet);
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 60_000, intervalMs: 15_000, now: () => now });
+    await reader.readCluster(cluster);
+    ecsMock.resetHistory();
+
+    now += 61_000;
+    await reader.readCluster(cluster);
+
+    expect(new Set(describedTaskArns()).size).toBe(8);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(1);
+  });
+
+  it('lets refreshes ride in a describe call that goes out anyway for new tasks, stalest first', async () => {
+    // Prepare: 150 cached tasks, then 3 new ones
+    const fleet = fargateFleet(150);
+    answerFrom(fleet);
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 300_000, intervalMs: 15_000, now: () => now });
+    await reader.readCluster(cluster);
+    const added = [0, 1, 2].map((index) =>
+      addTask(fleet, { cluster: 'prod', id: `new${index}`, definition: fargateDefinition, launchType: 'FARGATE', eniIp: `127.1.0.${index + 1}`, containers: [{ name: 'worker' }] }),
+    );
+    ecsMock.resetHistory();
+
+    // Act
+    now += 15_000;
+    await reader.readCluster(cluster);
+
+    // Assess: one call: the 3 new tasks and the 97 stalest (the first 100 described, in order)
+    const calls = ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks ?? []);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.slice(0, 3)).toEqual(added.map((task) => task.taskArn));
+    expect(calls[0]?.slice(3)).toEqual(Array.from({ length: 97 }, (_, index) => taskArn('prod', `t${index}`)));
+  });
+
+  it('describes a churn spread over several ListTasks pages in one call per 100 new tasks', async () => {
+    // Prepare: 300 cached tasks on 3 pages; 10 of them are replaced, spread over the pages
+    const fleet = fargateFleet(300);
+    answerFrom(fleet);
+    const reader = createReader();
+    await reader.readCluster(cluster);
+    const prod = fleet.clusters[0]!;
+    for (let index = 0; index < 10; index++) {
+      prod.tasks[index * 30] = makeTaskIn('prod', `churn${index}`);
+    }
+    ecsMock.resetHistory();
+
+    // Act
+    await reader.readCluster(cluster);
+
+    // Assess
+    expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(3);
+    expect(ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks?.length)).toEqual([10]);
+  });
+
+  it('makes no refresh call at all with taskRefresh 0', async () => {
+    answerFrom(fargateFleet(50));
+    let now = 0;
+    const reader = createReader({ taskRefreshMs: 0, now: () => now });
+    await reader.readCluster(cluster);
+    ecsMock.resetHistory();
+
+    now += 3_600_000;
+    await reader.readCluster(cluster);
+
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(0);
+  });
+});
+
+describe('EcsReader: ECS Anywhere', () => {
+  function anywhereFleet(managedHosts: number) {
+    const fleet = emptyFleet();
+    addDefinition(fleet, bridgeDefinition);
+    const ec2Host = addHost(fleet, 'prod', 'i-0e1', '127.0.5.1');
+    addTask(fleet, { cluster: 'prod', id: 'ec2', definition: bridgeDefinition, containerInstanceArn: ec2Host, containers: [{ name: 'api' }] });
+    for (let index = 0; index < managedHosts; index++) {
+      const id = `mi-${index.toString(16).padStart(17, '0')}`;
+      const host = addManagedHost(fleet, 'prod', id, `127.0.6.${index + 1}`);
+      addTask(fleet, { cluster: 'prod', id: `edge${index}`, definition: bridgeDefinition, launchType: 'EXTERNAL', containerInstanceArn: host, containers: [{ name: 'api' }] });
+    }
+    return fleet;
+  }
+
+  it('never sends a mi- id to EC2, and asks SSM for it instead, in pages of at most 50', async () => {
+    answerFrom(anywhereFleet(60));
+
+    const reading = await createReader().readCluster(cluster);
+
+    const ec2Ids = ec2Mock.commandCalls(DescribeInstancesCommand).flatMap((call) => call.args[0].input.Filters?.[0]?.Values ?? []);
+    expect(ec2Ids).toEqual(['i-0e1']);
+    const ssmCalls = ssmMock.commandCalls(DescribeInstanceInformationCommand).map((call) => call.args[0].input);
+    expect(ssmCalls.map((input) => input.Filters?.[0]?.Values?.length)).toEqual([50, 10]);
+    expect(ssmCalls.every((input) => input.Filters?.[0]?.Key === 'InstanceIds' && (input.MaxResults ?? 0) <= 50)).toBe(true);
+    const edge = reading.tasks.find((context) => context.task.arn === taskArn('prod', 'edge7'));
+    expect(edge?.host).toMatchObject({ instanceId: 'mi-00000000000000007', found: true, privateIp: '127.0.6.8' });
+  });
+
+  it('does not load SSM at all when no managed instance is seen', async () => {
+    let made = 0;
+    answerFrom(anywhereFleet(0));
+
+    await createReader({ ssm: async () => ((made += 1), new SSMClient({ region: 'eu-west-1' })) }).readCluster(cluster);
+
+    expect(made).toBe(0);
+  });
+
+  it('marks only the managed hosts unavailable when SSM is denied, keeps the cluster and asks again next time', async () => {
+    answerFrom(anywhereFleet(2));
+    ssmMock.on(DescribeInstanceInformationCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: {} }));
+    const reader = createReader();
+
+    const reading = await reader.readCluster(cluster);
+    await reader.readCluster(cluster);
+
+    const hosts = reading.tasks.map((context) => context.host);
+    expect(hosts.find((host) => host?.instanceId === 'i-0e1')).toMatchObject({ found: true, privateIp: '127.0.5.1' });
+    expect(hosts.filter((host) => host?.unavailable?.includes('AccessDeniedException: not authorized'))).toHaveLength(2);
+    expect(ssmMock.commandCalls(DescribeInstanceInformationCommand)).toHaveLength(2);
+  });
+});
+
+/** A new Fargate task of the worker definition, outside any fleet. */
+function makeTaskIn(clusterName: string, id: string): Task {
+  return makeTask({ cluster: clusterName, id, definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.3.0.1', containers: [{ name: 'worker' }] });
+}

@@ -72,7 +72,7 @@ describe('odd ECS data', () => {
 
   it('skips bridge containers, with a reason, when the EC2 instance no longer exists', () => {
     const resolution = resolveTaskTargets(
-      contextOf(rawBridgeTask(), rawBridgeDefinition(), { containerInstanceArn: PROD_HOST.containerInstanceArn, instanceId: 'i-gone' }),
+      contextOf(rawBridgeTask(), rawBridgeDefinition(), { containerInstanceArn: PROD_HOST.containerInstanceArn, instanceId: 'i-gone', found: false }),
       DEFAULT_OPTIONS,
     );
 

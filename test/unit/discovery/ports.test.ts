@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePort, toPort, type PortInputs } from '../../../src/discovery/ports.js';
+import { resolvePort, toPort, toPortRange, type PortInputs } from '../../../src/discovery/ports.js';
 
 const inputs = (overrides: Partial<PortInputs>): PortInputs => ({
   networkMode: 'bridge',
@@ -362,8 +362,8 @@ describe('resolvePort: bridge mode', () => {
     // Act
     const result = resolvePort(inputs({ portMappings: [{ containerPort: 8080, hostPort: 0 }], bindings: [] }));
 
-    // Assess
-    expect(result).toEqual(noBinding);
+    // Assess: ECS fills the bindings in later; the task is asked for again
+    expect(result).toEqual({ ...noBinding, transient: true });
   });
 
   it('yields no port when the host port is 0', () => {
@@ -388,5 +388,104 @@ describe('resolvePort: bridge mode', () => {
 
     // Assess
     expect(result).toEqual(badPort);
+  });
+});
+
+describe('resolvePort: UDP and port ranges', () => {
+  it.each(['host', 'awsvpc'])('skips UDP mappings and ranges for the first port mapping in %s mode', (networkMode) => {
+    // Prepare: a statsd exporter takes 9125/udp, then a range, then 9102/tcp
+    const given = inputs({
+      networkMode,
+      portMappings: [
+        { containerPort: 9125, hostPort: 9125, protocol: 'udp' },
+        { containerPortRange: '9000-9099' },
+        { containerPort: 9102, hostPort: 9102 },
+      ],
+    });
+
+    // Act
+    const result = resolvePort(given);
+
+    // Assess
+    expect(result).toEqual({ port: 9102 });
+  });
+
+  it('uses port 80 when the only mappings are UDP or ranges', () => {
+    const given = inputs({ networkMode: 'awsvpc', portMappings: [{ containerPort: 8125, protocol: 'udp' }, { containerPortRange: '9000-9099' }] });
+
+    expect(resolvePort(given)).toEqual({ port: 80 });
+  });
+
+  it('skips UDP bindings and ranges for the first binding in bridge mode', () => {
+    const given = inputs({
+      bindings: [
+        { bindIP: '0.0.0.0', containerPort: 9125, hostPort: 32800, protocol: 'udp' },
+        { bindIP: '0.0.0.0', containerPortRange: '9000-9009', hostPortRange: '33000-33009' },
+        { bindIP: '0.0.0.0', containerPort: 9102, hostPort: 32801 },
+      ],
+    });
+
+    expect(resolvePort(given)).toEqual({ port: 32801 });
+  });
+
+  it('maps PROMETHEUS_CONTAINER_PORT inside a range binding to its host port', () => {
+    // Prepare: container 9000-9099 is bound to host 33000-33099
+    const given = inputs({
+      containerPort: '9042',
+      bindings: [
+        { bindIP: '::', containerPortRange: '9000-9099', hostPortRange: '34000-34099' },
+        { bindIP: '0.0.0.0', containerPortRange: '9000-9099', hostPortRange: '33000-33099' },
+      ],
+    });
+
+    // Act
+    const result = resolvePort(given);
+
+    // Assess: the IPv4 binding, and c + (p − a)
+    expect(result).toEqual({ port: 33042 });
+  });
+
+  it('prefers the binding of the single port to a range that also holds it', () => {
+    const given = inputs({
+      containerPort: '9042',
+      bindings: [
+        { bindIP: '0.0.0.0', containerPortRange: '9000-9099', hostPortRange: '33000-33099' },
+        { bindIP: '0.0.0.0', containerPort: 9042, hostPort: 32999 },
+      ],
+    });
+
+    expect(resolvePort(given)).toEqual({ port: 32999 });
+  });
+
+  it('never scrapes PROMETHEUS_CONTAINER_PORT on its UDP binding', () => {
+    const given = inputs({ containerPort: '9125', bindings: [{ bindIP: '0.0.0.0', containerPort: 9125, hostPort: 32800, protocol: 'udp' }] });
+
+    expect(resolvePort(given)).toEqual(noBinding);
+  });
+
+  it.each([
+    ['outside the range', '9100'],
+    ['in a malformed range', '9042'],
+  ])('yields no port for a container port %s', (_case, containerPort) => {
+    const given = inputs({
+      containerPort,
+      bindings: [{ bindIP: '0.0.0.0', containerPortRange: containerPort === '9100' ? '9000-9099' : '9099-9000', hostPortRange: '33000-33099' }],
+    });
+
+    expect(resolvePort(given)).toEqual(noBinding);
+  });
+});
+
+describe('toPortRange', () => {
+  it.each([
+    ['9000-9099', [9000, 9099]],
+    [' 1 - 65535 ', [1, 65535]],
+    ['8080-8080', [8080, 8080]],
+  ])('reads %j', (text, range) => {
+    expect(toPortRange(text)).toEqual(range);
+  });
+
+  it.each(['9099-9000', '0-10', '9000', '9000-70000', 'a-b', 9000, undefined])('rejects %j', (value) => {
+    expect(toPortRange(value)).toBeUndefined();
   });
 });

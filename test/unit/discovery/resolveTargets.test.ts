@@ -141,15 +141,35 @@ describe('resolveTaskTargets: which containers are scraped', () => {
     expect(resolution).toEqual({ targets: [], skips: [], warnings: [] });
   });
 
-  it('treats a whitespace-only marker value as a marker, since it is not empty', () => {
+  it.each([' ', 'false', 'FALSE', ' 0 ', 'no', 'Off'])('does not take the marker value %j for a yes', (value) => {
     // Prepare
-    const context = bridgeAppWith({ PROMETHEUS: ' ' });
+    const context = bridgeAppWith({ PROMETHEUS: value });
 
     // Act
     const resolution = resolve(context);
 
     // Assess
-    expect(resolution.targets).toHaveLength(2);
+    expect(resolution.targets).toEqual([]);
+    expect(resolution.skips).toEqual([]);
+  });
+
+  it.each(['true', '1', 'yes', 'on', 'anything'])('takes the marker value %j for a yes', (value) => {
+    expect(resolve(bridgeAppWith({ PROMETHEUS: value })).targets).toHaveLength(2);
+  });
+
+  it('marks only with the marker value setting, in any case, when it is set', () => {
+    // Prepare: prometheus-ecs-discoverer 3.x marks with PROMETHEUS_TARGET=true only
+    const options = { markerName: 'PROMETHEUS_TARGET', markerValue: 'true' };
+
+    // Act
+    const marked = resolve(bridgeAppWith({ PROMETHEUS_TARGET: 'TRUE' }), options);
+    const notMarked = resolve(bridgeAppWith({ PROMETHEUS_TARGET: 'yes' }), options);
+    const optedOut = resolve(bridgeAppWith({ PROMETHEUS_TARGET: 'false' }), options);
+
+    // Assess
+    expect(marked.targets).toHaveLength(2);
+    expect(notMarked.targets).toEqual([]);
+    expect(optedOut.targets).toEqual([]);
   });
 
   it('uses the marker name of the setting (PROMETHEUS_TARGET)', () => {
@@ -325,7 +345,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'no_port_binding', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'no_port_binding', detail: anyText, transient: true },
     ]);
   });
 
@@ -340,7 +360,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'no_port_binding', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'no_port_binding', detail: anyText, transient: true },
     ]);
   });
 
@@ -454,7 +474,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: FARGATE_TASK, container: 'api', reason: 'no_ip', detail: anyText },
+      { cluster: 'prod', taskArn: FARGATE_TASK, container: 'api', reason: 'no_ip', detail: anyText, transient: true },
     ]);
   });
 
@@ -505,9 +525,9 @@ describe('resolveTaskTargets: the address', () => {
     expect(resolution.targets.map((target) => target.address)).toEqual(['127.0.1.10:80']);
   });
 
-  it('skips with host_not_found when the EC2 instance has no private IP', () => {
+  it('skips with host_not_found when EC2 no longer returns the instance', () => {
     // Prepare
-    const context: TaskContext = { ...bridgeApp(), host: { ...PROD_HOST, privateIp: undefined } };
+    const context: TaskContext = { ...bridgeApp(), host: { containerInstanceArn: PROD_HOST.containerInstanceArn, instanceId: PROD_HOST.instanceId, found: false } };
 
     // Act
     const resolution = resolve(context);
@@ -553,13 +573,13 @@ describe('resolveTaskTargets: the address', () => {
     ]);
   });
 
-  it('skips a host mode container when the EC2 instance has no private IP', () => {
+  it('skips a host mode container when EC2 no longer returns the instance', () => {
     // Prepare
     const context = loadContext('host');
     const hostless: TaskContext = {
       ...context,
       definition: onlyContainers(context.definition!, 'node-exporter'),
-      host: { ...PROD_HOST, privateIp: undefined },
+      host: { containerInstanceArn: PROD_HOST.containerInstanceArn, instanceId: PROD_HOST.instanceId, found: false },
     };
 
     // Act
@@ -1013,16 +1033,16 @@ describe('resolveTaskTargets: labels', () => {
     expect(resolution.targets.map((target) => target.labels)).toEqual([bridgeAppLabels('/metrics')]);
   });
 
-  it('honours a whitespace-only PROMETHEUS_NOLABELS, since it is not empty', () => {
+  it.each([' ', 'false', '0', 'no', 'OFF'])('keeps the labels when PROMETHEUS_NOLABELS is %j (not a yes)', (value) => {
     // Prepare
-    const context = bridgeAppWith({ PROMETHEUS_ENDPOINT: '/metrics', PROMETHEUS_NOLABELS: ' ' });
+    const context = bridgeAppWith({ PROMETHEUS_ENDPOINT: '/metrics', PROMETHEUS_NOLABELS: value });
 
     // Act
     const resolution = resolve(context);
 
     // Assess
-    expect(resolution.targets[0]?.labels['instance']).toBe('web');
-    expect(resolution.targets[0]?.labels).not.toHaveProperty('task_id');
+    expect(resolution.targets[0]?.labels['instance']).toMatch(/:\d+$/);
+    expect(resolution.targets[0]?.labels).toHaveProperty('task_id');
   });
 
   it('labels one target group per container and path', () => {

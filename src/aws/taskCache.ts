@@ -1,0 +1,83 @@
+import type { TaskRecord } from '../discovery/model.js';
+
+interface CachedTask {
+  readonly record: TaskRecord;
+  /** When DescribeTasks last returned it (ms). */
+  readonly describedAt: number;
+}
+
+/**
+ * The RUNNING tasks of each cluster as DescribeTasks last described them. Each cluster's tasks
+ * are kept in the order they were described, so the stalest come first: that is the order in
+ * which they are described again (SEMANTICS.md, "Freshness").
+ */
+export class TaskCache {
+  readonly #clusters = new Map<string, Map<string, CachedTask>>();
+
+  #tasksOf(clusterArn: string): Map<string, CachedTask> {
+    let tasks = this.#clusters.get(clusterArn);
+    if (tasks === undefined) {
+      tasks = new Map();
+      this.#clusters.set(clusterArn, tasks);
+    }
+    return tasks;
+  }
+
+  get size(): number {
+    let size = 0;
+    for (const tasks of this.#clusters.values()) size += tasks.size;
+    return size;
+  }
+
+  /** Tasks cached for a cluster. */
+  countOf(clusterArn: string): number {
+    return this.#clusters.get(clusterArn)?.size ?? 0;
+  }
+
+  get(clusterArn: string, taskArn: string): TaskRecord | undefined {
+    return this.#clusters.get(clusterArn)?.get(taskArn)?.record;
+  }
+
+  /** Keeps a task as just described: it becomes the freshest of its cluster. */
+  set(clusterArn: string, record: TaskRecord, describedAt: number): void {
+    const tasks = this.#tasksOf(clusterArn);
+    tasks.delete(record.arn);
+    tasks.set(record.arn, { record, describedAt });
+  }
+
+  /** Forgets tasks, so that the next reading describes them again. */
+  delete(clusterArn: string, taskArns: Iterable<string>): void {
+    const tasks = this.#clusters.get(clusterArn);
+    if (tasks === undefined) return;
+    for (const arn of taskArns) tasks.delete(arn);
+  }
+
+  /** Forgets the tasks of a cluster that its listing no longer has. */
+  retainListed(clusterArn: string, listed: ReadonlySet<string>): void {
+    const tasks = this.#clusters.get(clusterArn);
+    if (tasks === undefined) return;
+    for (const arn of tasks.keys()) if (!listed.has(arn)) tasks.delete(arn);
+  }
+
+  /** Forgets every cluster but these (the others are gone, or no longer selected). */
+  retainClusters(clusterArns: ReadonlySet<string>): void {
+    for (const arn of this.#clusters.keys()) if (!clusterArns.has(arn)) this.#clusters.delete(arn);
+  }
+
+  /**
+   * Up to `count` of a cluster's tasks, stalest first, leaving out `except`; with
+   * `describedBefore`, only tasks described before that time (ms).
+   */
+  stalest(clusterArn: string, count: number, except: ReadonlySet<string>, describedBefore = Infinity): string[] {
+    const found: string[] = [];
+    if (count <= 0) return found;
+    for (const [arn, cached] of this.#clusters.get(clusterArn) ?? []) {
+      // Insertion order is describe order: the first task that is too fresh ends the search.
+      if (cached.describedAt >= describedBefore) break;
+      if (except.has(arn)) continue;
+      found.push(arn);
+      if (found.length >= count) break;
+    }
+    return found;
+  }
+}

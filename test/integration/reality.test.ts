@@ -1,0 +1,95 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetGroup } from '../../src/discovery/targetGroups.js';
+import { FakeAws } from '../support/fakeAws.js';
+import { EXPECTED_REALITY, REALITY, changeLater, realityFleet } from '../support/realityFleet.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv } from '../support/runningDiscoverer.js';
+
+/**
+ * The discoverer as a daemon on the shapes real accounts have: late bindings and addresses,
+ * health changes, IPv6-only tasks and hosts, ECS Anywhere hosts next to EC2 ones, port ranges,
+ * UDP ports and marker values that say no. It must converge, within two rounds plus one
+ * taskRefresh, to exactly the targets SEMANTICS.md implies, and never send a mi- id to EC2.
+ */
+
+let fake: FakeAws;
+let outputDir: string;
+let running: RunningDiscoverer | undefined;
+
+async function groups(): Promise<TargetGroup[]> {
+  const all: TargetGroup[] = [];
+  for (const file of await readdir(outputDir)) all.push(...(JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]));
+  return all;
+}
+const seen = (all: TargetGroup[]) =>
+  all.map((group) => `${group.targets[0]} ${group.labels['job']} ${group.labels['__meta_ecs_health_status']}`).sort();
+
+beforeAll(() => {
+  assertBuilt();
+});
+beforeEach(async () => {
+  fake = new FakeAws(realityFleet());
+  changeLater(fake);
+  await fake.start();
+  outputDir = await mkdtemp(join(tmpdir(), 'discoverer-reality-'));
+});
+afterEach(async () => {
+  await running?.stop('SIGKILL');
+  running = undefined;
+  await fake.stop();
+  await rm(outputDir, { recursive: true, force: true });
+});
+
+describe('the ECS that users really run', () => {
+  it('converges within two rounds plus one taskRefresh to every target, with the current health status', async () => {
+    // A refresh of 2 s at 1 s rounds: every task is described again within 2 rounds.
+    running = new RunningDiscoverer(['--interval', '1', '--task-refresh', '2', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+
+    const first = await running.waitForRounds(1);
+    const firstTargets = seen(await groups());
+    await running.waitForRounds(2 + 2);
+    const converged = await groups();
+
+    expect(first['outcome']).toBe('ok');
+    // Round 1 already has what needs no later data, with the health status of its first describe.
+    expect(firstTargets).toContain('127.0.62.1:8080 health UNKNOWN');
+    expect(firstTargets.some((target) => target.includes(' late '))).toBe(false);
+    expect(seen(converged)).toEqual(EXPECTED_REALITY);
+    expect(converged.every((group) => group.labels['__meta_ecs_cluster'] === REALITY)).toBe(true);
+    const optedIn = converged.find((group) => group.labels['job'] === 'optout');
+    expect(optedIn?.labels).toMatchObject({ __meta_ecs_container_name: 'on', task_id: 'optout1', instance: '127.0.64.1:9401' });
+    const v6 = converged.find((group) => group.labels['job'] === 'v6');
+    expect(v6?.labels).toMatchObject({ instance: '[::1]:9200', __meta_ecs_ip_address: '::1' });
+    const edge = converged.find((group) => group.labels['job'] === 'edge');
+    expect(edge?.labels).toMatchObject({ __meta_ecs_launch_type: 'EXTERNAL', instance_id: 'mi-0123456789abcdef0' });
+  });
+
+  it('never sends a managed instance id to EC2, asks SSM for it, and fails no round', async () => {
+    running = new RunningDiscoverer(['--interval', '1', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+
+    await running.waitForRounds(3);
+
+    const ec2Ids = fake.calls.filter((call) => call.action === 'DescribeInstances').flatMap((call) => call.items ?? []);
+    expect(ec2Ids.length).toBeGreaterThan(0);
+    expect(ec2Ids.filter((id) => id.startsWith('mi-'))).toEqual([]);
+    expect(fake.calls.filter((call) => call.action === 'DescribeInstanceInformation').flatMap((call) => call.items)).toContain('mi-0123456789abcdef0');
+    expect(fake.calls.filter((call) => call.outcome !== 'ok')).toEqual([]);
+    expect(running.rounds().slice(0, 3).map((round) => round['outcome'])).toEqual(['ok', 'ok', 'ok']);
+  });
+
+  it('describes again only the tasks whose runtime data was missing, in one call', async () => {
+    running = new RunningDiscoverer(['--interval', '1', '--task-refresh', '0', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+
+    await running.waitForRounds(3);
+
+    const described = (round: number) =>
+      fake
+        .callsOfRound(round)
+        .filter((call) => call.action === 'DescribeTasks')
+        .map((call) => (call.items ?? []).map((arn) => arn.slice(arn.lastIndexOf('/') + 1)).sort());
+    expect(described(2)).toEqual([['late1', 'noip1']]);
+    expect(described(3)).toEqual([]);
+  });
+});

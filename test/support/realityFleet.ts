@@ -1,0 +1,152 @@
+import type { FakeAws, FakeFleet } from './fakeAws.js';
+import { addDefinition, addHost, addManagedHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from './fleet.js';
+
+/**
+ * The shapes real accounts have and our first fakes did not (SEMANTICS.md): RUNNING tasks whose
+ * bindings or address come late, a health status that changes, IPv6-only tasks and hosts, ECS
+ * Anywhere hosts beside EC2 ones, port ranges, UDP ports, and marker values that say no.
+ * Every address is loopback (127.x.y.z or ::1). The expected targets are written out by hand.
+ */
+export const REALITY = 'reality';
+
+export function realityFleet(): FakeFleet {
+  const fleet = emptyFleet();
+  const ec2Host = addHost(fleet, REALITY, 'i-0aaaaaaaaaaaaaaa1', '127.0.60.1');
+  const ipv6Host = addHost(fleet, REALITY, 'i-0bbbbbbbbbbbbbbb2', '::1');
+  const edgeHost = addManagedHost(fleet, REALITY, 'mi-0123456789abcdef0', '127.0.61.1');
+
+  // bridge: its bindings are not there at the first describe (see changeLater).
+  const late = addDefinition(fleet, makeTaskDefinition('late', 1, 'bridge', [{ name: 'late', environment: { PROMETHEUS: 'yes' } }]));
+  addTask(fleet, { cluster: REALITY, id: 'late1', definition: late, containerInstanceArn: ec2Host, containers: [{ name: 'late' }] });
+
+  // awsvpc on Fargate: no address at the first describe.
+  const noIpYet = addDefinition(
+    fleet,
+    makeTaskDefinition('noipyet', 1, 'awsvpc', [{ name: 'app', environment: { PROMETHEUS: 'true' }, portMappings: [{ containerPort: 9100 }] }]),
+  );
+  addTask(fleet, { cluster: REALITY, id: 'noip1', definition: noIpYet, launchType: 'FARGATE', containers: [{ name: 'app' }] });
+
+  // Health changes after the start (see changeLater); the task is otherwise steady.
+  const health = addDefinition(
+    fleet,
+    makeTaskDefinition('health', 3, 'awsvpc', [{ name: 'web', environment: { PROMETHEUS: 'true' }, portMappings: [{ containerPort: 8080 }] }]),
+  );
+  addTask(fleet, {
+    cluster: REALITY,
+    id: 'health1',
+    definition: health,
+    launchType: 'FARGATE',
+    eniIp: '127.0.62.1',
+    healthStatus: 'UNKNOWN',
+    containers: [{ name: 'web' }],
+  });
+
+  // IPv6-only Fargate task.
+  const v6 = addDefinition(
+    fleet,
+    makeTaskDefinition('v6', 1, 'awsvpc', [{ name: 'v6', environment: { PROMETHEUS: 'true' }, portMappings: [{ containerPort: 9200 }] }]),
+  );
+  addTask(fleet, { cluster: REALITY, id: 'v6task', definition: v6, launchType: 'FARGATE', eniIp: '::1', containers: [{ name: 'v6' }] });
+
+  // bridge on an IPv6-only EC2 host.
+  const onV6Host = addDefinition(fleet, makeTaskDefinition('onv6host', 1, 'bridge', [{ name: 'app', environment: { PROMETHEUS: 'true' } }]));
+  addTask(fleet, {
+    cluster: REALITY,
+    id: 'v6host1',
+    definition: onV6Host,
+    containerInstanceArn: ipv6Host,
+    containers: [{ name: 'app', bindings: [{ containerPort: 8080, hostPort: 32900, bindIP: '::' }] }],
+  });
+
+  // ECS Anywhere: a bridge task on a managed instance, in the cluster that also has EC2 hosts.
+  const edge = addDefinition(fleet, makeTaskDefinition('edge', 2, 'bridge', [{ name: 'edge', environment: { PROMETHEUS: 'true' } }]));
+  addTask(fleet, {
+    cluster: REALITY,
+    id: 'edge1',
+    definition: edge,
+    launchType: 'EXTERNAL',
+    containerInstanceArn: edgeHost,
+    containers: [{ name: 'edge', bindings: [{ containerPort: 8080, hostPort: 32950 }] }],
+  });
+
+  // awsvpc: a range is mapped first, then the single port to scrape.
+  const ranged = addDefinition(
+    fleet,
+    makeTaskDefinition('ranged', 1, 'awsvpc', [
+      { name: 'media', environment: { PROMETHEUS: 'true' }, portMappings: [{ containerPortRange: '10000-10099' }, { containerPort: 9300 }] },
+    ]),
+  );
+  addTask(fleet, { cluster: REALITY, id: 'ranged1', definition: ranged, launchType: 'FARGATE', eniIp: '127.0.63.1', containers: [{ name: 'media' }] });
+
+  // bridge: PROMETHEUS_CONTAINER_PORT inside a range binding.
+  const rangeBound = addDefinition(
+    fleet,
+    makeTaskDefinition('rangebound', 1, 'bridge', [
+      { name: 'worker', environment: { PROMETHEUS: 'true', PROMETHEUS_CONTAINER_PORT: '9042' }, portMappings: [{ containerPortRange: '9000-9099' }] },
+    ]),
+  );
+  addTask(fleet, {
+    cluster: REALITY,
+    id: 'rangebound1',
+    definition: rangeBound,
+    containerInstanceArn: ec2Host,
+    containers: [{ name: 'worker', bindings: [{ containerPortRange: '9000-9099', hostPortRange: '33000-33099' }] }],
+  });
+
+  // host mode: a statsd exporter whose first mapping is UDP.
+  const statsd = addDefinition(
+    fleet,
+    makeTaskDefinition('statsd', 1, 'host', [
+      {
+        name: 'statsd',
+        environment: { PROMETHEUS: 'true' },
+        portMappings: [{ containerPort: 9125, hostPort: 9125, protocol: 'udp' }, { containerPort: 9102, hostPort: 9102 }],
+      },
+    ]),
+  );
+  addTask(fleet, { cluster: REALITY, id: 'statsd1', definition: statsd, containerInstanceArn: ec2Host, containers: [{ name: 'statsd' }] });
+
+  // Marker and NOLABELS values that say no.
+  const optOut = addDefinition(
+    fleet,
+    makeTaskDefinition('optout', 1, 'awsvpc', [
+      { name: 'off', environment: { PROMETHEUS: 'false' }, portMappings: [{ containerPort: 9400 }] },
+      { name: 'on', environment: { PROMETHEUS: 'true', PROMETHEUS_NOLABELS: 'false' }, portMappings: [{ containerPort: 9401 }] },
+    ]),
+  );
+  addTask(fleet, { cluster: REALITY, id: 'optout1', definition: optOut, launchType: 'FARGATE', eniIp: '127.0.64.1', containers: [{ name: 'off' }, { name: 'on' }] });
+  return fleet;
+}
+
+/** From round 2 on: the late bindings and address arrive, and the health check turns HEALTHY. */
+export function changeLater(fake: FakeAws): void {
+  fake.onRound(2, () => {
+    const tasks = fake.fleet.clusters.find((cluster) => cluster.name === REALITY)?.tasks ?? [];
+    const find = (id: string) => tasks.find((task) => task.taskArn === taskArn(REALITY, id));
+    const late = find('late1')?.containers?.[0];
+    if (late) late.networkBindings = [{ bindIP: '0.0.0.0', containerPort: 8080, hostPort: 32800, protocol: 'tcp' }];
+    const noIp = find('noip1');
+    if (noIp) {
+      noIp.attachments = [
+        { id: 'eni-attachment-noip1', type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: '127.0.65.1' }] },
+      ];
+      for (const container of noIp.containers ?? []) container.networkInterfaces = [{ privateIpv4Address: '127.0.65.1' }];
+    }
+    const health = find('health1');
+    if (health) health.healthStatus = 'HEALTHY';
+  });
+}
+
+/** Every target the fleet yields once the changes have been seen: address, job and health status. */
+export const EXPECTED_REALITY = [
+  '127.0.60.1:32800 late HEALTHY',
+  '127.0.65.1:9100 noipyet HEALTHY',
+  '127.0.62.1:8080 health HEALTHY',
+  '[::1]:9200 v6 HEALTHY',
+  '[::1]:32900 onv6host HEALTHY',
+  '127.0.61.1:32950 edge HEALTHY',
+  '127.0.63.1:9300 ranged HEALTHY',
+  '127.0.60.1:33042 rangebound HEALTHY',
+  '127.0.60.1:9102 statsd HEALTHY',
+  '127.0.64.1:9401 optout HEALTHY',
+].sort();
