@@ -24,6 +24,25 @@ const BUCKETS: Record<string, TokenBucket> = {
   ec2: { burst: 100, perSecond: 20 },
 };
 const LATENCY_MS = 20;
+/** The discoverer's interval and task refresh in the benchmark (seconds). */
+const INTERVAL_S = 1;
+const TASK_REFRESH_S = 300;
+
+/**
+ * The README's steady cost per round: one ListClusters page per 100 clusters, and per cluster
+ * one ListTasks page per 100 tasks plus one DescribeTasks per 100 tasks of its refresh share,
+ * ceil(tasks × interval / taskRefresh).
+ */
+function steadyCalls(fleet: FakeFleet): number {
+  return (
+    Math.max(1, chunks(fleet.clusters.length, 100)) +
+    fleet.clusters.reduce(
+      (sum, cluster) =>
+        sum + Math.max(1, chunks(cluster.tasks.length, 100)) + chunks(Math.ceil((cluster.tasks.length * INTERVAL_S) / TASK_REFRESH_S), 100),
+      0,
+    )
+  );
+}
 
 /** Fleet shapes: several clusters, a mix of network modes and task definition revisions. */
 const FLEETS: Record<number, { clusters: number; definitions: number }> = {
@@ -107,7 +126,10 @@ async function measure(tasks: number): Promise<Row> {
   await fake.start();
   const outputDir = await mkdtemp(join(tmpdir(), 'discoverer-bench-'));
   const env = { ...fakeAwsEnv(fake.url), ...(process.env['BENCH_NODE_OPTIONS'] && { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }) };
-  const discoverer = new RunningDiscoverer(['--interval', '1', '--output-dir', outputDir, '--http-port', '0'], env);
+  const discoverer = new RunningDiscoverer(
+    ['--interval', String(INTERVAL_S), '--task-refresh', String(TASK_REFRESH_S), '--output-dir', outputDir, '--http-port', '0'],
+    env,
+  );
   try {
     const cold = await discoverer.waitForRounds(1, 300_000);
     const callsAfterCold = fake.calls.length;
@@ -134,7 +156,7 @@ async function measure(tasks: number): Promise<Row> {
       coldCalls: coldCalls.length,
       throttled: coldCalls.filter((call) => call.outcome === 'throttled').length,
       steadyCalls: Number(steady['api_calls']),
-      steadyBound: 1 + fleet.clusters.reduce((sum, cluster) => sum + Math.max(1, chunks(cluster.tasks.length, 100)), 0),
+      steadyBound: steadyCalls(fleet),
       steadySeconds: Number(steady['duration_ms']) / 1000,
       coldCpuSeconds: coldCpu,
       steadyCpuSeconds: Number(steadyCpu.toFixed(2)),
@@ -153,7 +175,7 @@ async function measure(tasks: number): Promise<Row> {
 const INTERVAL_FIELDS = ['targets_15s', 'targets_30s', 'targets_1m', 'targets_5m', 'targets_generic'];
 
 function toTable(rows: Row[]): string {
-  const header = ['tasks', 'clusters', 'task defs', 'cold s', 'bound s', 'target s', 'throttled', 'steady calls', 'steady bound', 'steady s', 'CPU s cold/steady', 'peak RSS MB', 'targets'];
+  const header = ['tasks', 'clusters', 'task defs', 'cold s', 'bound s', 'target s', 'throttled', 'steady calls', 'steady formula', 'steady s', 'CPU s cold/steady', 'peak RSS MB', 'targets'];
   const lines = rows.map((row) => [
     row.tasks.toLocaleString('en-US'),
     String(row.clusters),
@@ -190,7 +212,8 @@ async function main(): Promise<void> {
   }
   console.log(toTable(rows));
   console.log('\ncold s: first round; bound s: what the buckets impose on the fewest calls a cold round needs;');
-  console.log('target s: 1.2 × bound + 1; steady bound: 1 ListClusters + 1 ListTasks page per 100 tasks per cluster.');
+  console.log('target s: 1.2 × bound + 1; steady formula: 1 ListClusters page per 100 clusters, and per cluster 1 ListTasks page');
+  console.log(`per 100 tasks + 1 DescribeTasks per 100 of its refresh share, ceil(tasks × interval / taskRefresh) (interval ${INTERVAL_S} s, taskRefresh ${TASK_REFRESH_S} s).`);
 
   const directory = new URL('./results/', import.meta.url);
   await mkdir(directory, { recursive: true });
