@@ -16,7 +16,7 @@ const code = (text: string | undefined) => (text === undefined ? undefined : `\`
 
 export function settingsTable(): string {
   const rows = SETTINGS.map((setting) =>
-    row([code(setting.key), code(setting.env), code(setting.flag), code(JSON.stringify(setting.default)), setting.doc]),
+    row([code(setting.key), code(setting.env), code(setting.flag), code(JSON.stringify(setting.default)), setting.range ? `${setting.doc} Range: ${setting.range}.` : setting.doc]),
   );
   return ['| Key | Environment variable | Flag | Default | Meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }

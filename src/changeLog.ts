@@ -8,8 +8,13 @@ export class ChangeLog {
 
   /** Returns the texts that are new or changed since the last call. */
   update(entries: Iterable<[key: string, text: string]>): string[] {
+    return this.changed(entries).map(([, text]) => text);
+  }
+
+  /** Returns the entries that are new or changed since the last call. */
+  changed(entries: Iterable<[key: string, text: string]>): [key: string, text: string][] {
     const current = new Map(entries);
-    const changed = [...current].filter(([key, text]) => this.#previous.get(key) !== text).map(([, text]) => text);
+    const changed = [...current].filter(([key, text]) => this.#previous.get(key) !== text);
     this.#previous = current;
     return changed;
   }

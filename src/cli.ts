@@ -2,6 +2,7 @@
 // Memory settings (README, "Scale"): V8 keeps its heap close to what is live and its young
 // generation small, and glibc keeps one malloc arena and returns freed memory. Without them a
 // fleet of 10,000 tasks peaks near 250 MB of RSS; with them, under 150 MB.
+import { EventEmitter } from 'node:events';
 import { NAME, helpText, parseCommandLine, version } from './commandLine.js';
 import { EXIT } from './exitCodes.js';
 import { loadConfig } from './config.js';
@@ -10,6 +11,12 @@ import { run } from './main.js';
 
 // The SDK's own notice spans nine lines of every log; main() logs one line instead.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
+// From the start: Node's defaults would end the process on SIGHUP and SIGUSR2, and open the
+// inspector on SIGUSR1. run() says what it does with each (see the README's "Signals").
+const signals = new EventEmitter();
+process.on('SIGHUP', () => signals.emit('reload'));
+for (const name of ['SIGUSR1', 'SIGUSR2'] as const) process.on(name, () => signals.emit('ignored', name));
 
 async function main(argv: string[]): Promise<number> {
   const invocation = parseCommandLine(argv);
@@ -21,7 +28,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
-  const config = loadConfig({ flags: invocation.flags, configFile: invocation.configFile });
+  const loadSettings = () => loadConfig({ flags: invocation.flags, configFile: invocation.configFile });
+  const config = loadSettings();
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(EXIT.failed); // A second signal: the operator insists.
@@ -29,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return run({ config, mode: invocation.mode, signal: stop.signal });
+  return run({ config, mode: invocation.mode, signal: stop.signal, signals, reloadConfig: loadSettings });
 }
 
 // Exit explicitly: idle keep-alive sockets of the AWS clients must not hold the process.

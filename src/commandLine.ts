@@ -55,7 +55,7 @@ export function helpText(): string {
   lines.push('', 'Settings (key in a --config file; flag; environment variable; default):');
   for (const setting of SETTINGS) {
     const sources = [setting.flag && `${setting.flag} VALUE`, setting.env].filter(Boolean).join(', ');
-    lines.push(`  ${setting.key}: ${sources}; default ${showDefault(setting.default)}`);
+    lines.push(`  ${setting.key}: ${sources}; default ${showDefault(setting.default)}${setting.range ? `; ${setting.range}` : ''}`);
     lines.push(`      ${setting.doc}`);
   }
   lines.push(

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import convict from 'convict';
 import { RETRY_MODES, type RetryMode } from './aws/clients.js';
+import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
@@ -30,12 +32,32 @@ const isWholeNumberFrom = (min: number, max = Number.MAX_SAFE_INTEGER) => (value
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 const isNonEmptyText = (value: unknown) => typeof value === 'string' && value.trim() !== '';
 
-addRule('seconds', 'a whole number of seconds, at least 1', isWholeNumberFrom(1), toWholeNumber);
-addRule('count', 'a whole number, at least 1', isWholeNumberFrom(1), toWholeNumber);
-addRule('seconds-or-off', 'a whole number of seconds, or 0 for off', isWholeNumberFrom(0), toWholeNumber);
+/** Formats of whole numbers with their range in the name (`seconds:1..86400`): --help and the README show it. */
+const RANGED = /^(seconds|count):(\d+)\.\.(\d+)$/;
+
+/**
+ * The format of a whole number in min..max, registered on first use. Every number has a
+ * maximum: Node's timers overflow at 2,147,484 s, and a setting past what makes sense is a typo.
+ */
+const registeredFormats = new Set<string>();
+function wholeNumber(unit: 'seconds' | 'count', min: number, max: number, zeroMeans?: string): string {
+  const name = `${unit}:${min}..${max}`;
+  if (!registeredFormats.has(name)) {
+    const what = unit === 'seconds' ? 'a whole number of seconds' : 'a whole number';
+    addRule(name, `${what} from ${min} to ${max}${zeroMeans === undefined ? '' : ` (0 ${zeroMeans})`}`, isWholeNumberFrom(min, max), toWholeNumber);
+    registeredFormats.add(name);
+  }
+  return name;
+}
+
+/** A file name in the output directory: no path, not a name that means a directory. */
+const isPlainFileName = (value: unknown) =>
+  isNonEmptyText(value) && !/[/\\]/.test(String(value)) && !String(value).includes('\u0000') && value !== '.' && value !== '..';
+
 addRule('port-or-off', 'a TCP port 1..65535, or 0 for off', isWholeNumberFrom(0, 65535), toWholeNumber);
 addRule('text', 'a non-empty text', isNonEmptyText);
-addRule('file-name', 'a file name without "/"', (value) => isNonEmptyText(value) && !String(value).includes('/'));
+addRule('file-name', 'a plain file name (no "/", not "." or "..")', isPlainFileName);
+addRule('host', 'an IP address (IPv4 or IPv6) or a host name', (value) => typeof value === 'string' && (isIP(value) !== 0 || /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value)));
 addRule('metrics-path', 'a path starting with "/"', (value) => typeof value === 'string' && value.startsWith('/'));
 addRule('label-name', 'a label name matching [a-zA-Z_][a-zA-Z0-9_]* without "__" prefix', (value) =>
   typeof value === 'string' && isUserLabelName(value),
@@ -45,11 +67,11 @@ addRule('variable-name', 'a variable name matching [A-Za-z_][A-Za-z0-9_]*', (val
 );
 addRule(
   'regex',
-  'a regular expression (JavaScript syntax), or empty for none',
+  'a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none',
   (value) => {
     if (typeof value !== 'string') return false;
     try {
-      new RegExp(value);
+      compileNamePattern(value);
       return true;
     } catch {
       return false;
@@ -75,14 +97,14 @@ const env = (name: string) => `${ENV_PREFIX}${name}`;
 const schema = {
   interval: {
     doc: 'Seconds from the start of one round to the start of the next.',
-    format: 'seconds',
+    format: wholeNumber('seconds', 1, 86_400),
     default: 15,
     env: env('INTERVAL'),
     arg: 'interval',
   },
   taskRefresh: {
     doc: 'Seconds after which a cached task is described again (its health and bindings may have changed), spread over the rounds; 0 turns it off.',
-    format: 'seconds-or-off',
+    format: wholeNumber('seconds', 0, 604_800, 'turns it off'),
     default: 300,
     env: env('TASK_REFRESH'),
     arg: 'task-refresh',
@@ -126,7 +148,7 @@ const schema = {
       arg: 'clusters',
     },
     include: {
-      doc: 'Scan only clusters whose name matches this regular expression (unanchored: use ^ and $).',
+      doc: 'Scan only clusters whose name matches this regular expression (RE2 syntax, unanchored: use ^ and $).',
       format: 'regex',
       default: '',
       env: env('CLUSTER_INCLUDE'),
@@ -218,7 +240,7 @@ const schema = {
     },
     maxAttempts: {
       doc: 'Attempts per AWS call, first one included (the SDK retries throttling and 5xx with backoff).',
-      format: 'count',
+      format: wholeNumber('count', 1, 20),
       default: 5,
       env: env('AWS_MAX_ATTEMPTS'),
     },
@@ -230,7 +252,7 @@ const schema = {
     },
     requestTimeout: {
       doc: 'Seconds an AWS request may take before it is abandoned (and retried).',
-      format: 'seconds',
+      format: wholeNumber('seconds', 1, 3_600),
       default: 10,
       env: env('AWS_REQUEST_TIMEOUT'),
     },
@@ -238,7 +260,7 @@ const schema = {
   http: {
     host: {
       doc: 'Address the HTTP server (HTTP SD, /metrics, health, status page) listens on.',
-      format: 'text',
+      format: 'host',
       default: '0.0.0.0',
       env: env('HTTP_HOST'),
       arg: 'http-host',
@@ -252,14 +274,14 @@ const schema = {
     },
     unreadyAfterFailedRounds: {
       doc: '/-/ready answers 503 once this many rounds in a row have failed.',
-      format: 'count',
+      format: wholeNumber('count', 1, 1_000),
       default: 3,
       env: env('HTTP_UNREADY_AFTER_FAILED_ROUNDS'),
     },
   },
   roundTimeout: {
     doc: 'Seconds a round may take before it is abandoned; the files keep their last good targets.',
-    format: 'seconds',
+    format: wholeNumber('seconds', 1, 86_400),
     default: 120,
     env: env('ROUND_TIMEOUT'),
   },
@@ -286,6 +308,8 @@ export interface SettingInfo {
   default: unknown;
   env: string;
   flag?: string;
+  /** The range of a number, `1..86400`. */
+  range?: string;
 }
 
 function flattenSchema(node: Record<string, unknown>, prefix = ''): SettingInfo[] {
@@ -300,6 +324,7 @@ function flattenSchema(node: Record<string, unknown>, prefix = ''): SettingInfo[
         default: item['default'],
         env: String(item['env']),
         ...(typeof item['arg'] === 'string' && { flag: `--${item['arg']}` }),
+        ...(typeof item['format'] === 'string' && RANGED.test(item['format']) && { range: item['format'].replace(RANGED, '$2..$3') }),
       });
     } else {
       settings.push(...flattenSchema(item, `${key}.`));
@@ -362,6 +387,22 @@ function checkFileNames(config: Config): void {
   }
 }
 
+/** The labels every target has, which the label settings may not take. */
+const OWN_LABELS = ['job', 'instance', 'metrics_path'];
+
+/** Two label settings with one name would overwrite each other's value in every group. */
+function checkLabelNames(config: Config): void {
+  const keys = ['cluster', 'taskVersion', 'taskId', 'containerId', 'instanceId'] as const;
+  const byName = new Map<string, string>();
+  for (const key of keys) {
+    const name = config.labels[key];
+    if (OWN_LABELS.includes(name)) throw settingError(`labels.${key}`, `"${name}" is a label every target has already (${OWN_LABELS.join(', ')})`);
+    const other = byName.get(name);
+    if (other !== undefined) throw new ConfigError(`${nameSetting(`labels.${other}`)} and ${nameSetting(`labels.${key}`)} are both "${name}": each needs a label of its own`);
+    byName.set(name, key);
+  }
+}
+
 export interface LoadConfigInput {
   /** Settings given as flags, by setting key (`interval` → "20"). They win over everything. */
   flags?: Record<string, string>;
@@ -400,6 +441,7 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
     config.validate({ allowed: 'strict' });
     const properties = config.getProperties() as unknown as Config;
     checkFileNames(properties);
+    checkLabelNames(properties);
     return deepFreeze(properties);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -410,4 +452,16 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
 /** The defaults, as settings.default.json holds them. */
 export function defaultSettings(): unknown {
   return convict(schema, { env: {}, args: [] }).getProperties();
+}
+
+/** The value of a setting by its key (`labels.cluster`). */
+function valueOf(config: Config, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], config);
+}
+
+/** The keys of the settings whose values differ between two configs. */
+export function changedSettings(before: Config, after: Config): string[] {
+  return SETTINGS.map((setting) => setting.key).filter(
+    (key) => JSON.stringify(valueOf(before, key)) !== JSON.stringify(valueOf(after, key)),
+  );
 }

@@ -9,7 +9,7 @@ import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { ResolutionCache } from './resolutionCache.js';
-import type { ClusterReading, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot } from './round.js';
+import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
 
 /** What the reads of one round have found so far. */
@@ -35,29 +35,42 @@ export interface DiscovererOptions {
   countRequests: () => number;
   logger: Logger;
   metrics: Metrics;
+  /** What an earlier run published, per cluster (read back from the files): the last good state until read afresh. */
+  earlierStates?: readonly ClusterState[];
+  /** Rounds after which a cluster that was never read is said, loudly, to be published without targets. @default 3 */
+  unreadClusterRounds?: number;
   now?: () => number;
 }
 
 /**
  * Runs discovery rounds. Each cluster keeps the targets of its last good reading when
- * anything it needs fails; a cluster that ListClusters no longer returns is dropped. Until a
- * first complete round, nothing is published, so an error never replaces the files of an
- * earlier run with fewer targets.
+ * anything it needs fails (at start: what an earlier run published for it); a cluster that
+ * ListClusters no longer returns is dropped. So an error never replaces the files of an earlier
+ * run with fewer targets, and healthy clusters are published from the first round.
  */
 export class Discoverer {
-  readonly #options: DiscovererOptions;
+  #options: DiscovererOptions;
   readonly #now: () => number;
   readonly #states = new ClusterStates();
-  readonly #resolutions: ResolutionCache;
+  #resolutions: ResolutionCache;
   readonly #findings: FindingsLog;
   readonly #unknownClusterLog = new ChangeLog();
-  #published = false;
+  readonly #unreadLog = new ChangeLog();
+  /** Listed clusters that have no state yet (never read, nothing in the files): for how many rounds, and why. */
+  readonly #unread = new Map<string, UnreadCluster>();
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    for (const state of options.earlierStates ?? []) this.#states.set(state);
     this.#resolutions = new ResolutionCache(options.resolveOptions);
     this.#findings = new FindingsLog(options.logger);
+  }
+
+  /** Takes new resolve options and cluster selection (a reloaded config) from the next round on. */
+  reconfigure({ resolveOptions, clusterSelection }: Pick<DiscovererOptions, 'resolveOptions' | 'clusterSelection'>): void {
+    this.#options = { ...this.#options, resolveOptions, ...(clusterSelection && { clusterSelection }) };
+    this.#resolutions = new ResolutionCache(resolveOptions);
   }
 
   /** Runs one round. Never rejects: failures are logged, counted and reported. */
@@ -80,14 +93,14 @@ export class Discoverer {
       groups: toGroupsByInterval(states.flatMap((state) => state.targets)),
       clusters: states,
     });
+    const unreadClusters = this.#reportUnread();
     if (publish !== undefined) {
-      if (!this.#published && failed) {
+      if (states.length === 0 && failed) {
         outcome = 'failed';
-        roundFailures.push('nothing published: no complete round yet, so the previous files are kept');
+        roundFailures.push('nothing published: no cluster read yet, and no earlier targets in the output directory');
       } else {
         try {
           await publish(snapshot);
-          this.#published = true;
         } catch (error) {
           outcome = 'failed';
           roundFailures.push(`publishing failed: ${describeError(error)}`);
@@ -105,6 +118,7 @@ export class Discoverer {
       pendingTasks: states.reduce((sum, state) => sum + state.pendingTasks, 0),
       targets: countByInterval(snapshot.groups),
       failures: [...roundFailures, ...clusterFailures],
+      unreadClusters,
     });
     recordRound(this.#options.metrics, report, states, this.#options.readers);
     // One line per failing cluster, one line for the round: a total outage logs one line per round.
@@ -122,6 +136,26 @@ export class Discoverer {
     return { report, snapshot };
   }
 
+  /**
+   * The clusters never read so far, and a warning, once and when the reason changes, for those
+   * past the patience: they are published without targets.
+   */
+  #reportUnread(): UnreadCluster[] {
+    const patience = this.#options.unreadClusterRounds ?? 3;
+    const unread = [...this.#unread.values()];
+    const overdue = unread.filter((cluster) => cluster.rounds >= patience);
+    const byKey = new Map(overdue.map((cluster) => [`${cluster.region}/${cluster.name}`, cluster]));
+    for (const [key] of this.#unreadLog.changed([...byKey].map(([key, cluster]) => [key, cluster.reason]))) {
+      const cluster = byKey.get(key);
+      if (cluster === undefined) continue;
+      this.#options.logger.warn(
+        `cluster ${cluster.name} (${cluster.region}) has not been read in ${cluster.rounds} rounds and had no earlier targets: published without targets`,
+        { cluster: cluster.name, region: cluster.region, error: cluster.reason },
+      );
+    }
+    return unread;
+  }
+
   async #readRegion(reader: RegionReader, progress: RoundProgress, signal?: AbortSignal): Promise<void> {
     let listed: ClusterRef[];
     try {
@@ -135,6 +169,8 @@ export class Discoverer {
       return;
     }
     this.#states.retainListed(reader.region, listed);
+    const listedArns = new Set(listed.map((cluster) => cluster.arn));
+    for (const [arn, unread] of this.#unread) if (unread.region === reader.region && !listedArns.has(arn)) this.#unread.delete(arn);
     await Promise.all(listed.map((cluster) => this.#readCluster(reader, cluster, progress, signal)));
   }
 
@@ -145,6 +181,10 @@ export class Discoverer {
     } catch (error) {
       const reason = describeError(error);
       const kept = this.#states.markFailed(cluster.arn, reason) !== undefined;
+      if (!kept) {
+        const rounds = (this.#unread.get(cluster.arn)?.rounds ?? 0) + 1;
+        this.#unread.set(cluster.arn, { name: cluster.name, region: reader.region, rounds, reason });
+      }
       const what = kept ? 'keeps its last good targets' : 'no targets yet';
       progress.clusterFailures.push(`cluster ${cluster.name} (${reader.region}): ${what}: ${reason}`);
       return;
@@ -173,6 +213,7 @@ export class Discoverer {
       lastSuccessAt: this.#now(),
       error: undefined,
     });
+    this.#unread.delete(cluster.arn);
     progress.fresh += 1;
   }
 

@@ -1,23 +1,25 @@
-import { setMaxListeners } from 'node:events';
+import { setMaxListeners, type EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { createClients, createSsmClient } from './aws/clients.js';
 import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation } from './aws/instrumentation.js';
 import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
 import { version, type RunMode } from './commandLine.js';
-import { settingError, type Config } from './config.js';
-import type { ClusterSelection } from './discovery/clusters.js';
+import { changedSettings, settingError, type Config } from './config.js';
+import { compileNamePattern, type ClusterSelection } from './discovery/clusters.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer, type DiscovererOptions } from './discoverer.js';
+import { describeError } from './errors.js';
 import { EXIT } from './exitCodes.js';
 import { close, createHttpServer, listen } from './http/server.js';
 import { Status } from './http/status.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type AdjustableLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { FileSdWriter } from './output/fileSdWriter.js';
 import { prepareOutputDirectory } from './output/outputDirectory.js';
-import type { RoundResult } from './round.js';
+import { readPublishedGroups } from './output/publishedGroups.js';
+import type { ClusterState, RoundResult } from './round.js';
 
 /** How long stop() may take before the process exits regardless. */
 const STOP_GRACE_MS = 4000;
@@ -30,6 +32,43 @@ export interface RunOptions {
   logger?: Logger;
   /** Where `check` prints its report. @default process.stdout */
   print?: (text: string) => void;
+  /** Emits `reload` (SIGHUP) and `ignored` with a signal's name (SIGUSR1, SIGUSR2). */
+  signals?: EventEmitter;
+  /** Loads the settings again as at start (defaults, --config file, environment, flags): for SIGHUP. */
+  reloadConfig?: () => Config;
+}
+
+/** What SIGHUP can change while the process runs; the rest needs a restart. */
+const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.)/;
+
+/**
+ * Re-reads the settings on SIGHUP and applies those that can change while running (log level,
+ * marking, labels, metrics path, cluster selection); says which others changed and need a
+ * restart. A config that does not load keeps the current one, with the reason.
+ */
+function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer): void {
+  let current = options.config;
+  options.signals?.on('reload', () => {
+    let next: Config;
+    try {
+      next = (options.reloadConfig ?? (() => current))();
+    } catch (error) {
+      logger.error('SIGHUP: the settings did not load; keeping the current ones', { error: describeError(error) });
+      return;
+    }
+    const changed = changedSettings(current, next);
+    const applied = changed.filter((key) => RELOADABLE.test(key));
+    const needRestart = changed.filter((key) => !RELOADABLE.test(key));
+    if (applied.length > 0) {
+      discoverer.reconfigure({ resolveOptions: toResolveOptions(next), clusterSelection: toClusterSelection(next) });
+      (logger as Partial<AdjustableLogger>).setLevel?.(next.log.level);
+    }
+    logger.info('SIGHUP: settings read again', {
+      applied: applied.length > 0 ? applied.join(',') : 'none',
+      ...(needRestart.length > 0 && { need_restart: needRestart.join(',') }),
+    });
+    current = next;
+  });
 }
 
 export function toResolveOptions(config: Config): ResolveOptions {
@@ -47,8 +86,8 @@ export function toResolveOptions(config: Config): ResolveOptions {
 export function toClusterSelection(config: Config): ClusterSelection {
   return {
     names: config.clusters.names,
-    ...(config.clusters.include !== '' && { include: new RegExp(config.clusters.include) }),
-    ...(config.clusters.exclude !== '' && { exclude: new RegExp(config.clusters.exclude) }),
+    ...(config.clusters.include !== '' && { include: compileNamePattern(config.clusters.include) }),
+    ...(config.clusters.exclude !== '' && { exclude: compileNamePattern(config.clusters.exclude) }),
   };
 }
 
@@ -98,13 +137,14 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
 
 /** What every mode shares: logger, metrics, readers, the discoverer and the loop that runs its rounds. */
 async function compose(
-  { config, mode, signal, logger: givenLogger }: RunOptions,
+  options: RunOptions,
+  logger: Logger,
   metrics: Metrics,
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void = () => {},
+  earlierStates: readonly ClusterState[] = [],
 ) {
-  // check prints its own report of what the discoverer would log as warnings.
-  const logger = givenLogger ?? createLogger({ level: mode.kind === 'check' ? 'error' : config.log.level, format: config.log.format });
+  const { config, mode, signal } = options;
   const stopping = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
@@ -118,6 +158,8 @@ async function compose(
     countRequests,
     logger,
     metrics,
+    earlierStates,
+    unreadClusterRounds: config.http.unreadyAfterFailedRounds,
   });
   const loop = new Loop<RoundResult>({
     intervalMs: config.interval * 1000,
@@ -139,28 +181,67 @@ async function compose(
     output_dir: mode.kind === 'check' ? undefined : resolve(config.outputDir),
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
   });
-  return { logger, stopping: stopping.signal, loop };
+  options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
+  if (mode.kind === 'serve') applyReloads(options, logger, discoverer);
+  else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
+  return { stopping: stopping.signal, loop };
 }
 
-/** The file writer, on an output directory proven writable (ConfigError otherwise). */
-async function createWriter(config: Config, metrics: Metrics): Promise<FileSdWriter> {
+/**
+ * The file writer, on an output directory proven writable (ConfigError otherwise), and what an
+ * earlier run published there, per cluster: each failing cluster keeps it until read afresh.
+ */
+async function createWriter(config: Config, metrics: Metrics, logger: Logger) {
   const directory = resolve(config.outputDir);
   try {
     await prepareOutputDirectory(directory);
   } catch (error) {
     throw settingError('outputDir', `"${directory}" is not a writable directory`, error);
   }
-  return new FileSdWriter({ directory, fileNames: config.files, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
+  const writer = new FileSdWriter({ directory, fileNames: config.files, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
+  const earlier = await readPublishedGroups(directory, config.files);
+  for (const problem of earlier.problems) logger.warn(`earlier targets not read back: ${problem}`);
+  const earlierStates = earlier.clusters.map(
+    (cluster): ClusterState => ({
+      region: cluster.region,
+      cluster: { name: cluster.name, arn: cluster.arn },
+      tasks: 0,
+      pendingTasks: 0,
+      targets: Object.freeze(cluster.targets),
+      skips: [],
+      warnings: [],
+      lastSuccessAt: undefined,
+      error: undefined,
+      restored: true,
+    }),
+  );
+  return { writer, earlierStates };
 }
 
 /** Rounds forever, with the files and the HTTP server, until the signal. */
-async function serve(options: RunOptions): Promise<number> {
+async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
   const metrics = createMetrics({ withProcessMetrics: true });
-  const writer = await createWriter(config, metrics);
+  const { writer, earlierStates } = await createWriter(config, metrics, logger);
   const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
-  const { logger, stopping, loop } = await compose(
+
+  // Listen first: an address that cannot be used is a setting error, before anything else is started.
+  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
+  let listening: string | undefined;
+  if (server) {
+    try {
+      const address = await listen(server, config.http.host, config.http.port);
+      listening = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+    } catch (error) {
+      // An address this host does not have, or a name that does not resolve, is the host's fault; the rest (in use, denied) the port's.
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      const key = ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'].includes(code) ? 'http.host' : 'http.port';
+      throw settingError(key, `cannot listen on ${config.http.host}:${config.http.port}`, error);
+    }
+  }
+  const { stopping, loop } = await compose(
     options,
+    logger,
     metrics,
     async (snapshot) => {
       // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
@@ -168,17 +249,9 @@ async function serve(options: RunOptions): Promise<number> {
       await writer.write(snapshot.groups);
     },
     ({ report }) => status.recordRound(report),
+    earlierStates,
   );
-
-  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
-  if (server) {
-    try {
-      const address = await listen(server, config.http.host, config.http.port);
-      logger.info('listening', { address: `${address.address}:${address.port}` });
-    } catch (error) {
-      throw settingError('http.port', `cannot listen on ${config.http.host}:${config.http.port}`, error);
-    }
-  }
+  if (listening !== undefined) logger.info('listening', { address: listening });
 
   loop.start();
   await new Promise<void>((resolveStop) => {
@@ -197,17 +270,17 @@ async function serve(options: RunOptions): Promise<number> {
 }
 
 /** One round, the files: 0 when it succeeded. */
-async function once(options: RunOptions): Promise<number> {
+async function once(options: RunOptions, logger: Logger): Promise<number> {
   const metrics = createMetrics();
-  const writer = await createWriter(options.config, metrics);
-  const { loop } = await compose(options, metrics, (snapshot) => writer.write(snapshot.groups));
+  const { writer, earlierStates } = await createWriter(options.config, metrics, logger);
+  const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups), undefined, earlierStates);
   const { report } = await loop.runOnce();
   return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
 }
 
 /** One round, no files: the report on stdout, and an exit code for CI. */
-async function check(options: RunOptions & { mode: { kind: 'check' } }): Promise<number> {
-  const { loop } = await compose(options, createMetrics());
+async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
+  const { loop } = await compose(options, logger, createMetrics());
   const { report, snapshot } = await loop.runOnce();
   const result = toCheckReport(snapshot.clusters, report);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
@@ -217,13 +290,15 @@ async function check(options: RunOptions & { mode: { kind: 'check' } }): Promise
 
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */
 export async function run(options: RunOptions): Promise<number> {
-  const { mode } = options;
+  const { mode, config } = options;
+  // check prints its own report of what the discoverer would log as warnings.
+  const logger = options.logger ?? createLogger({ level: mode.kind === 'check' ? 'error' : config.log.level, format: config.log.format });
   switch (mode.kind) {
     case 'serve':
-      return serve(options);
+      return serve(options, logger);
     case 'once':
-      return once(options);
+      return once(options, logger);
     case 'check':
-      return check({ ...options, mode });
+      return check({ ...options, mode }, logger);
   }
 }

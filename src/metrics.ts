@@ -88,6 +88,11 @@ export function createMetrics({ withProcessMetrics = false } = {}) {
       registers,
     }),
     clusters: new Gauge({ name: name('clusters'), help: 'Clusters seen in the last round.', registers }),
+    unreadClusters: new Gauge({
+      name: name('unread_clusters'),
+      help: 'Listed clusters never read so far and with no earlier targets in the files: they are published without targets.',
+      registers,
+    }),
     tasks: new Gauge({ name: name('tasks'), help: 'RUNNING tasks seen in the last round.', registers }),
     fileWrites: new Counter({
       name: name('file_writes_total'),

@@ -42,6 +42,17 @@ export interface ClusterState {
   readonly lastSuccessAt: number | undefined;
   /** Why the last attempt failed; undefined when it succeeded. */
   readonly error: string | undefined;
+  /** Its targets are what an earlier run published (read back from the files); not read afresh yet. */
+  readonly restored?: boolean;
+}
+
+/** A listed cluster that has never been read, with nothing earlier to publish for it. */
+export interface UnreadCluster {
+  readonly name: string;
+  readonly region: string;
+  /** Rounds in a row it could not be read. */
+  readonly rounds: number;
+  readonly reason: string;
 }
 
 /** What a round publishes: served over HTTP and written to the files. */
@@ -69,6 +80,8 @@ export interface RoundReport {
   readonly targets: Readonly<Record<IntervalName, number>>;
   /** One line per failure (a region's listing, a cluster, the publishing). */
   readonly failures: readonly string[];
+  /** Listed clusters never read so far, with nothing earlier to publish: they have no targets. */
+  readonly unreadClusters: readonly UnreadCluster[];
 }
 
 /** A round's report and the snapshot it made (published or not). */

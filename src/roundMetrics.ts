@@ -27,6 +27,7 @@ export function recordRound(
     }
   }
   metrics.clusters.set(report.clusters);
+  metrics.unreadClusters.set(report.unreadClusters.length);
   metrics.tasks.set(report.tasks);
   metrics.cacheSize.reset();
   for (const reader of readers) {

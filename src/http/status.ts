@@ -1,4 +1,4 @@
-import type { RoundReport, Snapshot } from '../round.js';
+import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import { toHttpSdJson, type TargetFilter } from './httpSd.js';
 import { renderStatusPage, type Readiness } from './statusPage.js';
 
@@ -73,6 +73,16 @@ export class Status {
         ready: false,
         reason: `the last ${this.#rounds.length} rounds failed (serving the last good targets): ${last}`,
       };
+    }
+    // A cluster never read is waited for, a few rounds; then it is published without targets, and said so.
+    const unread = this.lastRound?.unreadClusters ?? [];
+    const describe = (cluster: UnreadCluster) => `${cluster.name} (${cluster.region}): ${cluster.reason}`;
+    const waiting = unread.filter((cluster) => cluster.rounds < this.#unreadyAfterFailedRounds);
+    if (waiting.length > 0) {
+      return { ready: false, reason: `waiting for clusters never read yet: ${waiting.map(describe).join('; ')}` };
+    }
+    if (unread.length > 0) {
+      return { ready: true, reason: `ready; published without targets, never read: ${unread.map(describe).join('; ')}` };
     }
     return { ready: true, reason: 'ready' };
   }

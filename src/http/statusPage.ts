@@ -53,7 +53,7 @@ export function renderStatusPage({ version, readiness, lastRound, snapshot }: St
       state.pendingTasks,
       state.targets.length,
       state.skips.length,
-      time(state.lastSuccessAt),
+      state.restored ? 'not yet: targets of an earlier run' : time(state.lastSuccessAt),
       state.error ?? '',
     ])
     .sort((a, b) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`));
@@ -82,6 +82,7 @@ ${round}
 ${perInterval}
 <h2>Clusters</h2>
 ${table(['Region', 'Cluster', 'Tasks', 'Pending', 'Targets', 'Skipped', 'Last success', 'Error'], clusterRows, 'No clusters yet.')}
+${lastRound && lastRound.unreadClusters.length > 0 ? `<h2>Clusters never read</h2>\n<p>Listed, but never read, and with no earlier targets: they have no targets.</p>\n${table(['Region', 'Cluster', 'Rounds', 'Why'], lastRound.unreadClusters.map((cluster) => [cluster.region, cluster.name, cluster.rounds, cluster.reason]), '')}` : ''}
 <h2>Skipped containers</h2>
 <p>Containers that carry the marker but yield no target, and why.</p>
 ${table(['Cluster', 'Task', 'Container', 'Reason', 'Detail'], skipRows, 'None.')}

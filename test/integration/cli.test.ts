@@ -201,10 +201,12 @@ describe('prometheus-ecs-discoverer as a long-running process', () => {
 
 describe('prometheus-ecs-discoverer command line', () => {
   it.each([
-    [['--interval', 'soon'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was "soon"'],
-    [['--interval', '0'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was 0'],
+    [['--interval', 'soon'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was "soon"'],
+    [['--interval', '0'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 0'],
     [['--frobnicate'], 'unknown option --frobnicate (see --help)'],
     [['--output-dir', '/proc/not-here/targets'], 'outputDir (--output-dir, ECS_DISCOVERER_OUTPUT_DIR): "/proc/not-here/targets" is not a writable directory'],
+    [['--http-host', '192.0.2.1', '--http-port', '9'], 'http.host (--http-host, ECS_DISCOVERER_HTTP_HOST): cannot listen on 192.0.2.1:9: listen EADDRNOTAVAIL: address not available 192.0.2.1:9'],
+    [['--interval', '99999999999'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 99999999999'],
     [['--regions', 'eu west 1'], 'aws.regions (--regions, ECS_DISCOVERER_REGIONS): region "eu west 1" cannot be used: Region not accepted: region="eu west 1" is not a valid hostname component.'],
   ])('exits 2 at once with one line for %j', async (args, message) => {
     const result = await runCli(args, fakeAwsEnv('http://127.0.0.1:9'));

@@ -229,3 +229,41 @@ describe('prometheus-ecs-discoverer check', () => {
     expect(taskArn('prod', 'orphan1')).toContain(tasks[2]);
   });
 });
+
+describe('hostile names', () => {
+  /** A cluster whose name makes `(a+)+$` backtrack for hours in JavaScript's engine, and a container named to forge a log line. */
+  function hostileFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    const cluster = `${'a'.repeat(40)}-`;
+    const definition = addDefinition(
+      fleet,
+      makeTaskDefinition('forge', 1, 'awsvpc', [
+        { name: 'web\n2026-12-01T10:00:00.000Z error forged line\u001b[31m', environment: { PROMETHEUS: 'true', PROMETHEUS_PORT: '9x9' } },
+      ]),
+    );
+    addTask(fleet, { cluster, id: 'forge1', definition, launchType: 'FARGATE', eniIp: '127.0.70.1', containers: [{ name: 'web' }] });
+    return fleet;
+  }
+
+  beforeEach(async () => {
+    fake = new FakeAws(hostileFleet());
+    await fake.start();
+  });
+
+  it('matches cluster patterns in linear time: (a+)+$ against 40 "a" and a "-" does not block a round', async () => {
+    const result = await once(['--cluster-include', '(a+)+$']);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(fake.calls.filter((call) => call.action === 'ListTasks')).toEqual([]);
+  });
+
+  it('escapes control characters in text logs, so that a container name cannot forge a line', async () => {
+    const result = await once([]);
+
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines.every((line) => /^\d{4}-\d\d-\d\dT[\d:.]+Z (debug|info|warn|error) /.test(line)), result.stderr).toBe(true);
+    // eslint-disable-next-line no-control-regex -- no raw escape character may reach the terminal
+    expect(result.stderr).not.toMatch(/\u001b/);
+    expect(result.stderr).toContain('web\\n2026-12-01T10:00:00.000Z error forged line\\u001b[31m');
+  });
+});

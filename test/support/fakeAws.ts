@@ -74,6 +74,8 @@ export interface Faults {
   buckets: Record<string, TokenBucket>;
   /** Actions that always fail with a 500, whatever the rate. */
   failingActions: Set<string>;
+  /** Clusters whose ListTasks and DescribeTasks are refused (AccessDeniedException), by name. */
+  deniedClusters: Set<string>;
 }
 
 export interface CallRecord {
@@ -147,6 +149,7 @@ export class FakeAws {
     hang: false,
     buckets: {},
     failingActions: new Set(),
+    deniedClusters: new Set(),
   };
   readonly calls: CallRecord[] = [];
   #server: Server | undefined;
@@ -312,6 +315,7 @@ export class FakeAws {
         const cluster = findCluster(fleet, input['cluster']);
         record.cluster = cluster?.name;
         if (!cluster) throw new FakeError(400, 'ClusterNotFoundException', 'Cluster not found.');
+        this.#refuseDenied(cluster, action);
         const wanted = typeof input['desiredStatus'] === 'string' ? input['desiredStatus'] : 'RUNNING';
         const arns = cluster.tasks
           .filter((task) => (task.desiredStatus ?? 'RUNNING') === wanted)
@@ -325,6 +329,7 @@ export class FakeAws {
         record.cluster = cluster?.name;
         record.items = wanted;
         if (!cluster) throw new FakeError(400, 'ClusterNotFoundException', 'Cluster not found.');
+        this.#refuseDenied(cluster, action);
         if (wanted.length > 100) throw new FakeError(400, 'InvalidParameterException', 'Tasks cannot be more than 100.');
         const withTags = Array.isArray(input['include']) && input['include'].includes('TAGS');
         const tasks: Task[] = [];
@@ -366,6 +371,16 @@ export class FakeAws {
       }
       default:
         throw new FakeError(400, 'UnknownOperationException', `fake ECS does not know ${action}`);
+    }
+  }
+
+  #refuseDenied(cluster: FakeCluster, action: string): void {
+    if (this.faults.deniedClusters.has(cluster.name)) {
+      throw new FakeError(
+        400,
+        'AccessDeniedException',
+        `User: arn:aws:sts::123456789012:assumed-role/discoverer is not authorized to perform: ecs:${action} on resource: ${cluster.name}`,
+      );
     }
   }
 

@@ -13,6 +13,7 @@ const round = (outcome: RoundReport['outcome'], failures: string[] = []): RoundR
   pendingTasks: 1,
   targets: { generic: 1, '15s': 1, '30s': 0, '1m': 0, '5m': 0 },
   failures,
+  unreadClusters: [],
 });
 
 const state = (name: string, overrides: Partial<ClusterState> = {}): ClusterState => ({

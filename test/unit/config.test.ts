@@ -37,7 +37,7 @@ describe('loadConfig', () => {
     expect(config.taskRefresh).toBe(0);
     expect(config.marker.value).toBe('true');
     expect(() => loadConfig({ env: {}, flags: { taskRefresh: '-1' } })).toThrow(
-      'taskRefresh (--task-refresh, ECS_DISCOVERER_TASK_REFRESH): expected a whole number of seconds, or 0 for off: value was -1',
+      'taskRefresh (--task-refresh, ECS_DISCOVERER_TASK_REFRESH): expected a whole number of seconds from 0 to 604800 (0 turns it off): value was -1',
     );
   });
 
@@ -92,15 +92,22 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ flags: { interval: 'soon' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was "soon"'],
-    [{ flags: { interval: '0' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was 0'],
-    [{ flags: { interval: '9x9' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds, at least 1: value was "9x9"'],
+    [{ flags: { interval: 'soon' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was "soon"'],
+    [{ flags: { interval: '0' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 0'],
+    [{ flags: { interval: '9x9' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was "9x9"'],
     [{ env: { ECS_DISCOVERER_LOG_FORMAT: 'xml' } }, 'log.format (--log-format, ECS_DISCOVERER_LOG_FORMAT): must be one of the possible values: ["text","json"]: value was "xml"'],
     [{ env: { ECS_DISCOVERER_LABEL_CLUSTER: '__cluster' } }, 'labels.cluster (ECS_DISCOVERER_LABEL_CLUSTER): expected a label name matching [a-zA-Z_][a-zA-Z0-9_]* without "__" prefix: value was "__cluster"'],
-    [{ env: { ECS_DISCOVERER_FILE_1M: 'a/b.json' } }, 'files.1m (ECS_DISCOVERER_FILE_1M): expected a file name without "/": value was "a/b.json"'],
+    [{ env: { ECS_DISCOVERER_FILE_1M: 'a/b.json' } }, 'files.1m (ECS_DISCOVERER_FILE_1M): expected a plain file name (no "/", not "." or ".."): value was "a/b.json"'],
+    [{ flags: { interval: '99999999999' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 99999999999'],
+    [{ env: { ECS_DISCOVERER_ROUND_TIMEOUT: '2147484' } }, 'roundTimeout (ECS_DISCOVERER_ROUND_TIMEOUT): expected a whole number of seconds from 1 to 86400: value was 2147484'],
+    [{ env: { ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '1000' } }, 'aws.maxAttempts (ECS_DISCOVERER_AWS_MAX_ATTEMPTS): expected a whole number from 1 to 20: value was 1000'],
+    [{ env: { ECS_DISCOVERER_FILE_5M: '..' } }, 'files.5m (ECS_DISCOVERER_FILE_5M): expected a plain file name (no "/", not "." or ".."): value was ".."'],
+    [{ env: { ECS_DISCOVERER_LABEL_TASK_ID: 'job' } }, 'labels.taskId (ECS_DISCOVERER_LABEL_TASK_ID): "job" is a label every target has already (job, instance, metrics_path)'],
+    [{ env: { ECS_DISCOVERER_LABEL_TASK_ID: 'cluster' } }, 'labels.cluster (ECS_DISCOVERER_LABEL_CLUSTER) and labels.taskId (ECS_DISCOVERER_LABEL_TASK_ID) are both "cluster": each needs a label of its own'],
+    [{ flags: { 'http.host': 'not a host!' } }, 'http.host (--http-host, ECS_DISCOVERER_HTTP_HOST): expected an IP address (IPv4 or IPv6) or a host name: value was "not a host!"'],
     [{ env: { ECS_DISCOVERER_METRICS_PATH: 'metrics' } }, 'metricsPath (ECS_DISCOVERER_METRICS_PATH): expected a path starting with "/": value was "metrics"'],
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
-    [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression (JavaScript syntax), or empty for none: value was "("'],
+    [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none: value was "("'],
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
     [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","teralytics"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {

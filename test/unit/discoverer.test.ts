@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
 import type { TaskContext } from '../../src/discovery/resolveTargets.js';
-import type { TargetGroup } from '../../src/discovery/targetGroups.js';
+import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGroups.js';
 import { Discoverer } from '../../src/discoverer.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
-import type { ClusterReading, RegionReader, Snapshot } from '../../src/round.js';
+import type { ClusterReading, ClusterState, RegionReader, Snapshot } from '../../src/round.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../support/fleet.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
@@ -67,7 +67,7 @@ class FakeReader implements RegionReader {
   }
 }
 
-function setup({ failPublish = false } = {}) {
+function setup({ failPublish = false, earlierStates, unreadClusterRounds }: { failPublish?: boolean; earlierStates?: ClusterState[]; unreadClusterRounds?: number } = {}) {
   const reader = new FakeReader();
   const published: Snapshot[] = [];
   const lines: string[] = [];
@@ -90,6 +90,8 @@ function setup({ failPublish = false } = {}) {
     logger,
     metrics,
     now: () => (now += 10),
+    ...(earlierStates && { earlierStates }),
+    ...(unreadClusterRounds && { unreadClusterRounds }),
   });
   const addresses = () =>
     (published.at(-1)?.groups.generic ?? [])
@@ -190,18 +192,55 @@ describe('Discoverer', () => {
     expect(lastSuccess.values.map((value) => value.labels['cluster'])).toEqual(['b']);
   });
 
-  it('publishes nothing until a first round completes, so files of an earlier run are kept', async () => {
-    const { reader, discoverer, published } = setup();
+  it('publishes healthy clusters from the first round, while a failing cluster keeps what an earlier run published for it', async () => {
+    // Prepare: the files of an earlier run held one target of cluster b
+    const earlier = toPublishedGroup({ interval: 'generic', cluster: 'b', address: '127.0.0.9:80', labels: { cluster: 'b' } });
+    const { reader, discoverer, addresses, published } = setup({
+      earlierStates: [{ region: 'eu-west-1', cluster: ref('b'), tasks: 0, pendingTasks: 0, targets: [earlier], skips: [], warnings: [], lastSuccessAt: undefined, error: undefined, restored: true }],
+    });
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
-    reader.set('b', new Error('AccessDenied'));
+    reader.set('b', new Error('AccessDeniedException: not authorized'));
 
-    const { report: first } = await discoverer.runRound();
-    reader.set('b', []);
-    const { report: second } = await discoverer.runRound();
+    // Act
+    const { report, snapshot } = await discoverer.runRound();
 
-    expect(first.outcome).toBe('failed');
-    expect(second.outcome).toBe('ok');
+    // Assess
+    expect(report.outcome).toBe('partial');
     expect(published).toHaveLength(1);
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.9:80']);
+    expect(snapshot.clusters.find((state) => state.cluster.name === 'b')).toMatchObject({ restored: true, error: 'AccessDeniedException: not authorized' });
+    expect(report.unreadClusters).toEqual([]);
+  });
+
+  it('publishes nothing while no cluster could be read and nothing earlier was published', async () => {
+    const { reader, discoverer, published } = setup();
+    reader.clusterList = new Error('ServiceUnavailable');
+
+    const { report } = await discoverer.runRound();
+
+    expect(report.outcome).toBe('failed');
+    expect(published).toEqual([]);
+    expect(report.failures).toContain('nothing published: no cluster read yet, and no earlier targets in the output directory');
+  });
+
+  it('says once, loudly, when a cluster never read and with nothing earlier is published without targets', async () => {
+    const { reader, discoverer, lines, published } = setup({ unreadClusterRounds: 2 });
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', new Error('AccessDeniedException: not authorized'));
+
+    const first = await discoverer.runRound();
+    const second = await discoverer.runRound();
+    await discoverer.runRound();
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    const healed = await discoverer.runRound();
+
+    expect(published).toHaveLength(4);
+    expect(first.report.unreadClusters).toEqual([{ name: 'b', region: 'eu-west-1', rounds: 1, reason: 'AccessDeniedException: not authorized' }]);
+    expect(second.report.unreadClusters).toEqual([{ name: 'b', region: 'eu-west-1', rounds: 2, reason: 'AccessDeniedException: not authorized' }]);
+    expect(lines.filter((line) => line.includes('published without targets'))).toEqual([
+      'warn cluster b (eu-west-1) has not been read in 2 rounds and had no earlier targets: published without targets',
+    ]);
+    expect(healed.report.unreadClusters).toEqual([]);
   });
 
   it('reports a failed round when publishing fails', async () => {

@@ -17,6 +17,7 @@ const report = (outcome: RoundReport['outcome'], failure?: string): RoundReport 
   pendingTasks: 0,
   targets: { generic: 1, '15s': 1, '30s': 0, '1m': 0, '5m': 0 },
   failures: failure ? [failure] : [],
+  unreadClusters: [],
 });
 
 const cluster: ClusterState = {

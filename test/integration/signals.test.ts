@@ -1,0 +1,91 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetGroup } from '../../src/discovery/targetGroups.js';
+import { FakeAws } from '../support/fakeAws.js';
+import { edgeFleet } from '../support/edgeFleet.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv } from '../support/runningDiscoverer.js';
+
+/** Signals: SIGHUP re-reads the --config file; SIGUSR1 and SIGUSR2 neither stop the process nor open an inspector. */
+
+let fake: FakeAws;
+let workDir: string;
+let outputDir: string;
+let configPath: string;
+let running: RunningDiscoverer | undefined;
+
+async function clustersInFiles(): Promise<string[]> {
+  const clusters = new Set<string>();
+  for (const file of await readdir(outputDir)) {
+    for (const group of JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]) clusters.add(group.labels['__meta_ecs_cluster'] ?? '');
+  }
+  return [...clusters].sort();
+}
+const messages = () => running?.lines.map((line) => String(line['msg'])) ?? [];
+
+beforeAll(() => {
+  assertBuilt();
+});
+beforeEach(async () => {
+  fake = new FakeAws(edgeFleet());
+  await fake.start();
+  workDir = await mkdtemp(join(tmpdir(), 'discoverer-signals-'));
+  outputDir = join(workDir, 'targets');
+  configPath = join(workDir, 'settings.json');
+  await writeFile(configPath, JSON.stringify({ clusters: { names: ['prod', 'batch'] } }));
+  running = new RunningDiscoverer(['--interval', '1', '--config', configPath, '--output-dir', outputDir], fakeAwsEnv(fake.url));
+});
+afterEach(async () => {
+  await running?.stop('SIGKILL');
+  running = undefined;
+  await fake.stop();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe('signals', () => {
+  it('re-reads the --config file on SIGHUP, applies the cluster selection, and names what needs a restart', async () => {
+    const discoverer = running as RunningDiscoverer;
+    await discoverer.waitForRounds(1);
+    expect(await clustersInFiles()).toEqual(['batch', 'prod']);
+
+    await writeFile(configPath, JSON.stringify({ clusters: { names: ['prod'] }, http: { port: 8181 } }));
+    process.kill(discoverer.pid as number, 'SIGHUP');
+    await discoverer.waitFor(() => messages().includes('SIGHUP: settings read again'), 'the reload line');
+    const reload = discoverer.lines.find((line) => line['msg'] === 'SIGHUP: settings read again');
+    const roundsAtReload = discoverer.rounds().length;
+    await discoverer.waitForRounds(roundsAtReload + 2);
+
+    expect(reload).toMatchObject({ applied: 'clusters.names', need_restart: 'http.port' });
+    expect(await clustersInFiles()).toEqual(['prod']);
+  });
+
+  it('keeps its settings, and says why, when the new --config file does not load', async () => {
+    const discoverer = running as RunningDiscoverer;
+    await discoverer.waitForRounds(1);
+
+    await writeFile(configPath, '{ not json');
+    process.kill(discoverer.pid as number, 'SIGHUP');
+    await discoverer.waitFor(() => messages().includes('SIGHUP: the settings did not load; keeping the current ones'), 'the error line');
+    const rounds = discoverer.rounds().length;
+    await discoverer.waitForRounds(rounds + 1);
+
+    const error = discoverer.lines.find((line) => line['msg'] === 'SIGHUP: the settings did not load; keeping the current ones');
+    expect(String(error?.['error'])).toContain('not valid JSON');
+    expect(await clustersInFiles()).toEqual(['batch', 'prod']);
+  });
+
+  it('goes on, with a log line, after SIGUSR1 and SIGUSR2', async () => {
+    const discoverer = running as RunningDiscoverer;
+    await discoverer.waitForRounds(1);
+
+    process.kill(discoverer.pid as number, 'SIGUSR1');
+    process.kill(discoverer.pid as number, 'SIGUSR2');
+    await discoverer.waitFor(() => messages().includes('SIGUSR1 ignored') && messages().includes('SIGUSR2 ignored'), 'both log lines');
+    const rounds = discoverer.rounds().length;
+    await discoverer.waitForRounds(rounds + 1);
+
+    expect(discoverer.stderr).not.toContain('Debugger listening');
+    expect(await discoverer.stop('SIGTERM')).toBe(0);
+  });
+});
