@@ -5,6 +5,8 @@ import { RETRY_MODES, type RetryMode } from './aws/clients.js';
 import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
+import { FARGATE_IDS, type FargateIds } from './discovery/resolveTargets.js';
+import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
 import { ConfigError, describeError } from './errors.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
@@ -57,6 +59,13 @@ const isPlainFileName = (value: unknown) =>
 addRule('port-or-off', 'a TCP port 1..65535, or 0 for off', isWholeNumberFrom(0, 65535), toWholeNumber);
 addRule('text', 'a non-empty text', isNonEmptyText);
 addRule('file-name', 'a plain file name (no "/", not "." or "..")', isPlainFileName);
+addRule('file-name-or-none', 'a plain file name (no "/", not "." or ".."), or empty for none', (value) => value === '' || isPlainFileName(value));
+addRule(
+  'log-level',
+  `one of ${LOG_LEVELS.join(', ')} (any case)`,
+  (value) => typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value),
+  (text) => text.toLowerCase(),
+);
 addRule('host', 'an IP address (IPv4 or IPv6) or a host name', (value) => typeof value === 'string' && (isIP(value) !== 0 || /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value)));
 addRule('metrics-path', 'a path starting with "/"', (value) => typeof value === 'string' && value.startsWith('/'));
 addRule('label-name', 'a label name matching [a-zA-Z_][a-zA-Z0-9_]* without "__" prefix', (value) =>
@@ -118,7 +127,7 @@ const schema = {
   },
   marker: {
     name: {
-      doc: 'Container setting whose non-empty value marks a container for scraping.',
+      doc: 'Container setting whose value, when it says yes, marks a container for scraping.',
       format: 'variable-name',
       default: 'PROMETHEUS',
       env: env('MARKER'),
@@ -132,12 +141,32 @@ const schema = {
       arg: 'marker-value',
     },
     source: {
-      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels) or teralytics (PROMETHEUS_EXPORTER_* docker labels).',
+      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels), prometheus-ecs-discoverer (the marker in docker labels, the rest in the environment), teralytics (PROMETHEUS_EXPORTER_* docker labels, and its label set) or ecs-observer (the CloudWatch agent\'s and OTel ecs_observer\'s ECS_PROMETHEUS_* docker labels).',
       format: [...MARKER_SOURCES],
       default: 'environment',
       env: env('MARKER_SOURCE'),
       arg: 'marker-source',
     },
+  },
+  preset: {
+    doc: 'Defaults of another tool, so that its users keep their task definitions, files and label sets: prometheus-ecs-discoverer, prometheus-ecs-sd, teralytics or ecs-observer (README, "Migrating"); settings given otherwise win over it.',
+    format: ['', ...PRESET_NAMES],
+    default: '',
+    env: env('PRESET'),
+    arg: 'preset',
+  },
+  defaultInterval: {
+    doc: 'The interval group of a metrics path that names none: generic (the generic file), or 15s, 30s, 1m, 5m.',
+    format: [...INTERVALS],
+    default: 'generic',
+    env: env('DEFAULT_INTERVAL'),
+    arg: 'default-interval',
+  },
+  allTargetsFile: {
+    doc: 'One more file in the output directory with every target group of every interval (teralytics users: its -config.write-to file); empty: none.',
+    format: 'file-name-or-none',
+    default: '',
+    env: env('ALL_TARGETS_FILE'),
   },
   clusters: {
     names: {
@@ -201,6 +230,30 @@ const schema = {
       default: false,
       env: env('LABEL_TASK_TAGS'),
     },
+    noLabelsValue: {
+      doc: 'The one PROMETHEUS_NOLABELS value (any case) that turns it on, e.g. true; empty: any value that says yes.',
+      format: String,
+      default: '',
+      env: env('NOLABELS_VALUE'),
+    },
+    customLabelsDockerLabel: {
+      doc: 'Docker label whose value, k=v,k2=v2, adds custom labels (prometheus-ecs-discoverer\'s CUSTOM_LABELS_KEY); empty: none.',
+      format: String,
+      default: 'promed.custom_labels',
+      env: env('LABEL_CUSTOM_LABELS_DOCKER_LABEL'),
+    },
+    fromDockerLabels: {
+      doc: 'Docker labels copied as custom labels, . and - in their names becoming _ (prometheus-ecs-discoverer\'s WITH_DOCKER_LABELS), comma-separated.',
+      format: 'list',
+      default: [] as string[],
+      env: env('LABEL_FROM_DOCKER_LABELS'),
+    },
+    fargateIds: {
+      doc: 'Whether Fargate tasks carry the container and instance id labels: keep; launchType (left out when launched on Fargate, as prometheus-ecs-sd does); compatibility (left out when the definition requires FARGATE, as prometheus-ecs-discoverer does).',
+      format: [...FARGATE_IDS],
+      default: 'keep',
+      env: env('LABEL_FARGATE_IDS'),
+    },
   },
   /** One file per interval, named after it. */
   files: Object.fromEntries(
@@ -217,7 +270,7 @@ const schema = {
   log: {
     level: {
       doc: 'Least severe level that is logged.',
-      format: [...LOG_LEVELS],
+      format: 'log-level',
       default: 'info',
       env: env('LOG_LEVEL'),
       arg: 'log-level',
@@ -296,7 +349,10 @@ type ValuesOf<S> = {
 
 /** The validated, frozen settings. */
 export type Config = ValuesOf<Schema> & {
+  readonly preset: PresetName | '';
+  readonly defaultInterval: IntervalName;
   readonly marker: { readonly source: MarkerSource };
+  readonly labels: { readonly fargateIds: FargateIds };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   readonly aws: { readonly retryMode: RetryMode };
 };
@@ -372,18 +428,32 @@ function nameSetting(key: string): string {
   return `${key} (${[setting?.flag, setting?.env].filter(Boolean).join(', ')})`;
 }
 
+/** The settings of a --config file: a JSON object; ConfigError naming the file otherwise. */
+function readConfigFile(configFile: string): Record<string, unknown> {
+  let content: unknown;
+  try {
+    content = JSON.parse(readFileSync(configFile, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message;
+    throw new ConfigError(`--config "${configFile}": ${reason}`, { cause: error });
+  }
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+    throw new ConfigError(`--config "${configFile}": expected a JSON object of settings`);
+  }
+  return content as Record<string, unknown>;
+}
+
 /** Two intervals writing one file would overwrite each other every round, silently. */
 function checkFileNames(config: Config): void {
   const byName = new Map<string, string>();
-  for (const interval of INTERVALS) {
-    const name = config.files[interval];
+  const files: [key: string, name: string][] = INTERVALS.map((interval) => [`files.${interval}`, config.files[interval]]);
+  if (config.allTargetsFile !== '') files.push(['allTargetsFile', config.allTargetsFile]);
+  for (const [key, name] of files) {
     const other = byName.get(name);
     if (other !== undefined) {
-      throw new ConfigError(
-        `${nameSetting(`files.${other}`)} and ${nameSetting(`files.${interval}`)} are both "${name}": each interval needs a file of its own`,
-      );
+      throw new ConfigError(`${nameSetting(other)} and ${nameSetting(key)} are both "${name}": each needs a file of its own`);
     }
-    byName.set(name, interval);
+    byName.set(name, key);
   }
 }
 
@@ -424,19 +494,11 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
   }
   try {
     const config = convict(schema, { env, args: [] });
-    if (configFile !== undefined) {
-      let content: unknown;
-      try {
-        content = JSON.parse(readFileSync(configFile, 'utf8'));
-      } catch (error) {
-        const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message;
-        throw new ConfigError(`--config "${configFile}": ${reason}`, { cause: error });
-      }
-      if (typeof content !== 'object' || content === null || Array.isArray(content)) {
-        throw new ConfigError(`--config "${configFile}": expected a JSON object of settings`);
-      }
-      config.load(content);
-    }
+    const content = configFile === undefined ? undefined : readConfigFile(configFile);
+    // A preset is the first layer above the defaults: the file, the environment and flags win over it.
+    const preset = flags['preset'] ?? env[`${ENV_PREFIX}PRESET`] ?? (typeof content?.['preset'] === 'string' ? content['preset'] : undefined);
+    if (preset !== undefined && preset !== '' && Object.hasOwn(PRESETS, preset)) config.load(PRESETS[preset as PresetName]);
+    if (content !== undefined) config.load(content);
     for (const [key, value] of Object.entries(flags)) config.set(key as never, value as never);
     config.validate({ allowed: 'strict' });
     const properties = config.getProperties() as unknown as Config;

@@ -16,6 +16,7 @@ import { Status } from './http/status.js';
 import { createLogger, type AdjustableLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { findLeftovers } from './leftovers.js';
 import { FileSdWriter } from './output/fileSdWriter.js';
 import { prepareOutputDirectory } from './output/outputDirectory.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
@@ -36,6 +37,8 @@ export interface RunOptions {
   signals?: EventEmitter;
   /** Loads the settings again as at start (defaults, --config file, environment, flags): for SIGHUP. */
   reloadConfig?: () => Config;
+  /** The environment, for the variables of other tools that are not read. @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What SIGHUP can change while the process runs; the rest needs a restart. */
@@ -79,6 +82,11 @@ export function toResolveOptions(config: Config): ResolveOptions {
     markerSource: config.marker.source,
     labelPrefix: config.labels.prefix,
     defaultMetricsPath: config.metricsPath,
+    defaultInterval: config.defaultInterval,
+    noLabelsValue: config.labels.noLabelsValue === '' ? undefined : config.labels.noLabelsValue,
+    customLabelsDockerLabel: config.labels.customLabelsDockerLabel,
+    fromDockerLabels: config.labels.fromDockerLabels,
+    fargateIds: config.labels.fargateIds,
     labelNames: { cluster, taskVersion, taskId, containerId, instanceId },
   };
 }
@@ -173,6 +181,11 @@ async function compose(
   });
   stopping.signal.addEventListener('abort', () => void loop.stop(), { once: true });
 
+  const leftovers = findLeftovers(options.env ?? process.env);
+  if (leftovers.length > 0) {
+    const described = leftovers.map(({ variable, setting }) => `${variable} (${setting === undefined ? 'no equivalent' : `now ${setting}`})`);
+    logger.warn(`prometheus-ecs-discoverer settings in the environment are not read: ${described.join(', ')}; see the README, "Migrating"`);
+  }
   if (Number(process.versions.node.split('.')[0]) < 22) {
     logger.warn('Node.js 20 works, but AWS SDK versions released after January 2027 need Node.js 22 or later');
   }
@@ -221,7 +234,7 @@ async function createWriter(config: Config, metrics: Metrics, logger: Logger) {
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
-  const metrics = createMetrics({ withProcessMetrics: true });
+  const metrics = createMetrics({ withProcessMetrics: true, version: version() });
   const { writer, earlierStates } = await createWriter(config, metrics, logger);
   const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
 

@@ -7,11 +7,18 @@ export const METRIC_PREFIX = 'ecs_discoverer_';
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Builds the registry and instruments. `withProcessMetrics` adds prom-client's default process metrics. */
-export function createMetrics({ withProcessMetrics = false } = {}) {
+export function createMetrics({ withProcessMetrics = false, version = 'unknown' }: { withProcessMetrics?: boolean; version?: string } = {}) {
   const registry = new Registry();
   if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   const registers = [registry];
   const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
+  const buildInfo = new Gauge({
+    name: name('build_info'),
+    help: 'Always 1: the version of the discoverer and of Node.js that runs it.',
+    labelNames: ['version', 'node_version'] as const,
+    registers,
+  });
+  buildInfo.set({ version, node_version: process.version }, 1);
 
   return {
     registry,

@@ -22,9 +22,10 @@ export interface ParsedEndpoints {
 /**
  * Parses `PROMETHEUS_ENDPOINT`: comma-separated entries, each `path` or `interval:path`.
  * Whitespace is ignored, empty entries and empty paths are skipped, the last entry for a path
- * wins. Unset or empty (nothing left after skipping) means `defaultPath` in the generic group.
+ * wins. An entry without an interval goes to `defaultInterval` (the generic group unless set);
+ * unset or empty (nothing left after skipping) means `defaultPath` there.
  */
-export function parseEndpoints(text: string | undefined, defaultPath: string): ParsedEndpoints {
+export function parseEndpoints(text: string | undefined, defaultPath: string, defaultInterval: IntervalName = 'generic'): ParsedEndpoints {
   const warnings: string[] = [];
   const intervalByPath = new Map<string, IntervalName>();
 
@@ -34,16 +35,17 @@ export function parseEndpoints(text: string | undefined, defaultPath: string): P
     const colon = entry.indexOf(':');
     // "interval:path" unless the text before the first colon is itself a path ("/a:b").
     const hasInterval = colon >= 0 && !entry.slice(0, colon).trim().startsWith('/');
-    const intervalText = hasInterval ? entry.slice(0, colon).trim() : 'generic';
+    const intervalText = entry.slice(0, colon).trim();
     let path = hasInterval ? entry.slice(colon + 1).trim() : entry;
     if (path === '') {
       warnings.push(`endpoint "${entry}" has an empty path; skipped`);
       continue;
     }
-    let interval: IntervalName = 'generic';
-    if (intervalText !== 'generic' && isIntervalName(intervalText)) {
+    let interval: IntervalName = defaultInterval;
+    if (hasInterval && intervalText !== 'generic' && isIntervalName(intervalText)) {
       interval = intervalText;
     } else if (hasInterval) {
+      interval = 'generic';
       warnings.push(
         `endpoint "${entry}": interval "${intervalText}" is not one of 15s, 30s, 1m, 5m; using the generic group`,
       );
@@ -58,7 +60,7 @@ export function parseEndpoints(text: string | undefined, defaultPath: string): P
   }
 
   if (intervalByPath.size === 0) {
-    return { endpoints: [{ interval: 'generic', path: defaultPath }], warnings };
+    return { endpoints: [{ interval: defaultInterval, path: defaultPath }], warnings };
   }
   const endpoints = [...intervalByPath].map(([path, interval]) => ({ interval, path }));
   return { endpoints, warnings };

@@ -76,6 +76,8 @@ export interface TaskDefinitionRecord {
   revision?: number;
   /** Absent means ECS's default on Linux EC2 hosts: `bridge`. */
   networkMode?: string;
+  /** `requiresCompatibilities` (EC2, FARGATE, EXTERNAL), when the definition says. */
+  requiresCompatibilities?: string[];
   containers: ContainerDefinitionRecord[];
 }
 
@@ -211,6 +213,8 @@ export function toTaskDefinitionRecord(arn: string, definition: TaskDefinition):
     family: isObject(definition) ? optionalString(definition.family) : undefined,
     revision: typeof revision === 'number' && Number.isInteger(revision) ? revision : undefined,
     networkMode: isObject(definition) ? optionalString(definition.networkMode) : undefined,
+    ...(isObject(definition) &&
+      Array.isArray(definition.requiresCompatibilities) && { requiresCompatibilities: definition.requiresCompatibilities.filter(isString) }),
     containers: isObject(definition)
       ? arrayOf(definition.containerDefinitions).filter(isObject).map(toContainerDefinitionRecord)
       : [],

@@ -131,3 +131,18 @@ export function resolvePort(inputs: PortInputs): PortResult {
   );
   return fromHostPort(preferIPv4(sameContainerPort)?.hostPort, `for container port ${describe(first.containerPort)}`);
 }
+
+/**
+ * The scrape port for a container port (`PROMETHEUS_SCRAPES`, teralytics' and ecs_observer's
+ * port labels): in bridge mode the host port bound to it, in host and awsvpc mode that port.
+ * With `mapped`, the port must be a TCP port mapping of the container definition (ecs_observer's rule).
+ */
+export function resolveContainerPort(
+  containerPort: number,
+  { networkMode, portMappings, bindings, mapped = false, setting }: Pick<PortInputs, 'networkMode' | 'portMappings' | 'bindings'> & { mapped?: boolean; setting: string },
+): PortResult {
+  if (mapped && !portMappings.some((mapping) => isTcp(mapping) && isSinglePort(mapping) && toPort(mapping.containerPort) === containerPort)) {
+    return { reason: 'no_port_binding', detail: `${setting} ${containerPort} is not a TCP port mapping of the container` };
+  }
+  return networkMode === 'bridge' ? hostPortOf(containerPort, bindings) : { port: containerPort };
+}

@@ -1,4 +1,4 @@
-import { readContainerSettings, type SettingsOptions } from './containerSettings.js';
+import { readContainerSettings, type ContainerSettings, type SettingsOptions } from './containerSettings.js';
 import type { IntervalName } from './endpoints.js';
 import { sanitizeLabelName, sortLabels } from './labels.js';
 import {
@@ -11,7 +11,7 @@ import {
   type TaskDefinitionRecord,
   type TaskRecord,
 } from './model.js';
-import { resolvePort } from './ports.js';
+import { resolveContainerPort, resolvePort } from './ports.js';
 
 /** Why a marked container yields no target. The values are metric label values. */
 export const SKIP_REASONS = [
@@ -23,6 +23,7 @@ export const SKIP_REASONS = [
   'managed_instance_unavailable',
   'bad_port',
   'no_port_binding',
+  'bad_scrape_entry',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -35,9 +36,19 @@ export interface LabelNames {
   instanceId: string;
 }
 
+/**
+ * Whether a Fargate task's `container_id` and `instance_id` are left out: kept (ours), when it
+ * runs on Fargate (prometheus-ecs-sd), or when its definition requires Fargate
+ * (prometheus-ecs-discoverer, even when it runs on EC2).
+ */
+export const FARGATE_IDS = ['keep', 'launchType', 'compatibility'] as const;
+export type FargateIds = (typeof FARGATE_IDS)[number];
+
 /** How containers are read (SettingsOptions) and how their targets are labelled. */
 export interface ResolveOptions extends SettingsOptions {
   labelNames: LabelNames;
+  /** @default 'keep' */
+  fargateIds?: FargateIds;
 }
 
 /** Everything known about one task: the input of resolution. */
@@ -175,6 +186,74 @@ function toMetaLabels(
   return labels;
 }
 
+/** Whether the ids of a Fargate task are left out, as prometheus-ecs-discoverer and prometheus-ecs-sd do. */
+function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rule: FargateIds | undefined): boolean {
+  if (rule === 'launchType') return task.launchType === 'FARGATE';
+  if (rule === 'compatibility') return definition.requiresCompatibilities?.includes('FARGATE') ?? false;
+  return false;
+}
+
+/**
+ * The labels of a container's targets, but for those of the address and path: ours
+ * (SEMANTICS.md, "Labels of each target group"), or teralytics' set for its users.
+ */
+function toLabelSet(
+  context: TaskContext,
+  definition: TaskDefinitionRecord,
+  containerDefinition: ContainerDefinitionRecord,
+  container: ContainerRecord | undefined,
+  settings: ContainerSettings,
+  mode: string,
+  ip: string,
+  family: string,
+  options: ResolveOptions,
+): (address: string, path: string) => Record<string, string> {
+  const { task, cluster } = context;
+  const meta = toMetaLabels(context, definition, containerDefinition, mode, ip);
+  const defined = (labels: Record<string, string | undefined>): Record<string, string> =>
+    Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  const scheme: Record<string, string> = settings.scheme === undefined ? {} : { __scheme__: settings.scheme };
+
+  if (settings.labelStyle === 'teralytics') {
+    // teralytics/prometheus-ecs-discovery's set: no instance (Prometheus sets it), no job unless the label gives one.
+    const fixed = defined({
+      task_arn: task.arn,
+      task_name: family,
+      job: settings.job,
+      task_revision: definition.revision?.toString(),
+      task_group: task.group,
+      cluster_arn: cluster.arn,
+      container_name: containerDefinition.name,
+      container_arn: container?.arn,
+      docker_image: containerDefinition.image,
+    });
+    return (_address, path) => ({ ...meta, ...fixed, ...(settings.pathGiven && { __metrics_path__: path }), ...scheme });
+  }
+
+  const names = options.labelNames;
+  const withoutIds = dropsFargateIds(task, definition, options.fargateIds);
+  const placement = settings.noLabels
+    ? {}
+    : defined({
+        [names.cluster]: cluster.name,
+        [names.taskVersion]: definition.revision?.toString(),
+        [names.taskId]: lastArnSegment(task.arn),
+        [names.containerId]: withoutIds || container?.arn === undefined ? undefined : lastArnSegment(container.arn),
+        [names.instanceId]: withoutIds ? undefined : context.host?.instanceId,
+      });
+  // Custom labels first: they never override the others.
+  return (address, path) => ({
+    ...settings.customLabels,
+    ...placement,
+    ...meta,
+    instance: settings.noLabels ? family : address,
+    job: settings.job ?? family,
+    metrics_path: path,
+    __metrics_path__: path,
+    ...scheme,
+  });
+}
+
 /**
  * Resolves the targets of one task: one per marked container and metrics path, following the
  * README's rules ("Marking containers"). Never throws on odd data: a container that cannot be
@@ -199,7 +278,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   const family = definition.family || lastArnSegment(definition.arn).split(':')[0] || definition.arn;
 
   for (const containerDefinition of definition.containers) {
-    const settings = readContainerSettings(containerDefinition, mode, options);
+    const settings = readContainerSettings(containerDefinition, options);
     if (settings === undefined) continue;
 
     const containerName = containerDefinition.name ?? '(unnamed)';
@@ -216,45 +295,24 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       skip(ip);
       continue;
     }
-    const port = resolvePort({
-      networkMode: mode,
-      explicitPort: settings.port,
-      containerPort: settings.containerPort,
-      portMappings: containerDefinition.portMappings,
-      bindings: container?.bindings ?? [],
-    });
-    if ('reason' in port) {
-      skip(port);
-      continue;
-    }
     settings.warnings.forEach(warn);
+    for (const detail of settings.badEntries) skip({ reason: 'bad_scrape_entry', detail });
 
-    const address = toAddress(ip.ip, port.port);
-    const names = options.labelNames;
-    const placement: Record<string, string | undefined> = settings.noLabels
-      ? {}
-      : {
-          [names.cluster]: cluster.name,
-          [names.taskVersion]: definition.revision?.toString(),
-          [names.taskId]: lastArnSegment(task.arn),
-          [names.containerId]: container?.arn === undefined ? undefined : lastArnSegment(container.arn),
-          [names.instanceId]: context.host?.instanceId,
-        };
-    const meta = toMetaLabels(context, definition, containerDefinition, mode, ip.ip);
-
-    for (const endpoint of settings.endpoints) {
-      const labels: Record<string, string> = { ...settings.customLabels };
-      for (const [name, value] of Object.entries(placement)) {
-        if (value !== undefined && value !== '') labels[name] = value;
+    const labelsOf = toLabelSet(context, definition, containerDefinition, container, settings, mode, ip.ip, family, options);
+    const portInputs = { networkMode: mode, portMappings: containerDefinition.portMappings, bindings: container?.bindings ?? [] };
+    for (const scrape of settings.scrapes) {
+      const port =
+        scrape.port.kind === 'rules'
+          ? resolvePort({ ...portInputs, explicitPort: scrape.port.explicitPort, containerPort: scrape.port.containerPort })
+          : resolveContainerPort(scrape.port.port, { ...portInputs, setting: scrape.port.setting, ...(scrape.port.mapped && { mapped: true }) });
+      if ('reason' in port) {
+        skip(port);
+        continue;
       }
-      Object.assign(labels, meta, {
-        instance: settings.noLabels ? family : address,
-        job: settings.job ?? family,
-        metrics_path: endpoint.path,
-        __metrics_path__: endpoint.path,
-      });
-      if (settings.scheme) labels['__scheme__'] = settings.scheme;
-      resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: sortLabels(labels) });
+      const address = toAddress(settings.serverName ?? ip.ip, port.port);
+      for (const endpoint of scrape.endpoints) {
+        resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: sortLabels(labelsOf(address, endpoint.path)) });
+      }
     }
   }
   return resolution;

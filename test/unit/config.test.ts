@@ -43,7 +43,7 @@ describe('loadConfig', () => {
 
   it('refuses two file settings with the same name, naming both', () => {
     expect(() => loadConfig({ env: { ECS_DISCOVERER_FILE_GENERIC: '1m-tasks.json' } })).toThrow(
-      'files.1m (ECS_DISCOVERER_FILE_1M) and files.generic (ECS_DISCOVERER_FILE_GENERIC) are both "1m-tasks.json": each interval needs a file of its own',
+      'files.1m (ECS_DISCOVERER_FILE_1M) and files.generic (ECS_DISCOVERER_FILE_GENERIC) are both "1m-tasks.json": each needs a file of its own',
     );
   });
 
@@ -109,7 +109,7 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
     [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none: value was "("'],
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
-    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","teralytics"]: value was "labels"'],
+    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
   });

@@ -204,6 +204,7 @@ describe('toTaskDefinitionRecord', () => {
       family: 'web',
       revision: 7,
       networkMode: 'bridge',
+      requiresCompatibilities: ['EC2'],
       containers: [
         {
           name: 'app',

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { resolveTaskTargets, type ResolveOptions, type TaskContext } from '../../../src/discovery/resolveTargets.js';
+import { DEFAULT_OPTIONS, changeContainer, loadContext, onlyContainers } from '../../fixtures/ecsFixtures.js';
+
+/** Several ports per container, and the other tools' conventions and label sets, on API-shaped fixtures. */
+
+const resolve = (context: TaskContext, options: Partial<ResolveOptions> = {}) => resolveTaskTargets(context, { ...DEFAULT_OPTIONS, ...options });
+const withContainer = (kind: Parameters<typeof loadContext>[0], name: string, changes: Parameters<typeof changeContainer>[2]): TaskContext => {
+  const context = loadContext(kind);
+  return { ...context, definition: changeContainer(onlyContainers(context.definition!, name), name, changes) };
+};
+const seen = (context: TaskContext, options: Partial<ResolveOptions> = {}) =>
+  resolve(context, options).targets.map((target) => `${target.interval} ${target.address}${target.labels['__metrics_path__'] ?? ''}`).sort();
+
+describe('PROMETHEUS_SCRAPES: several ports per container', () => {
+  it('scrapes, in bridge mode, the host port bound to each container port', () => {
+    // The nginx container of the bridge fixture binds 80 → 32770 and 9113 → 32772 (IPv4).
+    const context = withContainer('bridge', 'nginx', { environment: { PROMETHEUS: undefined, PROMETHEUS_CONTAINER_PORT: undefined, PROMETHEUS_SCRAPES: '80/status,30s:9113,1m:9113/other' } });
+
+    expect(seen(context)).toEqual(['1m 127.0.0.11:32772/other', '30s 127.0.0.11:32772/metrics', 'generic 127.0.0.11:32770/status']);
+  });
+
+  it.each(['host', 'awsvpc-fargate'] as const)('scrapes that container port itself in %s mode', (kind) => {
+    const name = kind === 'host' ? 'node-exporter' : 'api';
+    const ip = kind === 'host' ? '127.0.0.11' : '127.0.1.10';
+    const context = withContainer(kind, name, { environment: { PROMETHEUS_SCRAPES: '9100,15s:9256/probe,5m:9999' } });
+
+    expect(seen(context)).toEqual([`15s ${ip}:9256/probe`, `5m ${ip}:9999/metrics`, `generic ${ip}:9100/metrics`]);
+  });
+
+  it('gives each group its own instance, and skips a bad entry alone with a reason of its own', () => {
+    const context = withContainer('awsvpc-fargate', 'api', { environment: { PROMETHEUS_SCRAPES: '9100,nope,9200' } });
+
+    const resolution = resolve(context);
+
+    expect(resolution.targets.map((target) => target.labels['instance']).sort()).toEqual(['127.0.1.10:9100', '127.0.1.10:9200']);
+    expect(resolution.skips.map((skip) => [skip.reason, skip.detail])).toEqual([
+      ['bad_scrape_entry', 'PROMETHEUS_SCRAPES entry "nope" is not [interval:]port[/path] with a port in 1..65535'],
+    ]);
+  });
+
+  it('skips, in bridge mode, an entry whose container port has no binding, and keeps the others', () => {
+    const context = withContainer('bridge', 'nginx', { environment: { PROMETHEUS_SCRAPES: '9113,9999' } });
+
+    const resolution = resolve(context);
+
+    expect(resolution.targets.map((target) => target.address)).toEqual(['127.0.0.11:32772']);
+    expect(resolution.skips.map((skip) => skip.reason)).toEqual(['no_port_binding']);
+  });
+});
+
+describe('prometheus-ecs-discoverer and prometheus-ecs-sd label rules', () => {
+  it('leaves out container_id and instance_id when the definition requires Fargate, with fargateIds compatibility', () => {
+    const context = loadContext('awsvpc-fargate');
+
+    const [target] = resolve(context, { fargateIds: 'compatibility' }).targets;
+
+    expect(target?.labels).toMatchObject({ cluster: 'prod', task_version: expect.any(String) as string, task_id: expect.any(String) as string });
+    expect(target?.labels).not.toHaveProperty('container_id');
+    expect(resolve(context).targets[0]?.labels).toHaveProperty('container_id');
+  });
+
+  it('leaves them out by launch type with fargateIds launchType, and keeps them on an EC2 task', () => {
+    const fargate = loadContext('awsvpc-fargate');
+    const ec2 = loadContext('awsvpc-ec2');
+
+    expect(resolve(fargate, { fargateIds: 'launchType' }).targets[0]?.labels).not.toHaveProperty('container_id');
+    expect(resolve(ec2, { fargateIds: 'launchType' }).targets[0]?.labels).toMatchObject({ container_id: expect.any(String) as string, instance_id: 'i-0fedcba9876543210' });
+  });
+});
+
+describe('teralytics label set', () => {
+  const teralytics = { markerSource: 'teralytics' as const };
+
+  it('writes its labels: task and container facts, no instance and no job unless the job label is given', () => {
+    const context = withContainer('bridge', 'nginx', { environment: { PROMETHEUS: undefined }, dockerLabels: { PROMETHEUS_EXPORTER_PORT: '9113' } });
+
+    const [target] = resolve(context, teralytics).targets;
+
+    const own = Object.fromEntries(Object.entries(target?.labels ?? {}).filter(([name]) => !name.startsWith('__meta_')));
+    expect(target?.address).toBe('127.0.0.11:32772');
+    expect(own).toEqual({
+      task_arn: context.task.arn,
+      task_name: 'web',
+      task_revision: '7',
+      task_group: context.task.group,
+      cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+      container_name: 'nginx',
+      container_arn: context.task.containers.find((container) => container.name === 'nginx')?.arn,
+      docker_image: context.definition?.containers[0]?.image,
+    });
+  });
+
+  it('sets job, __metrics_path__ and __scheme__ from its labels, and scrapes PROMETHEUS_EXPORTER_SERVER_NAME instead of the IP', () => {
+    const context = withContainer('awsvpc-fargate', 'api', {
+      environment: { PROMETHEUS: undefined },
+      dockerLabels: {
+        PROMETHEUS_EXPORTER_PORT: '9090',
+        PROMETHEUS_EXPORTER_PATH: '/actuator/prometheus',
+        PROMETHEUS_EXPORTER_SCHEME: 'https',
+        PROMETHEUS_EXPORTER_JOB_NAME: 'api',
+        PROMETHEUS_EXPORTER_SERVER_NAME: 'api.example.internal/',
+      },
+    });
+
+    const [target] = resolve(context, teralytics).targets;
+
+    expect(target?.address).toBe('api.example.internal:9090');
+    expect(target?.labels).toMatchObject({ job: 'api', __metrics_path__: '/actuator/prometheus', __scheme__: 'https', __meta_ecs_ip_address: '127.0.1.10' });
+    expect(target?.labels).not.toHaveProperty('instance');
+  });
+});
+
+describe('ecs_observer and CloudWatch agent docker labels', () => {
+  const observer = { markerSource: 'ecs-observer' as const };
+
+  it('scrapes the host port of ECS_PROMETHEUS_EXPORTER_PORT in bridge mode, with its path and job', () => {
+    const context = withContainer('bridge', 'nginx', {
+      environment: { PROMETHEUS: undefined },
+      dockerLabels: { ECS_PROMETHEUS_EXPORTER_PORT: '9113', ECS_PROMETHEUS_METRICS_PATH: '/stats', ECS_PROMETHEUS_JOB_NAME: 'nginx-exporter' },
+    });
+
+    const [target] = resolve(context, observer).targets;
+
+    expect(target?.address).toBe('127.0.0.11:32772');
+    expect(target?.labels).toMatchObject({ job: 'nginx-exporter', __metrics_path__: '/stats' });
+  });
+
+  it('needs the port to be a port mapping of the container, in every mode', () => {
+    const context = withContainer('awsvpc-fargate', 'api', { environment: { PROMETHEUS: undefined }, dockerLabels: { ECS_PROMETHEUS_EXPORTER_PORT: '9404' } });
+
+    const resolution = resolve(context, observer);
+
+    expect(resolution.targets).toEqual([]);
+    expect(resolution.skips.map((skip) => skip.detail)).toEqual(['ECS_PROMETHEUS_EXPORTER_PORT 9404 is not a TCP port mapping of the container']);
+  });
+});
