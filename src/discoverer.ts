@@ -131,6 +131,7 @@ export class Discoverer {
       ...Object.fromEntries(INTERVALS.map((interval) => [`targets_${interval}`, report.targets[interval]])),
       api_calls: report.apiCalls,
       duration_ms: report.durationMs,
+      ...(unreadClusters.length > 0 && { unread_clusters: unreadClusters.length }),
       ...(roundFailures.length > 0 && { error: roundFailures.join('; ') }),
     });
     return { report, snapshot };

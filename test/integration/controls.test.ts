@@ -137,13 +137,14 @@ describe('how containers are marked', () => {
     expect(groups[0]?.labels).toMatchObject({ __scheme__: 'https', job: 'api', __metrics_path__: '/metrics' });
   });
 
-  it("reads teralytics' PROMETHEUS_EXPORTER_* labels: bridge maps the container port to its host port", async () => {
+  it("reads teralytics' PROMETHEUS_EXPORTER_* labels: bridge maps the container port to its host port; job and path only when given", async () => {
     await once(['--marker-source', 'teralytics']);
 
     const groups = (await allGroups()).sort((a, b) => (a.targets[0] ?? '').localeCompare(b.targets[0] ?? ''));
     expect(groups.map((group) => [group.targets[0], group.labels['job'], group.labels['__metrics_path__']])).toEqual([
       ['127.0.50.1:32802', 'edge-nginx', '/prometheus'],
-      ['127.0.50.2:9000', 'api', '/metrics'],
+      // As teralytics: no job label (Prometheus takes the scrape config's) and no __metrics_path__ (Prometheus' /metrics).
+      ['127.0.50.2:9000', undefined, undefined],
     ]);
   });
 

@@ -120,8 +120,9 @@ describe('AWS faults', () => {
       ec2: { burst: 5, perSecond: 5 },
     };
     const discoverer = start({ ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '3', ECS_DISCOVERER_HTTP_UNREADY_AFTER_FAILED_ROUNDS: '2' });
-    const published = () => discoverer.rounds().findIndex((round) => round['outcome'] !== 'failed') + 1;
-    await discoverer.waitFor(() => published() > 0, 'a first published round', 60_000);
+    // From the first round that has read every cluster once, no target may be lost.
+    const published = () => discoverer.rounds().findIndex((round) => round['outcome'] !== 'failed' && round['unread_clusters'] === undefined) + 1;
+    await discoverer.waitFor(() => published() > 0, 'a first round that read every cluster', 60_000);
 
     for (let round = published() + 1; round <= published() + 10; round++) {
       await discoverer.waitForRounds(round);
