@@ -1,23 +1,22 @@
 # prometheus-ecs-discoverer: docker build -t prometheus-ecs-discoverer .
 # Every step runs the same commands as the README and CI (npm ci, npm run build).
 
-# --- Build: compile TypeScript to dist/ ---
+# --- Build: bundle src/ and its dependencies into dist/ ---
 FROM node:22-slim AS build
 WORKDIR /app
 # The manifests alone first, so the dependency layer stays cached until they change.
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY . .
-# tsc, then chmod 755 dist/cli.js: the entrypoint runs through its shebang.
+# esbuild: dist/cli.js and its chunks hold every dependency; dist/cli.js is executable.
 RUN npm run build
 
-# --- Runtime: production dependencies and dist/ only ---
+# --- Runtime: dist/ only: the bundle needs no node_modules ---
 FROM node:22-slim
 ENV NODE_ENV=production
 WORKDIR /app
-# package.json is also read at run time (--version).
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+# package.json is read at run time (--version).
+COPY package.json ./
 COPY --from=build /app/dist ./dist
 
 # The output directory belongs to node before VOLUME declares it: Docker (named volumes) and
@@ -35,7 +34,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:8080/-/healthy', {timeout: 4000}, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))"]
 
-# The bin itself, not "node dist/cli.js": its shebang (#!/usr/bin/env -S ... node ...,
-# which Debian's coreutils env supports) carries the V8 and malloc memory settings.
+# The bin itself, as npx runs it: its shebang is a plain #!/usr/bin/env node (no flags needed).
 ENTRYPOINT ["/app/dist/cli.js"]
 CMD ["--output-dir", "/targets"]

@@ -1,7 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=131072 node --optimize-for-size --max-semi-space-size=1
-// Memory settings (README, "Scale"): V8 keeps its heap close to what is live and its young
-// generation small, and glibc keeps one malloc arena and returns freed memory. Without them a
-// fleet of 10,000 tasks peaks near 250 MB of RSS; with them, under 150 MB.
+#!/usr/bin/env node
 import { EventEmitter } from 'node:events';
 import { NAME, helpText, parseCommandLine, version } from './commandLine.js';
 import { EXIT } from './exitCodes.js';

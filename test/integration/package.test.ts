@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt } from '../support/runningDiscoverer.js';
 
 const run = promisify(execFile);
+/** Debian's busybox: its env, like Alpine's, takes no -S. .ci/run installs it. */
+const BUSYBOX = '/usr/bin/busybox';
+if (!existsSync(BUSYBOX)) {
+  if (process.env['CI']) throw new Error(`${BUSYBOX} is missing in CI: .ci/run should have installed Debian's busybox package`);
+  console.warn(`\n*** ${BUSYBOX} is missing: the busybox env run of the package test will fail (apt-get install busybox) ***\n`);
+}
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The npm package as users get it: npm pack, installed into an empty directory, run with npx. */
@@ -47,5 +54,18 @@ describe('the npm package', () => {
 
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(help.stdout).toContain('Usage: prometheus-ecs-discoverer');
+
+    // As its shebang runs on Alpine (busybox env, no -S), and as `node <file>` runs it.
+    const installed = join(project, 'node_modules', 'prometheus-ecs-discoverer', 'dist', 'cli.js');
+    const viaBusybox = await run(BUSYBOX, ['env', 'node', installed, '--version'], { cwd: project });
+    const viaNode = await run(process.execPath, [installed, '--version'], { cwd: project });
+    expect(viaBusybox.stdout).toBe(stdout);
+    expect(viaNode.stdout).toBe(stdout);
+    expect((await readFile(installed, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
   }, 240_000);
+
+  it('installs no dependency: the bundle holds them', async () => {
+    const lock = JSON.parse(await readFile(join(workDir, 'user', 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    expect(Object.keys(lock.packages).filter((name) => name.startsWith('node_modules/'))).toEqual(['node_modules/prometheus-ecs-discoverer']);
+  });
 });
