@@ -12,6 +12,9 @@ import { ResolutionCache } from './resolutionCache.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
 
+/** The longest stretch that resolving a cluster holds the event loop before it lets other work run. */
+const RESOLUTION_SLICE_MS = 10;
+
 /** What the reads of one round have found so far. */
 interface RoundProgress {
   /** Failures of the round as a whole (a region's listing): they go into the round's log line. */
@@ -58,11 +61,17 @@ export class Discoverer {
   readonly #unreadLog = new ChangeLog();
   /** Listed clusters that have no state yet (never read, nothing in the files): for how many rounds, and why. */
   readonly #unread = new Map<string, UnreadCluster>();
+  /** Publish each cluster as soon as it is read: until a first round ends, when nothing earlier was published. */
+  #publishAsRead: boolean;
+  /** The publication under way while clusters are read, and whether another was asked for meanwhile. */
+  #early: { running: Promise<void>; again: boolean } | undefined;
+  #firstPublished = false;
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     for (const state of options.earlierStates ?? []) this.#states.set(state);
+    this.#publishAsRead = (options.earlierStates ?? []).length === 0;
     this.#resolutions = new ResolutionCache(options.resolveOptions);
     this.#findings = new FindingsLog(options.logger);
   }
@@ -81,6 +90,8 @@ export class Discoverer {
     const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0, listed: [] };
 
     await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
+    this.#publishAsRead = false;
+    await this.#early?.running;
     this.#warnOfUnknownClusters(progress);
 
     const { roundFailures, clusterFailures } = progress;
@@ -101,6 +112,7 @@ export class Discoverer {
       } else {
         try {
           await publish(snapshot);
+          this.#noteFirstPublished(snapshot);
         } catch (error) {
           outcome = 'failed';
           roundFailures.push(`publishing failed: ${describeError(error)}`);
@@ -135,6 +147,49 @@ export class Discoverer {
       ...(roundFailures.length > 0 && { error: roundFailures.join('; ') }),
     });
     return { report, snapshot };
+  }
+
+  #noteFirstPublished(snapshot: Snapshot): void {
+    if (this.#firstPublished) return;
+    this.#firstPublished = true;
+    this.#options.logger.info('first targets published', { targets: Object.values(countByInterval(snapshot.groups)).reduce((sum, count) => sum + count, 0) });
+  }
+
+  /**
+   * On a fresh output directory, publishes what the round has read so far, so that Prometheus
+   * can start scraping within seconds of the start, not after the last cluster of a long cold
+   * round. Nothing earlier can shrink: there was nothing. Calls while one publication runs
+   * collapse into one more.
+   */
+  #publishSoFar(): void {
+    const { publish } = this.#options;
+    if (publish === undefined || !this.#publishAsRead) return;
+    if (this.#early !== undefined) {
+      this.#early.again = true;
+      return;
+    }
+    const early = { running: Promise.resolve(), again: false };
+    early.running = (async () => {
+      do {
+        early.again = false;
+        const clusters = this.#states.list();
+        const snapshot: Snapshot = Object.freeze({
+          finishedAt: this.#now(),
+          groups: toGroupsByInterval(clusters.flatMap((state) => state.targets)),
+          clusters,
+        });
+        try {
+          await publish(snapshot);
+          this.#noteFirstPublished(snapshot);
+        } catch {
+          // The round's own publication says why.
+          return;
+        }
+      } while (early.again && this.#publishAsRead);
+    })().finally(() => {
+      this.#early = undefined;
+    });
+    this.#early = early;
   }
 
   /**
@@ -194,7 +249,13 @@ export class Discoverer {
     const skips: Skip[] = [];
     const warnings: Warning[] = [];
     const incomplete = new Set<string>();
+    let sliceStartedAt = performance.now();
     for (const context of reading.tasks) {
+      // Resolving thousands of tasks would hold the event loop: paced calls would go out late.
+      if (performance.now() - sliceStartedAt > RESOLUTION_SLICE_MS) {
+        await new Promise<void>((resolveSlice) => setImmediate(resolveSlice));
+        sliceStartedAt = performance.now();
+      }
       const resolution = this.#resolutions.resolve(context);
       targets.push(...resolution.targets);
       skips.push(...resolution.skips);
@@ -216,6 +277,7 @@ export class Discoverer {
     });
     this.#unread.delete(cluster.arn);
     progress.fresh += 1;
+    this.#publishSoFar();
   }
 
   /** Names of the clusters setting that no region lists: probably a typo; said once. */

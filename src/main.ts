@@ -1,6 +1,6 @@
 import { setMaxListeners, type EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { createClients, createSsmClient } from './aws/clients.js';
+import { createEc2Client, createEcsClient, createSsmClient } from './aws/clients.js';
 import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation } from './aws/instrumentation.js';
 import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
@@ -111,15 +111,17 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
         retryMode: config.aws.retryMode,
         requestTimeoutMs: config.aws.requestTimeout * 1000,
       };
-      const { ecs, ec2 } = createClients(settings);
+      const ecs = createEcsClient(settings);
       const instrumentation = instrumentations[index];
       instrumentation?.attach(ecs);
-      instrumentation?.attach(ec2);
-      const ssm = async () => {
-        const client = await createSsmClient({ ...settings, region: await ecs.config.region() });
+      // Loaded when first needed, in the region the ECS client resolved.
+      const onDemand = <C extends Parameters<NonNullable<typeof instrumentation>['attach']>[0]>(create: (given: typeof settings) => Promise<C>) => async () => {
+        const client = await create({ ...settings, region: await ecs.config.region() });
         instrumentation?.attach(client);
         return client;
       };
+      const ec2 = onDemand(createEc2Client);
+      const ssm = onDemand(createSsmClient);
       let resolvedRegion: string;
       try {
         resolvedRegion = await ecs.config.region();

@@ -1,4 +1,4 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -19,9 +19,14 @@ export interface ClientSettings {
  * (AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EC2) come from the SDK's usual chains; retries of
  * throttling and 5xx are the SDK's retry strategy.
  */
-export function createClients(settings: ClientSettings) {
-  const config = toClientConfig(settings);
-  return { ecs: new ECSClient(config), ec2: new EC2Client(config) };
+export function createEcsClient(settings: ClientSettings): ECSClient {
+  return new ECSClient(toClientConfig(settings));
+}
+
+/** The EC2 client (hosts of bridge and host tasks), with the same settings; loaded on demand, as the SSM client. */
+export async function createEc2Client(settings: ClientSettings): Promise<EC2Client> {
+  const { EC2Client: Client } = await import('@aws-sdk/client-ec2');
+  return new Client(toClientConfig(settings));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { paginateDescribeInstances, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeContainerInstancesCommand,
   DescribeTaskDefinitionCommand,
@@ -64,7 +64,8 @@ type InstanceLookup = HostAddresses & { found: boolean; unavailable?: string };
 
 export interface EcsReaderOptions {
   ecs: ECSClient;
-  ec2: EC2Client;
+  /** Makes the EC2 client, the first time a task on an EC2 container instance is seen (Fargate-only fleets never load it). */
+  ec2: () => Promise<EC2Client>;
   /** Makes the SSM client, the first time an ECS Anywhere (`mi-…`) instance is seen. */
   ssm?: () => Promise<SSMClient>;
   region: string;
@@ -87,7 +88,8 @@ export interface EcsReaderOptions {
 export class EcsReader implements RegionReader {
   readonly region: string;
   readonly #ecs: ECSClient;
-  readonly #ec2: EC2Client;
+  readonly #makeEc2: () => Promise<EC2Client>;
+  #ec2: Promise<EC2Client> | undefined;
   readonly #makeSsm: (() => Promise<SSMClient>) | undefined;
   #ssm: Promise<SSMClient> | undefined;
   readonly #metrics: Metrics;
@@ -104,7 +106,7 @@ export class EcsReader implements RegionReader {
   constructor({ ecs, ec2, ssm, region, metrics, includeTags = false, taskRefreshMs = 300_000, intervalMs = 15_000, now = Date.now }: EcsReaderOptions) {
     this.region = region;
     this.#ecs = ecs;
-    this.#ec2 = ec2;
+    this.#makeEc2 = ec2;
     this.#makeSsm = ssm;
     this.#metrics = metrics;
     this.#includeTags = includeTags;
@@ -361,8 +363,11 @@ export class EcsReader implements RegionReader {
     // Not returned: the instance is gone (an answer too, cached for a while).
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
+      // Loaded only now: a fleet without EC2 container instances never pays for the EC2 client.
+      const { paginateDescribeInstances } = await import('@aws-sdk/client-ec2');
+      this.#ec2 ??= this.#makeEc2();
       const paginator = paginateDescribeInstances(
-        { client: this.#ec2 },
+        { client: await this.#ec2 },
         { Filters: [{ Name: 'instance-id', Values: instanceIds }] },
         { abortSignal: signal },
       );

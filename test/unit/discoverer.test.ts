@@ -151,11 +151,12 @@ describe('Discoverer', () => {
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
     await discoverer.runRound();
     reader.clusterList = new Error('ServiceUnavailable');
+    const before = published.length;
 
     const { report } = await discoverer.runRound();
 
     expect(report.outcome).toBe('failed');
-    expect(published).toHaveLength(2);
+    expect(published).toHaveLength(before + 1);
     expect(addresses()).toEqual(['a 127.0.0.1:80']);
   });
 
@@ -212,6 +213,35 @@ describe('Discoverer', () => {
     expect(report.unreadClusters).toEqual([]);
   });
 
+  it('publishes each cluster as soon as it is read in a first round with nothing earlier, and then once a round', async () => {
+    const { reader, discoverer, published } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+
+    await discoverer.runRound();
+    const afterFirst = published.length;
+    await discoverer.runRound();
+
+    const sizes = published.map((snapshot) => snapshot.groups.generic.length);
+    expect(sizes[0]).toBe(1);
+    expect(sizes.slice(afterFirst - 1)).toEqual([2, 2]);
+    expect(afterFirst).toBeGreaterThanOrEqual(2);
+    expect(published.length).toBe(afterFirst + 1);
+  });
+
+  it('waits for a complete first round before publishing when an earlier run left targets', async () => {
+    const earlier = toPublishedGroup({ interval: 'generic', cluster: 'a', address: '127.0.0.9:80', labels: { cluster: 'a' } });
+    const { reader, discoverer, published } = setup({
+      earlierStates: [{ region: 'eu-west-1', cluster: ref('a'), tasks: 0, pendingTasks: 0, targets: [earlier], skips: [], warnings: [], lastSuccessAt: undefined, error: undefined, restored: true }],
+    });
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+
+    await discoverer.runRound();
+
+    expect(published).toHaveLength(1);
+  });
+
   it('publishes nothing while no cluster could be read and nothing earlier was published', async () => {
     const { reader, discoverer, published } = setup();
     reader.clusterList = new Error('ServiceUnavailable');
@@ -234,7 +264,8 @@ describe('Discoverer', () => {
     reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
     const healed = await discoverer.runRound();
 
-    expect(published).toHaveLength(4);
+    // Round 1 publishes a as soon as it is read (nothing earlier), then at its end; then once a round.
+    expect(published).toHaveLength(5);
     expect(first.report.unreadClusters).toEqual([{ name: 'b', region: 'eu-west-1', rounds: 1, reason: 'AccessDeniedException: not authorized' }]);
     expect(second.report.unreadClusters).toEqual([{ name: 'b', region: 'eu-west-1', rounds: 2, reason: 'AccessDeniedException: not authorized' }]);
     expect(lines.filter((line) => line.includes('published without targets'))).toEqual([
@@ -285,8 +316,9 @@ describe('Discoverer', () => {
 
     await discoverer.runRound();
 
-    expect(lines).toEqual(['info round']);
-    expect(fields[0]).toEqual({
+    expect(lines).toEqual(['info first targets published', 'info round']);
+    expect(fields[0]).toEqual({ targets: 1 });
+    expect(fields[1]).toEqual({
       outcome: 'ok',
       clusters: 1,
       tasks: 1,

@@ -84,7 +84,7 @@ function answerFrom(fleet: FakeFleet) {
 function createReader(options: Partial<EcsReaderOptions> = {}) {
   return new EcsReader({
     ecs: new ECSClient({ region: 'eu-west-1' }),
-    ec2: new EC2Client({ region: 'eu-west-1' }),
+    ec2: async () => new EC2Client({ region: 'eu-west-1' }),
     ssm: async () => new SSMClient({ region: 'eu-west-1' }),
     region: 'eu-west-1',
     metrics: createMetrics(),
