@@ -43,9 +43,27 @@ export function toGroupsByInterval(groups: Iterable<PublishedGroup>): GroupsByIn
   return sorted;
 }
 
-/** The bytes of a file_sd file: a JSON array with one group per line (readable diffs), `[]` when empty. */
+/**
+ * The text of a file_sd file, in parts: a JSON array with one group per line (readable diffs),
+ * `[]` when empty. In parts, so that files of megabytes are hashed and written without ever
+ * being one string.
+ */
+export function* toFileSdParts(groups: readonly PublishedGroup[]): Generator<string, void, undefined> {
+  if (groups.length === 0) {
+    yield '[]\n';
+    return;
+  }
+  yield '[\n';
+  for (const [index, group] of groups.entries()) {
+    if (index > 0) yield ',\n';
+    yield group.json;
+  }
+  yield '\n]\n';
+}
+
+/** The text of a file_sd file, whole (see toFileSdParts). */
 export function toFileSdJson(groups: readonly PublishedGroup[]): string {
-  return groups.length === 0 ? '[]\n' : `[\n${groups.map((group) => group.json).join(',\n')}\n]\n`;
+  return [...toFileSdParts(groups)].join('');
 }
 
 /** How many groups each interval has. */

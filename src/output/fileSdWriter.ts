@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { INTERVALS, type IntervalName } from '../discovery/endpoints.js';
-import { toFileSdJson, type GroupsByInterval, type PublishedGroup } from '../discovery/targetGroups.js';
-import { OutputError, describeError } from '../errors.js';
+import { toFileSdParts, type GroupsByInterval, type PublishedGroup } from '../discovery/targetGroups.js';
+import { writeAtomically } from './writeAtomically.js';
 
 export interface FileSdWriterOptions {
   directory: string;
@@ -17,12 +17,64 @@ export interface FileSdWriterOptions {
 const sameGroups = (a: readonly PublishedGroup[], b: readonly PublishedGroup[]) =>
   a.length === b.length && a.every((group, index) => group === b[index] || group.json === b[index]?.json);
 
-/** Files of 10,000 targets are megabytes: only a digest of the last content is kept. */
-const toDigest = (content: Buffer): string => createHash('sha256').update(content).digest('base64');
+/** Files of 10,000 targets are megabytes: only a digest of the last content is kept, made from its parts. */
+function toDigest(parts: Iterable<string>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('base64');
+}
+
+/** Written in chunks of about this many bytes: never the whole file as one string or buffer. */
+const CHUNK_CHARS = 64 * 1024;
+
+function* toChunks(parts: Iterable<string>): Generator<Buffer, void, undefined> {
+  let pending: string[] = [];
+  let length = 0;
+  for (const part of parts) {
+    pending.push(part);
+    length += part.length;
+    if (length >= CHUNK_CHARS) {
+      yield Buffer.from(pending.join(''));
+      pending = [];
+      length = 0;
+    }
+  }
+  if (pending.length > 0) yield Buffer.from(pending.join(''));
+}
 
 /**
- * Writes the file_sd files: each atomically (temporary file in the same directory, fsync,
- * rename), and only when its content changed, so Prometheus re-reads nothing needlessly.
+ * Never follows a link (O_NOFOLLOW) nor waits on a planted FIFO (O_NONBLOCK): a regular file's
+ * content, read in chunks.
+ */
+const READ_REGULAR = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** The digest of what `path` holds; undefined when it is missing or not a regular file (so it differs from anything). */
+async function readDigest(path: string): Promise<string | undefined> {
+  let file;
+  try {
+    file = await open(path, READ_REGULAR);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!(await file.stat()).isFile()) return undefined;
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(CHUNK_CHARS);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return hash.digest('base64');
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } catch {
+    return undefined;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Writes the file_sd files: each atomically (see writeAtomically), and only when its content
+ * changed, so Prometheus re-reads nothing needlessly.
  */
 export class FileSdWriter {
   readonly #directory: string;
@@ -48,22 +100,18 @@ export class FileSdWriter {
         this.#onWrite('unchanged');
         continue;
       }
-      // One UTF-8 copy, for both the digest and the write: files of 10,000 targets are megabytes.
-      const content = Buffer.from(toFileSdJson(groups[interval]));
-      const digest = toDigest(content);
-      if (!this.#digests.has(path)) {
-        this.#digests.set(path, await readFile(path).then(toDigest, () => undefined));
-      }
+      const digest = toDigest(toFileSdParts(groups[interval]));
+      if (!this.#digests.has(path)) this.#digests.set(path, await readDigest(path));
       if (this.#digests.get(path) === digest) {
         this.#written.set(path, groups[interval]);
         this.#onWrite('unchanged');
         continue;
       }
       try {
-        await writeFileAtomic(path, content, { fsync: true });
+        await writeAtomically(path, toChunks(toFileSdParts(groups[interval])));
       } catch (error) {
         this.#onWrite('error');
-        throw new OutputError(`cannot write ${path}: ${describeError(error)}`, { cause: error });
+        throw error;
       }
       this.#digests.set(path, digest);
       this.#written.set(path, groups[interval]);

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toPublishedGroup, type GroupsByInterval } from '../../../src/discovery/targetGroups.js';
+import { toFileSdJson, toGroupsByInterval, toPublishedGroup, type GroupsByInterval } from '../../../src/discovery/targetGroups.js';
 import { FileSdWriter } from '../../../src/output/fileSdWriter.js';
 
 const fileNames = {
@@ -20,11 +20,15 @@ const oneGroup = (): GroupsByInterval => ({
 });
 
 let directory: string;
+/** Outside the output directory: where planted links point. */
+let outside: string;
 beforeEach(async () => {
   directory = await mkdtemp(join(tmpdir(), 'file-sd-writer-'));
+  outside = await mkdtemp(join(tmpdir(), 'file-sd-writer-outside-'));
 });
 afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
+  await rm(outside, { recursive: true, force: true });
 });
 
 describe('FileSdWriter', () => {
@@ -79,6 +83,42 @@ describe('FileSdWriter', () => {
 
     await expect(writer.write(oneGroup())).rejects.toThrow(`cannot write ${join(directory, 'blocked')}`);
 
-    expect((await readdir(directory)).filter((name) => name.startsWith('blocked.'))).toEqual([]);
+    expect((await readdir(directory)).sort()).toEqual(['15s-tasks.json', '30s-tasks.json', 'blocked']);
+  });
+
+  it('replaces a symlinked file by a regular one, never writing the link target', async () => {
+    const victim = join(outside, 'victim.json');
+    await writeFile(victim, 'precious\n');
+    await symlink(victim, join(directory, '1m-tasks.json'));
+
+    await new FileSdWriter({ directory, fileNames }).write(oneGroup());
+
+    expect((await lstat(join(directory, '1m-tasks.json'))).isFile()).toBe(true);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+  });
+
+  it('replaces a symlink even when its target holds the very content to write: the target is never read', async () => {
+    const victim = join(outside, 'victim.json');
+    await writeFile(victim, '[]\n');
+    await symlink(victim, join(directory, 'tasks.json'));
+    const outcomes: string[] = [];
+
+    await new FileSdWriter({ directory, fileNames, onWrite: (outcome) => outcomes.push(outcome) }).write(noGroups());
+
+    expect((await lstat(join(directory, 'tasks.json'))).isFile()).toBe(true);
+    expect(outcomes.filter((outcome) => outcome === 'written')).toHaveLength(5);
+  });
+
+  it('writes files larger than one chunk byte for byte', async () => {
+    const many = Array.from({ length: 2000 }, (_, index) =>
+      toPublishedGroup({ interval: '30s', cluster: 'prod', address: `127.0.${index >> 8}.${index & 255}:9100`, labels: { job: 'node', team: 'x'.repeat(50) } }),
+    );
+    const groups = { ...noGroups(), '30s': toGroupsByInterval(many)['30s'] };
+
+    await new FileSdWriter({ directory, fileNames }).write(groups);
+
+    const content = await readFile(join(directory, '30s-tasks.json'), 'utf8');
+    expect(content.length).toBeGreaterThan(3 * 64 * 1024);
+    expect(content).toBe(toFileSdJson(groups['30s']));
   });
 });
