@@ -96,15 +96,19 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
   return { readers, countRequests };
 }
 
-/** What every mode shares: logger, metrics, readers, the discoverer and the loop that runs its rounds. */
+/** The given logger, or one as the settings say; check prints its own report of what the discoverer would log as warnings. */
+function toLogger({ config, mode, logger }: RunOptions): Logger {
+  return logger ?? createLogger({ level: mode.kind === 'check' ? 'error' : config.log.level, format: config.log.format });
+}
+
+/** What every mode shares: metrics, readers, the discoverer and the loop that runs its rounds. */
 async function compose(
-  { config, mode, signal, logger: givenLogger }: RunOptions,
+  { config, mode, signal }: RunOptions,
+  logger: Logger,
   metrics: Metrics,
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void = () => {},
 ) {
-  // check prints its own report of what the discoverer would log as warnings.
-  const logger = givenLogger ?? createLogger({ level: mode.kind === 'check' ? 'error' : config.log.level, format: config.log.format });
   const stopping = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
@@ -139,28 +143,30 @@ async function compose(
     output_dir: mode.kind === 'check' ? undefined : resolve(config.outputDir),
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
   });
-  return { logger, stopping: stopping.signal, loop };
+  return { stopping: stopping.signal, loop };
 }
 
 /** The file writer, on an output directory proven writable (ConfigError otherwise). */
-async function createWriter(config: Config, metrics: Metrics): Promise<FileSdWriter> {
+async function createWriter(config: Config, logger: Logger, metrics: Metrics): Promise<FileSdWriter> {
   const directory = resolve(config.outputDir);
   try {
     await prepareOutputDirectory(directory);
   } catch (error) {
     throw settingError('outputDir', `"${directory}" is not a writable directory`, error);
   }
-  return new FileSdWriter({ directory, fileNames: config.files, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
+  return new FileSdWriter({ directory, fileNames: config.files, logger, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
 }
 
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions): Promise<number> {
   const { config } = options;
+  const logger = toLogger(options);
   const metrics = createMetrics({ withProcessMetrics: true });
-  const writer = await createWriter(config, metrics);
+  const writer = await createWriter(config, logger, metrics);
   const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
-  const { logger, stopping, loop } = await compose(
+  const { stopping, loop } = await compose(
     options,
+    logger,
     metrics,
     async (snapshot) => {
       // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
@@ -198,16 +204,17 @@ async function serve(options: RunOptions): Promise<number> {
 
 /** One round, the files: 0 when it succeeded. */
 async function once(options: RunOptions): Promise<number> {
+  const logger = toLogger(options);
   const metrics = createMetrics();
-  const writer = await createWriter(options.config, metrics);
-  const { loop } = await compose(options, metrics, (snapshot) => writer.write(snapshot.groups));
+  const writer = await createWriter(options.config, logger, metrics);
+  const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups));
   const { report } = await loop.runOnce();
   return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
 }
 
 /** One round, no files: the report on stdout, and an exit code for CI. */
 async function check(options: RunOptions & { mode: { kind: 'check' } }): Promise<number> {
-  const { loop } = await compose(options, createMetrics());
+  const { loop } = await compose(options, toLogger(options), createMetrics());
   const { report, snapshot } = await loop.runOnce();
   const result = toCheckReport(snapshot.clusters, report);
   const print = options.print ?? ((text: string) => process.stdout.write(text));

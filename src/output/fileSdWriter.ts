@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INTERVALS, type IntervalName } from '../discovery/endpoints.js';
 import { toFileSdParts, type GroupsByInterval, type PublishedGroup } from '../discovery/targetGroups.js';
+import { OutputError, describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { makeDirectory } from './outputDirectory.js';
 import { writeAtomically } from './writeAtomically.js';
-
-export interface FileSdWriterOptions {
-  directory: string;
-  fileNames: Readonly<Record<IntervalName, string>>;
-  /** Called once per file and write attempt. */
-  onWrite?: (outcome: 'written' | 'unchanged' | 'error') => void;
-}
 
 /** Groups are immutable once published: the same objects in the same order mean the same text. */
 const sameGroups = (a: readonly PublishedGroup[], b: readonly PublishedGroup[]) =>
@@ -72,50 +68,131 @@ async function readDigest(path: string): Promise<string | undefined> {
   }
 }
 
+/** The lstat fields that change whenever anything writes, replaces or touches a file. */
+interface FileIdentity {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
+/** What a file held when we last wrote or read it: while its identity stays, so does its content. */
+interface KnownFile extends FileIdentity {
+  readonly digest: string;
+}
+
+const toIdentity = ({ ino, size, mtimeMs, ctimeMs }: FileIdentity): FileIdentity => ({ ino, size, mtimeMs, ctimeMs });
+
+const sameIdentity = (a: FileIdentity, b: FileIdentity) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
+/** What is on disk at a path: its digest (undefined: nothing we can compare), and what is wrong when something else made it so. */
+interface Inspection {
+  digest: string | undefined;
+  problem?: string;
+}
+
+export interface FileSdWriterOptions {
+  directory: string;
+  fileNames: Readonly<Record<IntervalName, string>>;
+  /** Warns of files (and of the directory) that something else removed, replaced or changed. */
+  logger: Logger;
+  /** Called once per file and write attempt. */
+  onWrite?: (outcome: 'written' | 'unchanged' | 'error') => void;
+}
+
 /**
- * Writes the file_sd files: each atomically (see writeAtomically), and only when its content
- * changed, so Prometheus re-reads nothing needlessly.
+ * Writes the file_sd files: each atomically (see writeAtomically), and only when what is on disk
+ * differs from what it should be. Each round looks at the disk first (the directory, and each
+ * file's lstat, with a digest of its content when that changed), so that a file someone removed,
+ * replaced by a link or altered, or a removed directory, is restored in the same round, with a warning.
  */
 export class FileSdWriter {
   readonly #directory: string;
   readonly #fileNames: Readonly<Record<IntervalName, string>>;
+  readonly #logger: Logger;
   readonly #onWrite: (outcome: 'written' | 'unchanged' | 'error') => void;
-  /** A digest of what each file holds, as far as we know; filled from disk on first use. */
-  readonly #digests = new Map<string, string | undefined>();
-  /** The groups last written to each file: the same groups need no new text at all. */
-  readonly #written = new Map<string, readonly PublishedGroup[]>();
+  /** What each file held when we last wrote or read it. */
+  readonly #known = new Map<string, KnownFile>();
+  /** The groups last asked for in each file, and their digest: the same groups need no new text at all. */
+  readonly #wanted = new Map<string, { groups: readonly PublishedGroup[]; digest: string }>();
 
-  constructor({ directory, fileNames, onWrite = () => {} }: FileSdWriterOptions) {
+  constructor({ directory, fileNames, logger, onWrite = () => {} }: FileSdWriterOptions) {
     this.#directory = directory;
     this.#fileNames = fileNames;
+    this.#logger = logger;
     this.#onWrite = onWrite;
   }
 
-  /** Writes every interval's file; throws OutputError naming the first file that failed. */
+  /** Writes every interval's file that differs from its groups; throws OutputError naming the first file that failed. */
   async write(groups: GroupsByInterval): Promise<void> {
-    for (const interval of INTERVALS) {
-      const path = join(this.#directory, this.#fileNames[interval]);
-      const written = this.#written.get(path);
-      if (written !== undefined && sameGroups(written, groups[interval])) {
-        this.#onWrite('unchanged');
-        continue;
-      }
-      const digest = toDigest(toFileSdParts(groups[interval]));
-      if (!this.#digests.has(path)) this.#digests.set(path, await readDigest(path));
-      if (this.#digests.get(path) === digest) {
-        this.#written.set(path, groups[interval]);
-        this.#onWrite('unchanged');
-        continue;
-      }
-      try {
-        await writeAtomically(path, toChunks(toFileSdParts(groups[interval])));
-      } catch (error) {
-        this.#onWrite('error');
-        throw error;
-      }
-      this.#digests.set(path, digest);
-      this.#written.set(path, groups[interval]);
-      this.#onWrite('written');
+    await this.#restoreDirectory();
+    for (const interval of INTERVALS) await this.#writeFile(join(this.#directory, this.#fileNames[interval]), groups[interval]);
+  }
+
+  async #restoreDirectory(): Promise<void> {
+    const missing = await stat(this.#directory).then(
+      () => false,
+      (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+    );
+    if (!missing) return; // Anything else wrong with it, each write says.
+    this.#logger.warn('output directory vanished; recreating it', { output_dir: this.#directory });
+    try {
+      await makeDirectory(this.#directory);
+    } catch (error) {
+      throw new OutputError(`cannot recreate ${this.#directory}: ${describeError(error)}`, { cause: error });
     }
+  }
+
+  async #writeFile(path: string, groups: readonly PublishedGroup[]): Promise<void> {
+    const digest = this.#digestOf(path, groups);
+    const { digest: onDisk, problem } = await this.#inspect(path);
+    if (onDisk === digest) {
+      this.#onWrite('unchanged');
+      return;
+    }
+    if (problem !== undefined) this.#logger.warn(`target file ${problem}; rewriting it`, { file: path });
+    try {
+      await writeAtomically(path, toChunks(toFileSdParts(groups)));
+    } catch (error) {
+      this.#onWrite('error');
+      throw error;
+    }
+    const written = await lstat(path).catch(() => undefined);
+    if (written === undefined) this.#known.delete(path);
+    else this.#known.set(path, { ...toIdentity(written), digest });
+    this.#onWrite('written');
+  }
+
+  #digestOf(path: string, groups: readonly PublishedGroup[]): string {
+    const wanted = this.#wanted.get(path);
+    if (wanted !== undefined && sameGroups(wanted.groups, groups)) return wanted.digest;
+    const digest = toDigest(toFileSdParts(groups));
+    this.#wanted.set(path, { groups, digest });
+    return digest;
+  }
+
+  /** Never follows a link, and reads the content only when the file is not what we last saw. */
+  async #inspect(path: string): Promise<Inspection> {
+    const known = this.#known.get(path);
+    let found: Stats;
+    try {
+      found = await lstat(path);
+    } catch (error) {
+      this.#known.delete(path);
+      // Only a file we wrote can vanish; any other error, the write reports.
+      return { digest: undefined, ...((error as NodeJS.ErrnoException).code === 'ENOENT' && known && { problem: 'vanished' }) };
+    }
+    if (!found.isFile()) {
+      this.#known.delete(path);
+      return { digest: undefined, problem: found.isSymbolicLink() ? 'is a symbolic link (never followed)' : 'is not a regular file' };
+    }
+    if (known !== undefined && sameIdentity(known, found)) return { digest: known.digest };
+    const digest = await readDigest(path);
+    if (digest === undefined) {
+      this.#known.delete(path);
+      return { digest };
+    }
+    this.#known.set(path, { ...toIdentity(found), digest });
+    return { digest, ...(known !== undefined && known.digest !== digest && { problem: 'was changed by another writer' }) };
   }
 }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
  * `mkdir -p`. Not `mkdir(..., { recursive: true })`: on Node 20 that spins forever on paths
  * such as /proc/x, where mkdir answers ENOENT although the parent exists.
  */
-async function makeDirectory(directory: string): Promise<void> {
+export async function makeDirectory(directory: string): Promise<void> {
   try {
     await mkdir(directory);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -61,6 +62,10 @@ async function targetsOf(file: string): Promise<string[]> {
   const groups = JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[];
   return groups.map((group) => group.targets[0] as string);
 }
+
+/** Warnings that name a file of the output directory and say what was wrong with it. */
+const warningsAbout = (lines: Record<string, unknown>[], name: string, problem: RegExp) =>
+  lines.filter((line) => line['level'] === 'warn' && String(line['file'] ?? line['output_dir']).endsWith(`/${name}`) && problem.test(String(line['msg'])));
 
 /** What the directory holds besides the five files and the lock. */
 const strangers = async () => (await readdir(outputDir)).filter((name) => !FILES.includes(name) && name !== LOCK);
@@ -135,5 +140,78 @@ describe('1. a full disk', () => {
     for (const file of ['tasks.json', '15s-tasks.json', '30s-tasks.json']) expect(await targetsOf(file), file).toHaveLength(65);
     expect(await strangers()).toEqual([]);
     expect((await get('/-/ready')).status).toBe(200);
+  });
+});
+
+describe('2. symlinks in the output directory', () => {
+  it('replaces a planted link by a regular file and never writes its target, at start and while running', async () => {
+    await mkdir(outputDir);
+    const victim = join(workDir, 'victim.json');
+    const victim2 = join(workDir, 'victim2.json');
+    await writeFile(victim, 'precious\n');
+    await writeFile(victim2, 'precious too\n');
+    await symlink(victim, join(outputDir, 'tasks.json'));
+    const discoverer = start();
+
+    await discoverer.waitForRounds(1);
+
+    expect((await lstat(join(outputDir, 'tasks.json'))).isFile()).toBe(true);
+    expect(await targetsOf('tasks.json')).toHaveLength(5);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    expect(warningsAbout(discoverer.lines, 'tasks.json', /symbolic link/)).toHaveLength(1);
+
+    const planted = fake.round + 1;
+    fake.onRound(planted, () => {
+      unlinkSync(join(outputDir, '15s-tasks.json'));
+      symlinkSync(victim2, join(outputDir, '15s-tasks.json'));
+    });
+    await discoverer.waitForRounds(planted);
+
+    expect((await lstat(join(outputDir, '15s-tasks.json'))).isFile()).toBe(true);
+    expect(await targetsOf('15s-tasks.json')).toHaveLength(5);
+    expect(await readFile(victim2, 'utf8')).toBe('precious too\n');
+    expect(warningsAbout(discoverer.lines, '15s-tasks.json', /symbolic link/)).toHaveLength(1);
+  });
+});
+
+describe('3. files that vanish or are altered', () => {
+  it.each([
+    ['a file removed', () => rmSync(join(outputDir, 'tasks.json')), ['tasks.json'], /vanished/],
+    ['garbage written into a file', () => writeFileSync(join(outputDir, 'tasks.json'), 'garbage'), ['tasks.json'], /changed/],
+    [
+      'rm -rf dir && mkdir dir',
+      () => {
+        rmSync(outputDir, { recursive: true });
+        mkdirSync(outputDir);
+      },
+      FILES,
+      /vanished/,
+    ],
+  ])('repairs %s within the round, with a warning per file', async (_what, damage, damaged, problem) => {
+    const discoverer = start();
+    await discoverer.waitForRounds(1);
+    const good = await readFiles();
+
+    const round = fake.round + 1;
+    fake.onRound(round, damage);
+    const line = await discoverer.waitForRounds(round);
+
+    expect(line['outcome']).toBe('ok');
+    expect(await readFiles()).toEqual(good);
+    for (const file of damaged) expect(warningsAbout(discoverer.lines, file, problem), file).toHaveLength(1);
+  });
+
+  it('recreates a removed output directory, with a warning', async () => {
+    const discoverer = start();
+    await discoverer.waitForRounds(1);
+    const good = await readFiles();
+
+    const round = fake.round + 1;
+    fake.onRound(round, () => rmSync(outputDir, { recursive: true }));
+    const line = await discoverer.waitForRounds(round);
+
+    expect(line['outcome']).toBe('ok');
+    expect(await readFiles()).toEqual(good);
+    expect(warningsAbout(discoverer.lines, 'targets', /directory/)).toHaveLength(1);
   });
 });
