@@ -17,6 +17,8 @@ import { Loop } from './loop.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { FileSdWriter } from './output/fileSdWriter.js';
 import { prepareOutputDirectory } from './output/outputDirectory.js';
+import { OutputLock, type LockAttempt } from './output/outputLock.js';
+import { removeTemporaryFiles } from './output/writeAtomically.js';
 import type { RoundResult } from './round.js';
 
 /** How long stop() may take before the process exits regardless. */
@@ -107,7 +109,7 @@ async function compose(
   logger: Logger,
   metrics: Metrics,
   publish?: DiscovererOptions['publish'],
-  afterRound: (result: RoundResult) => void = () => {},
+  afterRound: (result: RoundResult) => void | Promise<void> = () => {},
 ) {
   const stopping = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
@@ -128,7 +130,7 @@ async function compose(
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
-      afterRound(result);
+      await afterRound(result);
       return result;
     },
     logger,
@@ -146,15 +148,44 @@ async function compose(
   return { stopping: stopping.signal, loop };
 }
 
-/** The file writer, on an output directory proven writable (ConfigError otherwise). */
-async function createWriter(config: Config, logger: Logger, metrics: Metrics): Promise<FileSdWriter> {
+/**
+ * A lock file of another host is stale once it has missed about three refreshes. It is refreshed
+ * after every round, and a round may take up to roundTimeout: the wait covers that too.
+ */
+const toLockStaleAfterMs = (config: Config) => Math.max(3 * config.interval, config.interval + config.roundTimeout, 60) * 1000;
+
+interface Output {
+  writer: FileSdWriter;
+  lock: OutputLock;
+}
+
+/**
+ * The output directory, proven writable and locked (ConfigError otherwise), rid of the
+ * temporary files a killed process left, and its writer. Runs `use` with it, then releases the lock.
+ */
+async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, use: (output: Output) => Promise<T>): Promise<T> {
   const directory = resolve(config.outputDir);
   try {
     await prepareOutputDirectory(directory);
   } catch (error) {
     throw settingError('outputDir', `"${directory}" is not a writable directory`, error);
   }
-  return new FileSdWriter({ directory, fileNames: config.files, logger, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
+  let attempt: LockAttempt;
+  try {
+    attempt = await OutputLock.acquire({ directory, staleAfterMs: toLockStaleAfterMs(config), logger });
+  } catch (error) {
+    throw settingError('outputDir', `"${directory}" cannot be locked`, error);
+  }
+  if ('refused' in attempt) throw settingError('outputDir', attempt.refused);
+  const { lock } = attempt;
+  try {
+    const leftovers = await removeTemporaryFiles(directory);
+    if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { output_dir: directory, files: leftovers.join(',') });
+    const writer = new FileSdWriter({ directory, fileNames: config.files, logger, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
+    return await use({ writer, lock });
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Rounds forever, with the files and the HTTP server, until the signal. */
@@ -162,54 +193,60 @@ async function serve(options: RunOptions): Promise<number> {
   const { config } = options;
   const logger = toLogger(options);
   const metrics = createMetrics({ withProcessMetrics: true });
-  const writer = await createWriter(config, logger, metrics);
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
-  const { stopping, loop } = await compose(
-    options,
-    logger,
-    metrics,
-    async (snapshot) => {
-      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
-      status.publish(snapshot);
-      await writer.write(snapshot.groups);
-    },
-    ({ report }) => status.recordRound(report),
-  );
+  return withOutput(config, logger, metrics, async ({ writer, lock }) => {
+    const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+    const { stopping, loop } = await compose(
+      options,
+      logger,
+      metrics,
+      async (snapshot) => {
+        // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
+        status.publish(snapshot);
+        await writer.write(snapshot.groups);
+      },
+      async ({ report }) => {
+        status.recordRound(report);
+        // Every round, published or not: other hosts take a lock that is not refreshed for stale.
+        await lock.refresh();
+      },
+    );
 
-  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
-  if (server) {
-    try {
-      const address = await listen(server, config.http.host, config.http.port);
-      logger.info('listening', { address: `${address.address}:${address.port}` });
-    } catch (error) {
-      throw settingError('http.port', `cannot listen on ${config.http.host}:${config.http.port}`, error);
+    const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
+    if (server) {
+      try {
+        const address = await listen(server, config.http.host, config.http.port);
+        logger.info('listening', { address: `${address.address}:${address.port}` });
+      } catch (error) {
+        throw settingError('http.port', `cannot listen on ${config.http.host}:${config.http.port}`, error);
+      }
     }
-  }
 
-  loop.start();
-  await new Promise<void>((resolveStop) => {
-    if (stopping.aborted) resolveStop();
-    stopping.addEventListener('abort', () => resolveStop(), { once: true });
+    loop.start();
+    await new Promise<void>((resolveStop) => {
+      if (stopping.aborted) resolveStop();
+      stopping.addEventListener('abort', () => resolveStop(), { once: true });
+    });
+    logger.info('stopping');
+    const gave = await Promise.race([
+      loop.stop().then(() => true),
+      new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
+    ]);
+    if (!gave) logger.warn('the running round did not end in time; exiting anyway');
+    if (server) await close(server);
+    logger.info('stopped');
+    return EXIT.ok;
   });
-  logger.info('stopping');
-  const gave = await Promise.race([
-    loop.stop().then(() => true),
-    new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
-  ]);
-  if (!gave) logger.warn('the running round did not end in time; exiting anyway');
-  if (server) await close(server);
-  logger.info('stopped');
-  return EXIT.ok;
 }
 
 /** One round, the files: 0 when it succeeded. */
 async function once(options: RunOptions): Promise<number> {
   const logger = toLogger(options);
   const metrics = createMetrics();
-  const writer = await createWriter(options.config, logger, metrics);
-  const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups));
-  const { report } = await loop.runOnce();
-  return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
+  return withOutput(options.config, logger, metrics, async ({ writer }) => {
+    const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups));
+    const { report } = await loop.runOnce();
+    return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
+  });
 }
 
 /** One round, no files: the report on stdout, and an exit code for CI. */

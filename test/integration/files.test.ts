@@ -1,13 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, statfs, symlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
 import { addDefinition, addTask, emptyFleet, loopbackIp, makeTaskDefinition } from '../support/fleet.js';
-import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort, runCli } from '../support/runningDiscoverer.js';
 
 /**
  * The output directory under hostile conditions (issue 13, "Files"): a full disk, planted
@@ -53,6 +53,16 @@ function start(env: NodeJS.ProcessEnv = {}): RunningDiscoverer {
     { ...fakeAwsEnv(fake.url), ...env },
   );
   return running;
+}
+
+/** `--once` with JSON logs; returns the exit code and the log lines. */
+async function runOnce(): Promise<{ code: number | null; lines: Record<string, unknown>[]; stderr: string }> {
+  const result = await runCli(['--once', '--log-format', 'json', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+  const lines = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { code: result.code, lines, stderr: result.stderr };
 }
 
 const readFiles = () => Promise.all(FILES.map((file) => readFile(join(outputDir, file), 'utf8')));
@@ -199,6 +209,9 @@ describe('3. files that vanish or are altered', () => {
     expect(line['outcome']).toBe('ok');
     expect(await readFiles()).toEqual(good);
     for (const file of damaged) expect(warningsAbout(discoverer.lines, file, problem), file).toHaveLength(1);
+    // The lock is refreshed (here: recreated) once the round has ended.
+    await discoverer.waitForRounds(round + 1);
+    expect((await lstat(join(outputDir, LOCK))).isFile()).toBe(true);
   });
 
   it('recreates a removed output directory, with a warning', async () => {
@@ -213,5 +226,74 @@ describe('3. files that vanish or are altered', () => {
     expect(line['outcome']).toBe('ok');
     expect(await readFiles()).toEqual(good);
     expect(warningsAbout(discoverer.lines, 'targets', /directory/)).toHaveLength(1);
+  });
+});
+
+describe('4. leftovers and neighbours', () => {
+  it('removes the temporary files a killed process left, and only those, at start', async () => {
+    await mkdir(outputDir);
+    const leftover = '.prometheus-ecs-discoverer-4242-0badc0de.tmp';
+    await writeFile(join(outputDir, leftover), '[\n{"targets":["127.0');
+    await writeFile(join(outputDir, 'notes.tmp'), 'not ours');
+    await writeFile(join(outputDir, '.prometheus-ecs-discoverer-notes'), 'not ours either');
+
+    const { code, lines } = await runOnce();
+
+    expect(code).toBe(0);
+    expect((await readdir(outputDir)).sort()).toEqual(['.prometheus-ecs-discoverer-notes', ...FILES, 'notes.tmp'].sort());
+    expect(lines.some((line) => line['level'] === 'warn' && String(line['files']).includes(leftover))).toBe(true);
+  });
+
+  it('refuses a second process on the same directory with exit 2 naming the other PID, lets check run, and releases the lock on exit', async () => {
+    const first = start();
+    await first.waitForRounds(1);
+    const lock = await readFile(join(outputDir, LOCK), 'utf8');
+    expect(JSON.parse(lock)).toMatchObject({ pid: first.pid, hostname: hostname() });
+    // Refreshed every round: other hosts see that it is held.
+    const refreshedAt = (await lstat(join(outputDir, LOCK))).mtimeMs;
+    await first.waitForRounds(3);
+    expect((await lstat(join(outputDir, LOCK))).mtimeMs).toBeGreaterThan(refreshedAt);
+
+    const second = await runOnce();
+
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toContain('outputDir');
+    expect(second.stderr).toContain(`process ${first.pid} on ${hostname()}`);
+
+    const check = await runCli(['check', '--output-dir', outputDir], fakeAwsEnv(fake.url));
+    expect(check.code).toBe(0);
+    expect(await readFile(join(outputDir, LOCK), 'utf8')).toBe(lock);
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(await readdir(outputDir)).not.toContain(LOCK);
+  });
+
+  it('takes over a stale lock of a dead process, with a warning, and releases it after --once', async () => {
+    await mkdir(outputDir);
+    const dead = spawnSync('true').pid;
+    await writeFile(join(outputDir, LOCK), JSON.stringify({ pid: dead, hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }));
+
+    const { code, lines } = await runOnce();
+
+    expect(code).toBe(0);
+    expect(lines.some((line) => line['level'] === 'warn' && /stale lock/.test(String(line['msg'])) && line['pid'] === dead)).toBe(true);
+    expect(await readdir(outputDir)).not.toContain(LOCK);
+    expect(await targetsOf('tasks.json')).toHaveLength(5);
+  });
+
+  it('refuses a lock that another host refreshed recently, and takes over one it left long ago', async () => {
+    await mkdir(outputDir);
+    const path = join(outputDir, LOCK);
+    await writeFile(path, JSON.stringify({ pid: 1, hostname: 'another-host', startedAt: '2026-01-01T00:00:00.000Z' }));
+
+    const refused = await runOnce();
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('process 1 on another-host');
+
+    await utimes(path, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
+    const taken = await runOnce();
+    expect(taken.code).toBe(0);
+    expect(taken.lines.some((line) => line['level'] === 'warn' && /stale lock/.test(String(line['msg'])))).toBe(true);
   });
 });
