@@ -20,7 +20,10 @@ function toDigest(parts: Iterable<string>): string {
   return hash.digest('base64');
 }
 
-/** Written in chunks of about this many bytes: never the whole file as one string or buffer. */
+/**
+ * Written in chunks of about this many characters (64 KB of ASCII), and read back in buffers of
+ * that size: never the whole file as one string or buffer.
+ */
 const CHUNK_CHARS = 64 * 1024;
 
 function* toChunks(parts: Iterable<string>): Generator<Buffer, void, undefined> {
