@@ -19,6 +19,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { findLeftovers } from './leftovers.js';
 import { FileSdWriter } from './output/fileSdWriter.js';
 import { prepareOutputDirectory } from './output/outputDirectory.js';
+import { OutputLock, type LockAttempt } from './output/outputLock.js';
+import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
 import type { ClusterState, RoundResult } from './round.js';
 
@@ -151,7 +153,7 @@ async function compose(
   logger: Logger,
   metrics: Metrics,
   publish?: DiscovererOptions['publish'],
-  afterRound: (result: RoundResult) => void = () => {},
+  afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
 ) {
   const { config, mode, signal } = options;
@@ -176,7 +178,7 @@ async function compose(
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
-      afterRound(result);
+      await afterRound(result);
       return result;
     },
     logger,
@@ -203,20 +205,23 @@ async function compose(
 }
 
 /**
- * The file writer, on an output directory proven writable (ConfigError otherwise), and what an
- * earlier run published there, per cluster: each failing cluster keeps it until read afresh.
+ * A lock file of another host is stale once it has missed about three refreshes. It is refreshed
+ * after every round, and a round may take up to roundTimeout: the wait covers that too.
  */
-async function createWriter(config: Config, metrics: Metrics, logger: Logger) {
-  const directory = resolve(config.outputDir);
-  try {
-    await prepareOutputDirectory(directory);
-  } catch (error) {
-    throw settingError('outputDir', `"${directory}" is not a writable directory`, error);
-  }
-  const writer = new FileSdWriter({ directory, fileNames: config.files, onWrite: (outcome) => metrics.fileWrites.inc({ outcome }) });
+const toLockStaleAfterMs = (config: Config) => Math.max(3 * config.interval, config.interval + config.roundTimeout, 60) * 1000;
+
+interface Output {
+  writer: FileSdWriter;
+  lock: OutputLock;
+  /** What an earlier run published there, per cluster: each failing cluster keeps it until read afresh. */
+  earlierStates: ClusterState[];
+}
+
+/** What an earlier run left in the output directory, as the last good state of its clusters. */
+async function readEarlierStates(directory: string, config: Config, logger: Logger): Promise<ClusterState[]> {
   const earlier = await readPublishedGroups(directory, config.files);
   for (const problem of earlier.problems) logger.warn(`earlier targets not read back: ${problem}`);
-  const earlierStates = earlier.clusters.map(
+  return earlier.clusters.map(
     (cluster): ClusterState => ({
       region: cluster.region,
       cluster: { name: cluster.name, arn: cluster.arn },
@@ -230,14 +235,53 @@ async function createWriter(config: Config, metrics: Metrics, logger: Logger) {
       restored: true,
     }),
   );
-  return { writer, earlierStates };
+}
+
+/**
+ * The output directory, proven writable and locked (ConfigError otherwise), rid of the
+ * temporary files a killed process left, with its writer and what an earlier run published
+ * there. Runs `use` with it, then releases the lock.
+ */
+async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, use: (output: Output) => Promise<T>): Promise<T> {
+  const directory = resolve(config.outputDir);
+  try {
+    await prepareOutputDirectory(directory);
+  } catch (error) {
+    throw settingError('outputDir', `"${directory}" is not a writable directory`, error);
+  }
+  let attempt: LockAttempt;
+  try {
+    attempt = await OutputLock.acquire({ directory, staleAfterMs: toLockStaleAfterMs(config), logger });
+  } catch (error) {
+    throw settingError('outputDir', `"${directory}" cannot be locked`, error);
+  }
+  if ('refused' in attempt) throw settingError('outputDir', attempt.refused);
+  const { lock } = attempt;
+  try {
+    const leftovers = await removeTemporaryFiles(directory);
+    if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { output_dir: directory, files: leftovers.join(',') });
+    const writer = new FileSdWriter({
+      directory,
+      fileNames: config.files,
+      ...(config.allTargetsFile !== '' && { allTargetsFile: config.allTargetsFile }),
+      logger,
+      onWrite: (outcome) => metrics.fileWrites.inc({ outcome }),
+    });
+    return await use({ writer, lock, earlierStates: await readEarlierStates(directory, config, logger) });
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
   const metrics = createMetrics({ withProcessMetrics: true, version: version() });
-  const { writer, earlierStates } = await createWriter(config, metrics, logger);
+  return withOutput(config, logger, metrics, ({ writer, lock, earlierStates }) => serveWith(options, logger, metrics, writer, lock, earlierStates));
+}
+
+async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
+  const { config } = options;
   const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
 
   // Listen first: an address that cannot be used is a setting error, before anything else is started.
@@ -263,7 +307,11 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
       status.publish(snapshot);
       await writer.write(snapshot.groups);
     },
-    ({ report }) => status.recordRound(report),
+    async ({ report }) => {
+      status.recordRound(report);
+      // Every round, published or not: other hosts take a lock that is not refreshed for stale.
+      await lock.refresh();
+    },
     earlierStates,
   );
   if (listening !== undefined) logger.info('listening', { address: listening });
@@ -287,10 +335,11 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
 /** One round, the files: 0 when it succeeded. */
 async function once(options: RunOptions, logger: Logger): Promise<number> {
   const metrics = createMetrics();
-  const { writer, earlierStates } = await createWriter(options.config, metrics, logger);
-  const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups), undefined, earlierStates);
-  const { report } = await loop.runOnce();
-  return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
+  return withOutput(options.config, logger, metrics, async ({ writer, earlierStates }) => {
+    const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups), undefined, earlierStates);
+    const { report } = await loop.runOnce();
+    return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
+  });
 }
 
 /** One round, no files: the report on stdout, and an exit code for CI. */

@@ -37,15 +37,38 @@ export function toGroupsByInterval(groups: Iterable<PublishedGroup>): GroupsByIn
   >;
   for (const group of groups) byInterval[group.interval].set(group.json, group);
   const sorted = {} as GroupsByInterval;
-  for (const interval of INTERVALS) {
-    sorted[interval] = [...byInterval[interval].values()].sort((a, b) => (a.json < b.json ? -1 : a.json > b.json ? 1 : 0));
-  }
+  for (const interval of INTERVALS) sorted[interval] = [...byInterval[interval].values()].sort(byText);
   return sorted;
 }
 
-/** The bytes of a file_sd file: a JSON array with one group per line (readable diffs), `[]` when empty. */
+const byText = (a: PublishedGroup, b: PublishedGroup) => (a.json < b.json ? -1 : a.json > b.json ? 1 : 0);
+
+/** Every group of every interval, in one sorted list: the one file of teralytics' users. */
+export function toAllGroups(groups: GroupsByInterval): PublishedGroup[] {
+  return INTERVALS.flatMap((interval) => groups[interval]).sort(byText);
+}
+
+/**
+ * The text of a file_sd file, in parts: a JSON array with one group per line (readable diffs),
+ * `[]` when empty. In parts, so that files of megabytes are hashed and written without ever
+ * being one string.
+ */
+export function* toFileSdParts(groups: readonly PublishedGroup[]): Generator<string, void, undefined> {
+  if (groups.length === 0) {
+    yield '[]\n';
+    return;
+  }
+  yield '[\n';
+  for (const [index, group] of groups.entries()) {
+    if (index > 0) yield ',\n';
+    yield group.json;
+  }
+  yield '\n]\n';
+}
+
+/** The text of a file_sd file, whole (see toFileSdParts). */
 export function toFileSdJson(groups: readonly PublishedGroup[]): string {
-  return groups.length === 0 ? '[]\n' : `[\n${groups.map((group) => group.json).join(',\n')}\n]\n`;
+  return [...toFileSdParts(groups)].join('');
 }
 
 /** How many groups each interval has. */

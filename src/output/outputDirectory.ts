@@ -1,11 +1,12 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { temporaryFileName } from './writeAtomically.js';
 
 /**
  * `mkdir -p`. Not `mkdir(..., { recursive: true })`: on Node 20 that spins forever on paths
  * such as /proc/x, where mkdir answers ENOENT although the parent exists.
  */
-async function makeDirectory(directory: string): Promise<void> {
+export async function makeDirectory(directory: string): Promise<void> {
   try {
     await mkdir(directory);
   } catch (error) {
@@ -21,8 +22,9 @@ async function makeDirectory(directory: string): Promise<void> {
 
 /** Creates the output directory when missing and proves that it can be written; rejects with the system's reason otherwise. */
 export async function prepareOutputDirectory(directory: string): Promise<void> {
-  const probe = join(directory, `.write-test-${process.pid}`);
+  // Named as our temporary files: if the process is killed right here, the next start removes it.
+  const probe = join(directory, temporaryFileName());
   await makeDirectory(directory);
-  await writeFile(probe, '');
-  await rm(probe);
+  await writeFile(probe, '', { flag: 'wx' });
+  await rm(probe, { force: true });
 }

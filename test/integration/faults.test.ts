@@ -220,7 +220,7 @@ async function assertWriteFailureContained(discoverer: RunningDiscoverer, filesB
   expect(failedRound['outcome']).toBe('failed');
   expect(String(failedRound['error'])).toMatch(/publishing failed: OutputError: cannot write .*(ENOSPC|EACCES|EROFS)/);
   expect(await Promise.all(FILES.map((file) => readFile(join(outputDir, file), 'utf8')))).toEqual(filesBefore);
-  expect((await readdir(outputDir)).filter((name) => !FILES.includes(name) && name !== 'filler')).toEqual([]);
+  expect((await readdir(outputDir)).filter((name) => !FILES.includes(name) && name !== 'filler' && name !== '.prometheus-ecs-discoverer.lock')).toEqual([]);
   expect((await targetsServed()).some((target) => target.includes(newTarget))).toBe(true);
   expect((await get('/metrics')).body).toMatch(/^ecs_discoverer_file_writes_total\{outcome="error"\} [1-9]/m);
 }

@@ -20,7 +20,9 @@ let running: RunningDiscoverer | undefined;
 
 async function groups(): Promise<TargetGroup[]> {
   const all: TargetGroup[] = [];
-  for (const file of await readdir(outputDir)) all.push(...(JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]));
+  // The file_sd files; the lock file (.prometheus-ecs-discoverer.lock) is no target file.
+  const files = (await readdir(outputDir)).filter((name) => name.endsWith('.json'));
+  for (const file of files) all.push(...(JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]));
   return all;
 }
 const seen = (all: TargetGroup[]) =>

@@ -17,7 +17,7 @@ let running: RunningDiscoverer | undefined;
 
 async function clustersInFiles(): Promise<string[]> {
   const clusters = new Set<string>();
-  for (const file of await readdir(outputDir)) {
+  for (const file of (await readdir(outputDir)).filter((name) => !name.startsWith('.'))) {
     for (const group of JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]) clusters.add(group.labels['__meta_ecs_cluster'] ?? '');
   }
   return [...clusters].sort();

@@ -22,7 +22,7 @@ let port: number;
 
 async function filesByCluster(): Promise<Record<string, string[]>> {
   const byCluster: Record<string, string[]> = {};
-  for (const file of (await readdir(outputDir)).sort()) {
+  for (const file of (await readdir(outputDir)).filter((name) => !name.startsWith('.')).sort()) {
     for (const group of JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]) {
       const cluster = group.labels['__meta_ecs_cluster'] ?? '';
       (byCluster[cluster] ??= []).push(`${file} ${group.targets[0]}`);

@@ -1,0 +1,309 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetGroup } from '../../src/discovery/targetGroups.js';
+import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
+import { addDefinition, addHost, addTask, containerArn, emptyFleet, makeTaskDefinition, taskArn, taskDefinitionArn } from '../support/fleet.js';
+import { assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
+
+/**
+ * A drop-in for each tool: a fleet written the way that tool tells its users to write it must
+ * yield, through us with that tool's preset, the targets and label sets the tool itself yields
+ * (read from its code and its own fixtures; README, "Migrating"). Labels that start with "__"
+ * other than __metrics_path__ and __scheme__ are ours for relabeling: Prometheus drops them, so
+ * they are left out of the comparison.
+ */
+
+let fake: FakeAws;
+let outputDir: string;
+
+/** Every file's groups, each as `file target {labels}`, without our relabeling-only labels. */
+async function written(): Promise<Record<string, { target: string; labels: Record<string, string> }[]>> {
+  const byFile: Record<string, { target: string; labels: Record<string, string> }[]> = {};
+  for (const file of (await readdir(outputDir)).filter((name) => !name.startsWith('.')).sort()) {
+    const groups = JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[];
+    byFile[file] = groups
+      .map((group) => ({
+        target: group.targets[0] ?? '',
+        labels: Object.fromEntries(Object.entries(group.labels).filter(([name]) => !name.startsWith('__') || name === '__metrics_path__' || name === '__scheme__')),
+      }))
+      .sort((a, b) => `${a.target}${JSON.stringify(a.labels)}`.localeCompare(`${b.target}${JSON.stringify(b.labels)}`));
+  }
+  return byFile;
+}
+
+async function runWith(fleet: FakeFleet, args: string[]) {
+  fake = new FakeAws(fleet);
+  await fake.start();
+  const result = await runCli(['--once', '--output-dir', outputDir, ...args], fakeAwsEnv(fake.url));
+  expect(result.code, result.stderr).toBe(0);
+  return result;
+}
+
+const id = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+
+beforeAll(() => {
+  assertBuilt();
+});
+beforeEach(async () => {
+  outputDir = await mkdtemp(join(tmpdir(), 'discoverer-migration-'));
+});
+afterEach(async () => {
+  await fake?.stop();
+  await rm(outputDir, { recursive: true, force: true });
+});
+
+describe('prometheus-ecs-discoverer (trallnag) 3.x: --preset prometheus-ecs-discoverer', () => {
+  /** Its integration fixture's shape: bridge webapps marked with PROMETHEUS_TARGET=true on two EC2 hosts, custom labels from promed.custom_labels. */
+  function promedFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    const hostA = addHost(fleet, 'cluster-name', 'i-08c7123ef038a7cc4', '127.0.1.73');
+    const hostB = addHost(fleet, 'cluster-name', 'i-0b967c2479dd4f5af', '127.0.2.85');
+    const webapp = (n: number, dockerLabels?: Record<string, string>) =>
+      addDefinition(
+        fleet,
+        makeTaskDefinition(`webapp-test-${n}`, 2, undefined, [
+          { name: `webapp-${n}`, environment: { PROMETHEUS_TARGET: 'true', PROMETHEUS_ENDPOINT: `/app-${n}/metrics` }, portMappings: [{ containerPort: 80, hostPort: 0 }], ...(dockerLabels && { dockerLabels }) },
+        ]),
+      );
+    const one = webapp(1);
+    const three = webapp(3, { 'promed.custom_labels': 'foo=bar, high=fi' });
+    const unmarked = addDefinition(fleet, makeTaskDefinition('hello-world', 1, 'host', [{ name: 'hello', environment: { PROMETHEUS_TARGET: 'false' } }]));
+    addTask(fleet, { cluster: 'cluster-name', id: 'task-one', definition: one, containerInstanceArn: hostA, containers: [{ name: 'webapp-1', id: 'c-one', bindings: [{ containerPort: 80, hostPort: 32790 }] }] });
+    addTask(fleet, { cluster: 'cluster-name', id: 'task-three', definition: three, containerInstanceArn: hostB, containers: [{ name: 'webapp-3', id: 'c-three', bindings: [{ containerPort: 80, hostPort: 32794 }] }] });
+    addTask(fleet, { cluster: 'cluster-name', id: 'task-hello', definition: unmarked, containerInstanceArn: hostA, containers: [{ name: 'hello' }] });
+    // Fargate, with FARGATE in requiresCompatibilities: it leaves out container_id and instance_id.
+    const fargate = makeTaskDefinition('api', 4, 'awsvpc', [{ name: 'api', environment: { PROMETHEUS_TARGET: 'true', PROMETHEUS_ENDPOINT: '30s:/metrics' }, portMappings: [{ containerPort: 8080 }] }]);
+    fargate.requiresCompatibilities = ['FARGATE'];
+    addDefinition(fleet, fargate);
+    addTask(fleet, { cluster: 'cluster-name', id: 'task-api', definition: fargate, launchType: 'FARGATE', eniIp: '127.0.3.9', containers: [{ name: 'api' }] });
+    return fleet;
+  }
+
+  it('writes its five files with its label set: custom labels, instance, job, metrics_path, cluster, task_version, task_id, container_id, instance_id', async () => {
+    await runWith(promedFleet(), ['--preset', 'prometheus-ecs-discoverer']);
+
+    const files = await written();
+    expect(Object.keys(files)).toEqual(['15s-tasks.json', '1m-tasks.json', '30s-tasks.json', '5m-tasks.json', 'tasks.json']);
+    expect(files['tasks.json']).toEqual([
+      {
+        target: '127.0.1.73:32790',
+        labels: {
+          instance: '127.0.1.73:32790',
+          job: 'webapp-test-1',
+          metrics_path: '/app-1/metrics',
+          __metrics_path__: '/app-1/metrics',
+          cluster: 'cluster-name',
+          task_version: '2',
+          task_id: 'task-one',
+          container_id: id(containerArn('cluster-name', 'c-one')),
+          instance_id: 'i-08c7123ef038a7cc4',
+        },
+      },
+      {
+        target: '127.0.2.85:32794',
+        labels: {
+          foo: 'bar',
+          high: 'fi',
+          instance: '127.0.2.85:32794',
+          job: 'webapp-test-3',
+          metrics_path: '/app-3/metrics',
+          __metrics_path__: '/app-3/metrics',
+          cluster: 'cluster-name',
+          task_version: '2',
+          task_id: 'task-three',
+          container_id: id(containerArn('cluster-name', 'c-three')),
+          instance_id: 'i-0b967c2479dd4f5af',
+        },
+      },
+    ]);
+    expect(files['30s-tasks.json']).toEqual([
+      {
+        target: '127.0.3.9:8080',
+        labels: { instance: '127.0.3.9:8080', job: 'api', metrics_path: '/metrics', __metrics_path__: '/metrics', cluster: 'cluster-name', task_version: '4', task_id: 'task-api' },
+      },
+    ]);
+    expect([...(files['15s-tasks.json'] ?? []), ...(files['1m-tasks.json'] ?? []), ...(files['5m-tasks.json'] ?? [])]).toEqual([]);
+  });
+
+  it('warns once of its PROMED_* settings left in the environment, naming what each became', async () => {
+    fake = new FakeAws(promedFleet());
+    await fake.start();
+
+    const result = await runCli(['--once', '--output-dir', outputDir], { ...fakeAwsEnv(fake.url), PROMED_INTERVAL: '30', PROMED_WARMUP_THROTTLE: 'true', DYNACONF_LOG_LEVEL: 'DEBUG' });
+
+    const warnings = result.stderr.split('\n').filter((line) => line.includes('prometheus-ecs-discoverer settings in the environment are not read'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('DYNACONF_LOG_LEVEL (now log.level), PROMED_INTERVAL (now interval), PROMED_WARMUP_THROTTLE (no equivalent)');
+  });
+
+  it('accepts log levels in any case, as its LOG_LEVEL=INFO users write them', async () => {
+    await runWith(promedFleet(), ['--preset', 'prometheus-ecs-discoverer', '--log-level', 'DEBUG']);
+  });
+});
+
+describe('prometheus-ecs-sd (signal-ai): --preset prometheus-ecs-sd', () => {
+  function signalFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    const host = addHost(fleet, 'prod', 'i-0a1b2c3d4e5f60718', '127.0.4.1');
+    const web = addDefinition(
+      fleet,
+      makeTaskDefinition('web', 12, 'bridge', [{ name: 'web', environment: { PROMETHEUS: 'true', PROMETHEUS_ENDPOINT: '30s:/a,/b' }, portMappings: [{ containerPort: 8080, hostPort: 0 }] }]),
+    );
+    addTask(fleet, { cluster: 'prod', id: 'webtask', definition: web, containerInstanceArn: host, containers: [{ name: 'web', id: 'c-web', bindings: [{ containerPort: 8080, hostPort: 32001 }] }] });
+    const pushgateway = addDefinition(
+      fleet,
+      makeTaskDefinition('pushgateway', 3, 'awsvpc', [{ name: 'pushgateway', environment: { PROMETHEUS: 'true', PROMETHEUS_NOLABELS: 'true', PROMETHEUS_PORT: '9091' } }]),
+    );
+    addTask(fleet, { cluster: 'prod', id: 'pushtask', definition: pushgateway, launchType: 'FARGATE', eniIp: '127.0.4.2', containers: [{ name: 'pushgateway' }] });
+    const worker = addDefinition(fleet, makeTaskDefinition('worker', 1, 'awsvpc', [{ name: 'worker', environment: { PROMETHEUS: 'true', PROMETHEUS_NOLABELS: 'yes' }, portMappings: [{ containerPort: 9000 }] }]));
+    addTask(fleet, { cluster: 'prod', id: 'workertask', definition: worker, launchType: 'FARGATE', eniIp: '127.0.4.3', containers: [{ name: 'worker' }] });
+    return fleet;
+  }
+
+  it('puts paths without an interval into 1m-tasks.json, with its label names, and no ids on Fargate', async () => {
+    await runWith(signalFleet(), ['--preset', 'prometheus-ecs-sd']);
+
+    const files = await written();
+    const ec2Labels = { ecs_task_id: 'webtask', ecs_task_version: '12', ecs_cluster: 'prod', ecs_container_id: id(containerArn('prod', 'c-web')), instance_id: 'i-0a1b2c3d4e5f60718' };
+    expect(files['30s-tasks.json']).toEqual([
+      { target: '127.0.4.1:32001', labels: { instance: '127.0.4.1:32001', job: 'web', metrics_path: '/a', __metrics_path__: '/a', ...ec2Labels } },
+    ]);
+    expect(files['1m-tasks.json']).toEqual([
+      { target: '127.0.4.1:32001', labels: { instance: '127.0.4.1:32001', job: 'web', metrics_path: '/b', __metrics_path__: '/b', ...ec2Labels } },
+      // PROMETHEUS_NOLABELS=true: instance is the family, no ECS labels.
+      { target: '127.0.4.2:9091', labels: { instance: 'pushgateway', job: 'pushgateway', metrics_path: '/metrics', __metrics_path__: '/metrics' } },
+      // Only "true" turns NOLABELS on; on Fargate, no ecs_container_id and no instance_id.
+      { target: '127.0.4.3:9000', labels: { instance: '127.0.4.3:9000', job: 'worker', metrics_path: '/metrics', __metrics_path__: '/metrics', ecs_task_id: 'workertask', ecs_task_version: '1', ecs_cluster: 'prod' } },
+    ]);
+    expect(files['tasks.json']).toEqual([]);
+  });
+});
+
+describe('teralytics/prometheus-ecs-discovery: --preset teralytics', () => {
+  function teralyticsFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    const host = addHost(fleet, 'prod', 'i-0c0ffee00000000a1', '127.0.5.1');
+    // Its own example: bindings 1883 → 32768 and 1234 → 32769, the exporter on container port 1234.
+    const broker = addDefinition(
+      fleet,
+      makeTaskDefinition('mqtt', 5, 'bridge', [
+        { name: 'mqtt', image: 'eclipse-mosquitto:2', dockerLabels: { PROMETHEUS_EXPORTER_PORT: '1234' }, portMappings: [{ containerPort: 1883, hostPort: 0 }, { containerPort: 1234, hostPort: 0 }] },
+      ]),
+    );
+    addTask(fleet, {
+      cluster: 'prod',
+      id: 'mqtttask',
+      definition: broker,
+      containerInstanceArn: host,
+      group: 'service:mqtt',
+      containers: [{ name: 'mqtt', id: 'c-mqtt', bindings: [{ containerPort: 1883, hostPort: 32768 }, { containerPort: 1234, hostPort: 32769 }] }],
+    });
+    const api = addDefinition(
+      fleet,
+      makeTaskDefinition('api', 2, 'awsvpc', [
+        { name: 'api', image: 'example/api:1', dockerLabels: { PROMETHEUS_EXPORTER_PORT: '8080', PROMETHEUS_EXPORTER_PATH: '/prom', PROMETHEUS_EXPORTER_JOB_NAME: 'api', PROMETHEUS_EXPORTER_SCHEME: 'https' } },
+      ]),
+    );
+    addTask(fleet, { cluster: 'prod', id: 'apitask', definition: api, launchType: 'FARGATE', eniIp: '127.0.5.2', group: 'family:api', containers: [{ name: 'api', id: 'c-api' }] });
+    return fleet;
+  }
+
+  it('writes its label set, and every target into its one file, ecs_file_sd.yml', async () => {
+    await runWith(teralyticsFleet(), ['--preset', 'teralytics']);
+
+    const files = await written();
+    const expected = [
+      {
+        target: '127.0.5.1:32769',
+        labels: {
+          task_arn: taskArn('prod', 'mqtttask'),
+          task_name: 'mqtt',
+          task_revision: '5',
+          task_group: 'service:mqtt',
+          cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+          container_name: 'mqtt',
+          container_arn: containerArn('prod', 'c-mqtt'),
+          docker_image: 'eclipse-mosquitto:2',
+        },
+      },
+      {
+        target: '127.0.5.2:8080',
+        labels: {
+          task_arn: taskArn('prod', 'apitask'),
+          task_name: 'api',
+          job: 'api',
+          task_revision: '2',
+          task_group: 'family:api',
+          cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+          container_name: 'api',
+          container_arn: containerArn('prod', 'c-api'),
+          docker_image: 'example/api:1',
+          __metrics_path__: '/prom',
+          __scheme__: 'https',
+        },
+      },
+    ];
+    expect(files['ecs_file_sd.yml']).toEqual(expected);
+    expect(files['tasks.json']).toEqual(expected);
+    expect(taskDefinitionArn('api', 2)).toContain('api:2');
+  });
+});
+
+describe('PROMETHEUS_SCRAPES (sepich/prometheus-ecs-sd): several ports per container', () => {
+  /** One container with three ports, in each network mode. */
+  function scrapesFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    const host = addHost(fleet, 'prod', 'i-0beef0000000000b1', '127.0.6.1');
+    const labels = { PROMETHEUS_SCRAPES: '8080/internal/metrics,30s:9106,1m:9107/probe' };
+    const bridge = addDefinition(fleet, makeTaskDefinition('bridged', 1, 'bridge', [{ name: 'app', dockerLabels: labels }]));
+    addTask(fleet, {
+      cluster: 'prod',
+      id: 'bridged',
+      definition: bridge,
+      containerInstanceArn: host,
+      containers: [{ name: 'app', bindings: [{ containerPort: 8080, hostPort: 32100 }, { containerPort: 9106, hostPort: 32101 }, { containerPort: 9107, hostPort: 32102 }] }],
+    });
+    const hostMode = addDefinition(fleet, makeTaskDefinition('hosted', 1, 'host', [{ name: 'app', dockerLabels: labels }]));
+    addTask(fleet, { cluster: 'prod', id: 'hosted', definition: hostMode, containerInstanceArn: host, containers: [{ name: 'app' }] });
+    const awsvpc = addDefinition(fleet, makeTaskDefinition('vpc', 1, 'awsvpc', [{ name: 'app', dockerLabels: labels }]));
+    addTask(fleet, { cluster: 'prod', id: 'vpc', definition: awsvpc, launchType: 'FARGATE', eniIp: '127.0.6.2', containers: [{ name: 'app' }] });
+    return fleet;
+  }
+
+  it('yields three groups for three ports, in the right files, in every network mode', async () => {
+    await runWith(scrapesFleet(), ['--marker-source', 'dockerLabels']);
+
+    const files = await written();
+    const of = (file: string) => (files[file] ?? []).map((group) => `${group.labels['job']} ${group.target}${group.labels['__metrics_path__']}`);
+    expect(of('tasks.json')).toEqual(['bridged 127.0.6.1:32100/internal/metrics', 'hosted 127.0.6.1:8080/internal/metrics', 'vpc 127.0.6.2:8080/internal/metrics']);
+    expect(of('30s-tasks.json')).toEqual(['bridged 127.0.6.1:32101/metrics', 'hosted 127.0.6.1:9106/metrics', 'vpc 127.0.6.2:9106/metrics']);
+    expect(of('1m-tasks.json')).toEqual(['bridged 127.0.6.1:32102/probe', 'hosted 127.0.6.1:9107/probe', 'vpc 127.0.6.2:9107/probe']);
+  });
+});
+
+describe('CloudWatch agent / OTel ecs_observer: --preset ecs-observer', () => {
+  it('scrapes ECS_PROMETHEUS_EXPORTER_PORT through its port mapping, with its path and job', async () => {
+    const fleet = emptyFleet();
+    // The CloudWatch agent's own Fargate test: two containers on 9404 and 9406, hostPort = containerPort.
+    const definition = addDefinition(
+      fleet,
+      makeTaskDefinition('prometheus-java-jmx', 4, 'awsvpc', [
+        { name: 'jmx', dockerLabels: { ECS_PROMETHEUS_EXPORTER_PORT: '9404', ECS_PROMETHEUS_JOB_NAME: 'java-jmx' }, portMappings: [{ containerPort: 9404, hostPort: 9404 }] },
+        { name: 'stats', dockerLabels: { ECS_PROMETHEUS_EXPORTER_PORT: '9406', ECS_PROMETHEUS_METRICS_PATH: '/stats/metrics' }, portMappings: [{ containerPort: 9406, hostPort: 9406 }] },
+        { name: 'unmapped', dockerLabels: { ECS_PROMETHEUS_EXPORTER_PORT: '9999' } },
+      ]),
+    );
+    addTask(fleet, { cluster: 'ExampleCluster', id: '1234567890123456789', definition, launchType: 'FARGATE', eniIp: '127.0.7.129', containers: [{ name: 'jmx' }, { name: 'stats' }, { name: 'unmapped' }] });
+
+    const result = await runWith(fleet, ['--preset', 'ecs-observer']);
+
+    const groups = (await written())['tasks.json'] ?? [];
+    expect(groups.map((group) => `${group.target}${group.labels['__metrics_path__']} job=${group.labels['job']}`)).toEqual([
+      '127.0.7.129:9404/metrics job=java-jmx',
+      '127.0.7.129:9406/stats/metrics job=prometheus-java-jmx',
+    ]);
+    expect(result.stderr).toContain('ECS_PROMETHEUS_EXPORTER_PORT 9999 is not a TCP port mapping of the container');
+  });
+});
