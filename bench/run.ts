@@ -1,11 +1,14 @@
 /**
- * `npm run bench`: cold and steady rounds of the built discoverer against the fake ECS/EC2,
- * with 20 ms per call and ECS-like token buckets, for fleets of 100 to 20,000 tasks. Prints a
- * table and writes it as JSON (bench/results/) so that runs can be compared.
+ * `npm run bench`: cold and steady rounds of the built discoverer, run as users run it (the bin,
+ * through its shebang, no flags), against the in-repo fake of ECS and EC2 with 20 ms per call and
+ * ECS's token buckets. Prints one table and writes it as JSON (bench/results/).
  *
- *   npm run bench                      # every size
- *   npm run bench -- --sizes 100,1000  # some sizes
- *   BENCH_DEBUG=1 npm run bench        # also print each throttled call (action, ms into the round)
+ *   npm run bench                          # 100, 1,000 and 10,000 tasks
+ *   npm run bench -- --sizes 10000,50000   # some sizes (50,000 takes about 3 minutes)
+ *   npm run bench -- --runs 3              # each size 3 times: min and median of each figure
+ *   BENCH_DEBUG=1 npm run bench            # also print each throttled call (action, ms into the round)
+ *
+ * Run it on a quiet machine: figures of a loaded one say nothing.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -24,48 +27,34 @@ const BUCKETS: Record<string, TokenBucket> = {
   ec2: { burst: 100, perSecond: 20 },
 };
 const LATENCY_MS = 20;
-/** The discoverer's interval and task refresh in the benchmark (seconds). */
-const INTERVAL_S = 1;
+/** The discoverer's interval and task refresh in the benchmark (seconds): the defaults. */
+const INTERVAL_S = 15;
 const TASK_REFRESH_S = 300;
-
-/**
- * The README's steady cost per round: one ListClusters page per 100 clusters, and per cluster
- * one ListTasks page per 100 tasks plus one DescribeTasks per 100 tasks of its refresh share,
- * ceil(tasks × interval / taskRefresh).
- */
-function steadyCalls(fleet: FakeFleet): number {
-  return (
-    Math.max(1, chunks(fleet.clusters.length, 100)) +
-    fleet.clusters.reduce(
-      (sum, cluster) =>
-        sum + Math.max(1, chunks(cluster.tasks.length, 100)) + chunks(Math.ceil((cluster.tasks.length * INTERVAL_S) / TASK_REFRESH_S), 100),
-      0,
-    )
-  );
-}
 
 /** Fleet shapes: several clusters, a mix of network modes and task definition revisions. */
 const FLEETS: Record<number, { clusters: number; definitions: number }> = {
   100: { clusters: 2, definitions: 20 },
   1000: { clusters: 4, definitions: 60 },
-  10000: { clusters: 10, definitions: 200 },
-  20000: { clusters: 10, definitions: 300 },
+  10000: { clusters: 5, definitions: 100 },
+  20000: { clusters: 10, definitions: 200 },
+  50000: { clusters: 10, definitions: 300 },
 };
 
 interface Row {
   tasks: number;
   clusters: number;
   taskDefinitions: number;
-  coldSeconds: number;
   boundSeconds: number;
-  coldCalls: number;
+  coldSeconds: number;
+  firstCallSeconds: number;
+  firstTargetSeconds: number;
   throttled: number;
   steadyCalls: number;
-  steadyBound: number;
+  steadyFormula: number;
   steadySeconds: number;
-  /** CPU seconds of the discoverer process up to the end of the cold round (start-up included). */
   coldCpuSeconds: number;
   steadyCpuSeconds: number;
+  idleRssMb: number;
   peakRssMb: number;
   targets: number;
   expectedTargets: number;
@@ -103,6 +92,22 @@ function boundSeconds(calls: Record<string, number>): number {
   );
 }
 
+/**
+ * The README's steady cost per round: one ListClusters page per 100 clusters, and per cluster
+ * one ListTasks page per 100 tasks plus one DescribeTasks per 100 tasks of its refresh share,
+ * ceil(tasks × interval / taskRefresh).
+ */
+function steadyFormula(fleet: FakeFleet): number {
+  return (
+    Math.max(1, chunks(fleet.clusters.length, 100)) +
+    fleet.clusters.reduce(
+      (sum, cluster) =>
+        sum + Math.max(1, chunks(cluster.tasks.length, 100)) + chunks(Math.ceil((cluster.tasks.length * INTERVAL_S) / TASK_REFRESH_S), 100),
+      0,
+    )
+  );
+}
+
 /** User and system CPU seconds a process has used so far. */
 async function cpuSeconds(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
@@ -110,58 +115,72 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** VmHWM: the peak resident set of a process, in MB. */
-async function peakRssMb(pid: number): Promise<number> {
+/** A field of /proc/<pid>/status, in MB: VmRSS now, VmHWM the peak. */
+async function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return Math.round(kb / 1024);
 }
 
+const INTERVAL_FIELDS = ['targets_15s', 'targets_30s', 'targets_1m', 'targets_5m', 'targets_generic'];
+
 async function measure(tasks: number): Promise<Row> {
-  const shape = FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 50)) };
+  const shape = FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 100)) };
   const fleet = generateFleet({ clusters: shape.clusters, tasksPerCluster: Math.ceil(tasks / shape.clusters), definitions: shape.definitions });
   const fake = new FakeAws(fleet);
   fake.faults.latencyMs = LATENCY_MS;
   fake.faults.buckets = BUCKETS;
   await fake.start();
   const outputDir = await mkdtemp(join(tmpdir(), 'discoverer-bench-'));
-  const env = { ...fakeAwsEnv(fake.url), ...(process.env['BENCH_NODE_OPTIONS'] && { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }) };
+  // The steady round starts on full buckets, as after a quiet interval.
+  fake.onRound(2, () => fake.refillBuckets());
+  const startedAt = Date.now();
   const discoverer = new RunningDiscoverer(
     ['--interval', String(INTERVAL_S), '--task-refresh', String(TASK_REFRESH_S), '--output-dir', outputDir, '--http-port', '0'],
-    env,
+    fakeAwsEnv(fake.url),
   );
+  const pid = discoverer.pid as number;
+  // Idle: started, the first call on its way (the fake answers after its latency).
+  let idleRss: Promise<number> | undefined;
+  const firstCall = new Promise<number>((resolve) => {
+    fake.onRequest(() => {
+      if (idleRss !== undefined) return;
+      idleRss = memoryMb(pid, 'VmRSS');
+      resolve(Date.now() - startedAt);
+    });
+  });
   try {
-    const cold = await discoverer.waitForRounds(1, 300_000);
+    const cold = await discoverer.waitForRounds(1, 600_000);
     const callsAfterCold = fake.calls.length;
-    const coldCpu = await cpuSeconds(discoverer.pid as number);
-    const steady = await discoverer.waitForRounds(2, 300_000);
-    const steadyCpu = (await cpuSeconds(discoverer.pid as number)) - coldCpu;
-    const peak = await peakRssMb(discoverer.pid as number);
-    if (cold['outcome'] !== 'ok' || steady['outcome'] !== 'ok') {
-      throw new Error(`round failed at ${tasks} tasks: ${JSON.stringify({ cold, steady })}`);
-    }
+    const coldCpu = await cpuSeconds(pid);
+    const steady = await discoverer.waitForRounds(2, 600_000);
+    const steadyCpu = (await cpuSeconds(pid)) - coldCpu;
+    const peak = await memoryMb(pid, 'VmHWM');
+    if (cold['outcome'] !== 'ok' || steady['outcome'] !== 'ok') throw new Error(`round failed at ${tasks} tasks: ${JSON.stringify({ cold, steady })}`);
     const coldCalls = fake.calls.slice(0, callsAfterCold);
     if (process.env['BENCH_DEBUG']) {
       const t0 = coldCalls[0]?.at ?? 0;
       for (const call of coldCalls.filter((c) => c.outcome === 'throttled')) console.error('throttled', call.action, call.at - t0);
     }
-    const targets = INTERVAL_FIELDS.reduce((sum, field) => sum + Number(cold[field] ?? 0), 0);
+    const firstTarget = discoverer.lines.find((line) => line['msg'] === 'first targets published');
     const actualTasks = fleet.clusters.reduce((sum, cluster) => sum + cluster.tasks.length, 0);
     return {
       tasks: actualTasks,
       clusters: fleet.clusters.length,
       taskDefinitions: fleet.taskDefinitions.size,
-      coldSeconds: Number(cold['duration_ms']) / 1000,
       boundSeconds: boundSeconds(minimalColdCalls(fleet)),
-      coldCalls: coldCalls.length,
-      throttled: coldCalls.filter((call) => call.outcome === 'throttled').length,
+      coldSeconds: Number(cold['duration_ms']) / 1000,
+      firstCallSeconds: (await firstCall) / 1000,
+      firstTargetSeconds: firstTarget === undefined ? NaN : (Date.parse(String(firstTarget['time'])) - startedAt) / 1000,
+      throttled: fake.calls.filter((call) => call.outcome === 'throttled').length,
       steadyCalls: Number(steady['api_calls']),
-      steadyBound: steadyCalls(fleet),
+      steadyFormula: steadyFormula(fleet),
       steadySeconds: Number(steady['duration_ms']) / 1000,
       coldCpuSeconds: coldCpu,
       steadyCpuSeconds: Number(steadyCpu.toFixed(2)),
+      idleRssMb: (await idleRss) ?? NaN,
       peakRssMb: peak,
-      targets,
+      targets: INTERVAL_FIELDS.reduce((sum, field) => sum + Number(cold[field] ?? 0), 0),
       // generateFleet gives every task exactly one target.
       expectedTargets: actualTasks,
     };
@@ -172,53 +191,93 @@ async function measure(tasks: number): Promise<Row> {
   }
 }
 
-const INTERVAL_FIELDS = ['targets_15s', 'targets_30s', 'targets_1m', 'targets_5m', 'targets_generic'];
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
 
-function toTable(rows: Row[]): string {
-  const header = ['tasks', 'clusters', 'task defs', 'cold s', 'bound s', 'target s', 'throttled', 'steady calls', 'steady formula', 'steady s', 'CPU s cold/steady', 'peak RSS MB', 'targets'];
-  const lines = rows.map((row) => [
-    row.tasks.toLocaleString('en-US'),
-    String(row.clusters),
-    String(row.taskDefinitions),
-    row.coldSeconds.toFixed(2),
-    row.boundSeconds.toFixed(2),
-    (1.2 * row.boundSeconds + 1).toFixed(2),
-    String(row.throttled),
-    String(row.steadyCalls),
-    String(row.steadyBound),
-    row.steadySeconds.toFixed(2),
-    `${row.coldCpuSeconds.toFixed(1)} / ${row.steadyCpuSeconds.toFixed(2)}`,
-    String(row.peakRssMb),
-    `${row.targets.toLocaleString('en-US')}${row.targets === row.expectedTargets ? '' : ` (expected ${row.expectedTargets})`}`,
-  ]);
+/** One figure over runs: "min / median" when there are several, else the one value. */
+function figure(rows: Row[], pick: (row: Row) => number, digits: number): string {
+  const values = rows.map(pick);
+  const min = Math.min(...values);
+  return values.length === 1 ? min.toFixed(digits) : `${min.toFixed(digits)} / ${median(values).toFixed(digits)}`;
+}
+
+function toTable(bySize: Row[][]): string {
+  const header = [
+    'tasks',
+    'clusters',
+    'task defs',
+    'bound s',
+    'cold s',
+    'cold / bound',
+    'first call s',
+    'first target s',
+    'throttled',
+    'steady calls (formula)',
+    'steady s',
+    'steady CPU ms / 1k tasks',
+    'idle RSS MB',
+    'peak RSS MB',
+    'targets',
+  ];
+  const lines = bySize.map((rows) => {
+    const first = rows[0] as Row;
+    return [
+      first.tasks.toLocaleString('en-US'),
+      String(first.clusters),
+      String(first.taskDefinitions),
+      first.boundSeconds.toFixed(2),
+      figure(rows, (row) => row.coldSeconds, 2),
+      first.boundSeconds === 0 ? 'n/a' : figure(rows, (row) => row.coldSeconds / row.boundSeconds, 2),
+      figure(rows, (row) => row.firstCallSeconds, 2),
+      figure(rows, (row) => row.firstTargetSeconds, 2),
+      String(Math.max(...rows.map((row) => row.throttled))),
+      `${rows.map((row) => row.steadyCalls).join('/')} (${first.steadyFormula})`,
+      figure(rows, (row) => row.steadySeconds, 2),
+      figure(rows, (row) => (row.steadyCpuSeconds * 1_000_000) / row.tasks, 0),
+      figure(rows, (row) => row.idleRssMb, 0),
+      figure(rows, (row) => row.peakRssMb, 0),
+      rows.every((row) => row.targets === row.expectedTargets) ? first.targets.toLocaleString('en-US') : `${rows.map((row) => row.targets).join('/')} (expected ${first.expectedTargets})`,
+    ];
+  });
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)));
   const format = (cells: string[]) => `| ${cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join(' | ')} |`;
   return [format(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...lines.map(format)].join('\n');
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,10000,20000' } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,10000' }, runs: { type: 'string', default: '1' } } });
   const sizes = (values.sizes ?? '').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
+  const runs = Math.max(1, Number(values.runs) || 1);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   console.log(`prometheus-ecs-discoverer benchmark, ${new Date().toISOString()}`);
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}`);
   console.log(`fake ECS/EC2: ${LATENCY_MS} ms per call; buckets (burst/per second): ${Object.entries(BUCKETS).map(([name, bucket]) => `${name} ${bucket.burst}/${bucket.perSecond}`).join(', ')}`);
-  console.log(`(${Object.entries(ACTION_BUCKETS).map(([action, bucket]) => `${action}→${bucket}`).join(', ')})\n`);
+  console.log(`(${Object.entries(ACTION_BUCKETS).map(([action, bucket]) => `${action}→${bucket}`).join(', ')})`);
+  console.log(`discoverer: the bin as installed (no flags), --interval ${INTERVAL_S} --task-refresh ${TASK_REFRESH_S}; ${runs} run(s) per size\n`);
 
-  const rows: Row[] = [];
+  const bySize: Row[][] = [];
   for (const size of sizes) {
-    process.stderr.write(`measuring ${size} tasks...\n`);
-    rows.push(await measure(size));
+    const rows: Row[] = [];
+    for (let run = 1; run <= runs; run++) {
+      process.stderr.write(`measuring ${size} tasks, run ${run} of ${runs}...\n`);
+      rows.push(await measure(size));
+    }
+    bySize.push(rows);
   }
-  console.log(toTable(rows));
-  console.log('\ncold s: first round; bound s: what the buckets impose on the fewest calls a cold round needs;');
-  console.log('target s: 1.2 × bound + 1; steady formula: 1 ListClusters page per 100 clusters, and per cluster 1 ListTasks page');
-  console.log(`per 100 tasks + 1 DescribeTasks per 100 of its refresh share, ceil(tasks × interval / taskRefresh) (interval ${INTERVAL_S} s, taskRefresh ${TASK_REFRESH_S} s).`);
+  console.log(toTable(bySize));
+  console.log('\nWith several runs: min / median. bound s: what the buckets impose on the fewest calls a cold round needs,');
+  console.log('(calls − burst) / rate of the slowest bucket. first call, first target: seconds from the start of the process.');
+  console.log('steady: the second round, on full buckets; its calls against the formula: 1 ListClusters page per 100 clusters, and per');
+  console.log(`cluster 1 ListTasks page per 100 tasks + 1 DescribeTasks per 100 of ceil(tasks × interval / taskRefresh).`);
+  console.log('idle RSS: when the first AWS call goes out; peak RSS: the high-water mark (VmHWM) after the steady round.');
 
   const directory = new URL('./results/', import.meta.url);
   await mkdir(directory, { recursive: true });
   const file = new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, directory);
-  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, latencyMs: LATENCY_MS, buckets: BUCKETS, rows }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, latencyMs: LATENCY_MS, buckets: BUCKETS, runs: bySize }, null, 2)}\n`);
   console.log(`\nJSON: ${file.pathname}`);
 }
 

@@ -37,6 +37,7 @@ export function attemptOf(request: unknown): number {
 interface ClientWithMiddleware {
   middlewareStack: {
     addRelativeTo(middleware: unknown, options: { relation: 'after'; toMiddleware: string; name: string }): void;
+    remove(name: string): boolean;
   };
 }
 
@@ -64,6 +65,7 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal): I
     (args: { request: unknown }) => {
       const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
+      const pacer = pacerByAction.get(action);
       const send = async () => {
         requests += 1;
         const stopTimer = metrics.apiCallDuration.startTimer({ action });
@@ -72,18 +74,22 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal): I
           metrics.apiCalls.inc({ action, outcome: 'ok' });
           return output;
         } catch (error) {
-          metrics.apiCalls.inc({ action, outcome: toOutcome(error) });
+          const outcome = toOutcome(error);
+          metrics.apiCalls.inc({ action, outcome });
+          if (outcome === 'throttled') pacer?.slowDown();
           throw error;
         } finally {
           stopTimer();
         }
       };
-      const pacer = pacerByAction.get(action);
       return pacer ? pacer.run(send) : send();
     };
 
   return {
     attach(client) {
+      // The SDK's logger middleware copies every answer for its (no-op) logger: megabytes a
+      // round on a large fleet, for nothing. We count and log calls ourselves.
+      client.middlewareStack.remove('loggerMiddleware');
       // After the retry middleware: each attempt is paced and counted, not only the first.
       client.middlewareStack.addRelativeTo(middleware, {
         relation: 'after',

@@ -7,10 +7,22 @@ export interface Bucket {
 }
 
 /**
- * Share of AWS's published bucket that we use. Our view of the bucket is an estimate (request
- * latency varies, and other tools may use the same account), so we stay a little under it.
+ * Share of AWS's sustained rate that we use once the burst is spent: our calls reach AWS later
+ * than we count them (latency), which is on our side, so we can pace at almost the full rate.
+ * Other clients of the account draw on the same bucket: a throttled answer makes us pause
+ * (slowDown), and the SDK's retries remain the backstop.
  */
-const HEADROOM = 0.9;
+const RATE_SHARE = 0.97;
+
+/**
+ * Tokens of the burst left unused. The paced calls start while the burst's calls are still
+ * going out, and a call may reach AWS a little earlier or later than we count it: a few
+ * tokens of margin, and the one of the first paced call, which p-throttle sends at once.
+ */
+const BURST_RESERVE = 4;
+
+/** How long a throttled answer holds back our next calls, in tokens of the bucket's rate. */
+const PAUSE_TOKENS = 10;
 
 /**
  * Requests of one bucket in flight at once. At 20 ms a call this still allows hundreds of calls
@@ -28,8 +40,9 @@ export interface PacerOptions {
 
 /**
  * Paces calls of one AWS rate-limit bucket, aware of warm-up: while the bucket is (estimated to
- * be) full, calls go at once, so a cold start uses the burst; after that p-throttle spaces them
- * at just under the sustained rate, so that AWS does not throttle us.
+ * be) full, calls go at once, so a cold start uses the whole burst; after that p-throttle spaces
+ * them at just under the sustained rate, so that AWS does not throttle us; when it does anyway,
+ * the calls pause before they are paced again.
  */
 export class Pacer {
   readonly #burst: number;
@@ -42,10 +55,17 @@ export class Pacer {
   #updatedAt: number;
   #inFlight = 0;
   readonly #waitingForSlot: (() => void)[] = [];
+  readonly #signal: AbortSignal | undefined;
+  /** Until when calls wait, after AWS said we went too fast. */
+  #pausedUntil = 0;
+  readonly #pauseMs: number;
 
   constructor({ bucket, signal, now = Date.now }: PacerOptions) {
-    this.#burst = Math.floor(bucket.burst * HEADROOM);
-    const perSecond = bucket.perSecond * HEADROOM;
+    // The burst (the bucket is full when we start, or our estimate of it says so), but for a margin.
+    this.#burst = Math.max(0, bucket.burst - BURST_RESERVE);
+    const perSecond = bucket.perSecond * RATE_SHARE;
+    this.#pauseMs = (PAUSE_TOKENS * 1000) / bucket.perSecond;
+    this.#signal = signal;
     this.#perMillisecond = perSecond / 1000;
     this.#now = now;
     this.#credit = this.#burst;
@@ -62,11 +82,40 @@ export class Pacer {
     const now = this.#now();
     this.#credit = Math.min(this.#burst, this.#credit + (now - this.#updatedAt) * this.#perMillisecond);
     this.#updatedAt = now;
+    if (now < this.#pausedUntil) {
+      this.#credit -= 1;
+      return this.#wait(this.#pausedUntil - now).then(() => this.#throttle(call));
+    }
     const direct = this.#credit >= 1 && this.#queue.queueSize === 0;
     this.#credit -= 1;
     // Only the burst needs the in-flight cap: paced calls are already spaced, and holding them
     // for a slot would release them in bunches.
     return direct ? this.#inSlot(call) : this.#throttle(call);
+  }
+
+  /**
+   * AWS throttled a call of this bucket: someone else draws on it too. We take it to be empty,
+   * and hold our next calls back for a while before pacing them again.
+   */
+  slowDown(): void {
+    const now = this.#now();
+    this.#credit = Math.min(this.#credit, 0);
+    this.#updatedAt = now;
+    this.#pausedUntil = Math.max(this.#pausedUntil, now + this.#pauseMs);
+  }
+
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      this.#signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(this.#signal?.reason as Error);
+        },
+        { once: true },
+      );
+    });
   }
 
   /** Runs `call` once fewer than MAX_IN_FLIGHT calls are running. */

@@ -158,6 +158,7 @@ export class FakeAws {
   #held = new Set<ServerResponse>();
   #round = 0;
   readonly #roundChanges = new Map<number, (() => void)[]>();
+  readonly #requestListeners: (() => void)[] = [];
 
   constructor(fleet: FakeFleet, { random = Math.random }: { random?: () => number } = {}) {
     this.fleet = fleet;
@@ -199,6 +200,11 @@ export class FakeAws {
    */
   onRound(round: number, change: () => void): void {
     this.#roundChanges.set(round, [...(this.#roundChanges.get(round) ?? []), change]);
+  }
+
+  /** Calls `listener` as each request arrives, before anything else (the benchmark's idle memory). */
+  onRequest(listener: () => void): void {
+    this.#requestListeners.push(listener);
   }
 
   /** The rounds that have begun so far. */
@@ -243,6 +249,7 @@ export class FakeAws {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    for (const listener of this.#requestListeners) listener();
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
