@@ -1,85 +1,188 @@
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { lastArnSegment } from './discovery/model.js';
+import type { Skip, Warning } from './discovery/resolveTargets.js';
+import { countByInterval, toGroupsByInterval, type TargetGroup } from './discovery/targetGroups.js';
 import { EXIT } from './exitCodes.js';
-import { countByInterval, toGroupsByInterval } from './discovery/targetGroups.js';
 import type { ClusterState, RoundOutcome, RoundReport } from './round.js';
+
+/**
+ * What `check` found, as `check --json` prints it (README, "check"; the shape is tested by
+ * test/unit/checkReport.test.ts). Nothing here speaks of files: check writes none.
+ */
+export interface CheckReport {
+  outcome: RoundOutcome;
+  /** What makes the check fail besides skipped containers: unreadable AWS, clusters that do not exist, nothing marked. */
+  problems: string[];
+  clusters: CheckedCluster[];
+  /** Every target group, as Prometheus would get it. */
+  targets: (TargetGroup & { interval: IntervalName; cluster: string })[];
+  skipped: (Owner & { reason: string; detail: string })[];
+  warnings: (Owner & { message: string })[];
+  /** Settings of other markers that unmarked containers carry, and how many containers carry each. */
+  markerHints: { setting: string; containers: number; suggestion: string }[];
+  totals: { clusters: number; tasks: number; markedContainers: number; targets: number; skipped: number; warnings: number };
+}
 
 /** What `check` found in one cluster. */
 export interface CheckedCluster {
   region: string;
   name: string;
+  arn: string;
   tasks: number;
   pendingTasks: number;
+  markedContainers: number;
   targets: Record<IntervalName, number>;
-  skipped: { task: string; container: string; reason: string; detail: string }[];
   /** Why the cluster could not be read, when it could not. */
   error?: string;
 }
 
-export interface CheckReport {
-  outcome: RoundOutcome;
-  failures: readonly string[];
-  clusters: CheckedCluster[];
-  totals: { clusters: number; tasks: number; targets: number; skipped: number };
+/** Whose a skipped container or a warning is. */
+interface Owner {
+  cluster: string;
+  region: string;
+  family: string;
+  revision?: number;
+  service?: string;
+  /** The task id. */
+  task: string;
+  container: string;
 }
 
+const ownerOf = (entry: Skip | Warning, region: string): Owner => ({
+  cluster: entry.cluster,
+  region,
+  family: entry.family,
+  ...(entry.revision !== undefined && { revision: entry.revision }),
+  ...(entry.service !== undefined && { service: entry.service }),
+  task: lastArnSegment(entry.taskArn),
+  container: entry.container,
+});
+
+/** What to set when containers carry another convention's marker. */
+const SUGGESTIONS: Record<string, string> = {
+  PROMETHEUS: '--marker PROMETHEUS',
+  PROMETHEUS_TARGET: '--marker PROMETHEUS_TARGET --marker-value true (or --preset prometheus-ecs-discoverer)',
+  PROMETHEUS_SCRAPES: '--marker-source environment',
+  'docker label PROMETHEUS': '--marker-source dockerLabels',
+  'docker label PROMETHEUS_TARGET': '--marker-source prometheus-ecs-discoverer --marker PROMETHEUS_TARGET --marker-value true',
+  'docker label PROMETHEUS_SCRAPES': '--marker-source dockerLabels',
+  'docker label PROMETHEUS_EXPORTER_PORT': '--marker-source teralytics (or --preset teralytics)',
+  'docker label ECS_PROMETHEUS_EXPORTER_PORT': '--marker-source ecs-observer (or --preset ecs-observer)',
+};
+
+const sum = <T>(items: readonly T[], count: (item: T) => number) => items.reduce((total, item) => total + count(item), 0);
+
 export function toCheckReport(states: readonly ClusterState[], round: RoundReport): CheckReport {
-  const clusters = states
-    .map((state): CheckedCluster => {
-      return {
-        region: state.region,
-        name: state.cluster.name,
-        tasks: state.tasks,
-        pendingTasks: state.pendingTasks,
-        targets: countByInterval(toGroupsByInterval(state.targets)),
-        skipped: state.skips.map((skip) => ({
-          task: lastArnSegment(skip.taskArn),
-          container: skip.container,
-          reason: skip.reason,
-          detail: skip.detail,
-        })),
-        ...(state.error !== undefined && { error: state.error }),
-      };
-    })
-    .sort((a, b) => `${a.region}/${a.name}`.localeCompare(`${b.region}/${b.name}`));
-  const sum = (count: (cluster: CheckedCluster) => number) => clusters.reduce((total, cluster) => total + count(cluster), 0);
+  const sorted = [...states].sort((a, b) => `${a.region}/${a.cluster.name}`.localeCompare(`${b.region}/${b.cluster.name}`));
+  const clusters = sorted.map(
+    (state): CheckedCluster => ({
+      region: state.region,
+      name: state.cluster.name,
+      arn: state.cluster.arn,
+      tasks: state.tasks,
+      pendingTasks: state.pendingTasks,
+      markedContainers: state.markedContainers ?? 0,
+      targets: countByInterval(toGroupsByInterval(state.targets)),
+      ...(state.error !== undefined && { error: state.error }),
+    }),
+  );
+  const targets = sorted.flatMap((state) =>
+    state.targets.map((group) => ({ interval: group.interval, cluster: group.cluster, ...(JSON.parse(group.json) as TargetGroup) })),
+  );
+  const skipped = sorted.flatMap((state) => state.skips.map((skip) => ({ ...ownerOf(skip, state.region), reason: skip.reason, detail: skip.detail })));
+  const warnings = sorted.flatMap((state) => state.warnings.map((warning) => ({ ...ownerOf(warning, state.region), message: warning.message })));
+  const markedContainers = sum(clusters, (cluster) => cluster.markedContainers);
+  const hintCounts = new Map<string, number>();
+  for (const state of sorted) for (const [setting, count] of Object.entries(state.markerHints ?? {})) hintCounts.set(setting, (hintCounts.get(setting) ?? 0) + count);
+  const markerHints = [...hintCounts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([setting, containers]) => ({ setting, containers, suggestion: SUGGESTIONS[setting] ?? '' }));
+
+  const problems = round.failures.filter((failure) => !failure.startsWith('nothing published'));
+  for (const name of round.unknownClusters ?? []) problems.push(`cluster "${name}" of --clusters does not exist in any region`);
+  if (round.outcome === 'ok' && markedContainers === 0) {
+    const [likely] = markerHints;
+    problems.push(
+      likely === undefined
+        ? 'no container carries the marker'
+        : `no container carries the marker; ${likely.containers} container${likely.containers === 1 ? ' sets' : 's set'} ${likely.setting}: did you mean ${likely.suggestion}?`,
+    );
+  }
   return {
     outcome: round.outcome,
-    failures: round.failures,
+    problems,
     clusters,
+    targets,
+    skipped,
+    warnings,
+    markerHints,
     totals: {
       clusters: clusters.length,
-      tasks: sum((cluster) => cluster.tasks),
-      targets: sum((cluster) => Object.values(cluster.targets).reduce((total, count) => total + count, 0)),
-      skipped: sum((cluster) => cluster.skipped.length),
+      tasks: sum(clusters, (cluster) => cluster.tasks),
+      markedContainers,
+      targets: targets.length,
+      skipped: skipped.length,
+      warnings: warnings.length,
     },
   };
 }
 
-/** The report for people: per cluster its tasks, its targets per interval and why containers were skipped. */
+const ownerText = (owner: Owner) =>
+  `${owner.family}${owner.revision === undefined ? '' : `:${owner.revision}`}${owner.service === undefined ? '' : ` (service ${owner.service})`}`;
+
+/** Entries of one family, container and reason (or warning), in how many tasks, with an example. */
+function grouped<T extends Owner>(entries: readonly T[], what: (entry: T) => string): { first: T; tasks: string[] }[] {
+  const groups = new Map<string, { first: T; tasks: string[] }>();
+  for (const entry of entries) {
+    const key = `${entry.family}|${entry.container}|${what(entry)}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { first: entry, tasks: [entry.task] });
+    else group.tasks.push(entry.task);
+  }
+  return [...groups.values()];
+}
+
+const inTasks = (tasks: string[]) => (tasks.length === 1 ? `task ${tasks[0]}` : `${tasks.length} tasks, e.g. ${tasks[0]}`);
+
+/** The report for people: per cluster its tasks and targets, skipped containers and warnings grouped by family, and the problems. */
 export function renderCheckReport(report: CheckReport): string {
   const lines: string[] = [];
   for (const cluster of report.clusters) {
     const pending = cluster.pendingTasks > 0 ? `, ${cluster.pendingTasks} not running yet` : '';
-    lines.push(`cluster ${cluster.name} (${cluster.region}): ${cluster.tasks} tasks${pending}`);
+    lines.push(`cluster ${cluster.name} (${cluster.region}): ${cluster.tasks} tasks${pending}, ${cluster.markedContainers} marked containers`);
     if (cluster.error !== undefined) lines.push(`  could not be read: ${cluster.error}`);
-    const perInterval = INTERVALS.filter((interval) => cluster.targets[interval] > 0).map(
-      (interval) => `${interval} ${cluster.targets[interval]}`,
-    );
+    const perInterval = INTERVALS.filter((interval) => cluster.targets[interval] > 0).map((interval) => `${interval} ${cluster.targets[interval]}`);
     lines.push(`  targets: ${perInterval.length > 0 ? perInterval.join(', ') : 'none'}`);
-    for (const skip of cluster.skipped) {
-      lines.push(`  skipped container ${skip.container} of task ${skip.task}: ${skip.reason}: ${skip.detail}`);
+    const own = <T extends Owner>(entries: readonly T[]) => entries.filter((entry) => entry.cluster === cluster.name && entry.region === cluster.region);
+    for (const { first, tasks } of grouped(own(report.skipped), (skip) => skip.reason)) {
+      lines.push(`  skipped: ${ownerText(first)}, container ${first.container}, ${first.reason} in ${inTasks(tasks)}: ${first.detail}`);
+    }
+    for (const { first, tasks } of grouped(own(report.warnings), (warning) => warning.message)) {
+      lines.push(`  warning: ${ownerText(first)}, container ${first.container}, in ${inTasks(tasks)}: ${first.message}`);
     }
   }
-  for (const failure of report.failures) lines.push(`problem: ${failure}`);
-  const { clusters, tasks, targets, skipped } = report.totals;
-  lines.push(`total: ${clusters} clusters, ${tasks} tasks, ${targets} targets, ${skipped} skipped containers`);
+  for (const problem of report.problems) lines.push(`problem: ${problem}`);
+  const { clusters, tasks, markedContainers, targets, skipped, warnings } = report.totals;
+  lines.push(
+    `total: ${clusters} clusters, ${tasks} tasks, ${markedContainers} marked containers, ${targets} targets, ${skipped} skipped containers, ${warnings} warnings`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
-/** 3 when AWS could not be read fully; 1 when marked containers were skipped (or, if asked, nothing was found); else 0. */
-export function checkExitCode(report: CheckReport, failIfEmpty: boolean): number {
+export interface CheckExitOptions {
+  /** Also fail when nothing at all was found. */
+  failIfEmpty: boolean;
+  /** Also fail on any warning. */
+  strict: boolean;
+}
+
+/**
+ * 3 when AWS could not be read fully; 1 when marked containers were skipped, a cluster asked
+ * for does not exist, nothing is marked (or, if asked, nothing found, or any warning); else 0.
+ */
+export function checkExitCode(report: CheckReport, { failIfEmpty, strict }: CheckExitOptions): number {
   if (report.outcome !== 'ok') return EXIT.unreadable;
-  if (report.totals.skipped > 0 || (failIfEmpty && report.totals.targets === 0)) return EXIT.findings;
-  return EXIT.ok;
+  const failing =
+    report.problems.length > 0 || report.totals.skipped > 0 || (failIfEmpty && report.totals.targets === 0) || (strict && report.totals.warnings > 0);
+  return failing ? EXIT.findings : EXIT.ok;
 }

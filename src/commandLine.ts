@@ -13,7 +13,7 @@ export type RunMode =
   /** One round, the files, exit: 0 when it succeeded. */
   | { kind: 'once' }
   /** One round, a report on stdout, no files. */
-  | { kind: 'check'; json: boolean; failIfEmpty: boolean };
+  | { kind: 'check'; json: boolean; failIfEmpty: boolean; strict: boolean };
 
 /** Options that are not settings; `check` marks those of the check command. */
 const COMMAND_OPTIONS = {
@@ -23,6 +23,7 @@ const COMMAND_OPTIONS = {
   version: { type: 'boolean', short: 'V', doc: 'Show the version.' },
   json: { type: 'boolean', check: true, doc: 'check: print the report as JSON.' },
   'fail-if-empty': { type: 'boolean', check: true, doc: 'check: also exit 1 when no target at all was found.' },
+  strict: { type: 'boolean', check: true, doc: 'check: also exit 1 on any warning (bad label names, paths without "/", ...).' },
 } as const;
 
 export function version(): string {
@@ -60,8 +61,9 @@ export function helpText(): string {
   }
   lines.push(
     '',
-    `Exit codes: ${EXIT.ok} ok; ${EXIT.failed} a --once round failed, or check found skipped marked containers (or, with`,
-    `--fail-if-empty, no target); ${EXIT.usage} bad usage or settings; ${EXIT.unreadable} check could not read every cluster.`,
+    `Exit codes: ${EXIT.ok} ok; ${EXIT.failed} a --once round failed, or check found skipped marked containers, a cluster of`,
+    `--clusters that does not exist or no marked container at all (or, with --fail-if-empty, no target; with --strict, a`,
+    `warning); ${EXIT.usage} bad usage or settings; ${EXIT.unreadable} check could not read every cluster.`,
   );
   return lines.join('\n');
 }
@@ -112,7 +114,7 @@ export function parseCommandLine(argv: string[]): Invocation {
     if (typeof value === 'string') flags[setting.key] = value;
   }
   const mode: RunMode = checking
-    ? { kind: 'check', json: values['json'] === true, failIfEmpty: values['fail-if-empty'] === true }
+    ? { kind: 'check', json: values['json'] === true, failIfEmpty: values['fail-if-empty'] === true, strict: values['strict'] === true }
     : { kind: values['once'] === true ? 'once' : 'serve' };
   return {
     flags,

@@ -20,11 +20,14 @@ interface RoundProgress {
   /** Failures of the round as a whole (a region's listing): they go into the round's log line. */
   roundFailures: string[];
   /** One per failing cluster: each gets a log line of its own. */
-  clusterFailures: string[];
+  clusterFailures: { text: string; cluster: string; region: string; error: string }[];
   /** Clusters read afresh. */
   fresh: number;
   /** Every cluster that a region listed, before selection. */
   listed: ClusterRef[];
+  /** Clusters selected for reading, and those whose reading ended (well or not). */
+  selected: number;
+  done: number;
 }
 
 export interface DiscovererOptions {
@@ -36,6 +39,10 @@ export interface DiscovererOptions {
   publish?: (snapshot: Snapshot) => Promise<void>;
   /** AWS requests made so far (all regions): the round reports the difference. */
   countRequests: () => number;
+  /** Of those, the ones AWS throttled. @default none counted */
+  countThrottled?: () => number;
+  /** How often a long first round logs its progress. @default 5000 */
+  progressEveryMs?: number;
   logger: Logger;
   metrics: Metrics;
   /** What an earlier run published, per cluster (read back from the files): the last good state until read afresh. */
@@ -66,6 +73,7 @@ export class Discoverer {
   /** The publication under way while clusters are read, and whether another was asked for meanwhile. */
   #early: { running: Promise<void>; again: boolean } | undefined;
   #firstPublished = false;
+  #roundsRun = 0;
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
@@ -87,12 +95,19 @@ export class Discoverer {
     const { logger, publish } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
-    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0, listed: [] };
+    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0, listed: [], selected: 0, done: 0 };
 
-    await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
+    // A first round describes everything: on a large account it takes a while; say how it goes.
+    const progressTimer = this.#firstPublished || this.#roundsRun > 0 ? undefined : this.#reportProgress(progress, requestsBefore);
+    try {
+      await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
+    } finally {
+      clearInterval(progressTimer);
+    }
+    this.#roundsRun += 1;
     this.#publishAsRead = false;
     await this.#early?.running;
-    this.#warnOfUnknownClusters(progress);
+    const unknownClusters = this.#warnOfUnknownClusters(progress);
 
     const { roundFailures, clusterFailures } = progress;
     const failed = roundFailures.length + clusterFailures.length > 0;
@@ -129,12 +144,13 @@ export class Discoverer {
       tasks: states.reduce((sum, state) => sum + state.tasks, 0),
       pendingTasks: states.reduce((sum, state) => sum + state.pendingTasks, 0),
       targets: countByInterval(snapshot.groups),
-      failures: [...roundFailures, ...clusterFailures],
+      failures: [...roundFailures, ...clusterFailures.map((failure) => failure.text)],
       unreadClusters,
+      unknownClusters,
     });
     recordRound(this.#options.metrics, report, states, this.#options.readers);
     // One line per failing cluster, one line for the round: a total outage logs one line per round.
-    for (const failure of clusterFailures) logger.warn(failure);
+    for (const { text, ...fields } of clusterFailures) logger.warn(text, fields);
     logger[outcome === 'ok' ? 'info' : 'warn']('round', {
       outcome,
       clusters: report.clusters,
@@ -147,6 +163,23 @@ export class Discoverer {
       ...(roundFailures.length > 0 && { error: roundFailures.join('; ') }),
     });
     return { report, snapshot };
+  }
+
+  #reportProgress(progress: RoundProgress, requestsBefore: number): NodeJS.Timeout {
+    const { logger, readers, countRequests, countThrottled } = this.#options;
+    const timer = setInterval(() => {
+      const described = readers.map((reader) => reader.described?.() ?? { tasks: 0, taskDefinitions: 0 });
+      logger.info('first round in progress', {
+        clusters_listed: progress.selected,
+        clusters_done: progress.done,
+        tasks_described: described.reduce((sum, counts) => sum + counts.tasks, 0),
+        task_definitions_described: described.reduce((sum, counts) => sum + counts.taskDefinitions, 0),
+        api_calls: countRequests() - requestsBefore,
+        throttled: countThrottled?.() ?? 0,
+      });
+    }, this.#options.progressEveryMs ?? 5000);
+    timer.unref();
+    return timer;
   }
 
   #noteFirstPublished(snapshot: Snapshot): void {
@@ -220,10 +253,13 @@ export class Discoverer {
       listed = this.#options.clusterSelection ? selectClusters(all, this.#options.clusterSelection) : all;
     } catch (error) {
       const reason = describeError(error);
-      progress.roundFailures.push(`region ${reader.region}: clusters kept from the last good round: ${reason}`);
+      // check publishes nothing, and keeps nothing: it says what could not be read.
+      const what = this.#options.publish === undefined ? 'clusters could not be listed' : 'clusters kept from the last good round';
+      progress.roundFailures.push(`region ${reader.region}: ${what}: ${reason}`);
       this.#states.markRegionFailed(reader.region, reason);
       return;
     }
+    progress.selected += listed.length;
     this.#states.retainListed(reader.region, listed);
     const listedArns = new Set(listed.map((cluster) => cluster.arn));
     for (const [arn, unread] of this.#unread) if (unread.region === reader.region && !listedArns.has(arn)) this.#unread.delete(arn);
@@ -241,14 +277,17 @@ export class Discoverer {
         const rounds = (this.#unread.get(cluster.arn)?.rounds ?? 0) + 1;
         this.#unread.set(cluster.arn, { name: cluster.name, region: reader.region, rounds, reason });
       }
-      const what = kept ? 'keeps its last good targets' : 'no targets yet';
-      progress.clusterFailures.push(`cluster ${cluster.name} (${reader.region}): ${what}: ${reason}`);
+      const what = this.#options.publish === undefined ? 'could not be read' : kept ? 'keeps its last good targets' : 'no targets yet';
+      progress.clusterFailures.push({ text: `cluster ${cluster.name} (${reader.region}): ${what}: ${reason}`, cluster: cluster.name, region: reader.region, error: reason });
+      progress.done += 1;
       return;
     }
     const targets: PublishedGroup[] = [];
     const skips: Skip[] = [];
     const warnings: Warning[] = [];
     const incomplete = new Set<string>();
+    let markedContainers = 0;
+    const markerHints: Record<string, number> = {};
     let sliceStartedAt = performance.now();
     for (const context of reading.tasks) {
       // Resolving thousands of tasks would hold the event loop: paced calls would go out late.
@@ -261,6 +300,8 @@ export class Discoverer {
       skips.push(...resolution.skips);
       warnings.push(...resolution.warnings);
       for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
+      markedContainers += resolution.marked;
+      for (const hint of resolution.markerHints) markerHints[hint] = (markerHints[hint] ?? 0) + 1;
     }
     // A RUNNING task whose bindings or address ECS has not filled in yet is described again, like a PENDING one.
     if (incomplete.size > 0) reader.describeAgain(cluster, incomplete);
@@ -272,21 +313,25 @@ export class Discoverer {
       targets: Object.freeze(targets),
       skips: Object.freeze(skips),
       warnings: Object.freeze(warnings),
+      markedContainers,
+      markerHints: Object.freeze(markerHints),
       lastSuccessAt: this.#now(),
       error: undefined,
     });
     this.#unread.delete(cluster.arn);
     progress.fresh += 1;
+    progress.done += 1;
     this.#publishSoFar();
   }
 
   /** Names of the clusters setting that no region lists: probably a typo; said once. */
-  #warnOfUnknownClusters({ listed, roundFailures }: RoundProgress): void {
+  #warnOfUnknownClusters({ listed, roundFailures }: RoundProgress): string[] {
     const names = this.#options.clusterSelection?.names ?? [];
-    if (roundFailures.length > 0) return; // A region's listing is missing: nothing to conclude.
+    if (roundFailures.length > 0) return []; // A region's listing is missing: nothing to conclude.
     const unknown = names.filter((name) => !listed.some((cluster) => cluster.name === name || cluster.arn === name));
     for (const name of this.#unknownClusterLog.update(unknown.map((name) => [name, name]))) {
-      this.#options.logger.warn(`cluster "${name}" of the clusters setting is not in any region's cluster list`);
+      this.#options.logger.warn(`cluster "${name}" of the clusters setting is not in any region's cluster list`, { cluster: name });
     }
+    return unknown;
   }
 }

@@ -102,9 +102,9 @@ export function toClusterSelection(config: Config): ClusterSelection {
 }
 
 /** One ECS/EC2 client pair, instrumented and paced, per region. */
-async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal) {
+async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal, logger: Logger) {
   const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
-  const instrumentations = regions.map(() => createInstrumentation(metrics, signal));
+  const instrumentations = regions.map(() => createInstrumentation(metrics, signal, logger));
   const readers = await Promise.all(
     regions.map(async (region, index) => {
       const settings = {
@@ -144,7 +144,8 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
     }),
   );
   const countRequests = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0);
-  return { readers, countRequests };
+  const countThrottled = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.throttled, 0);
+  return { readers, countRequests, countThrottled };
 }
 
 /** What every mode shares: logger, metrics, readers, the discoverer and the loop that runs its rounds. */
@@ -161,13 +162,14 @@ async function compose(
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
   signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const { readers, countRequests } = await createReaders(config, metrics, stopping.signal);
+  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger);
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
     clusterSelection: toClusterSelection(config),
     ...(publish && { publish }),
     countRequests,
+    countThrottled,
     logger,
     metrics,
     earlierStates,
@@ -349,7 +351,7 @@ async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: 
   const result = toCheckReport(snapshot.clusters, report);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   print(options.mode.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckReport(result));
-  return checkExitCode(result, options.mode.failIfEmpty);
+  return checkExitCode(result, options.mode);
 }
 
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */

@@ -7,6 +7,8 @@ export interface TaskResolution {
   readonly targets: readonly PublishedGroup[];
   readonly skips: readonly Skip[];
   readonly warnings: readonly Warning[];
+  readonly marked: number;
+  readonly markerHints: readonly string[];
 }
 
 interface CachedResolution extends TaskResolution {
@@ -51,6 +53,8 @@ export class ResolutionCache {
       targets: freezeAll(resolved.targets.map(toPublishedGroup)),
       skips: freezeAll(resolved.skips),
       warnings: freezeAll(resolved.warnings),
+      marked: resolved.marked,
+      markerHints: Object.freeze(resolved.markerHints),
     });
     this.#resolutions.set(context.task, resolution);
     return resolution;

@@ -26,6 +26,8 @@ export interface RegionReader {
   describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void;
   /** Entries per cache, for the cache size metric. */
   cacheSizes(): Record<string, number>;
+  /** Tasks and task definitions described so far (progress of a long first round). */
+  described?(): { tasks: number; taskDefinitions: number };
 }
 
 /** A cluster's last good resolution, and how its last attempt went. Frozen: a later round replaces it. */
@@ -38,6 +40,10 @@ export interface ClusterState {
   readonly targets: readonly PublishedGroup[];
   readonly skips: readonly Skip[];
   readonly warnings: readonly Warning[];
+  /** Containers of its RUNNING tasks that carry the marker. */
+  readonly markedContainers?: number;
+  /** Marker-like settings of its unmarked containers, with how many containers set each (see Resolution.markerHints). */
+  readonly markerHints?: Readonly<Record<string, number>>;
   /** Unix ms of the last good reading; undefined when there has been none. */
   readonly lastSuccessAt: number | undefined;
   /** Why the last attempt failed; undefined when it succeeded. */
@@ -82,6 +88,8 @@ export interface RoundReport {
   readonly failures: readonly string[];
   /** Listed clusters never read so far, with nothing earlier to publish: they have no targets. */
   readonly unreadClusters: readonly UnreadCluster[];
+  /** Names or ARNs of the clusters setting that no region lists (a typo?). */
+  readonly unknownClusters?: readonly string[];
 }
 
 /** A round's report and the snapshot it made (published or not). */

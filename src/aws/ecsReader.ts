@@ -102,6 +102,7 @@ export class EcsReader implements RegionReader {
   readonly #ec2Instances: BatchedCache<InstanceLookup>;
   readonly #managedInstances: BatchedCache<InstanceLookup>;
   readonly #definitions: LRUCache<string, CachedDefinition, AbortSignal>;
+  readonly #described = { tasks: 0, taskDefinitions: 0 };
 
   constructor({ ecs, ec2, ssm, region, metrics, includeTags = false, taskRefreshMs = 300_000, intervalMs = 15_000, now = Date.now }: EcsReaderOptions) {
     this.region = region;
@@ -164,6 +165,10 @@ export class EcsReader implements RegionReader {
     }
     this.#tasks.retainClusters(new Set(clusters.map((cluster) => cluster.arn)));
     return clusters;
+  }
+
+  described(): { tasks: number; taskDefinitions: number } {
+    return { ...this.#described };
   }
 
   describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void {
@@ -278,6 +283,7 @@ export class EcsReader implements RegionReader {
       throw toAwsError('DescribeTasks', error);
     }
     const describedAt = this.#now();
+    this.#described.tasks += records.length;
     for (const record of records) {
       if (record.lastStatus === 'RUNNING') this.#tasks.set(cluster.arn, record, describedAt);
       else this.#tasks.delete(cluster.arn, [record.arn]);
@@ -304,6 +310,7 @@ export class EcsReader implements RegionReader {
     try {
       const output = await this.#ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }), { abortSignal: signal });
       if (output.taskDefinition === undefined) throw new Error('answer without a task definition');
+      this.#described.taskDefinitions += 1;
       return toTaskDefinitionRecord(arn, output.taskDefinition);
     } catch (error) {
       if (!isNotAvailable(error)) throw toAwsError('DescribeTaskDefinition', error);

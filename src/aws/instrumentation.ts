@@ -1,4 +1,5 @@
 import { isThrottlingError } from '@smithy/core/retry';
+import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { Pacer, type Bucket } from './pacer.js';
 
@@ -46,19 +47,22 @@ export interface Instrumentation {
   attach(client: ClientWithMiddleware): void;
   /** AWS requests made so far, retries included. */
   readonly requests: number;
+  /** Of those, the ones AWS throttled. */
+  readonly throttled: number;
 }
 
 /**
  * One instrumentation per region: each AWS request (every attempt of the SDK's retry strategy)
  * waits for its bucket's pacer, and is counted and timed by action and outcome.
  */
-export function createInstrumentation(metrics: Metrics, signal?: AbortSignal): Instrumentation {
+export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, logger?: Logger): Instrumentation {
   const pacerByAction = new Map<string, Pacer>();
   for (const { actions, ...bucket } of Object.values(BUCKETS)) {
     const pacer = new Pacer({ bucket, ...(signal && { signal }) });
     for (const action of actions) pacerByAction.set(action, pacer);
   }
   let requests = 0;
+  let throttled = 0;
 
   const middleware =
     (next: (args: { request: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
@@ -66,20 +70,24 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal): I
       const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
       const pacer = pacerByAction.get(action);
+      const attempt = attemptOf(args.request);
       const send = async () => {
         requests += 1;
         const stopTimer = metrics.apiCallDuration.startTimer({ action });
+        let outcome: 'ok' | 'throttled' | 'error' = 'ok';
         try {
-          const output = await next(args);
-          metrics.apiCalls.inc({ action, outcome: 'ok' });
-          return output;
+          return await next(args);
         } catch (error) {
-          const outcome = toOutcome(error);
-          metrics.apiCalls.inc({ action, outcome });
-          if (outcome === 'throttled') pacer?.slowDown();
+          outcome = toOutcome(error);
+          if (outcome === 'throttled') {
+            throttled += 1;
+            pacer?.slowDown();
+          }
           throw error;
         } finally {
-          stopTimer();
+          metrics.apiCalls.inc({ action, outcome });
+          const seconds = stopTimer();
+          logger?.debug('aws call', { action, outcome, attempt, duration_ms: Math.round(seconds * 1000) });
         }
       };
       return pacer ? pacer.run(send) : send();
@@ -99,6 +107,9 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal): I
     },
     get requests() {
       return requests;
+    },
+    get throttled() {
+      return throttled;
     },
   };
 }

@@ -75,6 +75,10 @@ export interface ContainerRef {
   cluster: string;
   taskArn: string;
   container: string;
+  /** The task's family and revision, and its service, so that an operator knows whose it is. */
+  family: string;
+  revision?: number;
+  service?: string;
 }
 
 export interface Skip extends ContainerRef {
@@ -95,7 +99,31 @@ export interface Resolution {
   targets: Target[];
   skips: Skip[];
   warnings: Warning[];
+  /** Containers that carry the marker (resolved or skipped). */
+  marked: number;
+  /**
+   * Settings of other conventions' markers seen in containers that are not marked, by name
+   * (`PROMETHEUS_TARGET`, `docker label PROMETHEUS_EXPORTER_PORT`): what `check` suggests when
+   * nothing is marked.
+   */
+  markerHints: string[];
 }
+
+/** Names that mark a container in one of the conventions we read. */
+const MARKER_LIKE = /^(PROMETHEUS|PROMETHEUS_TARGET|PROMETHEUS_SCRAPES|PROMETHEUS_EXPORTER_PORT|ECS_PROMETHEUS_EXPORTER_PORT)$/;
+
+/** The marker-like settings of a container, as `check` names them. */
+function markerHintsOf(container: ContainerDefinitionRecord): string[] {
+  return [
+    ...Object.keys(container.environment).filter((name) => MARKER_LIKE.test(name)),
+    ...Object.keys(container.dockerLabels)
+      .filter((name) => MARKER_LIKE.test(name))
+      .map((name) => `docker label ${name}`),
+  ];
+}
+
+/** The service of a task, from its group `service:<name>`. */
+const serviceOf = (task: TaskRecord): string | undefined => (task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined);
 
 /** Windows' `default` mode publishes ports through bindings as bridge does. */
 const toNetworkMode = (mode: string | undefined): string => (mode === undefined || mode === 'default' ? 'bridge' : mode);
@@ -156,7 +184,7 @@ function toMetaLabels(
     __meta_ecs_cluster: cluster.name,
     __meta_ecs_cluster_arn: cluster.arn,
     __meta_ecs_region: context.region,
-    __meta_ecs_service: task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined,
+    __meta_ecs_service: serviceOf(task),
     __meta_ecs_task_arn: task.arn,
     __meta_ecs_task_definition: definition.arn,
     __meta_ecs_task_group: task.group,
@@ -260,9 +288,21 @@ function toLabelSet(
  * scraped becomes a skip with its reason, and the other containers of the task still resolve.
  */
 export function resolveTaskTargets(context: TaskContext, options: ResolveOptions): Resolution {
-  const resolution: Resolution = { targets: [], skips: [], warnings: [] };
+  const resolution: Resolution = { targets: [], skips: [], warnings: [], marked: 0, markerHints: [] };
   const { cluster, task, definition } = context;
-  const ref = (container: string): ContainerRef => ({ cluster: cluster.name, taskArn: task.arn, container });
+  // An empty family (odd data) would make an empty job and, with NOLABELS, an empty instance.
+  const [arnFamily, arnRevision] = lastArnSegment(definition?.arn ?? task.taskDefinitionArn ?? '').split(':');
+  const family = definition?.family || arnFamily || definition?.arn || '(unknown)';
+  const revision = definition?.revision ?? (arnRevision !== undefined && /^\d+$/.test(arnRevision) ? Number(arnRevision) : undefined);
+  const service = serviceOf(task);
+  const ref = (container: string): ContainerRef => ({
+    cluster: cluster.name,
+    taskArn: task.arn,
+    container,
+    family,
+    ...(revision !== undefined && { revision }),
+    ...(service !== undefined && { service }),
+  });
 
   if (definition === undefined) {
     resolution.skips.push({
@@ -274,12 +314,14 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   }
 
   const mode = toNetworkMode(definition.networkMode);
-  // An empty family (odd data) would make an empty job and, with NOLABELS, an empty instance.
-  const family = definition.family || lastArnSegment(definition.arn).split(':')[0] || definition.arn;
 
   for (const containerDefinition of definition.containers) {
     const settings = readContainerSettings(containerDefinition, options);
-    if (settings === undefined) continue;
+    if (settings === undefined) {
+      resolution.markerHints.push(...markerHintsOf(containerDefinition));
+      continue;
+    }
+    resolution.marked += 1;
 
     const containerName = containerDefinition.name ?? '(unnamed)';
     const skip = (problem: Problem) => resolution.skips.push({ ...ref(containerName), ...problem });

@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
-import { addDefinition, addHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from '../support/fleet.js';
+import { addDefinition, addHost, addTask, emptyFleet, makeTaskDefinition } from '../support/fleet.js';
 import { assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
 import { edgeFleet } from '../support/edgeFleet.js';
 
@@ -183,51 +184,67 @@ describe('prometheus-ecs-discoverer check', () => {
     await fake.start();
   });
 
-  it('prints per cluster the tasks, targets per interval and skipped containers, writes no file, and exits 1', async () => {
+  it('prints per cluster the tasks, targets per interval, skipped containers and warnings, writes no file, and exits 1', async () => {
     const result = await runCli(['check', '--output-dir', outputDir], fakeAwsEnv(fake.url));
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('cluster batch (eu-west-1): 150 tasks\n  targets: 30s 150\n');
-    expect(result.stdout).toContain('cluster prod (eu-west-1): 7 tasks, 1 not running yet\n  targets: 15s 1, 30s 1, 1m 1, 5m 1, generic 2\n');
-    expect(result.stdout).toContain('  skipped container envoy of task bridge2: no_port_binding: no network binding for container port 9999\n');
-    expect(result.stdout).toContain('  skipped container app of task badport1: bad_port: PROMETHEUS_PORT "9x9" is not a port in 1..65535\n');
-    expect(result.stdout).toContain('total: 3 clusters, 157 tasks, 156 targets, 3 skipped containers\n');
+    expect(result.stdout).toContain('cluster batch (eu-west-1): 150 tasks, 150 marked containers\n  targets: 30s 150\n');
+    expect(result.stdout).toContain('cluster prod (eu-west-1): 7 tasks, 1 not running yet, 8 marked containers\n  targets: 15s 1, 30s 1, 1m 1, 5m 1, generic 2\n');
+    expect(result.stdout).toContain('  skipped: jobs:2 (service jobs), container envoy, no_port_binding in task bridge2: no network binding for container port 9999\n');
+    expect(result.stdout).toContain('  skipped: badport:1 (service badport), container app, bad_port in task badport1: PROMETHEUS_PORT "9x9" is not a port in 1..65535\n');
+    expect(result.stdout).toMatch(/ {2}warning: .*PROMETHEUS_LABEL_bad-name/);
+    expect(result.stdout).toContain('total: 3 clusters, 157 tasks, 158 marked containers, 156 targets, 3 skipped containers, 2 warnings\n');
+    expect(result.stdout).not.toMatch(/kept|last good/);
     expect(result.stderr).toBe('');
     expect(await readdir(outputDir)).toEqual([]);
   });
 
-  it('prints the same as JSON with --json', async () => {
-    const result = await runCli(['check', '--json', '--clusters', 'batch'], fakeAwsEnv(fake.url));
+  it('prints every target group, skip and warning as JSON, in its documented shape, with --json', async () => {
+    const schema = JSON.parse(await readFile(new URL('../../examples/check-report.schema.json', import.meta.url), 'utf8')) as object;
+    const validate = new Ajv({ allErrors: true }).compile(schema);
 
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({
+    const all = await runCli(['check', '--json'], fakeAwsEnv(fake.url));
+    const batch = await runCli(['check', '--json', '--clusters', 'batch'], fakeAwsEnv(fake.url));
+
+    const report = JSON.parse(all.stdout) as { targets: { labels: Record<string, string> }[]; skipped: { task: string; family: string }[] };
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.targets).toHaveLength(156);
+    expect(report.skipped.map((skip) => `${skip.family} ${skip.task}`).sort()).toEqual(['api orphan1', 'badport badport1', 'jobs bridge2']);
+    expect(batch.code).toBe(0);
+    expect(JSON.parse(batch.stdout)).toMatchObject({
       outcome: 'ok',
-      failures: [],
-      clusters: [
-        { region: 'eu-west-1', name: 'batch', tasks: 150, pendingTasks: 0, targets: { '15s': 0, '30s': 150, '1m': 0, '5m': 0, generic: 0 }, skipped: [] },
-      ],
-      totals: { clusters: 1, tasks: 150, targets: 150, skipped: 0 },
+      problems: [],
+      clusters: [{ region: 'eu-west-1', name: 'batch', tasks: 150, pendingTasks: 0, markedContainers: 150, targets: { '15s': 0, '30s': 150, '1m': 0, '5m': 0, generic: 0 } }],
+      totals: { clusters: 1, tasks: 150, markedContainers: 150, targets: 150, skipped: 0, warnings: 0 },
     });
   });
 
-  it('exits 1 with --fail-if-empty when no target is found, and 3 when AWS cannot be read', async () => {
+  it('exits 1, naming it, for a cluster of --clusters that does not exist', async () => {
+    const result = await runCli(['check', '--clusters', 'prod,prdo'], fakeAwsEnv(fake.url));
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('problem: cluster "prdo" of --clusters does not exist in any region\n');
+  });
+
+  it('exits 1 when no container carries the marker, naming the marker they seem to use', async () => {
+    const result = await runCli(['check', '--marker', 'PROMETHEUS_TARGET', '--clusters', 'batch'], fakeAwsEnv(fake.url));
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('problem: no container carries the marker; 150 containers set PROMETHEUS: did you mean --marker PROMETHEUS?\n');
+  });
+
+  it('exits 1 with --strict on a warning, and with --fail-if-empty when no target is found; 3 when AWS cannot be read', async () => {
+    const strict = await runCli(['check', '--strict', '--clusters', 'prod'], fakeAwsEnv(fake.url));
     const empty = await runCli(['check', '--fail-if-empty', '--clusters', 'empty'], fakeAwsEnv(fake.url));
     fake.faults.outage = true;
     const outage = await runCli(['check'], { ...fakeAwsEnv(fake.url), ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '1' });
 
+    expect(strict.code).toBe(1);
     expect(empty.code).toBe(1);
-    expect(empty.stdout).toContain('total: 1 clusters, 0 tasks, 0 targets, 0 skipped containers');
+    expect(empty.stdout).toContain('total: 1 clusters, 0 tasks, 0 marked containers, 0 targets, 0 skipped containers, 0 warnings');
     expect(outage.code).toBe(3);
-    expect(outage.stdout).toContain('problem: region eu-west-1: clusters kept from the last good round');
-  });
-
-  it('names the task behind a skipped container so that it can be found', async () => {
-    const result = await runCli(['check', '--json'], fakeAwsEnv(fake.url));
-
-    const report = JSON.parse(result.stdout) as { clusters: { skipped: { task: string }[] }[] };
-    const tasks = report.clusters.flatMap((cluster) => cluster.skipped.map((skip) => skip.task));
-    expect(tasks.sort()).toEqual(['badport1', 'bridge2', 'orphan1']);
-    expect(taskArn('prod', 'orphan1')).toContain(tasks[2]);
+    expect(outage.stdout).toContain('problem: region eu-west-1: clusters could not be listed');
+    expect(outage.stdout).not.toMatch(/kept|last good/);
   });
 });
 

@@ -159,6 +159,8 @@ function resolveTargets(contexts: TaskContext[]): Resolution {
     targets: resolutions.flatMap((resolution) => resolution.targets),
     skips: resolutions.flatMap((resolution) => resolution.skips),
     warnings: resolutions.flatMap((resolution) => resolution.warnings),
+    marked: resolutions.reduce((sum, resolution) => sum + resolution.marked, 0),
+    markerHints: resolutions.flatMap((resolution) => resolution.markerHints),
   };
 }
 

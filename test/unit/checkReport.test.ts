@@ -41,27 +41,40 @@ const prod = state('prod', {
       cluster: 'prod',
       taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/abc',
       container: 'envoy',
+      family: 'jobs',
+      revision: 2,
+      service: 'jobs',
       reason: 'no_port_binding',
       detail: 'no network binding for container port 9999',
     },
   ],
 });
 
+const noFlags = { failIfEmpty: false, strict: false };
+
 describe('check report', () => {
-  it('prints per cluster the tasks, the targets per interval and why containers were skipped', () => {
-    const report = toCheckReport([state('empty', { tasks: 1 }), prod], round('ok'));
+  it('prints per cluster the tasks, the targets per interval, and skipped containers grouped by family and reason', () => {
+    const second = { ...prod.skips[0]!, taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/def' };
+    const report = toCheckReport([state('empty', { tasks: 1, markedContainers: 0 }), { ...prod, markedContainers: 4, skips: [...prod.skips, second] }], round('ok'));
 
     expect(renderCheckReport(report)).toBe(
       [
-        'cluster empty (eu-west-1): 1 tasks',
+        'cluster empty (eu-west-1): 1 tasks, 0 marked containers',
         '  targets: none',
-        'cluster prod (eu-west-1): 2 tasks, 1 not running yet',
+        'cluster prod (eu-west-1): 2 tasks, 1 not running yet, 4 marked containers',
         '  targets: 15s 1, generic 1',
-        '  skipped container envoy of task abc: no_port_binding: no network binding for container port 9999',
-        'total: 2 clusters, 3 tasks, 2 targets, 1 skipped containers',
+        '  skipped: jobs:2 (service jobs), container envoy, no_port_binding in 2 tasks, e.g. abc: no network binding for container port 9999',
+        'total: 2 clusters, 3 tasks, 4 marked containers, 2 targets, 2 skipped containers, 0 warnings',
         '',
       ].join('\n'),
     );
+  });
+
+  it('prints the warnings too', () => {
+    const warning = { ...prod.skips[0]!, message: 'PROMETHEUS_LABEL_bad-name: "bad-name" is not a valid label name' };
+    const report = toCheckReport([{ ...prod, skips: [], warnings: [warning], markedContainers: 1 }], round('ok'));
+
+    expect(renderCheckReport(report)).toContain('  warning: jobs:2 (service jobs), container envoy, in task abc: PROMETHEUS_LABEL_bad-name: "bad-name" is not a valid label name\n');
   });
 
   it('names the clusters that could not be read, and the round problems', () => {
@@ -71,24 +84,62 @@ describe('check report', () => {
     expect(renderCheckReport(report)).toContain('problem: region eu-west-1: boom\n');
   });
 
-  it('gives the same facts as JSON', () => {
-    const report = toCheckReport([prod], round('ok'));
+  it('gives every target group, skip and warning with their owner, and the figures, as JSON', () => {
+    const report = toCheckReport([{ ...prod, markedContainers: 3 }], round('ok'));
 
-    expect(report.clusters[0]).toEqual({
-      region: 'eu-west-1',
-      name: 'prod',
-      tasks: 2,
-      pendingTasks: 1,
-      targets: { '15s': 1, '30s': 0, '1m': 0, '5m': 0, generic: 1 },
-      skipped: [{ task: 'abc', container: 'envoy', reason: 'no_port_binding', detail: 'no network binding for container port 9999' }],
-    });
-    expect(report.totals).toEqual({ clusters: 1, tasks: 2, targets: 2, skipped: 1 });
+    expect(report.clusters).toEqual([
+      {
+        region: 'eu-west-1',
+        name: 'prod',
+        arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+        tasks: 2,
+        pendingTasks: 1,
+        markedContainers: 3,
+        targets: { '15s': 1, '30s': 0, '1m': 0, '5m': 0, generic: 1 },
+      },
+    ]);
+    expect(report.targets).toEqual([
+      { interval: '15s', cluster: 'prod', targets: ['127.0.0.1:80'], labels: { job: 'a' } },
+      { interval: 'generic', cluster: 'prod', targets: ['127.0.0.2:80'], labels: { job: 'b' } },
+    ]);
+    expect(report.skipped).toEqual([
+      {
+        cluster: 'prod',
+        region: 'eu-west-1',
+        family: 'jobs',
+        revision: 2,
+        service: 'jobs',
+        task: 'abc',
+        container: 'envoy',
+        reason: 'no_port_binding',
+        detail: 'no network binding for container port 9999',
+      },
+    ]);
+    expect(report.totals).toEqual({ clusters: 1, tasks: 2, markedContainers: 3, targets: 2, skipped: 1, warnings: 0 });
   });
 
-  it('exits 1 for skipped containers, 3 when AWS could not be read, 0 otherwise, and 1 for no targets when asked', () => {
-    expect(checkExitCode(toCheckReport([prod], round('ok')), false)).toBe(1);
-    expect(checkExitCode(toCheckReport([state('a', { tasks: 1 })], round('ok')), false)).toBe(0);
-    expect(checkExitCode(toCheckReport([state('a', { tasks: 1 })], round('ok')), true)).toBe(1);
-    expect(checkExitCode(toCheckReport([state('a')], round('partial', ['x'])), false)).toBe(3);
+  it('names a missing cluster, and says which marker the containers seem to use when none carries ours', () => {
+    const report = toCheckReport(
+      [state('prod', { tasks: 12, markedContainers: 0, markerHints: { PROMETHEUS_TARGET: 12, 'docker label PROMETHEUS_EXPORTER_PORT': 2 } })],
+      { ...round('ok'), unknownClusters: ['prdo'] },
+    );
+
+    expect(report.problems).toEqual([
+      'cluster "prdo" of --clusters does not exist in any region',
+      'no container carries the marker; 12 containers set PROMETHEUS_TARGET: did you mean --marker PROMETHEUS_TARGET --marker-value true (or --preset prometheus-ecs-discoverer)?',
+    ]);
+    expect(checkExitCode(report, noFlags)).toBe(1);
+  });
+
+  it('exits 1 for skipped containers, 3 when AWS could not be read, 0 otherwise; 1 for no targets or a warning when asked', () => {
+    const marked = (overrides: Partial<ClusterState> = {}) => state('a', { tasks: 1, markedContainers: 1, ...overrides });
+    const warned = marked({ warnings: [{ ...prod.skips[0]!, message: 'path "x" does not start with "/"' }] });
+
+    expect(checkExitCode(toCheckReport([{ ...prod, markedContainers: 1 }], round('ok')), noFlags)).toBe(1);
+    expect(checkExitCode(toCheckReport([marked()], round('ok')), noFlags)).toBe(0);
+    expect(checkExitCode(toCheckReport([marked()], round('ok')), { ...noFlags, failIfEmpty: true })).toBe(1);
+    expect(checkExitCode(toCheckReport([warned], round('ok')), noFlags)).toBe(0);
+    expect(checkExitCode(toCheckReport([warned], round('ok')), { ...noFlags, strict: true })).toBe(1);
+    expect(checkExitCode(toCheckReport([state('a')], round('partial', ['x'])), noFlags)).toBe(3);
   });
 });

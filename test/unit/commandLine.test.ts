@@ -21,8 +21,9 @@ describe('parseCommandLine', () => {
   });
 
   it('reads the check command and its options', () => {
-    expect(parseCommandLine(['check', '--json', '--clusters', 'a,b']).mode).toEqual({ kind: 'check', json: true, failIfEmpty: false });
-    expect(parseCommandLine(['--fail-if-empty', 'check']).mode).toEqual({ kind: 'check', json: false, failIfEmpty: true });
+    expect(parseCommandLine(['check', '--json', '--clusters', 'a,b']).mode).toEqual({ kind: 'check', json: true, failIfEmpty: false, strict: false });
+    expect(parseCommandLine(['--fail-if-empty', 'check']).mode).toEqual({ kind: 'check', json: false, failIfEmpty: true, strict: false });
+    expect(parseCommandLine(['check', '--strict']).mode).toEqual({ kind: 'check', json: false, failIfEmpty: false, strict: true });
     expect(parseCommandLine(['check', '--clusters', 'a,b']).flags).toEqual({ 'clusters.names': 'a,b' });
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
 import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGroups.js';
@@ -297,6 +297,42 @@ describe('Discoverer', () => {
     expect(snapshot.clusters[0]?.skips.map((skip) => skip.reason).sort()).toEqual(['bad_port', 'no_ip']);
   });
 
+  it('logs the progress of a long first round every 5 s, and of no later round', async () => {
+    vi.useFakeTimers();
+    try {
+      const { reader, discoverer, lines, fields } = setup();
+      reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+      let release = () => {};
+      const slow = new Promise<void>((resolve) => (release = resolve));
+      const readCluster = reader.readCluster.bind(reader);
+      reader.readCluster = async (cluster) => {
+        await slow;
+        return readCluster(cluster);
+      };
+
+      const first = discoverer.runRound();
+      await vi.advanceTimersByTimeAsync(10_001);
+      release();
+      await first;
+      await vi.advanceTimersByTimeAsync(20_000);
+      reader.readCluster = readCluster;
+      await discoverer.runRound();
+
+      const progress = lines.filter((line) => line === 'info first round in progress');
+      expect(progress).toHaveLength(2);
+      expect(fields[lines.indexOf('info first round in progress')]).toEqual({
+        clusters_listed: 1,
+        clusters_done: 0,
+        tasks_described: 0,
+        task_definitions_described: 0,
+        api_calls: 0,
+        throttled: 0,
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('logs a skipped container once, and again only when its reason changes', async () => {
     const { reader, discoverer, lines } = setup();
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1', brokenDefinition)]);
@@ -306,8 +342,35 @@ describe('Discoverer', () => {
     const skipLines = lines.filter((line) => line.includes('skipped container'));
 
     expect(skipLines).toEqual([
-      `warn skipped container web of task ${clusterArn('a').replace(':cluster/', ':task/')}/t1 (cluster a): bad_port: PROMETHEUS_PORT "x" is not a port in 1..65535`,
+      `warn skipped container web of broken:1 (service broken) of task ${clusterArn('a').replace(':cluster/', ':task/')}/t1 (cluster a): bad_port: PROMETHEUS_PORT "x" is not a port in 1..65535`,
     ]);
+  });
+
+  it('logs one line for the same skip in many tasks, with the count, an example task and fields', async () => {
+    const { reader, discoverer, lines, fields } = setup();
+    const tasks = Array.from({ length: 500 }, (_, index) => fargateTask('a', `t${String(index).padStart(3, '0')}`, '127.0.0.1', brokenDefinition));
+    reader.set('a', tasks.slice(0, 300));
+    reader.set('b', tasks.slice(300).map((task) => ({ ...task, cluster: ref('b') })));
+
+    await discoverer.runRound();
+    await discoverer.runRound();
+
+    const skipLines = lines.filter((line) => line.includes('skipped container'));
+    expect(skipLines).toEqual([
+      `warn skipped container web of broken:1 (service broken) in 500 tasks, e.g. ${tasks[0]?.task.arn} (cluster a): bad_port: PROMETHEUS_PORT "x" is not a port in 1..65535`,
+    ]);
+    expect(fields[lines.indexOf(skipLines[0] as string)]).toEqual({
+      reason: 'bad_port',
+      family: 'broken',
+      revision: 1,
+      service: 'broken',
+      container: 'web',
+      count: 500,
+      cluster: 'a',
+      region: 'eu-west-1',
+      example_task: tasks[0]?.task.arn,
+      detail: 'PROMETHEUS_PORT "x" is not a port in 1..65535',
+    });
   });
 
   it('logs one info line per good round with clusters, tasks, targets per interval, API calls and duration', async () => {

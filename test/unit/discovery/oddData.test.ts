@@ -28,7 +28,7 @@ describe('odd ECS data', () => {
 
       const resolution = resolveTaskTargets(contextOf(task, definition), DEFAULT_OPTIONS);
 
-      expect(resolution).toEqual({ targets: [], skips: [], warnings: [] });
+      expect(resolution).toEqual({ targets: [], skips: [], warnings: [], marked: 0, markerHints: [] });
     }
   });
 
@@ -49,7 +49,7 @@ describe('odd ECS data', () => {
 
     const resolution = resolveTaskTargets(contextOf(rawBridgeTask(), definition), DEFAULT_OPTIONS);
 
-    expect(resolution).toEqual({ targets: [], skips: [], warnings: [] });
+    expect(resolution).toEqual({ targets: [], skips: [], warnings: [], marked: 0, markerHints: [] });
   });
 
   it('resolves a task without a task group, leaving out the service and group labels', () => {

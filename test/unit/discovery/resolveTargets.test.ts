@@ -25,6 +25,9 @@ const FARGATE_TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/prod/9c2e4a6b8d0f4
 const AWSVPC_EC2_TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/batch/b1d3f5a7c9e04b2d6f8a1c3e5b7d9f0a';
 
 const anyText = expect.any(String) as string;
+/** Whose the fixture tasks are, as skips and warnings name them. */
+const BRIDGE_OWNER = { family: 'web', revision: 7, service: 'web' };
+const FARGATE_OWNER = { family: 'api', revision: 3, service: 'api' };
 
 /** Targets in a fixed order (address, then path), so tests do not depend on resolution order. */
 const sorted = (targets: Target[]): Target[] =>
@@ -137,8 +140,8 @@ describe('resolveTaskTargets: which containers are scraped', () => {
     // Act
     const resolution = resolve(envoyOnly);
 
-    // Assess
-    expect(resolution).toEqual({ targets: [], skips: [], warnings: [] });
+    // Assess: its marker-like setting is kept for check's hint
+    expect(resolution).toEqual({ targets: [], skips: [], warnings: [], marked: 0, markerHints: ['PROMETHEUS'] });
   });
 
   it.each([' ', 'false', 'FALSE', ' 0 ', 'no', 'Off'])('does not take the marker value %j for a yes', (value) => {
@@ -269,7 +272,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets.map((target) => target.address)).toEqual(['127.0.0.11:32772']);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'no_port_binding', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'no_port_binding', detail: anyText },
     ]);
   });
 
@@ -294,7 +297,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'bad_port', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'bad_port', detail: anyText },
     ]);
   });
 
@@ -308,7 +311,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'bad_port', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'bad_port', detail: anyText },
     ]);
   });
 
@@ -327,7 +330,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'bad_port', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'bad_port', detail: anyText },
     ]);
   });
 
@@ -345,7 +348,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'no_port_binding', detail: anyText, transient: true },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'no_port_binding', detail: anyText, transient: true },
     ]);
   });
 
@@ -360,7 +363,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'no_port_binding', detail: anyText, transient: true },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'no_port_binding', detail: anyText, transient: true },
     ]);
   });
 
@@ -474,7 +477,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: FARGATE_TASK, container: 'api', reason: 'no_ip', detail: anyText, transient: true },
+      { cluster: 'prod', taskArn: FARGATE_TASK, ...FARGATE_OWNER, container: 'api', reason: 'no_ip', detail: anyText, transient: true },
     ]);
   });
 
@@ -535,8 +538,9 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution).toEqual({
       targets: [],
-      skips: [{ cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'host_not_found', detail: anyText }],
-      warnings: [],
+      skips: [{ cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'host_not_found', detail: anyText }],
+      warnings: [],      marked: 1,
+      markerHints: [],
     });
   });
 
@@ -554,9 +558,10 @@ describe('resolveTaskTargets: the address', () => {
     expect(resolution).toEqual({
       targets: [],
       skips: [
-        { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'container_instance_not_found', detail: anyText },
+        { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'container_instance_not_found', detail: anyText },
       ],
-      warnings: [],
+      warnings: [],      marked: 1,
+      markerHints: [],
     });
   });
 
@@ -569,7 +574,7 @@ describe('resolveTaskTargets: the address', () => {
 
     // Assess
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'container_instance_not_found', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'container_instance_not_found', detail: anyText },
     ]);
   });
 
@@ -591,6 +596,9 @@ describe('resolveTaskTargets: the address', () => {
       {
         cluster: 'prod',
         taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/d4f6a8c0e2b14d3f5a7c9e1b3d5f7a9c',
+        family: 'node-exporter',
+        revision: 2,
+        service: 'node-exporter',
         container: 'node-exporter',
         reason: 'host_not_found',
         detail: anyText,
@@ -608,12 +616,12 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     const expected: Skip = {
       cluster: 'prod',
-      taskArn: BRIDGE_TASK,
+      taskArn: BRIDGE_TASK, ...BRIDGE_OWNER,
       container: '*',
       reason: 'task_definition_unavailable',
       detail: expect.stringContaining('arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7') as string,
     };
-    expect(resolution).toEqual({ targets: [], skips: [expected], warnings: [] });
+    expect(resolution).toEqual({ targets: [], skips: [expected], warnings: [], marked: 0, markerHints: [] });
   });
 
   it('treats a definition without network mode as bridge', () => {
@@ -639,7 +647,7 @@ describe('resolveTaskTargets: the address', () => {
     // Assess
     expect(resolution.targets).toEqual([]);
     expect(resolution.skips).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', reason: 'unsupported_network_mode', detail: anyText },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', reason: 'unsupported_network_mode', detail: anyText },
     ]);
   });
 });
@@ -732,7 +740,7 @@ describe('resolveTaskTargets: metrics paths and intervals', () => {
       ['generic', '/metrics'],
     ]);
     expect(resolution.warnings).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', message: expect.stringContaining('2m') as string },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', message: expect.stringContaining('2m') as string },
     ]);
   });
 
@@ -748,7 +756,7 @@ describe('resolveTaskTargets: metrics paths and intervals', () => {
       ['30s', '/stats'],
     ]);
     expect(resolution.warnings).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', message: expect.stringContaining('stats') as string },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', message: expect.stringContaining('stats') as string },
     ]);
   });
 
@@ -909,9 +917,9 @@ describe('resolveTaskTargets: labels', () => {
     // Assess
     expect(resolution.targets.map((target) => target.labels)).toEqual([bridgeAppLabels('/metrics')]);
     expect(resolution.warnings).toEqual([
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', message: expect.stringContaining('1abc') as string },
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', message: expect.stringContaining('__x') as string },
-      { cluster: 'prod', taskArn: BRIDGE_TASK, container: 'app', message: expect.stringContaining('a-b') as string },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', message: expect.stringContaining('1abc') as string },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', message: expect.stringContaining('__x') as string },
+      { cluster: 'prod', taskArn: BRIDGE_TASK, ...BRIDGE_OWNER, container: 'app', message: expect.stringContaining('a-b') as string },
     ]);
   });
 
