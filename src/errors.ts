@@ -8,6 +8,14 @@ export class AwsError extends Error {
   override name = 'AwsError';
 }
 
+/**
+ * An AWS answer contradicts the shape of its API (a list that is null, a status that is a
+ * number, a listing whose pages never end): it says nothing reliable about the fleet.
+ */
+export class MalformedAnswerError extends AwsError {
+  override name = 'MalformedAnswerError';
+}
+
 /** Writing a target file failed. */
 export class OutputError extends Error {
   override name = 'OutputError';

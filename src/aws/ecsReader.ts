@@ -26,6 +26,15 @@ import type { TaskContext } from '../discovery/resolveTargets.js';
 import { AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
+import {
+  checkContainerInstances,
+  checkDescribeTasks,
+  checkInstanceInformation,
+  checkInstances,
+  checkListClusters,
+  checkListTasks,
+  checkTaskDefinition,
+} from './answerShapes.js';
 import { BatchedCache, type CacheCounters } from './batchedCache.js';
 import { TaskCache } from './taskCache.js';
 
@@ -45,10 +54,19 @@ const MISSING_TTL_MS = 5 * 60 * 1000;
 const isNotAvailable = (error: unknown) =>
   ['ClientException', 'InvalidParameterException'].includes((error as { name?: string }).name ?? '');
 const isAbort = (error: unknown) => (error as { name?: string }).name === 'AbortError';
+const isClusterNotFound = (error: unknown) => (error as { name?: string }).name === 'ClusterNotFoundException';
 
-/** The failed action, with AWS's error, for one log line; aborts stay aborts. */
+/**
+ * The failed action, with AWS's error, for one log line; aborts stay aborts. A cluster that
+ * ListClusters has just listed is not believed to be gone on the word of one call: the
+ * cluster fails this round, and the next listing says whether it has really gone.
+ */
 function toAwsError(action: string, error: unknown): unknown {
-  return isAbort(error) || error instanceof AwsError ? error : new AwsError(`${action} failed: ${describeError(error)}`, { cause: error });
+  if (isAbort(error) || error instanceof AwsError) return error;
+  if (isClusterNotFound(error)) {
+    return new AwsError(`${action} answered ClusterNotFoundException for a cluster that ListClusters listed: ${(error as Error).message}`, { cause: error });
+  }
+  return new AwsError(`${action} failed: ${describeError(error)}`, { cause: error });
 }
 
 function toChunks<T>(items: readonly T[], size: number): T[][] {
@@ -155,7 +173,7 @@ export class EcsReader implements RegionReader {
     const clusters: ClusterRef[] = [];
     try {
       for await (const page of paginateListClusters({ client: this.#ecs }, {}, { abortSignal: signal })) {
-        for (const arn of page.clusterArns ?? []) clusters.push({ arn, name: clusterNameOf(arn) });
+        for (const arn of checkListClusters(page)) clusters.push({ arn, name: clusterNameOf(arn) });
       }
     } catch (error) {
       throw toAwsError('ListClusters', error);
@@ -194,7 +212,7 @@ export class EcsReader implements RegionReader {
         { abortSignal: signal },
       );
       for await (const page of paginator) {
-        for (const arn of page.taskArns ?? []) {
+        for (const arn of checkListTasks(page)) {
           // Pages may repeat an ARN; each task is read once.
           if (listed.has(arn)) continue;
           listed.add(arn);
@@ -208,9 +226,6 @@ export class EcsReader implements RegionReader {
         }
       }
     } catch (error) {
-      if ((error as { name?: string }).name === 'ClusterNotFoundException') {
-        return { cluster, tasks: [], pendingTasks: 0 };
-      }
       throw toAwsError('ListTasks', error);
     }
     this.#tasks.retainListed(cluster.arn, listed);
@@ -271,7 +286,8 @@ export class EcsReader implements RegionReader {
         new DescribeTasksCommand({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }),
         { abortSignal: signal },
       );
-      records = (output.tasks ?? []).map(toTaskRecord).filter((record) => record !== undefined);
+      // Checked before anything is cached: a malformed answer is asked again next round.
+      records = checkDescribeTasks(output).map(toTaskRecord).filter((record) => record !== undefined);
     } catch (error) {
       throw toAwsError('DescribeTasks', error);
     }
@@ -301,8 +317,8 @@ export class EcsReader implements RegionReader {
   async #describeTaskDefinition(arn: string, signal: AbortSignal | undefined, options: { ttl?: number }): Promise<CachedDefinition> {
     try {
       const output = await this.#ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }), { abortSignal: signal });
-      if (output.taskDefinition === undefined) throw new Error('answer without a task definition');
-      return toTaskDefinitionRecord(arn, output.taskDefinition);
+      // A malformed definition throws, and lru-cache keeps nothing of a fetch that rejects.
+      return toTaskDefinitionRecord(arn, checkTaskDefinition(output));
     } catch (error) {
       if (!isNotAvailable(error)) throw toAwsError('DescribeTaskDefinition', error);
       options.ttl = MISSING_TTL_MS;
@@ -345,7 +361,7 @@ export class EcsReader implements RegionReader {
       });
       // Not returned: the container instance is gone (an answer too, cached for a while).
       const instanceIds = new Map<string, { instanceId?: string }>(arns.map((arn) => [arn, {}]));
-      for (const instance of output.containerInstances ?? []) {
+      for (const instance of checkContainerInstances(output)) {
         if (instance.containerInstanceArn && instance.ec2InstanceId) {
           instanceIds.set(instance.containerInstanceArn, { instanceId: instance.ec2InstanceId });
         }
@@ -367,7 +383,7 @@ export class EcsReader implements RegionReader {
         { abortSignal: signal },
       );
       for await (const page of paginator) {
-        for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        for (const instance of checkInstances(page)) {
           if (instance.InstanceId !== undefined) instances.set(instance.InstanceId, { found: true, ...fromEc2Instance(instance) });
         }
       }
@@ -394,7 +410,7 @@ export class EcsReader implements RegionReader {
         { abortSignal: signal },
       );
       for await (const page of paginator) {
-        for (const information of page.InstanceInformationList ?? []) {
+        for (const information of checkInstanceInformation(page)) {
           if (information.InstanceId !== undefined) instances.set(information.InstanceId, { found: true, ...fromManagedInstance(information) });
         }
       }
