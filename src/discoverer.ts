@@ -51,6 +51,8 @@ export class Discoverer {
   readonly #resolutions: ResolutionCache;
   readonly #findings: FindingsLog;
   readonly #unknownClusterLog = new ChangeLog();
+  /** Regions whose last listing answered no cluster at all, after one that listed some: not believed yet. */
+  readonly #doubtedEmptyListings = new Set<string>();
   #published = false;
 
   constructor(options: DiscovererOptions) {
@@ -126,6 +128,7 @@ export class Discoverer {
     let listed: ClusterRef[];
     try {
       const all = await reader.listClusters(signal);
+      this.#doubtEmptyListing(reader.region, all);
       progress.listed.push(...all);
       listed = this.#options.clusterSelection ? selectClusters(all, this.#options.clusterSelection) : all;
     } catch (error) {
@@ -174,6 +177,21 @@ export class Discoverer {
       error: undefined,
     });
     progress.fresh += 1;
+  }
+
+  /**
+   * Every cluster of a region gone at once is far more likely an odd answer than a fact: one
+   * such listing after a round that had clusters is not believed (throws, so the region keeps
+   * its clusters), the next one in a row is.
+   */
+  #doubtEmptyListing(region: string, all: readonly ClusterRef[]): void {
+    const known = this.#states.countOf(region);
+    if (all.length > 0 || known === 0 || this.#doubtedEmptyListings.has(region)) {
+      this.#doubtedEmptyListings.delete(region);
+      return;
+    }
+    this.#doubtedEmptyListings.add(region);
+    throw new Error(`ListClusters answered no cluster at all, where the last good round had ${known}; not believed until the next answer agrees`);
   }
 
   /** Names of the clusters setting that no region lists: probably a typo; said once. */

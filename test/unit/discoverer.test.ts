@@ -190,6 +190,45 @@ describe('Discoverer', () => {
     expect(lastSuccess.values.map((value) => value.labels['cluster'])).toEqual(['b']);
   });
 
+  it('does not believe one listing of no cluster at all after a good round: keeps every target, with a warning, until a second agrees', async () => {
+    const { reader, discoverer, addresses, fields } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.clusterList = [];
+
+    const { report: doubted } = await discoverer.runRound();
+    const keptAddresses = addresses();
+    const { report: agreed } = await discoverer.runRound();
+
+    expect(keptAddresses).toEqual(['a 127.0.0.1:80', 'b 127.0.0.2:80']);
+    expect(doubted.outcome).toBe('failed');
+    expect(doubted.failures).toEqual([
+      'region eu-west-1: clusters kept from the last good round: ListClusters answered no cluster at all, where the last good round had 2; not believed until the next answer agrees',
+    ]);
+    expect(fields.filter((given) => given['outcome'] === 'failed')).toHaveLength(1);
+    expect(agreed).toMatchObject({ outcome: 'ok', clusters: 0 });
+    expect(addresses()).toEqual([]);
+  });
+
+  it('doubts again a listing of no cluster after one that listed some, and believes one at the first round', async () => {
+    const { reader, discoverer, addresses } = setup();
+    const { report: first } = await discoverer.runRound();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.clusterList = [];
+    await discoverer.runRound();
+    reader.clusterList = [ref('a')];
+    await discoverer.runRound();
+    reader.clusterList = [];
+
+    const { report: doubtedAgain } = await discoverer.runRound();
+
+    expect(first.outcome).toBe('ok');
+    expect(doubtedAgain.outcome).toBe('failed');
+    expect(addresses()).toEqual(['a 127.0.0.1:80']);
+  });
+
   it('publishes nothing until a first round completes, so files of an earlier run are kept', async () => {
     const { reader, discoverer, published } = setup();
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
