@@ -229,3 +229,47 @@ describe('odd answers', () => {
     expect(believed).toMatchObject({ outcome: 'ok', clusters: 0, targets_generic: 0, targets_30s: 0 });
   });
 });
+
+describe('slow and endless answers', () => {
+  it('abandons a body that drips at the request timeout, retried as a timeout: that cluster fails within the round, the others are fresh', async () => {
+    fake.onRound(2, () => fake.faults.dripBody.set('ListTasks', inProd));
+    fake.onRound(3, () => fake.faults.dripBody.delete('ListTasks'));
+    const discoverer = await start({ ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '1', ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '2' });
+    const first = await discoverer.waitForRounds(1);
+    const before = await targetsInFiles();
+
+    const dripped = await discoverer.waitForRounds(2);
+
+    expect(dripped['outcome']).toBe('partial');
+    expect(targetCounts(dripped)).toEqual(targetCounts(first));
+    const prodLines = clusterLines(linesOfRound(discoverer, 2), 'prod').map((line) => String(line['msg']));
+    expect(prodLines).toEqual([
+      'cluster prod (eu-west-1): keeps its last good targets: AwsError: ListTasks failed: TimeoutError: no complete answer within 1 s (aws.requestTimeout)',
+    ]);
+    expect(clusterLines(linesOfRound(discoverer, 2), 'batch')).toEqual([]);
+    expect(fake.callsOfRound(2).filter((call) => call.action === 'ListTasks' && call.cluster === 'prod')).toHaveLength(2);
+    expect(await targetsInFiles()).toEqual(before);
+    await discoverer.waitFor(() => discoverer.rounds().slice(2).some((round) => round['outcome'] === 'ok'), 'a good round after the drip');
+  });
+
+  it('abandons an endless body at 64 MB, keeps its memory and keeps serving: that cluster fails within the round', async () => {
+    fake.onRound(2, () => fake.faults.endlessBody.set('DescribeTasks', inProd));
+    fake.onRound(4, () => fake.faults.endlessBody.delete('DescribeTasks'));
+    const discoverer = await start();
+    const first = await discoverer.waitForRounds(1);
+    const before = await targetsServed();
+
+    await discoverer.waitForRounds(3);
+
+    for (const round of [2, 3]) {
+      expect(discoverer.rounds()[round - 1]?.['outcome'], `round ${round}`).toBe('partial');
+      expect(targetCounts(discoverer.rounds()[round - 1]), `round ${round}`).toEqual(targetCounts(first));
+      expect(clusterLines(linesOfRound(discoverer, round), 'prod').map((line) => String(line['msg'])), `round ${round}`).toEqual([
+        'cluster prod (eu-west-1): keeps its last good targets: AwsError: DescribeTasks failed: AnswerTooLargeError: answer larger than 64 MB: abandoned while reading',
+      ]);
+    }
+    expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
+    expect(await targetsServed()).toEqual(before);
+    await discoverer.waitFor(() => discoverer.rounds().slice(3).some((round) => round['outcome'] === 'ok'), 'a good round after the endless body');
+  });
+});

@@ -387,6 +387,8 @@ export class FakeAws {
     }
     this.#streaming.add(response);
     response.on('error', () => {});
+    // Node holds the headers back until the first write: a slow body must not look like slow headers.
+    response.flushHeaders();
     if (endless) {
       const spaces = Buffer.alloc(64 * 1024, 0x20);
       const pump = () => {
