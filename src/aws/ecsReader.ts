@@ -36,6 +36,7 @@ import {
   checkTaskDefinition,
 } from './answerShapes.js';
 import { BatchedCache, type CacheCounters } from './batchedCache.js';
+import { guardPages } from './pages.js';
 import { TaskCache } from './taskCache.js';
 
 /** AWS's limit of ARNs per DescribeTasks and DescribeContainerInstances call. */
@@ -172,7 +173,8 @@ export class EcsReader implements RegionReader {
   async listClusters(signal?: AbortSignal): Promise<ClusterRef[]> {
     const clusters: ClusterRef[] = [];
     try {
-      for await (const page of paginateListClusters({ client: this.#ecs }, {}, { abortSignal: signal })) {
+      const pages = paginateListClusters({ client: this.#ecs }, {}, { abortSignal: signal });
+      for await (const page of guardPages('ListClusters', pages, (answer) => answer.nextToken)) {
         for (const arn of checkListClusters(page)) clusters.push({ arn, name: clusterNameOf(arn) });
       }
     } catch (error) {
@@ -211,7 +213,7 @@ export class EcsReader implements RegionReader {
         { cluster: cluster.arn, desiredStatus: 'RUNNING' },
         { abortSignal: signal },
       );
-      for await (const page of paginator) {
+      for await (const page of guardPages('ListTasks', paginator, (answer) => answer.nextToken)) {
         for (const arn of checkListTasks(page)) {
           // Pages may repeat an ARN; each task is read once.
           if (listed.has(arn)) continue;
@@ -382,7 +384,7 @@ export class EcsReader implements RegionReader {
         { Filters: [{ Name: 'instance-id', Values: instanceIds }] },
         { abortSignal: signal },
       );
-      for await (const page of paginator) {
+      for await (const page of guardPages('DescribeInstances', paginator, (answer) => answer.NextToken)) {
         for (const instance of checkInstances(page)) {
           if (instance.InstanceId !== undefined) instances.set(instance.InstanceId, { found: true, ...fromEc2Instance(instance) });
         }
@@ -409,7 +411,7 @@ export class EcsReader implements RegionReader {
         { Filters: [{ Key: 'InstanceIds', Values: instanceIds }] },
         { abortSignal: signal },
       );
-      for await (const page of paginator) {
+      for await (const page of guardPages('DescribeInstanceInformation', paginator, (answer) => answer.NextToken)) {
         for (const information of checkInstanceInformation(page)) {
           if (information.InstanceId !== undefined) instances.set(information.InstanceId, { found: true, ...fromManagedInstance(information) });
         }

@@ -272,4 +272,25 @@ describe('slow and endless answers', () => {
     expect(await targetsServed()).toEqual(before);
     await discoverer.waitFor(() => discoverer.rounds().slice(3).some((round) => round['outcome'] === 'ok'), 'a good round after the endless body');
   });
+
+  it('ends a listing whose next-page token never changes: that cluster fails within the round, the others are fresh', async () => {
+    fake.onRound(2, () => fake.faults.endlessToken.set('ListTasks', { token: 'same', only: inProd }));
+    fake.onRound(4, () => fake.faults.endlessToken.delete('ListTasks'));
+    const discoverer = await start();
+    const first = await discoverer.waitForRounds(1);
+    const before = await targetsInFiles();
+
+    await discoverer.waitForRounds(3);
+
+    for (const round of [2, 3]) {
+      expect(discoverer.rounds()[round - 1]?.['outcome'], `round ${round}`).toBe('partial');
+      expect(targetCounts(discoverer.rounds()[round - 1]), `round ${round}`).toEqual(targetCounts(first));
+      expect(clusterLines(linesOfRound(discoverer, round), 'prod').map((line) => String(line['msg'])), `round ${round}`).toEqual([
+        'cluster prod (eu-west-1): keeps its last good targets: MalformedAnswerError: ListTasks answered a next-page token it had answered before, on page 2: the listing would never end',
+      ]);
+      expect(fake.callsOfRound(round).filter((call) => call.action === 'ListTasks' && call.cluster === 'prod'), `round ${round}`).toHaveLength(2);
+    }
+    expect(await targetsInFiles()).toEqual(before);
+    await discoverer.waitFor(() => discoverer.rounds().slice(3).some((round) => round['outcome'] === 'ok'), 'a good round after the endless listing');
+  });
 });

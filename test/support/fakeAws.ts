@@ -108,9 +108,10 @@ export interface Faults {
   endlessBody: Map<string, (call: AnswerCall) => boolean>;
   /**
    * By listing action (ListClusters, ListTasks, DescribeInstances, DescribeInstanceInformation):
-   * every page has a next-page token, the same one forever or always a new one.
+   * every page of the calls it picks (all when `only` is not given) has a next-page token, the
+   * same one forever or always a new one.
    */
-  endlessToken: Map<string, 'same' | 'new'>;
+  endlessToken: Map<string, { token: 'same' | 'new'; only?: (call: AnswerCall) => boolean }>;
 }
 
 export interface CallRecord {
@@ -332,16 +333,16 @@ export class FakeAws {
       if (json !== undefined) {
         const input = JSON.parse(body === '' ? '{}' : body) as Record<string, unknown>;
         const output = json.service === 'ecs' ? this.#ecs(fleet, action, input, record) : this.#ssm(fleet, action, input, record);
-        this.#keepListing(action, output as Record<string, unknown>);
         call = { action, input, output, ...(record.cluster !== undefined && { cluster: record.cluster }) };
+        this.#keepListing(call);
         text = JSON.stringify(output);
       } else {
         const input = form ?? new URLSearchParams();
-        let xml = this.#ec2(fleet, action, input, record);
-        const token = this.#endlessTokenOf(action);
-        if (token !== undefined) xml = xml.replace(/<\/DescribeInstancesResponse>$/, `<nextToken>${token}</nextToken>$&`);
+        const xml = this.#ec2(fleet, action, input, record);
         call = { action, input, output: xml };
-        text = xml;
+        const token = this.#endlessTokenOf(call);
+        text = token === undefined ? xml : xml.replace(/<\/DescribeInstancesResponse>$/, `<nextToken>${token}</nextToken>$&`);
+        call.output = text;
       }
       const odd = this.faults.oddAnswers.get(action)?.(call);
       const status = odd?.status ?? 200;
@@ -363,18 +364,18 @@ export class FakeAws {
     }
   }
 
-  /** The next-page token an endless listing answers, if this action's listing is made endless. */
-  #endlessTokenOf(action: string): string | undefined {
-    const mode = this.faults.endlessToken.get(action);
-    if (mode === undefined || LISTINGS[action] === undefined) return undefined;
+  /** The next-page token an endless listing answers, if this call's listing is made endless. */
+  #endlessTokenOf(call: AnswerCall): string | undefined {
+    const endless = this.faults.endlessToken.get(call.action);
+    if (endless === undefined || LISTINGS[call.action] === undefined || !(endless.only?.(call) ?? true)) return undefined;
     this.#tokensIssued += 1;
-    return mode === 'same' ? 'endless' : `endless-${this.#tokensIssued}`;
+    return endless.token === 'same' ? 'endless' : `endless-${this.#tokensIssued}`;
   }
 
-  #keepListing(action: string, output: Record<string, unknown>): void {
-    const token = this.#endlessTokenOf(action);
-    const name = LISTINGS[action];
-    if (token !== undefined && name !== undefined) output[name] = token;
+  #keepListing(call: AnswerCall): void {
+    const token = this.#endlessTokenOf(call);
+    const name = LISTINGS[call.action];
+    if (token !== undefined && name !== undefined) (call.output as Record<string, unknown>)[name] = token;
   }
 
   /** Sends a body at once, dripped, or without end, as the switches say. */

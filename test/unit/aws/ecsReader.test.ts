@@ -524,6 +524,38 @@ describe('EcsReader: odd answers', () => {
     expect((await reader.readCluster(cluster)).tasks[0]?.host?.found).toBe(true);
   });
 
+  it('ends a ListTasks listing whose next-page token never changes as a failure', async () => {
+    answerFrom(bridgeFleet());
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [], nextToken: 'same' });
+
+    await expect(createReader().readCluster(cluster)).rejects.toThrow('ListTasks answered a next-page token it had answered before, on page 2');
+    expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(2);
+  });
+
+  it('ends a ListClusters listing with a new token on every page after 1,000 pages, as a failure', async () => {
+    let page = 0;
+    ecsMock.on(ListClustersCommand).callsFake(() => ({ clusterArns: [], nextToken: `t${(page += 1)}` }));
+
+    await expect(createReader().listClusters()).rejects.toThrow('ListClusters answered another next-page token after 1000 pages');
+    expect(ecsMock.commandCalls(ListClustersCommand)).toHaveLength(1000);
+  });
+
+  it('ends endless DescribeInstances and DescribeInstanceInformation listings', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [], NextToken: 'same' });
+    await expect(createReader().readCluster(cluster)).rejects.toThrow('DescribeInstances answered a next-page token it had answered before');
+
+    const managed = emptyFleet();
+    addDefinition(managed, bridgeDefinition);
+    const host = addManagedHost(managed, 'prod', 'mi-0123456789abcdef0', '10.9.0.1');
+    addTask(managed, { cluster: 'prod', id: 'm1', definition: bridgeDefinition, launchType: 'EXTERNAL', containerInstanceArn: host, containers: [{ name: 'api' }] });
+    answerFrom(managed);
+    ssmMock.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [], NextToken: 'same' });
+    const reading = await createReader().readCluster(cluster);
+    expect(reading.tasks[0]?.host?.unavailable).toContain('DescribeInstanceInformation answered a next-page token it had answered before');
+  });
+
   it('keeps tolerating ports given as decimal strings', async () => {
     const fleet = bridgeFleet();
     answerFrom(fleet);
