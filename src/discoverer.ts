@@ -5,6 +5,7 @@ import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
 import type { ClusterRef } from './discovery/model.js';
 import type { ResolveOptions, Skip, Warning } from './discovery/resolveTargets.js';
 import { countByInterval, toGroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
+import { untilAborted } from './abort.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -31,6 +32,11 @@ export interface DiscovererOptions {
   clusterSelection?: ClusterSelection;
   /** Hands the round's snapshot to the outputs; rejects when one of them failed. @default publishes nothing (`check`) */
   publish?: (snapshot: Snapshot) => Promise<void>;
+  /**
+   * How long one cluster may be read in a round: one still being read then is abandoned for the
+   * round (it keeps its last good targets), so that it never holds the others. @default 60_000
+   */
+  clusterTimeoutMs?: number;
   /** AWS requests made so far (all regions): the round reports the difference. */
   countRequests: () => number;
   logger: Logger;
@@ -142,15 +148,23 @@ export class Discoverer {
   }
 
   async #readCluster(reader: RegionReader, cluster: ClusterRef, progress: RoundProgress, signal?: AbortSignal) {
+    const timeoutMs = this.#options.clusterTimeoutMs ?? 60_000;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error(`still being read after ${timeoutMs / 1000} s (aws.clusterTimeout)`)), timeoutMs);
+    const clusterSignal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
     let reading: ClusterReading;
     try {
-      reading = await reader.readCluster(cluster, signal);
+      reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal), clusterSignal);
     } catch (error) {
-      const reason = describeError(error);
+      // The cluster's own deadline, not the round's end: say so, instead of "Request aborted".
+      const abandoned = deadline.signal.aborted && !signal?.aborted;
+      const reason = abandoned ? `abandoned for this round: ${(deadline.signal.reason as Error).message}` : describeError(error);
       const kept = this.#states.markFailed(cluster.arn, reason) !== undefined;
       const what = kept ? 'keeps its last good targets' : 'no targets yet';
       progress.clusterFailures.push(`cluster ${cluster.name} (${reader.region}): ${what}: ${reason}`);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     const targets: PublishedGroup[] = [];
     const skips: Skip[] = [];

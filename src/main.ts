@@ -115,6 +115,7 @@ async function compose(
     resolveOptions: toResolveOptions(config),
     clusterSelection: toClusterSelection(config),
     ...(publish && { publish }),
+    clusterTimeoutMs: config.aws.clusterTimeout * 1000,
     countRequests,
     logger,
     metrics,

@@ -23,6 +23,7 @@ import {
   type TaskRecord,
 } from '../discovery/model.js';
 import type { TaskContext } from '../discovery/resolveTargets.js';
+import { untilAborted } from '../abort.js';
 import { AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
@@ -77,6 +78,14 @@ function toChunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 type CachedDefinition = TaskDefinitionRecord | { arn: string; unavailable: true };
+
+/** A reading's signals: its own (the cluster's deadline and the round's), and the round's for calls that clusters share. */
+interface Signals {
+  own: AbortSignal | undefined;
+  shared: AbortSignal | undefined;
+}
+
+const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
 
 /** An instance behind a container instance, as EC2 or SSM answered: found or not, and its addresses. */
 type InstanceLookup = HostAddresses & { found: boolean; unavailable?: string };
@@ -191,16 +200,20 @@ export class EcsReader implements RegionReader {
   /**
    * Lists a cluster's tasks page by page and describes, in batches of up to 100 for the whole
    * cluster, the tasks it has not cached (new, still starting, or incomplete) and those due for
-   * a refresh; then reads their task definitions and hosts.
+   * a refresh; then reads their task definitions and hosts. Calls of this cluster alone heed
+   * `signal`; calls that other clusters may share (task definitions, EC2 and SSM instances) go
+   * on under `roundSignal`, and this reading stops waiting for them when `signal` aborts. What
+   * was described before an abort stays cached.
    */
-  async readCluster(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading> {
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal): Promise<ClusterReading> {
+    const signals: Signals = { own: signal, shared: roundSignal };
     const startedAt = this.#now();
     const listed = new Set<string>();
     const describing: Promise<TaskRecord[]>[] = [];
     const describe = (arns: string[]) => {
       const described = this.#describeTasks(cluster, arns, signal);
       // Task definitions are fetched as soon as their tasks are known: on a cold start they are the long pole.
-      described.then((records) => this.#readTaskDefinitions(records, signal)).catch(() => {});
+      described.then((records) => this.#readTaskDefinitions(records, signals)).catch(() => {});
       described.catch(() => {}); // Awaited below; a failed listing must not leave it unhandled.
       describing.push(described);
     };
@@ -242,7 +255,7 @@ export class EcsReader implements RegionReader {
       const task = this.#tasks.get(cluster.arn, arn);
       if (task !== undefined) running.push(task);
     }
-    const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, signal), this.#readHosts(cluster, running, signal)]);
+    const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, signals), this.#readHosts(cluster, running, signals)]);
     const contexts = running.map((task): TaskContext => {
       const definition = definitions.get(task.taskDefinitionArn ?? '');
       return {
@@ -301,7 +314,7 @@ export class EcsReader implements RegionReader {
     return records;
   }
 
-  async #readTaskDefinitions(tasks: readonly TaskRecord[], signal?: AbortSignal): Promise<Map<string, CachedDefinition>> {
+  async #readTaskDefinitions(tasks: readonly TaskRecord[], signals: Signals): Promise<Map<string, CachedDefinition>> {
     const arns = [...new Set(tasks.map((task) => task.taskDefinitionArn).filter((arn) => arn !== undefined))];
     const definitions = new Map<string, CachedDefinition>();
     await Promise.all(
@@ -309,7 +322,7 @@ export class EcsReader implements RegionReader {
         const cached = this.#definitions.has(arn);
         this.#metrics[cached ? 'cacheHits' : 'cacheMisses'].inc({ cache: 'task_definitions' });
         // fetch() merges concurrent look-ups of one ARN into one call.
-        const definition = await this.#definitions.fetch(arn, { context: signal as AbortSignal });
+        const definition = await waitFor(this.#definitions.fetch(arn, { context: signals.shared as AbortSignal }), signals.own);
         if (definition) definitions.set(arn, definition);
       }),
     );
@@ -329,7 +342,7 @@ export class EcsReader implements RegionReader {
   }
 
   /** The hosts behind the tasks' container instances: EC2 instances, or SSM managed instances (ECS Anywhere). */
-  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], signal?: AbortSignal): Promise<Map<string, HostRecord>> {
+  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared }: Signals): Promise<Map<string, HostRecord>> {
     const containerInstanceArns = [...new Set(tasks.map((task) => task.containerInstanceArn).filter((arn) => arn !== undefined))];
     const hosts = new Map<string, HostRecord>();
     if (containerInstanceArns.length === 0) return hosts;
@@ -340,13 +353,19 @@ export class EcsReader implements RegionReader {
     // ECS Anywhere ids are never sent to EC2: it rejects the whole call for one malformed id.
     const managedIds = ids.filter(isManagedInstanceId);
     const [ec2Instances, managedInstances] = await Promise.all([
-      this.#ec2Instances.getMany(
-        ids.filter((id) => !isManagedInstanceId(id)),
-        (chunk) => this.#describeInstances(chunk, signal),
+      waitFor(
+        this.#ec2Instances.getMany(
+          ids.filter((id) => !isManagedInstanceId(id)),
+          (chunk) => this.#describeInstances(chunk, shared),
+        ),
+        signal,
       ),
       managedIds.length === 0
         ? new Map<string, InstanceLookup>()
-        : this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, signal)),
+        : waitFor(
+            this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, shared)),
+            signal,
+          ),
     ]);
     for (const containerInstanceArn of containerInstanceArns) {
       const instanceId = instanceIds.get(containerInstanceArn)?.instanceId;

@@ -293,4 +293,42 @@ describe('slow and endless answers', () => {
     expect(await targetsInFiles()).toEqual(before);
     await discoverer.waitFor(() => discoverer.rounds().slice(3).some((round) => round['outcome'] === 'ok'), 'a good round after the endless listing');
   });
+
+  it('abandons a cluster still being read at aws.clusterTimeout, with its last good targets, while the others are fresh', async () => {
+    // A request timeout well above the cluster's: the drip would hold the cluster for a long time.
+    fake.onRound(2, () => fake.faults.dripBody.set('ListTasks', inProd));
+    fake.onRound(3, () => fake.faults.dripBody.delete('ListTasks'));
+    const discoverer = await start({ ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '100', ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '2' });
+    const first = await discoverer.waitForRounds(1);
+    const before = await targetsInFiles();
+
+    const abandoned = await discoverer.waitForRounds(2);
+
+    expect(abandoned['outcome']).toBe('partial');
+    expect(targetCounts(abandoned)).toEqual(targetCounts(first));
+    expect(clusterLines(linesOfRound(discoverer, 2), 'prod').map((line) => String(line['msg']))).toEqual([
+      'cluster prod (eu-west-1): keeps its last good targets: abandoned for this round: still being read after 2 s (aws.clusterTimeout)',
+    ]);
+    expect(clusterLines(linesOfRound(discoverer, 2), 'batch')).toEqual([]);
+    expect(await targetsInFiles()).toEqual(before);
+    await discoverer.waitFor(() => discoverer.rounds().slice(2).some((round) => round['outcome'] === 'ok'), 'a good round after the slow cluster');
+  });
+
+  it('ends within the round a listing with a new next-page token on every page: that cluster fails, the others are fresh', async () => {
+    // Paced at ECS's rate, 1,000 pages take most of a minute: the cluster's deadline comes first here.
+    fake.onRound(2, () => fake.faults.endlessToken.set('ListTasks', { token: 'new', only: inProd }));
+    fake.onRound(3, () => fake.faults.endlessToken.delete('ListTasks'));
+    const discoverer = await start({ ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '2' });
+    const first = await discoverer.waitForRounds(1);
+
+    const ended = await discoverer.waitForRounds(2);
+
+    expect(ended['outcome']).toBe('partial');
+    expect(targetCounts(ended)).toEqual(targetCounts(first));
+    expect(clusterLines(linesOfRound(discoverer, 2), 'prod').map((line) => String(line['msg']))).toEqual([
+      'cluster prod (eu-west-1): keeps its last good targets: abandoned for this round: still being read after 2 s (aws.clusterTimeout)',
+    ]);
+    expect(clusterLines(linesOfRound(discoverer, 2), 'batch')).toEqual([]);
+    expect(fake.callsOfRound(2).filter((call) => call.action === 'ListTasks' && call.cluster === 'prod').length).toBeGreaterThan(2);
+  });
 });

@@ -36,9 +36,11 @@ function fargateTask(cluster: string, id: string, ip: string, taskDefinition = d
 class FakeReader implements RegionReader {
   readonly region = 'eu-west-1';
   clusterList: ClusterRef[] | Error = [];
-  readonly answers = new Map<string, TaskContext[] | Error>();
+  /** 'hang': a reading that never ends, whatever its signal says. */
+  readonly answers = new Map<string, TaskContext[] | Error | 'hang'>();
+  readonly signals = new Map<string, { signal: AbortSignal | undefined; roundSignal: AbortSignal | undefined }>();
 
-  set(name: string, answer: TaskContext[] | Error): void {
+  set(name: string, answer: TaskContext[] | Error | 'hang'): void {
     this.answers.set(name, answer);
     if (!(this.clusterList instanceof Error) && !this.clusterList.some((cluster) => cluster.name === name)) {
       this.clusterList.push(ref(name));
@@ -50,8 +52,10 @@ class FakeReader implements RegionReader {
     return this.clusterList;
   }
 
-  async readCluster(cluster: ClusterRef): Promise<ClusterReading> {
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading> {
+    this.signals.set(cluster.name, { signal, roundSignal });
     const answer = this.answers.get(cluster.name) ?? [];
+    if (answer === 'hang') return new Promise(() => {});
     if (answer instanceof Error) throw answer;
     return { cluster, tasks: answer, pendingTasks: 0 };
   }
@@ -67,7 +71,7 @@ class FakeReader implements RegionReader {
   }
 }
 
-function setup({ failPublish = false } = {}) {
+function setup({ failPublish = false, clusterTimeoutMs }: { failPublish?: boolean; clusterTimeoutMs?: number } = {}) {
   const reader = new FakeReader();
   const published: Snapshot[] = [];
   const lines: string[] = [];
@@ -87,6 +91,7 @@ function setup({ failPublish = false } = {}) {
       published.push(snapshot);
     },
     countRequests: () => 0,
+    ...(clusterTimeoutMs !== undefined && { clusterTimeoutMs }),
     logger,
     metrics,
     now: () => (now += 10),
@@ -227,6 +232,41 @@ describe('Discoverer', () => {
     expect(first.outcome).toBe('ok');
     expect(doubtedAgain.outcome).toBe('failed');
     expect(addresses()).toEqual(['a 127.0.0.1:80']);
+  });
+
+  it('abandons a cluster still being read at its deadline, with its last good targets, while the others are fresh', async () => {
+    const { reader, discoverer, addresses, lines } = setup({ clusterTimeoutMs: 50 });
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.set('a', 'hang');
+    reader.set('b', [fargateTask('b', 't3', '127.0.0.3')]);
+    const round = new AbortController();
+
+    const { report } = await discoverer.runRound(round.signal);
+
+    expect(report.outcome).toBe('partial');
+    expect(report.failures).toEqual(['cluster a (eu-west-1): keeps its last good targets: abandoned for this round: still being read after 0.05 s (aws.clusterTimeout)']);
+    expect(lines.filter((line) => line.includes('cluster a'))).toHaveLength(1);
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.3:80']);
+    // The reader heard of the deadline; calls that clusters share answer to the round alone.
+    expect(reader.signals.get('a')?.signal?.aborted).toBe(true);
+    expect(reader.signals.get('a')?.roundSignal).toBe(round.signal);
+    expect(round.signal.aborted).toBe(false);
+  });
+
+  it('reports an abort of the round as such, not as a cluster deadline', async () => {
+    const { reader, discoverer } = setup({ clusterTimeoutMs: 60_000 });
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.set('a', 'hang');
+    const round = new AbortController();
+
+    const running = discoverer.runRound(round.signal);
+    round.abort(new Error('round took longer than 120s'));
+    const { report } = await running;
+
+    expect(report.failures).toEqual(['cluster a (eu-west-1): keeps its last good targets: AbortError: round took longer than 120s']);
   });
 
   it('publishes nothing until a first round completes, so files of an earlier run are kept', async () => {

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
 import { AwsError, MalformedAnswerError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/metrics.js';
@@ -566,6 +566,59 @@ describe('EcsReader: odd answers', () => {
     const reading = await createReader().readCluster(cluster);
 
     expect(reading.tasks[0]?.task.containers[0]?.bindings[0]).toMatchObject({ containerPort: '8080', hostPort: '32768' });
+  });
+});
+
+describe('EcsReader: deadlines', () => {
+  const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+
+  it('stops waiting at its own deadline for a task definition that another cluster waits on too, which still gets it', async () => {
+    const fleet = fargateFleet(1);
+    addTask(fleet, { cluster: 'staging', id: 's1', definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.2.0.1', containers: [{ name: 'worker' }] });
+    answerFrom(fleet);
+    let answerDefinition = () => {};
+    ecsMock.on(DescribeTaskDefinitionCommand).callsFake(
+      () => new Promise((resolve) => (answerDefinition = () => resolve({ taskDefinition: fargateDefinition }))),
+    );
+    const reader = createReader();
+    const round = new AbortController();
+    const prodDeadline = new AbortController();
+    const prod = reader.readCluster(cluster, AbortSignal.any([round.signal, prodDeadline.signal]), round.signal);
+    await vi.waitFor(() => expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1));
+    const staging = reader.readCluster({ name: 'staging', arn: clusterArn('staging') }, round.signal, round.signal);
+
+    prodDeadline.abort(new Error('still being read after 60 s (aws.clusterTimeout)'));
+    await expect(prod).rejects.toMatchObject({ name: 'AbortError', message: 'still being read after 60 s (aws.clusterTimeout)' });
+    answerDefinition();
+    const reading = await staging;
+
+    expect(reading.tasks[0]?.definition?.family).toBe('worker');
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1);
+  });
+
+  it('keeps what it described before an abort, so that the next reading goes on from there', async () => {
+    const fleet = fargateFleet(150);
+    answerFrom(fleet);
+    const deadline = new AbortController();
+    const arns = fleet.clusters[0]?.tasks.map((task) => task.taskArn as string) ?? [];
+    // The second page never comes: the SDK would end the call when the signal aborts.
+    ecsMock.on(ListTasksCommand).callsFake((input: { nextToken?: string }) =>
+      input.nextToken === undefined
+        ? { taskArns: arns.slice(0, 100), nextToken: '100' }
+        : new Promise((_resolve, reject) => deadline.signal.addEventListener('abort', () => reject(abortError()))),
+    );
+    const reader = createReader();
+    const first = reader.readCluster(cluster, deadline.signal);
+    await vi.waitFor(() => expect(reader.cacheSizes()['tasks']).toBe(100));
+
+    deadline.abort(new Error('still being read after 60 s (aws.clusterTimeout)'));
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+    answerFrom(fleet);
+    ecsMock.resetHistory();
+    const next = await reader.readCluster(cluster);
+
+    expect(next.tasks).toHaveLength(150);
+    expect(describedTaskArns().sort()).toEqual(arns.slice(100).sort());
   });
 });
 
