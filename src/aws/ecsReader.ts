@@ -16,6 +16,7 @@ import {
   isManagedInstanceId,
   toTaskDefinitionRecord,
   toTaskRecord,
+  withRuntimeDataOf,
   type ClusterRef,
   type HostAddresses,
   type HostRecord,
@@ -307,11 +308,14 @@ export class EcsReader implements RegionReader {
       throw toAwsError('DescribeTasks', error);
     }
     const describedAt = this.#now();
-    for (const record of records) {
+    const kept: TaskRecord[] = [];
+    for (const described of records) {
+      const record = described.lastStatus === 'RUNNING' ? withRuntimeDataOf(described, this.#tasks.get(cluster.arn, described.arn)) : described;
       if (record.lastStatus === 'RUNNING') this.#tasks.set(cluster.arn, record, describedAt);
       else this.#tasks.delete(cluster.arn, [record.arn]);
+      kept.push(record);
     }
-    return records;
+    return kept;
   }
 
   async #readTaskDefinitions(tasks: readonly TaskRecord[], signals: Signals): Promise<Map<string, CachedDefinition>> {

@@ -194,6 +194,32 @@ describe('odd answers', () => {
     expect(await targetsInFiles()).toEqual([...before, newTarget].sort());
   });
 
+  it('keeps every target when one DescribeTasks answer lacks the bindings and addresses of running tasks', async () => {
+    // ECS never takes bindings or addresses back from a running task: such an answer is odd, not a change.
+    const strip = (call: AnswerCall) =>
+      json({
+        tasks: tasksOf(call).map((task) => ({
+          ...task,
+          attachments: [],
+          containers: task.containers?.map((container) => ({ ...container, networkBindings: [], networkInterfaces: [] })),
+        })),
+      });
+    fake.onRound(2, () => fake.faults.oddAnswers.set('DescribeTasks', strip));
+    fake.onRound(3, () => fake.faults.oddAnswers.delete('DescribeTasks'));
+    // A refresh every second: every cached task is described again in every round.
+    const discoverer = await start({ ECS_DISCOVERER_TASK_REFRESH: '1' });
+    const first = await discoverer.waitForRounds(1);
+    const before = await targetsInFiles();
+
+    const odd = await discoverer.waitForRounds(2);
+    const inFiles = await targetsInFiles();
+
+    expect(fake.callsOfRound(2).filter((call) => call.action === 'DescribeTasks').flatMap((call) => call.items ?? []).length).toBeGreaterThan(150);
+    expect(odd['outcome']).toBe('ok');
+    expect(targetCounts(odd)).toEqual(targetCounts(first));
+    expect(inFiles).toEqual(before);
+  });
+
   it('keeps every cluster when ListClusters answers a null list, with the reason in the round line', async () => {
     fake.onRound(2, () => fake.faults.oddAnswers.set('ListClusters', () => json({ clusterArns: null })));
     fake.onRound(4, () => fake.faults.oddAnswers.delete('ListClusters'));

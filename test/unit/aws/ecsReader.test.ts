@@ -556,6 +556,26 @@ describe('EcsReader: odd answers', () => {
     expect(reading.tasks[0]?.host?.unavailable).toContain('DescribeInstanceInformation answered a next-page token it had answered before');
   });
 
+  it('keeps the bindings of a RUNNING task when a refresh answers it without them, so its targets stay', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    const task = fleet.clusters[0]?.tasks[0] as Task;
+    // Every cached task is due at every read.
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 1000, intervalMs: 1000, now: () => now });
+    await reader.readCluster(cluster);
+    now += 2000;
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [{ ...task, healthStatus: 'UNHEALTHY', containers: task.containers?.map((container) => ({ ...container, networkBindings: [] })) }],
+    });
+
+    const reading = await reader.readCluster(cluster);
+
+    expect(describedTaskArns()).toEqual([task.taskArn, task.taskArn]);
+    expect(reading.tasks[0]?.task.healthStatus).toBe('UNHEALTHY');
+    expect(reading.tasks[0]?.task.containers[0]?.bindings).toMatchObject([{ containerPort: 8080, hostPort: 32768 }]);
+  });
+
   it('keeps tolerating ports given as decimal strings', async () => {
     const fleet = bridgeFleet();
     answerFrom(fleet);
