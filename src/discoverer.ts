@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ChangeLog, FindingsLog } from './changeLog.js';
 import { ClusterStates } from './clusterStates.js';
 import { INTERVALS } from './discovery/endpoints.js';
@@ -152,6 +153,8 @@ export class Discoverer {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error(`still being read after ${timeoutMs / 1000} s (aws.clusterTimeout)`)), timeoutMs);
     const clusterSignal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+    // Every AWS request of the cluster's reading listens to it.
+    setMaxListeners(0, clusterSignal);
     let reading: ClusterReading;
     try {
       reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal), clusterSignal);
