@@ -31,6 +31,13 @@ export class ClusterStates {
     return failed;
   }
 
+  /** How many clusters of a region have a state. */
+  countOf(region: string): number {
+    let count = 0;
+    for (const state of this.#states.values()) if (state.region === region) count += 1;
+    return count;
+  }
+
   /** Records that a region's listing failed: each of its clusters keeps its last good targets. */
   markRegionFailed(region: string, reason: string): void {
     for (const state of this.#states.values()) if (state.region === region) this.markFailed(state.cluster.arn, reason);

@@ -304,10 +304,16 @@ const schema = {
       env: env('AWS_RETRY_MODE'),
     },
     requestTimeout: {
-      doc: 'Seconds an AWS request may take before it is abandoned (and retried).',
+      doc: 'Seconds an AWS request may take, its whole answer included, before it is abandoned (and retried).',
       format: wholeNumber('seconds', 1, 3_600),
       default: 10,
       env: env('AWS_REQUEST_TIMEOUT'),
+    },
+    clusterTimeout: {
+      doc: 'Seconds one cluster may be read in a round; one still being read then is abandoned for the round and keeps its last good targets; above roundTimeout, the end of the round comes first.',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 60,
+      env: env('AWS_CLUSTER_TIMEOUT'),
     },
   },
   http: {

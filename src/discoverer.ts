@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ChangeLog, FindingsLog } from './changeLog.js';
 import { ClusterStates } from './clusterStates.js';
 import { INTERVALS } from './discovery/endpoints.js';
@@ -5,6 +6,7 @@ import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
 import type { ClusterRef } from './discovery/model.js';
 import type { ResolveOptions, Skip, Warning } from './discovery/resolveTargets.js';
 import { countByInterval, toGroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
+import { untilAborted } from './abort.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -37,6 +39,11 @@ export interface DiscovererOptions {
   clusterSelection?: ClusterSelection;
   /** Hands the round's snapshot to the outputs; rejects when one of them failed. @default publishes nothing (`check`) */
   publish?: (snapshot: Snapshot) => Promise<void>;
+  /**
+   * How long one cluster may be read in a round: one still being read then is abandoned for the
+   * round (it keeps its last good targets), so that it never holds the others. @default 60_000
+   */
+  clusterTimeoutMs?: number;
   /** AWS requests made so far (all regions): the round reports the difference. */
   countRequests: () => number;
   /** Of those, the ones AWS throttled. @default none counted */
@@ -74,6 +81,8 @@ export class Discoverer {
   #early: { running: Promise<void>; again: boolean } | undefined;
   #firstPublished = false;
   #roundsRun = 0;
+  /** Regions whose last listing answered no cluster at all, after one that listed some: not believed yet. */
+  readonly #doubtedEmptyListings = new Set<string>();
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
@@ -249,6 +258,7 @@ export class Discoverer {
     let listed: ClusterRef[];
     try {
       const all = await reader.listClusters(signal);
+      this.#doubtEmptyListing(reader.region, all);
       progress.listed.push(...all);
       listed = this.#options.clusterSelection ? selectClusters(all, this.#options.clusterSelection) : all;
     } catch (error) {
@@ -267,11 +277,19 @@ export class Discoverer {
   }
 
   async #readCluster(reader: RegionReader, cluster: ClusterRef, progress: RoundProgress, signal?: AbortSignal) {
+    const timeoutMs = this.#options.clusterTimeoutMs ?? 60_000;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error(`still being read after ${timeoutMs / 1000} s (aws.clusterTimeout)`)), timeoutMs);
+    const clusterSignal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+    // Every AWS request of the cluster's reading listens to it.
+    setMaxListeners(0, clusterSignal);
     let reading: ClusterReading;
     try {
-      reading = await reader.readCluster(cluster, signal);
+      reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal), clusterSignal);
     } catch (error) {
-      const reason = describeError(error);
+      // The cluster's own deadline, not the round's end: say so, instead of "Request aborted".
+      const abandoned = deadline.signal.aborted && !signal?.aborted;
+      const reason = abandoned ? `abandoned for this round: ${(deadline.signal.reason as Error).message}` : describeError(error);
       const kept = this.#states.markFailed(cluster.arn, reason) !== undefined;
       if (!kept) {
         const rounds = (this.#unread.get(cluster.arn)?.rounds ?? 0) + 1;
@@ -281,6 +299,8 @@ export class Discoverer {
       progress.clusterFailures.push({ text: `cluster ${cluster.name} (${reader.region}): ${what}: ${reason}`, cluster: cluster.name, region: reader.region, error: reason });
       progress.done += 1;
       return;
+    } finally {
+      clearTimeout(timer);
     }
     const targets: PublishedGroup[] = [];
     const skips: Skip[] = [];
@@ -322,6 +342,21 @@ export class Discoverer {
     progress.fresh += 1;
     progress.done += 1;
     this.#publishSoFar();
+  }
+
+  /**
+   * Every cluster of a region gone at once is far more likely an odd answer than a fact: one
+   * such listing after a round that had clusters is not believed (throws, so the region keeps
+   * its clusters), the next one in a row is.
+   */
+  #doubtEmptyListing(region: string, all: readonly ClusterRef[]): void {
+    const known = this.#states.countOf(region);
+    if (all.length > 0 || known === 0 || this.#doubtedEmptyListings.has(region)) {
+      this.#doubtedEmptyListings.delete(region);
+      return;
+    }
+    this.#doubtedEmptyListings.add(region);
+    throw new Error(`ListClusters answered no cluster at all, where the last good round had ${known}; not believed until the next answer agrees`);
   }
 
   /** Names of the clusters setting that no region lists: probably a typo; said once. */

@@ -8,6 +8,27 @@ export class AwsError extends Error {
   override name = 'AwsError';
 }
 
+/**
+ * An AWS answer contradicts the shape of its API (a list that is null, a status that is a
+ * number, a listing whose pages never end): it says nothing reliable about the fleet.
+ */
+export class MalformedAnswerError extends AwsError {
+  override name = 'MalformedAnswerError';
+}
+
+/**
+ * No complete AWS answer (headers and body) within aws.requestTimeout. Named as the SDK's retry
+ * strategy names a timeout, so that it is retried as one.
+ */
+export class RequestTimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/** An AWS answer grew past the size cap while it was read; abandoned, not retried. */
+export class AnswerTooLargeError extends Error {
+  override name = 'AnswerTooLargeError';
+}
+
 /** Writing a target file failed. */
 export class OutputError extends Error {
   override name = 'OutputError';

@@ -168,6 +168,7 @@ async function compose(
     resolveOptions: toResolveOptions(config),
     clusterSelection: toClusterSelection(config),
     ...(publish && { publish }),
+    clusterTimeoutMs: config.aws.clusterTimeout * 1000,
     countRequests,
     countThrottled,
     logger,

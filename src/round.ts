@@ -21,7 +21,12 @@ export interface ClusterReading {
 export interface RegionReader {
   readonly region: string;
   listClusters(signal?: AbortSignal): Promise<ClusterRef[]>;
-  readCluster(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading>;
+  /**
+   * Reads one cluster. `signal` is this cluster's deadline and the round's; `roundSignal` the
+   * round's alone, for calls whose answer other clusters may wait on too (a task definition, an
+   * EC2 instance): a cluster that is abandoned must not fail another that shares its call.
+   */
+  readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading>;
   /** Forget these tasks, so that the next reading describes them again (their runtime data was incomplete). */
   describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void;
   /** Entries per cache, for the cache size metric. */

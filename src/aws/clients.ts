@@ -1,6 +1,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { BoundedHttpHandler } from './boundedHttpHandler.js';
 
 /** The SDK's retry strategies. */
 export const RETRY_MODES = ['standard', 'adaptive'] as const;
@@ -11,6 +12,7 @@ export interface ClientSettings {
   region: string | undefined;
   maxAttempts: number;
   retryMode: RetryMode;
+  /** A request's whole answer, headers and body, must arrive within this many ms. */
   requestTimeoutMs: number;
 }
 
@@ -38,16 +40,13 @@ export async function createSsmClient(settings: ClientSettings): Promise<SSMClie
   return new Client(toClientConfig(settings));
 }
 
+/** Each client gets a handler of its own: destroying a client destroys its handler's agent. */
 function toClientConfig({ region, maxAttempts, retryMode, requestTimeoutMs }: ClientSettings) {
   return {
     ...(region !== undefined && { region }),
     maxAttempts,
     retryMode,
-    requestHandler: {
-      requestTimeout: requestTimeoutMs,
-      connectionTimeout: Math.min(requestTimeoutMs, 5000),
-      // Without it, a timed-out request only logs a warning and keeps waiting.
-      throwOnRequestTimeout: true,
-    },
+    // The whole answer, body included, within requestTimeout, and no answer beyond 64 MB.
+    requestHandler: new BoundedHttpHandler({ requestTimeoutMs, connectionTimeout: Math.min(requestTimeoutMs, 5000) }),
   };
 }

@@ -16,6 +16,7 @@ import {
   isManagedInstanceId,
   toTaskDefinitionRecord,
   toTaskRecord,
+  withRuntimeDataOf,
   type ClusterRef,
   type HostAddresses,
   type HostRecord,
@@ -23,10 +24,21 @@ import {
   type TaskRecord,
 } from '../discovery/model.js';
 import type { TaskContext } from '../discovery/resolveTargets.js';
+import { untilAborted } from '../abort.js';
 import { AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
+import {
+  checkContainerInstances,
+  checkDescribeTasks,
+  checkInstanceInformation,
+  checkInstances,
+  checkListClusters,
+  checkListTasks,
+  checkTaskDefinition,
+} from './answerShapes.js';
 import { BatchedCache, type CacheCounters } from './batchedCache.js';
+import { guardPages } from './pages.js';
 import { TaskCache } from './taskCache.js';
 
 /** AWS's limit of ARNs per DescribeTasks and DescribeContainerInstances call. */
@@ -45,10 +57,19 @@ const MISSING_TTL_MS = 5 * 60 * 1000;
 const isNotAvailable = (error: unknown) =>
   ['ClientException', 'InvalidParameterException'].includes((error as { name?: string }).name ?? '');
 const isAbort = (error: unknown) => (error as { name?: string }).name === 'AbortError';
+const isClusterNotFound = (error: unknown) => (error as { name?: string }).name === 'ClusterNotFoundException';
 
-/** The failed action, with AWS's error, for one log line; aborts stay aborts. */
+/**
+ * The failed action, with AWS's error, for one log line; aborts stay aborts. A cluster that
+ * ListClusters has just listed is not believed to be gone on the word of one call: the
+ * cluster fails this round, and the next listing says whether it has really gone.
+ */
 function toAwsError(action: string, error: unknown): unknown {
-  return isAbort(error) || error instanceof AwsError ? error : new AwsError(`${action} failed: ${describeError(error)}`, { cause: error });
+  if (isAbort(error) || error instanceof AwsError) return error;
+  if (isClusterNotFound(error)) {
+    return new AwsError(`${action} answered ClusterNotFoundException for a cluster that ListClusters listed: ${(error as Error).message}`, { cause: error });
+  }
+  return new AwsError(`${action} failed: ${describeError(error)}`, { cause: error });
 }
 
 function toChunks<T>(items: readonly T[], size: number): T[][] {
@@ -58,6 +79,14 @@ function toChunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 type CachedDefinition = TaskDefinitionRecord | { arn: string; unavailable: true };
+
+/** A reading's signals: its own (the cluster's deadline and the round's), and the round's for calls that clusters share. */
+interface Signals {
+  own: AbortSignal | undefined;
+  shared: AbortSignal | undefined;
+}
+
+const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
 
 /** An instance behind a container instance, as EC2 or SSM answered: found or not, and its addresses. */
 type InstanceLookup = HostAddresses & { found: boolean; unavailable?: string };
@@ -157,8 +186,9 @@ export class EcsReader implements RegionReader {
   async listClusters(signal?: AbortSignal): Promise<ClusterRef[]> {
     const clusters: ClusterRef[] = [];
     try {
-      for await (const page of paginateListClusters({ client: this.#ecs }, {}, { abortSignal: signal })) {
-        for (const arn of page.clusterArns ?? []) clusters.push({ arn, name: clusterNameOf(arn) });
+      const pages = paginateListClusters({ client: this.#ecs }, {}, { abortSignal: signal });
+      for await (const page of guardPages('ListClusters', pages, (answer) => answer.nextToken)) {
+        for (const arn of checkListClusters(page)) clusters.push({ arn, name: clusterNameOf(arn) });
       }
     } catch (error) {
       throw toAwsError('ListClusters', error);
@@ -178,16 +208,20 @@ export class EcsReader implements RegionReader {
   /**
    * Lists a cluster's tasks page by page and describes, in batches of up to 100 for the whole
    * cluster, the tasks it has not cached (new, still starting, or incomplete) and those due for
-   * a refresh; then reads their task definitions and hosts.
+   * a refresh; then reads their task definitions and hosts. Calls of this cluster alone heed
+   * `signal`; calls that other clusters may share (task definitions, EC2 and SSM instances) go
+   * on under `roundSignal`, and this reading stops waiting for them when `signal` aborts. What
+   * was described before an abort stays cached.
    */
-  async readCluster(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading> {
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal): Promise<ClusterReading> {
+    const signals: Signals = { own: signal, shared: roundSignal };
     const startedAt = this.#now();
     const listed = new Set<string>();
     const describing: Promise<TaskRecord[]>[] = [];
     const describe = (arns: string[]) => {
       const described = this.#describeTasks(cluster, arns, signal);
       // Task definitions are fetched as soon as their tasks are known: on a cold start they are the long pole.
-      described.then((records) => this.#readTaskDefinitions(records, signal)).catch(() => {});
+      described.then((records) => this.#readTaskDefinitions(records, signals)).catch(() => {});
       described.catch(() => {}); // Awaited below; a failed listing must not leave it unhandled.
       describing.push(described);
     };
@@ -200,8 +234,8 @@ export class EcsReader implements RegionReader {
         { cluster: cluster.arn, desiredStatus: 'RUNNING' },
         { abortSignal: signal },
       );
-      for await (const page of paginator) {
-        for (const arn of page.taskArns ?? []) {
+      for await (const page of guardPages('ListTasks', paginator, (answer) => answer.nextToken)) {
+        for (const arn of checkListTasks(page)) {
           // Pages may repeat an ARN; each task is read once.
           if (listed.has(arn)) continue;
           listed.add(arn);
@@ -215,9 +249,6 @@ export class EcsReader implements RegionReader {
         }
       }
     } catch (error) {
-      if ((error as { name?: string }).name === 'ClusterNotFoundException') {
-        return { cluster, tasks: [], pendingTasks: 0 };
-      }
       throw toAwsError('ListTasks', error);
     }
     this.#tasks.retainListed(cluster.arn, listed);
@@ -232,7 +263,7 @@ export class EcsReader implements RegionReader {
       const task = this.#tasks.get(cluster.arn, arn);
       if (task !== undefined) running.push(task);
     }
-    const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, signal), this.#readHosts(cluster, running, signal)]);
+    const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, signals), this.#readHosts(cluster, running, signals)]);
     const contexts = running.map((task): TaskContext => {
       const definition = definitions.get(task.taskDefinitionArn ?? '');
       return {
@@ -278,20 +309,24 @@ export class EcsReader implements RegionReader {
         new DescribeTasksCommand({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }),
         { abortSignal: signal },
       );
-      records = (output.tasks ?? []).map(toTaskRecord).filter((record) => record !== undefined);
+      // Checked before anything is cached: a malformed answer is asked again next round.
+      records = checkDescribeTasks(output).map(toTaskRecord).filter((record) => record !== undefined);
     } catch (error) {
       throw toAwsError('DescribeTasks', error);
     }
     const describedAt = this.#now();
     this.#described.tasks += records.length;
-    for (const record of records) {
+    const kept: TaskRecord[] = [];
+    for (const described of records) {
+      const record = described.lastStatus === 'RUNNING' ? withRuntimeDataOf(described, this.#tasks.get(cluster.arn, described.arn)) : described;
       if (record.lastStatus === 'RUNNING') this.#tasks.set(cluster.arn, record, describedAt);
       else this.#tasks.delete(cluster.arn, [record.arn]);
+      kept.push(record);
     }
-    return records;
+    return kept;
   }
 
-  async #readTaskDefinitions(tasks: readonly TaskRecord[], signal?: AbortSignal): Promise<Map<string, CachedDefinition>> {
+  async #readTaskDefinitions(tasks: readonly TaskRecord[], signals: Signals): Promise<Map<string, CachedDefinition>> {
     const arns = [...new Set(tasks.map((task) => task.taskDefinitionArn).filter((arn) => arn !== undefined))];
     const definitions = new Map<string, CachedDefinition>();
     await Promise.all(
@@ -299,7 +334,7 @@ export class EcsReader implements RegionReader {
         const cached = this.#definitions.has(arn);
         this.#metrics[cached ? 'cacheHits' : 'cacheMisses'].inc({ cache: 'task_definitions' });
         // fetch() merges concurrent look-ups of one ARN into one call.
-        const definition = await this.#definitions.fetch(arn, { context: signal as AbortSignal });
+        const definition = await waitFor(this.#definitions.fetch(arn, { context: signals.shared as AbortSignal }), signals.own);
         if (definition) definitions.set(arn, definition);
       }),
     );
@@ -309,9 +344,10 @@ export class EcsReader implements RegionReader {
   async #describeTaskDefinition(arn: string, signal: AbortSignal | undefined, options: { ttl?: number }): Promise<CachedDefinition> {
     try {
       const output = await this.#ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }), { abortSignal: signal });
-      if (output.taskDefinition === undefined) throw new Error('answer without a task definition');
+      // A malformed definition throws, and lru-cache keeps nothing of a fetch that rejects.
+      const definition = toTaskDefinitionRecord(arn, checkTaskDefinition(output));
       this.#described.taskDefinitions += 1;
-      return toTaskDefinitionRecord(arn, output.taskDefinition);
+      return definition;
     } catch (error) {
       if (!isNotAvailable(error)) throw toAwsError('DescribeTaskDefinition', error);
       options.ttl = MISSING_TTL_MS;
@@ -320,7 +356,7 @@ export class EcsReader implements RegionReader {
   }
 
   /** The hosts behind the tasks' container instances: EC2 instances, or SSM managed instances (ECS Anywhere). */
-  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], signal?: AbortSignal): Promise<Map<string, HostRecord>> {
+  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared }: Signals): Promise<Map<string, HostRecord>> {
     const containerInstanceArns = [...new Set(tasks.map((task) => task.containerInstanceArn).filter((arn) => arn !== undefined))];
     const hosts = new Map<string, HostRecord>();
     if (containerInstanceArns.length === 0) return hosts;
@@ -331,13 +367,19 @@ export class EcsReader implements RegionReader {
     // ECS Anywhere ids are never sent to EC2: it rejects the whole call for one malformed id.
     const managedIds = ids.filter(isManagedInstanceId);
     const [ec2Instances, managedInstances] = await Promise.all([
-      this.#ec2Instances.getMany(
-        ids.filter((id) => !isManagedInstanceId(id)),
-        (chunk) => this.#describeInstances(chunk, signal),
+      waitFor(
+        this.#ec2Instances.getMany(
+          ids.filter((id) => !isManagedInstanceId(id)),
+          (chunk) => this.#describeInstances(chunk, shared),
+        ),
+        signal,
       ),
       managedIds.length === 0
         ? new Map<string, InstanceLookup>()
-        : this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, signal)),
+        : waitFor(
+            this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, shared)),
+            signal,
+          ),
     ]);
     for (const containerInstanceArn of containerInstanceArns) {
       const instanceId = instanceIds.get(containerInstanceArn)?.instanceId;
@@ -354,7 +396,7 @@ export class EcsReader implements RegionReader {
       });
       // Not returned: the container instance is gone (an answer too, cached for a while).
       const instanceIds = new Map<string, { instanceId?: string }>(arns.map((arn) => [arn, {}]));
-      for (const instance of output.containerInstances ?? []) {
+      for (const instance of checkContainerInstances(output)) {
         if (instance.containerInstanceArn && instance.ec2InstanceId) {
           instanceIds.set(instance.containerInstanceArn, { instanceId: instance.ec2InstanceId });
         }
@@ -378,8 +420,8 @@ export class EcsReader implements RegionReader {
         { Filters: [{ Name: 'instance-id', Values: instanceIds }] },
         { abortSignal: signal },
       );
-      for await (const page of paginator) {
-        for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+      for await (const page of guardPages('DescribeInstances', paginator, (answer) => answer.NextToken)) {
+        for (const instance of checkInstances(page)) {
           if (instance.InstanceId !== undefined) instances.set(instance.InstanceId, { found: true, ...fromEc2Instance(instance) });
         }
       }
@@ -405,8 +447,8 @@ export class EcsReader implements RegionReader {
         { Filters: [{ Key: 'InstanceIds', Values: instanceIds }] },
         { abortSignal: signal },
       );
-      for await (const page of paginator) {
-        for (const information of page.InstanceInformationList ?? []) {
+      for await (const page of guardPages('DescribeInstanceInformation', paginator, (answer) => answer.NextToken)) {
+        for (const information of checkInstanceInformation(page)) {
           if (information.InstanceId !== undefined) instances.set(information.InstanceId, { found: true, ...fromManagedInstance(information) });
         }
       }

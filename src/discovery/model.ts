@@ -191,6 +191,32 @@ export function toTaskRecord(task: Task): TaskRecord | undefined {
   };
 }
 
+/**
+ * A RUNNING task described again, with the runtime data (port bindings, addresses) that its
+ * previous description had and this one lacks. ECS fills them in once and never takes them
+ * back from a running task, so an answer without them is an odd answer, not a change: taking
+ * it at its word would drop the task's targets.
+ */
+export function withRuntimeDataOf(next: TaskRecord, previous: TaskRecord | undefined): TaskRecord {
+  if (previous === undefined || previous.arn !== next.arn) return next;
+  const containers = next.containers.map((container): ContainerRecord => {
+    const before = previous.containers.find((candidate) => candidate.name === container.name && candidate.arn === container.arn);
+    if (before === undefined) return container;
+    const hasAddress = container.privateIp !== undefined || container.ipv6 !== undefined;
+    return {
+      ...container,
+      ...(!hasAddress && { privateIp: before.privateIp, ...ifPresent('ipv6', before.ipv6) }),
+      ...(container.bindings.length === 0 && { bindings: before.bindings }),
+    };
+  });
+  const hasEni = next.eniPrivateIp !== undefined || next.eniIpv6 !== undefined;
+  return {
+    ...next,
+    ...(!hasEni && { eniPrivateIp: previous.eniPrivateIp, ...ifPresent('eniIpv6', previous.eniIpv6) }),
+    containers,
+  };
+}
+
 function toContainerDefinitionRecord(container: ContainerDefinition): ContainerDefinitionRecord {
   return {
     name: optionalString(container.name),

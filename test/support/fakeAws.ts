@@ -5,8 +5,8 @@ import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 /**
  * A wire-level fake of the ECS and SSM (JSON 1.1) and EC2 (query/XML) APIs that the discoverer
  * calls, for the real SDK clients to reach through AWS_ENDPOINT_URL_ECS, _SSM and _EC2.
- * It listens on 127.0.0.1 only. Faults (errors, outage, latency, hangs, ECS-like throttling)
- * are switches that tests flip while it runs.
+ * It listens on 127.0.0.1 only. Faults (errors, outage, latency, hangs, ECS-like throttling,
+ * odd, slow and endless answers) are switches that tests flip while it runs.
  */
 
 export interface FakeContainerInstance {
@@ -61,6 +61,31 @@ export const ACTION_BUCKETS: Record<string, string> = {
   DescribeInstanceInformation: 'ssm',
 };
 
+/** A call that an answer switch may pick, with the answer the fake would give. */
+export interface AnswerCall {
+  action: string;
+  /** For ListTasks, DescribeTasks and DescribeContainerInstances: the cluster's name. */
+  cluster?: string;
+  /** The request: parsed JSON (ECS, SSM), or the form (EC2). */
+  input: Record<string, unknown> | URLSearchParams;
+  /** The answer the fake would give: a JSON-ready object (ECS, SSM), or the XML text (EC2). */
+  output: unknown;
+}
+
+/** What replaces an answer: a status (200 when not given) and a raw body (the usual one when not given). */
+export interface OddAnswer {
+  status?: number;
+  body?: string;
+}
+
+/** The listings that an endless token can keep going, and the name of their token in JSON. */
+const LISTINGS: Record<string, string> = {
+  ListClusters: 'nextToken',
+  ListTasks: 'nextToken',
+  DescribeInstanceInformation: 'NextToken',
+  DescribeInstances: 'nextToken',
+};
+
 export interface Faults {
   /** Share (0..1) of calls answered with a 500. */
   failureRate: number;
@@ -76,6 +101,19 @@ export interface Faults {
   failingActions: Set<string>;
   /** Clusters whose ListTasks and DescribeTasks are refused (AccessDeniedException), by name. */
   deniedClusters: Set<string>;
+  /** By action: may replace an answer with a raw body or another status (undefined keeps it). */
+  oddAnswers: Map<string, (call: AnswerCall) => OddAnswer | undefined>;
+  /** By action: the calls whose body is sent one byte every `dripMs` (the headers at once). */
+  dripBody: Map<string, (call: AnswerCall) => boolean>;
+  dripMs: number;
+  /** By action: the calls whose body never ends (the headers at once, then spaces as fast as they are read). */
+  endlessBody: Map<string, (call: AnswerCall) => boolean>;
+  /**
+   * By listing action (ListClusters, ListTasks, DescribeInstances, DescribeInstanceInformation):
+   * every page of the calls it picks (all when `only` is not given) has a next-page token, the
+   * same one forever or always a new one.
+   */
+  endlessToken: Map<string, { token: 'same' | 'new'; only?: (call: AnswerCall) => boolean }>;
 }
 
 export interface CallRecord {
@@ -150,12 +188,20 @@ export class FakeAws {
     buckets: {},
     failingActions: new Set(),
     deniedClusters: new Set(),
+    oddAnswers: new Map(),
+    dripBody: new Map(),
+    dripMs: 1000,
+    endlessBody: new Map(),
+    endlessToken: new Map(),
   };
   readonly calls: CallRecord[] = [];
   #server: Server | undefined;
   #tokens = new Map<string, { tokens: number; at: number }>();
   #random: () => number;
   #held = new Set<ServerResponse>();
+  /** Answers being dripped or streamed without end. */
+  #streaming = new Set<ServerResponse>();
+  #tokensIssued = 0;
   #round = 0;
   readonly #roundChanges = new Map<number, (() => void)[]>();
   readonly #requestListeners: (() => void)[] = [];
@@ -186,8 +232,9 @@ export class FakeAws {
   }
 
   async stop(): Promise<void> {
-    for (const response of this.#held) response.destroy();
+    for (const response of [...this.#held, ...this.#streaming]) response.destroy();
     this.#held.clear();
+    this.#streaming.clear();
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
@@ -227,6 +274,11 @@ export class FakeAws {
   /** Requests held without an answer (faults.hang). */
   get heldRequests(): number {
     return this.#held.size;
+  }
+
+  /** Answers being dripped or streamed without end right now. */
+  get streamingAnswers(): number {
+    return this.#streaming.size;
   }
 
   /** Refills every token bucket (as after a long quiet period). */
@@ -286,16 +338,27 @@ export class FakeAws {
       }
       const fleet = this.#fleetOf(request);
       record.region = fleet.region;
+      let call: AnswerCall;
+      let text: string;
       if (json !== undefined) {
         const input = JSON.parse(body === '' ? '{}' : body) as Record<string, unknown>;
         const output = json.service === 'ecs' ? this.#ecs(fleet, action, input, record) : this.#ssm(fleet, action, input, record);
-        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        response.end(JSON.stringify(output));
+        call = { action, input, output, ...(record.cluster !== undefined && { cluster: record.cluster }) };
+        this.#keepListing(call);
+        text = JSON.stringify(output);
       } else {
-        const xml = this.#ec2(fleet, action, form ?? new URLSearchParams(), record);
-        response.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
-        response.end(xml);
+        const input = form ?? new URLSearchParams();
+        const xml = this.#ec2(fleet, action, input, record);
+        call = { action, input, output: xml };
+        const token = this.#endlessTokenOf(call);
+        text = token === undefined ? xml : xml.replace(/<\/DescribeInstancesResponse>$/, `<nextToken>${token}</nextToken>$&`);
+        call.output = text;
       }
+      const odd = this.faults.oddAnswers.get(action)?.(call);
+      const status = odd?.status ?? 200;
+      if (status >= 400) record.outcome = 'error';
+      response.writeHead(status, { 'content-type': isEcs ? 'application/x-amz-json-1.1' : 'text/xml;charset=UTF-8' });
+      this.#send(response, call, odd?.body ?? text);
     } catch (error) {
       if (record.outcome === 'ok') record.outcome = 'error';
       const fault = error instanceof FakeError ? error : new FakeError(500, 'InternalError', String(error));
@@ -309,6 +372,59 @@ export class FakeAws {
         );
       }
     }
+  }
+
+  /** The next-page token an endless listing answers, if this call's listing is made endless. */
+  #endlessTokenOf(call: AnswerCall): string | undefined {
+    const endless = this.faults.endlessToken.get(call.action);
+    if (endless === undefined || LISTINGS[call.action] === undefined || !(endless.only?.(call) ?? true)) return undefined;
+    this.#tokensIssued += 1;
+    return endless.token === 'same' ? 'endless' : `endless-${this.#tokensIssued}`;
+  }
+
+  #keepListing(call: AnswerCall): void {
+    const token = this.#endlessTokenOf(call);
+    const name = LISTINGS[call.action];
+    if (token !== undefined && name !== undefined) (call.output as Record<string, unknown>)[name] = token;
+  }
+
+  /** Sends a body at once, dripped, or without end, as the switches say. */
+  #send(response: ServerResponse, call: AnswerCall, text: string): void {
+    const drip = this.faults.dripBody.get(call.action)?.(call) ?? false;
+    const endless = this.faults.endlessBody.get(call.action)?.(call) ?? false;
+    if (!drip && !endless) {
+      response.end(text);
+      return;
+    }
+    this.#streaming.add(response);
+    response.on('error', () => {});
+    // Node holds the headers back until the first write: a slow body must not look like slow headers.
+    response.flushHeaders();
+    if (endless) {
+      const spaces = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!response.destroyed && response.write(spaces));
+      };
+      response.on('drain', pump);
+      response.on('close', () => this.#streaming.delete(response));
+      pump();
+      return;
+    }
+    const bytes = Buffer.from(text);
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent >= bytes.length) {
+        clearInterval(timer);
+        response.end();
+        return;
+      }
+      response.write(bytes.subarray(sent, sent + 1));
+      sent += 1;
+    }, this.faults.dripMs);
+    response.on('close', () => {
+      clearInterval(timer);
+      this.#streaming.delete(response);
+    });
   }
 
   #ecs(fleet: FakeFleet, action: string, input: Record<string, unknown>, record: CallRecord): unknown {

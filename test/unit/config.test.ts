@@ -41,6 +41,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads aws.clusterTimeout from ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT, 60 s by default', () => {
+    expect(loadConfig({ env: {} }).aws.clusterTimeout).toBe(60);
+    expect(loadConfig({ env: { ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '20' } }).aws.clusterTimeout).toBe(20);
+    expect(() => loadConfig({ env: { ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '0' } })).toThrow(
+      'aws.clusterTimeout (ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT): expected a whole number of seconds from 1 to 3600: value was 0',
+    );
+  });
+
   it('refuses two file settings with the same name, naming both', () => {
     expect(() => loadConfig({ env: { ECS_DISCOVERER_FILE_GENERIC: '1m-tasks.json' } })).toThrow(
       'files.1m (ECS_DISCOVERER_FILE_1M) and files.generic (ECS_DISCOVERER_FILE_GENERIC) are both "1m-tasks.json": each needs a file of its own',

@@ -36,9 +36,11 @@ function fargateTask(cluster: string, id: string, ip: string, taskDefinition = d
 class FakeReader implements RegionReader {
   readonly region = 'eu-west-1';
   clusterList: ClusterRef[] | Error = [];
-  readonly answers = new Map<string, TaskContext[] | Error>();
+  /** 'hang': a reading that never ends, whatever its signal says. */
+  readonly answers = new Map<string, TaskContext[] | Error | 'hang'>();
+  readonly signals = new Map<string, { signal: AbortSignal | undefined; roundSignal: AbortSignal | undefined }>();
 
-  set(name: string, answer: TaskContext[] | Error): void {
+  set(name: string, answer: TaskContext[] | Error | 'hang'): void {
     this.answers.set(name, answer);
     if (!(this.clusterList instanceof Error) && !this.clusterList.some((cluster) => cluster.name === name)) {
       this.clusterList.push(ref(name));
@@ -50,8 +52,10 @@ class FakeReader implements RegionReader {
     return this.clusterList;
   }
 
-  async readCluster(cluster: ClusterRef): Promise<ClusterReading> {
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading> {
+    this.signals.set(cluster.name, { signal, roundSignal });
     const answer = this.answers.get(cluster.name) ?? [];
+    if (answer === 'hang') return new Promise(() => {});
     if (answer instanceof Error) throw answer;
     return { cluster, tasks: answer, pendingTasks: 0 };
   }
@@ -67,7 +71,7 @@ class FakeReader implements RegionReader {
   }
 }
 
-function setup({ failPublish = false, earlierStates, unreadClusterRounds }: { failPublish?: boolean; earlierStates?: ClusterState[]; unreadClusterRounds?: number } = {}) {
+function setup({ failPublish = false, earlierStates, unreadClusterRounds, clusterTimeoutMs }: { failPublish?: boolean; earlierStates?: ClusterState[]; unreadClusterRounds?: number; clusterTimeoutMs?: number } = {}) {
   const reader = new FakeReader();
   const published: Snapshot[] = [];
   const lines: string[] = [];
@@ -87,6 +91,7 @@ function setup({ failPublish = false, earlierStates, unreadClusterRounds }: { fa
       published.push(snapshot);
     },
     countRequests: () => 0,
+    ...(clusterTimeoutMs !== undefined && { clusterTimeoutMs }),
     logger,
     metrics,
     now: () => (now += 10),
@@ -211,6 +216,80 @@ describe('Discoverer', () => {
     expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.9:80']);
     expect(snapshot.clusters.find((state) => state.cluster.name === 'b')).toMatchObject({ restored: true, error: 'AccessDeniedException: not authorized' });
     expect(report.unreadClusters).toEqual([]);
+  });
+
+  it('does not believe one listing of no cluster at all after a good round: keeps every target, with a warning, until a second agrees', async () => {
+    const { reader, discoverer, addresses, fields } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.clusterList = [];
+
+    const { report: doubted } = await discoverer.runRound();
+    const keptAddresses = addresses();
+    const { report: agreed } = await discoverer.runRound();
+
+    expect(keptAddresses).toEqual(['a 127.0.0.1:80', 'b 127.0.0.2:80']);
+    expect(doubted.outcome).toBe('failed');
+    expect(doubted.failures).toEqual([
+      'region eu-west-1: clusters kept from the last good round: ListClusters answered no cluster at all, where the last good round had 2; not believed until the next answer agrees',
+    ]);
+    expect(fields.filter((given) => given['outcome'] === 'failed')).toHaveLength(1);
+    expect(agreed).toMatchObject({ outcome: 'ok', clusters: 0 });
+    expect(addresses()).toEqual([]);
+  });
+
+  it('doubts again a listing of no cluster after one that listed some, and believes one at the first round', async () => {
+    const { reader, discoverer, addresses } = setup();
+    const { report: first } = await discoverer.runRound();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.clusterList = [];
+    await discoverer.runRound();
+    reader.clusterList = [ref('a')];
+    await discoverer.runRound();
+    reader.clusterList = [];
+
+    const { report: doubtedAgain } = await discoverer.runRound();
+
+    expect(first.outcome).toBe('ok');
+    expect(doubtedAgain.outcome).toBe('failed');
+    expect(addresses()).toEqual(['a 127.0.0.1:80']);
+  });
+
+  it('abandons a cluster still being read at its deadline, with its last good targets, while the others are fresh', async () => {
+    const { reader, discoverer, addresses, lines } = setup({ clusterTimeoutMs: 50 });
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.set('a', 'hang');
+    reader.set('b', [fargateTask('b', 't3', '127.0.0.3')]);
+    const round = new AbortController();
+
+    const { report } = await discoverer.runRound(round.signal);
+
+    expect(report.outcome).toBe('partial');
+    expect(report.failures).toEqual(['cluster a (eu-west-1): keeps its last good targets: abandoned for this round: still being read after 0.05 s (aws.clusterTimeout)']);
+    expect(lines.filter((line) => line.includes('cluster a'))).toHaveLength(1);
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.3:80']);
+    // The reader heard of the deadline; calls that clusters share answer to the round alone.
+    expect(reader.signals.get('a')?.signal?.aborted).toBe(true);
+    expect(reader.signals.get('a')?.roundSignal).toBe(round.signal);
+    expect(round.signal.aborted).toBe(false);
+  });
+
+  it('reports an abort of the round as such, not as a cluster deadline', async () => {
+    const { reader, discoverer } = setup({ clusterTimeoutMs: 60_000 });
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.set('a', 'hang');
+    const round = new AbortController();
+
+    const running = discoverer.runRound(round.signal);
+    round.abort(new Error('round took longer than 120s'));
+    const { report } = await running;
+
+    expect(report.failures).toEqual(['cluster a (eu-west-1): keeps its last good targets: AbortError: round took longer than 120s']);
   });
 
   it('publishes each cluster as soon as it is read in a first round with nothing earlier, and then once a round', async () => {

@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
-import { AwsError } from '../../../src/errors.js';
+import { AwsError, MalformedAnswerError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { FakeFleet } from '../../support/fakeAws.js';
 import {
@@ -370,13 +370,6 @@ describe('EcsReader.readCluster', () => {
     expect(describedTaskArns()).toEqual([removed.taskArn]);
   });
 
-  it('returns no tasks when the cluster was deleted after it was listed', async () => {
-    answerFrom(emptyFleet());
-
-    const reading = await createReader().readCluster(cluster);
-
-    expect(reading).toEqual({ cluster, tasks: [], pendingTasks: 0 });
-  });
 
   it('throws an AwsError naming the describe call that failed', async () => {
     answerFrom(fargateFleet(3));
@@ -408,6 +401,244 @@ describe('EcsReader.readCluster', () => {
       definition: { arn: taskDefinitionArn('worker', 1), family: 'worker', revision: 1, networkMode: 'awsvpc' },
       host: undefined,
     });
+  });
+});
+
+describe('EcsReader: odd answers', () => {
+  /** A bridge task on an EC2 host, so that every describe call of a reading is made. */
+  function bridgeFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    addDefinition(fleet, bridgeDefinition);
+    const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1');
+    addTask(fleet, {
+      cluster: 'prod',
+      id: 'b1',
+      definition: bridgeDefinition,
+      containerInstanceArn: host,
+      containers: [{ name: 'api', bindings: [{ containerPort: 8080, hostPort: 32768 }] }],
+    });
+    return fleet;
+  }
+
+  it('fails the listing, instead of listing no cluster, when ListClusters answers no list (JSON null)', async () => {
+    // The SDK drops a member that is JSON null: {"clusterArns": null} arrives as {}.
+    ecsMock.on(ListClustersCommand).resolves({});
+
+    const listing = createReader().listClusters();
+
+    await expect(listing).rejects.toBeInstanceOf(MalformedAnswerError);
+    await expect(listing).rejects.toThrow('ListClusters answered no clusterArns (null or missing; expected a list)');
+  });
+
+  it('fails the read, instead of reading no task, when ListTasks answers no list (JSON null)', async () => {
+    answerFrom(bridgeFleet());
+    ecsMock.on(ListTasksCommand).resolves({});
+
+    await expect(createReader().readCluster(cluster)).rejects.toThrow('ListTasks answered no taskArns (null or missing; expected a list)');
+  });
+
+  it('fails the read when ListTasks answers ClusterNotFoundException for a cluster that ListClusters listed', async () => {
+    answerFrom(emptyFleet());
+
+    await expect(createReader().readCluster(cluster)).rejects.toThrow(
+      'ListTasks answered ClusterNotFoundException for a cluster that ListClusters listed: Cluster not found.',
+    );
+  });
+
+  it('fails the read when DescribeTasks answers ClusterNotFoundException', async () => {
+    answerFrom(bridgeFleet());
+    ecsMock.on(DescribeTasksCommand).rejects(new ClusterNotFoundException({ message: 'Cluster not found.', $metadata: {} }));
+
+    await expect(createReader().readCluster(cluster)).rejects.toThrow(
+      'DescribeTasks answered ClusterNotFoundException for a cluster that ListClusters listed',
+    );
+  });
+
+  it('fails the read, caches nothing and describes the task again, when DescribeTasks answers a lastStatus of the wrong type', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    const good = fleet.clusters[0]?.tasks[0] as Task;
+    ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [{ ...good, lastStatus: 42 as unknown as string }] });
+    const reader = createReader();
+
+    const odd = reader.readCluster(cluster);
+    await expect(odd).rejects.toThrow('DescribeTasks answered a task whose lastStatus is 42 (expected a string)');
+    answerFrom(fleet);
+    const next = await reader.readCluster(cluster);
+
+    expect(next.tasks.map((context) => context.task.arn)).toEqual([good.taskArn]);
+    expect(describedTaskArns()).toEqual([good.taskArn, good.taskArn]);
+  });
+
+  it('fails the read when DescribeTasks answers no tasks list, or a task without a text ARN', async () => {
+    answerFrom(bridgeFleet());
+    ecsMock.on(DescribeTasksCommand).resolvesOnce({ failures: [] }).resolvesOnce({ tasks: [{ taskArn: 5 as unknown as string }] });
+    const reader = createReader();
+
+    await expect(reader.readCluster(cluster)).rejects.toThrow('DescribeTasks answered no tasks');
+    await expect(reader.readCluster(cluster)).rejects.toThrow('DescribeTasks answered a task whose taskArn is 5');
+  });
+
+  it('fails the read, and asks again next time, when a task definition has no container definitions or odd environment entries', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    const { containerDefinitions, ...withoutContainers } = bridgeDefinition;
+    const oddEnvironment = {
+      ...bridgeDefinition,
+      containerDefinitions: containerDefinitions?.map((container) => ({ ...container, environment: [{ name: 'PROMETHEUS', value: true as unknown as string }] })),
+    };
+    ecsMock.on(DescribeTaskDefinitionCommand).resolvesOnce({ taskDefinition: withoutContainers }).resolvesOnce({ taskDefinition: oddEnvironment });
+    const reader = createReader();
+
+    await expect(reader.readCluster(cluster)).rejects.toThrow('DescribeTaskDefinition answered a task definition without containerDefinitions');
+    await expect(reader.readCluster(cluster)).rejects.toThrow('DescribeTaskDefinition answered an environment entry whose value is true');
+    answerFrom(fleet);
+    const next = await reader.readCluster(cluster);
+
+    expect(next.tasks[0]?.definition?.containers[0]?.environment).toEqual({ PROMETHEUS: 'true' });
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(3);
+  });
+
+  it('fails the read, instead of taking every host for gone, when DescribeContainerInstances answers no list, and asks again', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    ecsMock.on(DescribeContainerInstancesCommand).resolvesOnce({});
+    const reader = createReader();
+
+    await expect(reader.readCluster(cluster)).rejects.toThrow('DescribeContainerInstances answered no containerInstances');
+    answerFrom(fleet);
+    const next = await reader.readCluster(cluster);
+
+    expect(next.tasks[0]?.host).toMatchObject({ instanceId: 'i-0123456789abcdef0', found: true, privateIp: '127.0.5.1' });
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(2);
+  });
+
+  it('fails the read when EC2 answers an instance without its id', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    ec2Mock.on(DescribeInstancesCommand).resolvesOnce({ Reservations: [{ Instances: [{ PrivateIpAddress: '127.0.5.1' }] }] });
+    const reader = createReader();
+
+    await expect(reader.readCluster(cluster)).rejects.toThrow('DescribeInstances answered an instance without InstanceId');
+    answerFrom(fleet);
+    expect((await reader.readCluster(cluster)).tasks[0]?.host?.found).toBe(true);
+  });
+
+  it('ends a ListTasks listing whose next-page token never changes as a failure', async () => {
+    answerFrom(bridgeFleet());
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [], nextToken: 'same' });
+
+    await expect(createReader().readCluster(cluster)).rejects.toThrow('ListTasks answered a next-page token it had answered before, on page 2');
+    expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(2);
+  });
+
+  it('ends a ListClusters listing with a new token on every page after 1,000 pages, as a failure', async () => {
+    let page = 0;
+    ecsMock.on(ListClustersCommand).callsFake(() => ({ clusterArns: [], nextToken: `t${(page += 1)}` }));
+
+    await expect(createReader().listClusters()).rejects.toThrow('ListClusters answered another next-page token after 1000 pages');
+    expect(ecsMock.commandCalls(ListClustersCommand)).toHaveLength(1000);
+  });
+
+  it('ends endless DescribeInstances and DescribeInstanceInformation listings', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [], NextToken: 'same' });
+    await expect(createReader().readCluster(cluster)).rejects.toThrow('DescribeInstances answered a next-page token it had answered before');
+
+    const managed = emptyFleet();
+    addDefinition(managed, bridgeDefinition);
+    const host = addManagedHost(managed, 'prod', 'mi-0123456789abcdef0', '10.9.0.1');
+    addTask(managed, { cluster: 'prod', id: 'm1', definition: bridgeDefinition, launchType: 'EXTERNAL', containerInstanceArn: host, containers: [{ name: 'api' }] });
+    answerFrom(managed);
+    ssmMock.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [], NextToken: 'same' });
+    const reading = await createReader().readCluster(cluster);
+    expect(reading.tasks[0]?.host?.unavailable).toContain('DescribeInstanceInformation answered a next-page token it had answered before');
+  });
+
+  it('keeps the bindings of a RUNNING task when a refresh answers it without them, so its targets stay', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    const task = fleet.clusters[0]?.tasks[0] as Task;
+    // Every cached task is due at every read.
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 1000, intervalMs: 1000, now: () => now });
+    await reader.readCluster(cluster);
+    now += 2000;
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [{ ...task, healthStatus: 'UNHEALTHY', containers: task.containers?.map((container) => ({ ...container, networkBindings: [] })) }],
+    });
+
+    const reading = await reader.readCluster(cluster);
+
+    expect(describedTaskArns()).toEqual([task.taskArn, task.taskArn]);
+    expect(reading.tasks[0]?.task.healthStatus).toBe('UNHEALTHY');
+    expect(reading.tasks[0]?.task.containers[0]?.bindings).toMatchObject([{ containerPort: 8080, hostPort: 32768 }]);
+  });
+
+  it('keeps tolerating ports given as decimal strings', async () => {
+    const fleet = bridgeFleet();
+    answerFrom(fleet);
+    const task = fleet.clusters[0]?.tasks[0] as Task;
+    const bindings = [{ containerPort: '8080', hostPort: '32768' }] as unknown as NonNullable<Task['containers']>[number]['networkBindings'];
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ ...task, containers: task.containers?.map((container) => ({ ...container, networkBindings: bindings })) }] });
+
+    const reading = await createReader().readCluster(cluster);
+
+    expect(reading.tasks[0]?.task.containers[0]?.bindings[0]).toMatchObject({ containerPort: '8080', hostPort: '32768' });
+  });
+});
+
+describe('EcsReader: deadlines', () => {
+  const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+
+  it('stops waiting at its own deadline for a task definition that another cluster waits on too, which still gets it', async () => {
+    const fleet = fargateFleet(1);
+    addTask(fleet, { cluster: 'staging', id: 's1', definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.2.0.1', containers: [{ name: 'worker' }] });
+    answerFrom(fleet);
+    let answerDefinition = () => {};
+    ecsMock.on(DescribeTaskDefinitionCommand).callsFake(
+      () => new Promise((resolve) => (answerDefinition = () => resolve({ taskDefinition: fargateDefinition }))),
+    );
+    const reader = createReader();
+    const round = new AbortController();
+    const prodDeadline = new AbortController();
+    const prod = reader.readCluster(cluster, AbortSignal.any([round.signal, prodDeadline.signal]), round.signal);
+    await vi.waitFor(() => expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1));
+    const staging = reader.readCluster({ name: 'staging', arn: clusterArn('staging') }, round.signal, round.signal);
+
+    prodDeadline.abort(new Error('still being read after 60 s (aws.clusterTimeout)'));
+    await expect(prod).rejects.toMatchObject({ name: 'AbortError', message: 'still being read after 60 s (aws.clusterTimeout)' });
+    answerDefinition();
+    const reading = await staging;
+
+    expect(reading.tasks[0]?.definition?.family).toBe('worker');
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(1);
+  });
+
+  it('keeps what it described before an abort, so that the next reading goes on from there', async () => {
+    const fleet = fargateFleet(150);
+    answerFrom(fleet);
+    const deadline = new AbortController();
+    const arns = fleet.clusters[0]?.tasks.map((task) => task.taskArn as string) ?? [];
+    // The second page never comes: the SDK would end the call when the signal aborts.
+    ecsMock.on(ListTasksCommand).callsFake((input: { nextToken?: string }) =>
+      input.nextToken === undefined
+        ? { taskArns: arns.slice(0, 100), nextToken: '100' }
+        : new Promise((_resolve, reject) => deadline.signal.addEventListener('abort', () => reject(abortError()))),
+    );
+    const reader = createReader();
+    const first = reader.readCluster(cluster, deadline.signal);
+    await vi.waitFor(() => expect(reader.cacheSizes()['tasks']).toBe(100));
+
+    deadline.abort(new Error('still being read after 60 s (aws.clusterTimeout)'));
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+    answerFrom(fleet);
+    ecsMock.resetHistory();
+    const next = await reader.readCluster(cluster);
+
+    expect(next.tasks).toHaveLength(150);
+    expect(describedTaskArns().sort()).toEqual(arns.slice(100).sort());
   });
 });
 

@@ -5,6 +5,7 @@ import {
   lastArnSegment,
   toTaskDefinitionRecord,
   toTaskRecord,
+  withRuntimeDataOf,
   type TaskDefinitionRecord,
   type TaskRecord,
 } from '../../../src/discovery/model.js';
@@ -306,5 +307,45 @@ describe('lastArnSegment', () => {
 describe('clusterNameOf', () => {
   it('gives the cluster name of a cluster ARN', () => {
     expect(clusterNameOf(PROD.arn)).toBe('prod');
+  });
+});
+
+describe('withRuntimeDataOf', () => {
+  const record = (kind: 'bridge' | 'awsvpc-fargate') => toTaskRecord(firstTask(kind)) as TaskRecord;
+  const withoutRuntimeData = (task: TaskRecord): TaskRecord => ({
+    ...task,
+    eniPrivateIp: undefined,
+    containers: task.containers.map((container) => ({ ...container, privateIp: undefined, bindings: [] })),
+  });
+
+  it('keeps the bindings and addresses of the previous description that a new one lacks, and takes the rest from the new one', () => {
+    for (const kind of ['bridge', 'awsvpc-fargate'] as const) {
+      const previous = record(kind);
+      const next = { ...withoutRuntimeData(previous), healthStatus: 'UNHEALTHY' };
+
+      const merged = withRuntimeDataOf(next, previous);
+
+      expect(merged, kind).toEqual({ ...previous, healthStatus: 'UNHEALTHY' });
+    }
+  });
+
+  it('takes the new description as it is when it has runtime data, when there was none before, or for another task', () => {
+    const previous = record('bridge');
+    const next = { ...previous, containers: previous.containers.map((container) => ({ ...container, bindings: [{ containerPort: 1, hostPort: 2 }] })) };
+    const bare = withoutRuntimeData(previous);
+
+    expect(withRuntimeDataOf(next, previous)).toEqual(next);
+    expect(withRuntimeDataOf(bare, undefined)).toBe(bare);
+    expect(withRuntimeDataOf(bare, { ...previous, arn: 'arn:other' })).toBe(bare);
+  });
+
+  it('never changes its inputs', () => {
+    const previous = record('bridge');
+    const next = withoutRuntimeData(previous);
+    const [previousCopy, nextCopy] = [structuredClone(previous), structuredClone(next)];
+
+    withRuntimeDataOf(next, previous);
+
+    expect([previous, next]).toEqual([previousCopy, nextCopy]);
   });
 });

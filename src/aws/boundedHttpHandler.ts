@@ -1,0 +1,129 @@
+import type { Readable } from 'node:stream';
+import type { HttpHandler, HttpRequest, HttpResponse } from '@smithy/core/protocols';
+import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
+import { AnswerTooLargeError, RequestTimeoutError } from '../errors.js';
+
+/** Far above any real answer (a DescribeTasks page of 100 tasks is well under 1 MB). */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+type HandleOptions = NonNullable<Parameters<NodeHttpHandler['handle']>[1]>;
+
+export interface BoundedHttpHandlerOptions extends Omit<NodeHttpHandlerOptions, 'requestTimeout' | 'throwOnRequestTimeout'> {
+  /** The whole answer, headers and body, must have arrived this many ms after the request went out. */
+  requestTimeoutMs: number;
+  /** The most bytes one answer's body may have. @default MAX_ANSWER_BYTES (64 MB) */
+  maxAnswerBytes?: number;
+}
+
+const MB = 1024 * 1024;
+const toSeconds = (ms: number) => `${ms / 1000} s`;
+const toSize = (bytes: number) => (bytes % MB === 0 ? `${bytes / MB} MB` : `${bytes} bytes`);
+
+/** The SDK's own AbortError (name, message, cause), so that an abort of the round reads as it always has. */
+function toAbortError(signal: AbortSignal): Error {
+  const error = new Error('Request aborted', { cause: signal.reason });
+  error.name = 'AbortError';
+  return error;
+}
+
+/**
+ * The SDK's NodeHttpHandler (with all its settings: agents, connection and socket timeouts),
+ * bounded: the SDK's own requestTimeout stops counting once the headers are in, so a body that
+ * drips a byte a second, or never ends, could hold a round for good and fill the memory. Here
+ * one deadline covers headers and body, and the body is read here, counting bytes, before the
+ * SDK sees it. A request past its deadline fails with a TimeoutError, which the SDK's retry
+ * strategy retries as it does any timeout; an answer larger than the cap is abandoned
+ * (AnswerTooLargeError, not retried); an abort of the caller stays the SDK's AbortError.
+ */
+export class BoundedHttpHandler implements HttpHandler<NodeHttpHandlerOptions> {
+  readonly metadata = { handlerProtocol: 'http/1.1' };
+  readonly #inner: NodeHttpHandler;
+  readonly #requestTimeoutMs: number;
+  readonly #maxAnswerBytes: number;
+
+  constructor({ requestTimeoutMs, maxAnswerBytes = MAX_ANSWER_BYTES, ...options }: BoundedHttpHandlerOptions) {
+    this.#inner = new NodeHttpHandler(options);
+    this.#requestTimeoutMs = requestTimeoutMs;
+    this.#maxAnswerBytes = maxAnswerBytes;
+  }
+
+  async handle(request: HttpRequest, options: HandleOptions = {}): Promise<{ response: HttpResponse }> {
+    const expired = new AbortController();
+    const timer = setTimeout(
+      () => expired.abort(new RequestTimeoutError(`no complete answer within ${toSeconds(this.#requestTimeoutMs)} (aws.requestTimeout)`)),
+      this.#requestTimeoutMs,
+    );
+    // Our callers pass real AbortSignals; the SDK's type also allows an older interface.
+    const caller = options.abortSignal instanceof AbortSignal ? options.abortSignal : undefined;
+    const signal = caller === undefined ? expired.signal : AbortSignal.any([caller, expired.signal]);
+    try {
+      // requestTimeout 0: the inner handler's own timer would cover the headers only.
+      const { response } = await this.#inner.handle(request, { ...options, abortSignal: signal, requestTimeout: 0 });
+      response.body = await this.#readBody(response.body, signal);
+      return { response };
+    } catch (error) {
+      if (expired.signal.aborted && !caller?.aborted) throw expired.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The whole body, read under the deadline and the size cap; the stream is destroyed on either. */
+  #readBody(body: unknown, signal: AbortSignal): Promise<Uint8Array> {
+    if (body instanceof Uint8Array) return Promise.resolve(body);
+    if (body === undefined || body === null) return Promise.resolve(new Uint8Array());
+    const stream = body as Readable;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const stopListening = () => {
+        signal.removeEventListener('abort', onAbort);
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        stream.off('error', onError);
+      };
+      const abandon = (error: Error) => {
+        stopListening();
+        chunks.length = 0;
+        stream.on('error', () => {}); // What the destroyed socket says next is no news.
+        stream.destroy();
+        reject(error);
+      };
+      const onAbort = () => abandon(toAbortError(signal));
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.#maxAnswerBytes) abandon(new AnswerTooLargeError(`answer larger than ${toSize(this.#maxAnswerBytes)}: abandoned while reading`));
+        else chunks.push(chunk);
+      };
+      const onEnd = () => {
+        stopListening();
+        resolve(Buffer.concat(chunks));
+      };
+      const onError = (error: Error) => {
+        stopListening();
+        reject(error);
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', onData);
+      stream.on('end', onEnd);
+      stream.on('error', onError);
+    });
+  }
+
+  updateHttpClientConfig(key: keyof NodeHttpHandlerOptions, value: NodeHttpHandlerOptions[typeof key]): void {
+    this.#inner.updateHttpClientConfig(key, value);
+  }
+
+  httpHandlerConfigs(): NodeHttpHandlerOptions {
+    return this.#inner.httpHandlerConfigs();
+  }
+
+  destroy(): void {
+    this.#inner.destroy();
+  }
+}

@@ -1,0 +1,151 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { HttpRequest } from '@smithy/core/protocols';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BoundedHttpHandler } from '../../../src/aws/boundedHttpHandler.js';
+
+/** How the local server answers each request: by its path. */
+type Behaviour = (request: IncomingMessage, response: ServerResponse) => void;
+
+const BEHAVIOURS: Record<string, Behaviour> = {
+  '/ok': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+    response.end('{"clusterArns":[]}');
+  },
+  // Headers at once, then one byte now and then, for ever.
+  '/drip': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+    response.flushHeaders();
+    const timer = setInterval(() => response.write(' '), 20);
+    response.on('close', () => clearInterval(timer));
+  },
+  // Headers at once, then as much as the client reads, for ever.
+  '/endless': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = () => {
+      while (!response.destroyed && response.write(chunk));
+    };
+    response.on('drain', pump);
+    pump();
+  },
+  // Never a header.
+  '/silent': () => {},
+};
+
+let server: Server;
+let port: number;
+const requests: string[] = [];
+const closed: string[] = [];
+
+beforeEach(async () => {
+  requests.length = 0;
+  closed.length = 0;
+  server = createServer((request, response) => {
+    // The SDK sends to the endpoint's path with a slash at the end.
+    const path = (request.url ?? '/').replace(/(.)\/$/, '$1');
+    requests.push(path);
+    response.on('close', () => closed.push(path));
+    response.on('error', () => {});
+    request.resume();
+    (BEHAVIOURS[path] ?? BEHAVIOURS['/ok'])?.(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const requestTo = (path: string) => new HttpRequest({ protocol: 'http:', hostname: '127.0.0.1', port, method: 'POST', path, headers: { host: `127.0.0.1:${port}` }, body: '{}' });
+
+/** What a promise rejects with. */
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('BoundedHttpHandler', () => {
+  it('hands over the whole body, read, with status and headers', async () => {
+    const handler = new BoundedHttpHandler({ requestTimeoutMs: 5000 });
+
+    const { response } = await handler.handle(requestTo('/ok'));
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(Buffer.from(response.body as Uint8Array).toString()).toBe('{"clusterArns":[]}');
+    handler.destroy();
+  });
+
+  it('fails with a TimeoutError when the body drips and is not complete within the request timeout', async () => {
+    const handler = new BoundedHttpHandler({ requestTimeoutMs: 200 });
+
+    const error = await rejectionOf(handler.handle(requestTo('/drip')));
+
+    expect(error.name).toBe('TimeoutError');
+    expect(error.message).toBe('no complete answer within 0.2 s (aws.requestTimeout)');
+    await expect.poll(() => closed).toContain('/drip');
+    handler.destroy();
+  });
+
+  it('fails with a TimeoutError when no header comes', async () => {
+    const handler = new BoundedHttpHandler({ requestTimeoutMs: 200 });
+
+    const error = await rejectionOf(handler.handle(requestTo('/silent')));
+
+    expect(error).toMatchObject({ name: 'TimeoutError', message: 'no complete answer within 0.2 s (aws.requestTimeout)' });
+    handler.destroy();
+  });
+
+  it('abandons a body that grows past the cap while it is read', async () => {
+    const handler = new BoundedHttpHandler({ requestTimeoutMs: 60_000, maxAnswerBytes: 1024 * 1024 });
+
+    const error = await rejectionOf(handler.handle(requestTo('/endless')));
+
+    expect(error).toMatchObject({ name: 'AnswerTooLargeError', message: 'answer larger than 1 MB: abandoned while reading' });
+    await expect.poll(() => closed).toContain('/endless');
+    handler.destroy();
+  });
+
+  it('stays the SDK\'s AbortError, with the reason as cause, when the caller aborts while the body is read', async () => {
+    const handler = new BoundedHttpHandler({ requestTimeoutMs: 60_000 });
+    const round = new AbortController();
+    const handling = handler.handle(requestTo('/drip'), { abortSignal: round.signal });
+    await expect.poll(() => requests).toContain('/drip');
+
+    round.abort(new Error('round took longer than 120s'));
+    const error = await rejectionOf(handling);
+
+    expect(error).toMatchObject({ name: 'AbortError', message: 'Request aborted' });
+    expect((error.cause as Error).message).toBe('round took longer than 120s');
+    handler.destroy();
+  });
+
+  it('is retried by the SDK as a timeout, and a too large answer is not', async () => {
+    const client = (path: string, maxAnswerBytes?: number) =>
+      new ECSClient({
+        region: 'eu-west-1',
+        endpoint: `http://127.0.0.1:${port}${path}`,
+        credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
+        maxAttempts: 2,
+        requestHandler: new BoundedHttpHandler({ requestTimeoutMs: 200, ...(maxAnswerBytes && { maxAnswerBytes }) }),
+      });
+    const dripping = client('/drip');
+    const endless = client('/endless', 1024 * 1024);
+
+    const timeout = await rejectionOf(dripping.send(new ListClustersCommand({})));
+    const tooLarge = await rejectionOf(endless.send(new ListClustersCommand({})));
+
+    expect(timeout).toMatchObject({ name: 'TimeoutError', message: 'no complete answer within 0.2 s (aws.requestTimeout)' });
+    expect(tooLarge).toMatchObject({ name: 'AnswerTooLargeError' });
+    expect(requests).toEqual(['/drip', '/drip', '/endless']);
+    dripping.destroy();
+    endless.destroy();
+  });
+});
