@@ -14,8 +14,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../test/support/fakeAws.js';
-import { generateFleet } from '../test/support/fleet.js';
+import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../src/fake/fakeAws.js';
+import { generateFleet } from '../src/fake/fleet.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
@@ -160,7 +160,15 @@ async function measure(tasks: number): Promise<Row> {
     const coldCalls = fake.calls.slice(0, callsAfterCold);
     if (process.env['BENCH_DEBUG']) {
       const t0 = coldCalls[0]?.at ?? 0;
-      for (const call of coldCalls.filter((c) => c.outcome === 'throttled')) console.error('throttled', call.action, call.at - t0);
+      for (const call of coldCalls.filter((c) => c.outcome === 'throttled')) {
+        // How many calls of its bucket reached the fake before it, against what the bucket allowed by then.
+        const bucketName = ACTION_BUCKETS[call.action] ?? call.action;
+        const same = coldCalls.filter((c) => (ACTION_BUCKETS[c.action] ?? c.action) === bucketName);
+        const before = same.filter((c) => c.at <= call.at && c !== call).length;
+        const bucket = BUCKETS[bucketName];
+        const allowed = bucket ? bucket.burst + ((call.at - (same[0]?.at ?? call.at)) / 1000) * bucket.perSecond : NaN;
+        console.error('throttled', call.action, call.at - t0, `ms; ${before} calls of its bucket before it, ${allowed.toFixed(1)} allowed`);
+      }
     }
     const firstTarget = discoverer.lines.find((line) => line['msg'] === 'first targets published');
     const actualTasks = fleet.clusters.reduce((sum, cluster) => sum + cluster.tasks.length, 0);

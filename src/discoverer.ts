@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { withCallPriority } from './callPriority.js';
 import { ChangeLog, FindingsLog } from './changeLog.js';
 import { ClusterStates } from './clusterStates.js';
 import { INTERVALS } from './discovery/endpoints.js';
@@ -273,7 +274,8 @@ export class Discoverer {
     this.#states.retainListed(reader.region, listed);
     const listedArns = new Set(listed.map((cluster) => cluster.arn));
     for (const [arn, unread] of this.#unread) if (unread.region === reader.region && !listedArns.has(arn)) this.#unread.delete(arn);
-    await Promise.all(listed.map((cluster) => this.#readCluster(reader, cluster, progress, signal)));
+    // In listing order when calls must wait (callPriority.ts): the clusters finish one after the other.
+    await Promise.all(listed.map((cluster, rank) => withCallPriority(rank, () => this.#readCluster(reader, cluster, progress, signal))));
   }
 
   async #readCluster(reader: RegionReader, cluster: ClusterRef, progress: RoundProgress, signal?: AbortSignal) {

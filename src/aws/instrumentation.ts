@@ -1,6 +1,7 @@
 import { isThrottlingError } from '@smithy/core/retry';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { currentCallPriority } from '../callPriority.js';
 import { Pacer, type Bucket } from './pacer.js';
 
 /**
@@ -90,7 +91,7 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
           logger?.debug('aws call', { action, outcome, attempt, duration_ms: Math.round(seconds * 1000) });
         }
       };
-      return pacer ? pacer.run(send) : send();
+      return pacer ? pacer.run(send, currentCallPriority()) : send();
     };
 
   return {

@@ -31,6 +31,12 @@ const PAUSE_TOKENS = 10;
  */
 const MAX_IN_FLIGHT = 8;
 
+interface WaitingCall {
+  priority: number;
+  run: () => Promise<void>;
+  reject: (reason: unknown) => void;
+}
+
 export interface PacerOptions {
   bucket: Bucket;
   /** Rejects waiting calls when aborted (shutdown). */
@@ -41,8 +47,9 @@ export interface PacerOptions {
 /**
  * Paces calls of one AWS rate-limit bucket, aware of warm-up: while the bucket is (estimated to
  * be) full, calls go at once, so a cold start uses the whole burst; after that p-throttle spaces
- * them at just under the sustained rate, so that AWS does not throttle us; when it does anyway,
- * the calls pause before they are paced again.
+ * them at just under the sustained rate, and no call goes out before our estimate of the bucket
+ * has a token for it, so that AWS does not throttle us; when it does anyway, the calls pause
+ * before they are paced again.
  */
 export class Pacer {
   readonly #burst: number;
@@ -50,21 +57,23 @@ export class Pacer {
   readonly #now: () => number;
   readonly #throttle: <T>(call: () => Promise<T>) => Promise<T>;
   readonly #queue: { queueSize: number };
-  /** Estimated tokens left in AWS's bucket; negative while calls wait for refills. */
+  /** Estimated tokens left in AWS's bucket, for the calls sent so far; negative during a pause. */
   #credit: number;
   #updatedAt: number;
   #inFlight = 0;
   readonly #waitingForSlot: (() => void)[] = [];
+  /** Calls waiting for a paced turn, lowest priority first, then in arrival order: each turn takes the first. */
+  readonly #waiting: WaitingCall[] = [];
+  /** The paced turns take their tokens one after the other: the last one's. */
+  #lastToken: Promise<void> = Promise.resolve();
   readonly #signal: AbortSignal | undefined;
-  /** Until when calls wait, after AWS said we went too fast. */
-  #pausedUntil = 0;
-  readonly #pauseMs: number;
+  readonly #pauseTokens: number;
 
   constructor({ bucket, signal, now = Date.now }: PacerOptions) {
     // The burst (the bucket is full when we start, or our estimate of it says so), but for a margin.
     this.#burst = Math.max(0, bucket.burst - BURST_RESERVE);
     const perSecond = bucket.perSecond * RATE_SHARE;
-    this.#pauseMs = (PAUSE_TOKENS * 1000) / bucket.perSecond;
+    this.#pauseTokens = PAUSE_TOKENS * RATE_SHARE;
     this.#signal = signal;
     this.#perMillisecond = perSecond / 1000;
     this.#now = now;
@@ -77,20 +86,15 @@ export class Pacer {
     this.#queue = throttled;
   }
 
-  /** Runs `call` now if the burst allows it, else in its paced turn. */
-  run<T>(call: () => Promise<T>): Promise<T> {
-    const now = this.#now();
-    this.#credit = Math.min(this.#burst, this.#credit + (now - this.#updatedAt) * this.#perMillisecond);
-    this.#updatedAt = now;
-    if (now < this.#pausedUntil) {
-      this.#credit -= 1;
-      return this.#wait(this.#pausedUntil - now).then(() => this.#throttle(call));
-    }
-    const direct = this.#credit >= 1 && this.#queue.queueSize === 0;
+  /** Runs `call` now if the burst allows it, else in a paced turn: the turns go to the lowest `priority` first. */
+  run<T>(call: () => Promise<T>, priority = 0): Promise<T> {
+    this.#refill();
+    const direct = this.#credit >= 1 && this.#waiting.length === 0 && this.#queue.queueSize === 0;
+    if (!direct) return this.#paced(call, priority);
     this.#credit -= 1;
     // Only the burst needs the in-flight cap: paced calls are already spaced, and holding them
     // for a slot would release them in bunches.
-    return direct ? this.#inSlot(call) : this.#throttle(call);
+    return this.#inSlot(call);
   }
 
   /**
@@ -98,25 +102,63 @@ export class Pacer {
    * and hold our next calls back for a while before pacing them again.
    */
   slowDown(): void {
+    this.#refill();
+    this.#credit = Math.min(this.#credit, 0) - this.#pauseTokens;
+  }
+
+  #refill(): void {
     const now = this.#now();
-    this.#credit = Math.min(this.#credit, 0);
+    this.#credit = Math.min(this.#burst, this.#credit + (now - this.#updatedAt) * this.#perMillisecond);
     this.#updatedAt = now;
-    this.#pausedUntil = Math.max(this.#pausedUntil, now + this.#pauseMs);
+  }
+
+  /**
+   * p-throttle spaces the turns (one per call, so their number is right) but serves them in
+   * arrival order; which call a turn runs is chosen when it comes: the first waiting one.
+   */
+  #paced<T>(call: () => Promise<T>, priority: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const waiting: WaitingCall = { priority, run: () => call().then(resolve, reject), reject };
+      const index = this.#waiting.findIndex((other) => other.priority > priority);
+      this.#waiting.splice(index === -1 ? this.#waiting.length : index, 0, waiting);
+      // An aborted signal rejects the turn without running it: the call it would have taken is told so.
+      const turn = () => this.#takeToken().then(() => this.#waiting.shift()?.run());
+      this.#throttle(turn).catch((error: unknown) => this.#waiting.shift()?.reject(error));
+    });
+  }
+
+  /**
+   * Waits until our estimate of the bucket has a token, and takes it. p-throttle's spacing alone
+   * does not know of the calls the burst sent just before, nor of a pause.
+   */
+  #takeToken(): Promise<void> {
+    const token = this.#lastToken.then(async () => {
+      this.#refill();
+      if (this.#credit < 1) await this.#wait((1 - this.#credit) / this.#perMillisecond);
+      this.#refill();
+      this.#credit -= 1;
+    });
+    this.#lastToken = token.catch(() => {});
+    return token;
   }
 
   #wait(ms: number): Promise<void> {
+    const signal = this.#signal;
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, ms);
-      this.#signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(this.#signal?.reason as Error);
-        },
-        { once: true },
-      );
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason as Error);
+      };
+      // The listener goes with the wait: the signal lives as long as the process.
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+
 
   /** Runs `call` once fewer than MAX_IN_FLIGHT calls are running. */
   async #inSlot<T>(call: () => Promise<T>): Promise<T> {

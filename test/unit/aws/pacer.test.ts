@@ -111,11 +111,49 @@ describe('Pacer', () => {
   it('rejects waiting calls when its signal aborts', async () => {
     const stop = new AbortController();
     const pacer = new Pacer({ bucket: { burst: 1, perSecond: 1 }, signal: stop.signal });
-    await pacer.run(async () => {});
+    const first = pacer.run(async () => {});
+    await vi.advanceTimersByTimeAsync(2000);
+    await first;
 
     const waiting = pacer.run(async () => 'ran');
     stop.abort(new Error('stopping'));
 
     await expect(waiting).rejects.toThrow('stopping');
+  });
+
+  it('gives the paced turns to the lowest priority first, in arrival order within one priority', async () => {
+    // A burst of 4 leaves no token once the reserve is kept: every call waits for a paced turn.
+    const pacer = new Pacer({ bucket: { burst: 4, perSecond: 20 } });
+    const order: string[] = [];
+    const calls = [
+      ['a', 2],
+      ['b', 1],
+      ['c', 2],
+      ['d', 0],
+      ['e', 1],
+    ] as const;
+
+    const done = Promise.all(calls.map(([name, priority]) => pacer.run(async () => void order.push(name), priority)));
+    await vi.runAllTimersAsync();
+    await done;
+
+    // Every turn waits for a token, so all five are waiting when the first is chosen.
+    expect(order).toEqual(['d', 'b', 'e', 'a', 'c']);
+  });
+
+  it('rejects every waiting call of whatever priority when its signal aborts, and runs none of them', async () => {
+    const stop = new AbortController();
+    const pacer = new Pacer({ bucket: { burst: 1, perSecond: 1 }, signal: stop.signal });
+    const first = pacer.run(async () => {});
+    await vi.advanceTimersByTimeAsync(2000);
+    await first;
+    let ran = 0;
+
+    const waiting = [3, 0, 1].map((priority) => pacer.run(async () => void (ran += 1), priority));
+    stop.abort(new Error('stopping'));
+
+    for (const call of waiting) await expect(call).rejects.toThrow('stopping');
+    expect(ran).toBe(0);
+    await expect(pacer.run(async () => 'late')).rejects.toThrow('stopping');
   });
 });
