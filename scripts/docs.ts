@@ -31,6 +31,33 @@ export function metricsTable(): string {
   return ['| Metric | Type | Labels | Meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/** GitHub's anchor of a heading: lower case, punctuation but "-" and "_" dropped, spaces to "-". */
+export function anchorOf(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+/** The README's ## and ### headings (outside code blocks) as a nested list of links. */
+export function tableOfContents(readme: string): string {
+  const lines: string[] = [];
+  let inCode = false;
+  const seen = new Map<string, number>();
+  for (const line of readme.split('\n')) {
+    if (line.startsWith('```')) inCode = !inCode;
+    const heading = inCode ? null : /^(##|###) (.+)$/.exec(line);
+    if (!heading) continue;
+    const title = heading[2] as string;
+    const base = anchorOf(title);
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    const anchor = count === 0 ? base : `${base}-${count}`;
+    lines.push(`${heading[1] === '##' ? '' : '  '}- [${title.replace(/`/g, '')}](#${anchor})`);
+  }
+  return lines.join('\n');
+}
+
 export const settingsDefaultJson = () => `${JSON.stringify(defaultSettings(), null, 2)}\n`;
 
 /** The text between `<!-- name ... -->` and `<!-- /name -->` in the README. */
@@ -47,6 +74,7 @@ export function writeDocs(): void {
   let readme = readFileSync(README, 'utf8');
   readme = replaceBlock(readme, 'settings-table', settingsTable());
   readme = replaceBlock(readme, 'metrics-table', metricsTable());
+  readme = replaceBlock(readme, 'contents', tableOfContents(readme));
   writeFileSync(README, readme);
   writeFileSync(SETTINGS_DEFAULT, settingsDefaultJson());
 }

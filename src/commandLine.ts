@@ -13,7 +13,9 @@ export type RunMode =
   /** One round, the files, exit: 0 when it succeeded. */
   | { kind: 'once' }
   /** One round, a report on stdout, no files. */
-  | { kind: 'check'; json: boolean; failIfEmpty: boolean; strict: boolean };
+  | { kind: 'check'; json: boolean; failIfEmpty: boolean; strict: boolean }
+  /** Serves a small fake fleet from an in-process fake of ECS: no AWS account needed. */
+  | { kind: 'demo' };
 
 /** Options that are not settings; `check` marks those of the check command. */
 const COMMAND_OPTIONS = {
@@ -41,6 +43,7 @@ export function helpText(): string {
     `       ${NAME} --once [options]   one round, write the files, exit`,
     `       ${NAME} check [options]    one round, no files: report per cluster what was`,
     `       ${' '.repeat(NAME.length)}                    found and why marked containers were skipped`,
+    `       ${NAME} demo [options]     serve a small fake fleet: no AWS account needed`,
     '',
     'Discovers the ECS containers marked for Prometheus and publishes them as file_sd files and',
     'over HTTP SD. AWS credentials, region and endpoints come from the AWS SDK\'s usual chain',
@@ -99,10 +102,11 @@ export function parseCommandLine(argv: string[]): Invocation {
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const [command, ...extra] = parsed.positionals;
-  if ((command !== undefined && command !== 'check') || extra.length > 0) {
-    throw new ConfigError(`unexpected argument ${extra[0] ?? command} (the only command is check; see --help)`);
+  if ((command !== undefined && command !== 'check' && command !== 'demo') || extra.length > 0) {
+    throw new ConfigError(`unexpected argument ${extra[0] ?? command} (the commands are check and demo; see --help)`);
   }
   const checking = command === 'check';
+  if (command === 'demo' && values['once'] === true) throw new ConfigError('option --once is not for demo: demo serves until Ctrl-C');
   for (const [name, option] of Object.entries(COMMAND_OPTIONS)) {
     if ('check' in option && values[name] !== undefined && !checking) throw new ConfigError(`option --${name} is for check only (see --help)`);
   }
@@ -115,7 +119,9 @@ export function parseCommandLine(argv: string[]): Invocation {
   }
   const mode: RunMode = checking
     ? { kind: 'check', json: values['json'] === true, failIfEmpty: values['fail-if-empty'] === true, strict: values['strict'] === true }
-    : { kind: values['once'] === true ? 'once' : 'serve' };
+    : command === 'demo'
+      ? { kind: 'demo' }
+      : { kind: values['once'] === true ? 'once' : 'serve' };
   return {
     flags,
     mode,

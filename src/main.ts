@@ -355,6 +355,18 @@ async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: 
   return checkExitCode(result, options.mode);
 }
 
+/** serve, against a fake of ECS started in this process (loaded only here: it is no part of a real run). */
+async function demo(options: RunOptions, logger: Logger): Promise<number> {
+  const { startDemo } = await import('./demo.js');
+  const started = await startDemo(options.config);
+  (options.print ?? ((text: string) => process.stdout.write(text)))(`${started.banner}\n`);
+  try {
+    return await serve({ ...options, config: started.config, mode: { kind: 'serve' } }, logger);
+  } finally {
+    await started.stop();
+  }
+}
+
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */
 export async function run(options: RunOptions): Promise<number> {
   const { mode, config } = options;
@@ -367,5 +379,7 @@ export async function run(options: RunOptions): Promise<number> {
       return once(options, logger);
     case 'check':
       return check({ ...options, mode }, logger);
+    case 'demo':
+      return demo(options, logger);
   }
 }

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
-import { addDefinition, addTask, makeTaskDefinition } from '../support/fleet.js';
+import { FakeAws, type FakeFleet } from '../../src/fake/fakeAws.js';
+import { addDefinition, addTask, makeTaskDefinition } from '../../src/fake/fleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
 import { BIG_CLUSTER_TASKS, EXPECTED_PROD, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws, type AnswerCall, type OddAnswer } from '../support/fakeAws.js';
-import { addDefinition, addHost, addTask, makeTaskDefinition } from '../support/fleet.js';
+import { FakeAws, type AnswerCall, type OddAnswer } from '../../src/fake/fakeAws.js';
+import { addDefinition, addHost, addTask, makeTaskDefinition } from '../../src/fake/fleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
 import { edgeFleet } from '../support/edgeFleet.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Task } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws } from '../support/fakeAws.js';
-import { addTask, taskArn } from '../support/fleet.js';
+import { FakeAws } from '../../src/fake/fakeAws.js';
+import { addTask, taskArn } from '../../src/fake/fleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
 import { BIG_CLUSTER_TASKS, EXPECTED_PROD, PENDING_TASK, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
-import { addDefinition, addHost, addTask, emptyFleet, makeTaskDefinition } from '../support/fleet.js';
+import { FakeAws, type FakeFleet } from '../../src/fake/fakeAws.js';
+import { addDefinition, addHost, addTask, emptyFleet, makeTaskDefinition } from '../../src/fake/fleet.js';
 import { assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
 import { edgeFleet } from '../support/edgeFleet.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws } from '../support/fakeAws.js';
-import { addTask } from '../support/fleet.js';
+import { FakeAws } from '../../src/fake/fakeAws.js';
+import { addTask } from '../../src/fake/fleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
 import { BIG_CLUSTER_TASKS, EXPECTED_PROD, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 

@@ -5,8 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
-import { addDefinition, addTask, emptyFleet, loopbackIp, makeTaskDefinition } from '../support/fleet.js';
+import { FakeAws, type FakeFleet } from '../../src/fake/fakeAws.js';
+import { addDefinition, addTask, emptyFleet, loopbackIp, makeTaskDefinition } from '../../src/fake/fleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort, runCli } from '../support/runningDiscoverer.js';
 
 /**

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws, type FakeFleet } from '../support/fakeAws.js';
-import { addDefinition, addHost, addTask, containerArn, emptyFleet, makeTaskDefinition, taskArn, taskDefinitionArn } from '../support/fleet.js';
+import { FakeAws, type FakeFleet } from '../../src/fake/fakeAws.js';
+import { addDefinition, addHost, addTask, containerArn, emptyFleet, makeTaskDefinition, taskArn, taskDefinitionArn } from '../../src/fake/fleet.js';
 import { assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
-import { FakeAws } from '../support/fakeAws.js';
+import { FakeAws } from '../../src/fake/fakeAws.js';
 import { edgeFleet } from '../support/edgeFleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv } from '../support/runningDiscoverer.js';
 

@@ -1,5 +1,5 @@
-import type { FakeFleet } from './fakeAws.js';
-import { addDefinition, addHost, addTask, clusterOf, emptyFleet, makeTaskDefinition, taskArn } from './fleet.js';
+import type { FakeFleet } from '../../src/fake/fakeAws.js';
+import { addDefinition, addHost, addTask, clusterOf, emptyFleet, makeTaskDefinition, taskArn } from '../../src/fake/fleet.js';
 
 /**
  * One fleet with every network mode and the edge cases of the README's rules, and the targets the

@@ -1,5 +1,5 @@
-import type { FakeAws, FakeFleet } from './fakeAws.js';
-import { addDefinition, addHost, addManagedHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from './fleet.js';
+import type { FakeAws, FakeFleet } from '../../src/fake/fakeAws.js';
+import { addDefinition, addHost, addManagedHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from '../../src/fake/fleet.js';
 
 /**
  * The shapes real accounts have and our first fakes did not (SEMANTICS.md): RUNNING tasks whose

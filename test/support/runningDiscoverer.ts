@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sdkEnvFor } from '../../src/fake/fakeAws.js';
 
 /** The built CLI, run as `npx prometheus-ecs-discoverer` runs it: through its shebang. */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -14,17 +15,7 @@ export function fakeAwsEnv(url: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   // Only what the discoverer needs: none of the developer's own AWS settings may leak in.
   for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS']) if (process.env[name]) env[name] = process.env[name];
-  return {
-    ...env,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret',
-    AWS_ENDPOINT_URL_ECS: url,
-    AWS_ENDPOINT_URL_EC2: url,
-    AWS_ENDPOINT_URL_SSM: url,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
+  return { ...env, ...sdkEnvFor(url), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 }
 
 export interface RunResult {
@@ -60,9 +51,14 @@ export class RunningDiscoverer {
   readonly #exited: Promise<number | null>;
   #waiters: (() => void)[] = [];
   #stderr = '';
+  #stdout = '';
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
     this.#child = spawn(CLI, ['--log-format', 'json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child.stdout?.on('data', (chunk: Buffer) => {
+      this.#stdout += chunk.toString();
+      this.#waiters.forEach((wake) => wake());
+    });
     let buffered = '';
     this.#child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr += chunk.toString();
@@ -124,6 +120,10 @@ export class RunningDiscoverer {
 
   get stderr(): string {
     return this.#stderr;
+  }
+
+  get stdout(): string {
+    return this.#stdout;
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterStates } from '../../src/clusterStates.js';
 import type { ClusterState } from '../../src/round.js';
-import { clusterArn } from '../support/fleet.js';
+import { clusterArn } from '../../src/fake/fleet.js';
 
 const state = (name: string, region = 'eu-west-1'): ClusterState => ({
   region,

@@ -34,8 +34,8 @@ describe('parseCommandLine', () => {
   it.each([
     [['--bogus'], 'unknown option --bogus (see --help)'],
     [['--interval'], 'option --interval needs a value (see --help)'],
-    [['stray'], 'unexpected argument stray (the only command is check; see --help)'],
-    [['check', 'more'], 'unexpected argument more (the only command is check; see --help)'],
+    [['stray'], 'unexpected argument stray (the commands are check and demo; see --help)'],
+    [['check', 'more'], 'unexpected argument more (the commands are check and demo; see --help)'],
     [['--json'], 'option --json is for check only (see --help)'],
     [['check', '--once'], 'option --once is not for check: check always runs one round'],
   ])('rejects %j with one line', (argv, message) => {

@@ -2,11 +2,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
 import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGroups.js';
+import { currentCallPriority } from '../../src/callPriority.js';
 import { Discoverer } from '../../src/discoverer.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { ClusterReading, ClusterState, RegionReader, Snapshot } from '../../src/round.js';
-import { clusterArn, makeTask, makeTaskDefinition } from '../support/fleet.js';
+import { clusterArn, makeTask, makeTaskDefinition } from '../../src/fake/fleet.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
 const resolveOptions = DEFAULT_OPTIONS;
@@ -39,6 +40,8 @@ class FakeReader implements RegionReader {
   /** 'hang': a reading that never ends, whatever its signal says. */
   readonly answers = new Map<string, TaskContext[] | Error | 'hang'>();
   readonly signals = new Map<string, { signal: AbortSignal | undefined; roundSignal: AbortSignal | undefined }>();
+  /** The call priority each cluster's reading ran with. */
+  readonly priorities = new Map<string, number>();
 
   set(name: string, answer: TaskContext[] | Error | 'hang'): void {
     this.answers.set(name, answer);
@@ -54,6 +57,8 @@ class FakeReader implements RegionReader {
 
   async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading> {
     this.signals.set(cluster.name, { signal, roundSignal });
+    await Promise.resolve(); // The priority must hold across awaits, as in the AWS reader.
+    this.priorities.set(cluster.name, currentCallPriority());
     const answer = this.answers.get(cluster.name) ?? [];
     if (answer === 'hang') return new Promise(() => {});
     if (answer instanceof Error) throw answer;
@@ -106,6 +111,15 @@ function setup({ failPublish = false, earlierStates, unreadClusterRounds, cluste
 }
 
 describe('Discoverer', () => {
+  it('reads the clusters concurrently, with call priorities in their listing order', async () => {
+    const { reader, discoverer } = setup();
+    for (const name of ['c', 'a', 'b']) reader.set(name, [fargateTask(name, `t-${name}`, '127.0.0.1')]);
+
+    await discoverer.runRound();
+
+    expect(Object.fromEntries(reader.priorities)).toEqual({ c: 0, a: 1, b: 2 });
+  });
+
   it('publishes the targets of every cluster and reports the round', async () => {
     const { reader, discoverer, addresses } = setup();
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);

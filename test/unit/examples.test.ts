@@ -17,6 +17,7 @@ import { NormalizedSchema } from '@smithy/core/schema';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SETTINGS } from '../../src/config.js';
+import { EXIT } from '../../src/exitCodes.js';
 
 /**
  * The deployment files (Dockerfile, examples/) must stay valid and agree with the code: each
@@ -189,6 +190,36 @@ describe('the HEALTHCHECK script', () => {
 
 // --- examples/ ---
 
+/** The `Key=value` lines of a systemd unit (sections flattened; no key repeats in ours). */
+function unitSettings(path: string): Map<string, string> {
+  const lines = read(path).split('\n').filter((line) => /^[A-Za-z]+=/.test(line));
+  return new Map(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+describe('examples/prometheus-ecs-discoverer.service', () => {
+  const unit = unitSettings('examples/prometheus-ecs-discoverer.service');
+
+  it('runs the built bin with node, writing to its own state directory', () => {
+    expect(unit.get('ExecStart')).toMatch(/^\/usr\/bin\/node \/opt\/prometheus-ecs-discoverer\/dist\/cli\.js /);
+    expect((JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin['prometheus-ecs-discoverer']).toBe('dist/cli.js');
+    expect(unit.get('ExecStart')).toContain(`--output-dir /var/lib/${unit.get('StateDirectory')}`);
+    expect(unit.get('StateDirectoryMode')).toBe('0755');
+  });
+
+  it('reloads with SIGHUP and does not restart on a bad setting', () => {
+    expect(unit.get('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    expect(unit.get('RestartPreventExitStatus')).toBe(String(EXIT.usage));
+    expect(unit.get('Restart')).toBe('on-failure');
+  });
+
+  it.runIf(existsSync('/usr/bin/systemd-analyze'))('passes systemd-analyze verify', () => {
+    const result = spawnSync('/usr/bin/systemd-analyze', ['verify', join(EXAMPLES, 'prometheus-ecs-discoverer.service')], { encoding: 'utf8' });
+    // Lines about the host (a missing /usr/bin/node, no running systemd) are not the unit's fault.
+    const problems = result.stderr.split('\n').filter((line) => line !== '' && !/is not executable|No such file|Failed to connect|System has not been booted/.test(line));
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('examples/', () => {
   it('holds JSON and YAML files only, each of which parses', () => {
     const files = readdirSync(EXAMPLES);
@@ -197,6 +228,7 @@ describe('examples/', () => {
     for (const file of files) {
       if (file.endsWith('.json')) expect(() => JSON.parse(read(`examples/${file}`)) as unknown, file).not.toThrow();
       else if (/\.ya?ml$/.test(file)) expect(() => parseYaml(`examples/${file}`), file).not.toThrow();
+      else if (file.endsWith('.service')) expect(unitSettings(`examples/${file}`).get('ExecStart'), file).toBeDefined();
       else expect.fail(`examples/${file}: neither JSON nor YAML; add a check for it`);
     }
   });
@@ -297,7 +329,8 @@ describe('examples/ecs-task-definition.json', () => {
     expect(containers).toHaveLength(2);
     expect(discoverer, 'a container with the discoverer image').toBeDefined();
     expect(prometheus, 'a container with the prom/prometheus image').toBeDefined();
-    expect(discoverer?.image).toMatch(/\/example\//); // a placeholder: the user's own registry
+    // A placeholder of the user's own registry (README, "Your own image"): the example account's ECR.
+    expect(discoverer?.image).toMatch(/^123456789012\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/prometheus-ecs-discoverer:/);
     const written = targetsMount(discoverer);
     const readOnly = targetsMount(prometheus);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SKIP_REASONS } from '../../src/discovery/resolveTargets.js';
-import { README, metricsTable, readmeBlock, settingsTable } from '../../scripts/docs.js';
+import { README, anchorOf, metricsTable, readmeBlock, settingsTable, tableOfContents } from '../../scripts/docs.js';
 
 const readme = readFileSync(README, 'utf8');
 
@@ -12,6 +12,21 @@ describe('README', () => {
 
   it('has a metrics table that matches the registered metrics (npm run docs writes it)', () => {
     expect(readmeBlock(readme, 'metrics-table'), `README metrics table; expected:\n${metricsTable()}`).toBe(metricsTable());
+  });
+
+  it('has a table of contents of its sections (npm run docs writes it)', () => {
+    expect(readmeBlock(readme, 'contents'), `README contents; expected:\n${tableOfContents(readme)}`).toBe(tableOfContents(readme));
+  });
+
+  it('makes anchors as GitHub does', () => {
+    expect(anchorOf('From teralytics/prometheus-ecs-discovery')).toBe('from-teralyticsprometheus-ecs-discovery');
+    expect(anchorOf('Several ports per container (sepich/prometheus-ecs-sd)')).toBe('several-ports-per-container-sepichprometheus-ecs-sd');
+    expect(anchorOf('From the CloudWatch agent or the OTel Collector\'s ecs_observer')).toBe('from-the-cloudwatch-agent-or-the-otel-collectors-ecs_observer');
+  });
+
+  it('links only to sections that exist', () => {
+    const anchors = new Set(tableOfContents(readme).split('\n').map((line) => /\(#([^)]+)\)/.exec(line)?.[1]));
+    for (const [, anchor] of readme.matchAll(/\]\(#([^)]+)\)/g)) expect(anchors, `link to #${anchor}`).toContain(anchor);
   });
 
   it('names every skip reason', () => {

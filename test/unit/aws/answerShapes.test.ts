@@ -10,7 +10,7 @@ import {
   checkTaskDefinition,
 } from '../../../src/aws/answerShapes.js';
 import { MalformedAnswerError } from '../../../src/errors.js';
-import { clusterArn, makeTask, makeTaskDefinition, taskArn } from '../../support/fleet.js';
+import { clusterArn, makeTask, makeTaskDefinition, taskArn } from '../../../src/fake/fleet.js';
 
 /** Answers as the SDK hands them over: JSON null arrives as a missing member. */
 const definition = makeTaskDefinition('api', 3, 'bridge', [

@@ -17,7 +17,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
 import { AwsError, MalformedAnswerError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/metrics.js';
-import type { FakeFleet } from '../../support/fakeAws.js';
+import type { FakeFleet } from '../../../src/fake/fakeAws.js';
 import {
   addDefinition,
   addHost,
@@ -29,7 +29,7 @@ import {
   makeTaskDefinition,
   taskArn,
   taskDefinitionArn,
-} from '../../support/fleet.js';
+} from '../../../src/fake/fleet.js';
 
 const ecsMock = mockClient(ECSClient);
 const ec2Mock = mockClient(EC2Client);

@@ -175,6 +175,19 @@ function page<T>(items: T[], token: unknown, maxResults: unknown, defaultSize: n
 const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** What the real SDK needs to reach a fake at `url`: its endpoints, a region and throwaway credentials. */
+export function sdkEnvFor(url: string): Record<string, string> {
+  return {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    AWS_ENDPOINT_URL_ECS: url,
+    AWS_ENDPOINT_URL_EC2: url,
+    AWS_ENDPOINT_URL_SSM: url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
 export class FakeAws {
   /** The fleet of the first region; others are in `regions`. */
   fleet: FakeFleet;

@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import { animateDemo, demoFleet } from './fake/demoFleet.js';
+import { FakeAws, sdkEnvFor } from './fake/fakeAws.js';
+
+export interface Demo {
+  /** The settings to serve with: the files in a directory of the demo's own, HTTP on loopback unless set. */
+  config: Config;
+  /** What to open, for the person who started it. */
+  banner: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the in-repo fake of ECS, EC2 and SSM with a small mixed fleet, and points this process's
+ * AWS SDK at it: whatever AWS settings the environment had, the demo never reaches AWS.
+ */
+export async function startDemo(config: Config): Promise<Demo> {
+  const fake = new FakeAws(demoFleet());
+  const url = await fake.start();
+  animateDemo(fake);
+  // The SDK's own switches (its Node version notice) stay; credentials, profile and endpoints go.
+  for (const name of Object.keys(process.env)) if (name.startsWith('AWS_') && !name.startsWith('AWS_SDK_JS_')) delete process.env[name];
+  Object.assign(process.env, sdkEnvFor(url));
+  const outputDir = await mkdtemp(join(tmpdir(), 'ecs-discoverer-demo-'));
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  const clusters = fake.fleet.clusters.length;
+  const tasks = fake.fleet.clusters.reduce((sum, cluster) => sum + cluster.tasks.length, 0);
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+  const banner = [
+    `demo: a fake ECS on this machine (${clusters} clusters, ${tasks} tasks, one more coming and going); no AWS account is used`,
+    ...(config.http.port === 0
+      ? ['  HTTP server   off (http.port 0)']
+      : [`  status page   ${base}/`, `  HTTP SD       ${base}/targets`, `  metrics       ${base}/metrics`]),
+    `  file_sd files ${outputDir}`,
+    'Ctrl-C stops it.',
+  ].join('\n');
+  return {
+    config: { ...config, outputDir, http: { ...config.http, host }, aws: { ...config.aws, regions: [fake.fleet.region] } },
+    banner,
+    async stop() {
+      await fake.stop();
+      await rm(outputDir, { recursive: true, force: true });
+    },
+  };
+}
