@@ -20,11 +20,17 @@ interface CachedResolution extends TaskResolution {
 function sameHost(a: HostRecord | undefined, b: HostRecord | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof HostRecord>;
-  return [...keys].every((key) => a[key] === b[key]);
+  // Each way, so that a field one of them lacks counts; for...in makes no array of keys (a check per task and round).
+  for (const key in a) if (a[key as keyof HostRecord] !== b[key as keyof HostRecord]) return false;
+  for (const key in b) if (a[key as keyof HostRecord] !== b[key as keyof HostRecord]) return false;
+  return true;
 }
 
+/** Most tasks have no skip, warning or hint: they all share this one empty list. */
+const NONE: readonly never[] = Object.freeze([]);
+
 function freezeAll<T extends object>(items: T[]): readonly T[] {
+  if (items.length === 0) return NONE;
   for (const item of items) Object.freeze(item);
   return Object.freeze(items);
 }
@@ -54,7 +60,7 @@ export class ResolutionCache {
       skips: freezeAll(resolved.skips),
       warnings: freezeAll(resolved.warnings),
       marked: resolved.marked,
-      markerHints: Object.freeze(resolved.markerHints),
+      markerHints: resolved.markerHints.length === 0 ? NONE : Object.freeze(resolved.markerHints),
     });
     this.#resolutions.set(context.task, resolution);
     return resolution;

@@ -24,6 +24,7 @@ import {
   type TaskRecord,
 } from '../discovery/model.js';
 import type { TaskContext } from '../discovery/resolveTargets.js';
+import { StringPool } from '../discovery/stringPool.js';
 import { untilAborted } from '../abort.js';
 import { AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -127,6 +128,8 @@ export class EcsReader implements RegionReader {
   readonly #intervalMs: number;
   readonly #now: () => number;
   readonly #tasks = new TaskCache();
+  /** The strings that thousands of cached tasks repeat, once. */
+  readonly #strings = new StringPool();
   readonly #instanceIds: BatchedCache<{ instanceId?: string }>;
   readonly #ec2Instances: BatchedCache<InstanceLookup>;
   readonly #managedInstances: BatchedCache<InstanceLookup>;
@@ -310,7 +313,9 @@ export class EcsReader implements RegionReader {
         { abortSignal: signal },
       );
       // Checked before anything is cached: a malformed answer is asked again next round.
-      records = checkDescribeTasks(output).map(toTaskRecord).filter((record) => record !== undefined);
+      records = checkDescribeTasks(output)
+        .map((task) => toTaskRecord(task, this.#strings))
+        .filter((record) => record !== undefined);
     } catch (error) {
       throw toAwsError('DescribeTasks', error);
     }

@@ -1,6 +1,6 @@
 import { readContainerSettings, type ContainerSettings, type SettingsOptions } from './containerSettings.js';
 import type { IntervalName } from './endpoints.js';
-import { sanitizeLabelName, sortLabels } from './labels.js';
+import { sanitizeLabelName } from './labels.js';
 import {
   isManagedInstanceId,
   lastArnSegment,
@@ -67,6 +67,7 @@ export interface Target {
   interval: IntervalName;
   cluster: string;
   address: string;
+  /** In no particular order: toPublishedGroup writes them sorted. */
   labels: Record<string, string>;
 }
 
@@ -171,16 +172,48 @@ function resolveIp(
   return { ip };
 }
 
-/** `__meta_ecs_*` labels: the names of Prometheus' own `ecs` role where it has the same thing. */
-function toMetaLabels(
+/** Sets a label when its value says something: undefined and empty values make no label. */
+function putDefined(labels: Record<string, string>, values: Record<string, string | undefined>): void {
+  for (const name in values) {
+    const value = values[name];
+    if (value !== undefined && value !== '') labels[name] = value;
+  }
+}
+
+/** Labels of `[name, value]` pairs, as an object of them would hold them (the last of a name wins), without the empty ones. */
+function toDefinedPairs(pairs: Iterable<[string, string]>): (readonly [string, string])[] {
+  const byName = new Map<string, string>();
+  for (const [name, value] of pairs) byName.set(name, value);
+  return [...byName].filter(([, value]) => value !== '');
+}
+
+/** `__meta_ecs_container_label_*`: the same for every task of the definition, so made once (see factsOf). */
+function toDockerMeta(containerDefinition: ContainerDefinitionRecord): (readonly [string, string])[] {
+  return toDefinedPairs(
+    Object.entries(containerDefinition.dockerLabels).map(([name, value]): [string, string] => [`__meta_ecs_container_label_${sanitizeLabelName(name)}`, value]),
+  );
+}
+
+const NO_PAIRS: readonly (readonly [string, string])[] = Object.freeze([]);
+
+/** `__meta_ecs_tag_task_*`, from the task's tags (only asked for with `includeTags`). */
+function toTagMeta(task: TaskRecord): readonly (readonly [string, string])[] {
+  if (Object.keys(task.tags).length === 0) return NO_PAIRS;
+  return toDefinedPairs(Object.entries(task.tags).map(([name, value]): [string, string] => [`__meta_ecs_tag_task_${sanitizeLabelName(name)}`, value]));
+}
+
+/** `__meta_ecs_*` labels: the names of Prometheus' own `ecs` role where it has the same thing. Written into `labels`. */
+function putMetaLabels(
+  labels: Record<string, string>,
   context: TaskContext,
   definition: TaskDefinitionRecord,
   containerDefinition: ContainerDefinitionRecord,
+  facts: ContainerFacts,
   mode: string,
   ip: string,
-): Record<string, string> {
+): void {
   const { task, host, cluster } = context;
-  const meta: Record<string, string | undefined> = {
+  putDefined(labels, {
     __meta_ecs_cluster: cluster.name,
     __meta_ecs_cluster_arn: cluster.arn,
     __meta_ecs_region: context.region,
@@ -200,18 +233,9 @@ function toMetaLabels(
     __meta_ecs_task_definition_revision: definition.revision?.toString(),
     __meta_ecs_container_name: containerDefinition.name,
     __meta_ecs_container_image: containerDefinition.image,
-  };
-  for (const [name, value] of Object.entries(containerDefinition.dockerLabels)) {
-    meta[`__meta_ecs_container_label_${sanitizeLabelName(name)}`] = value;
-  }
-  for (const [name, value] of Object.entries(task.tags)) {
-    meta[`__meta_ecs_tag_task_${sanitizeLabelName(name)}`] = value;
-  }
-  const labels: Record<string, string> = {};
-  for (const [name, value] of Object.entries(meta)) {
-    if (value !== undefined && value !== '') labels[name] = value;
-  }
-  return labels;
+  });
+  for (const [name, value] of facts.dockerMeta) labels[name] = value;
+  for (const [name, value] of toTagMeta(task)) labels[name] = value;
 }
 
 /** Whether the ids of a Fargate task are left out, as prometheus-ecs-discoverer and prometheus-ecs-sd do. */
@@ -223,28 +247,28 @@ function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rul
 
 /**
  * The labels of a container's targets, but for those of the address and path: ours
- * (SEMANTICS.md, "Labels of each target group"), or teralytics' set for its users.
+ * (SEMANTICS.md, "Labels of each target group"), or teralytics' set for its users. Written
+ * into one object, each kind over the one before it, as spreading them would give, without
+ * the copies (thousands of tasks of some 30 labels each).
  */
-function toLabelSet(
+function toBaseLabels(
   context: TaskContext,
   definition: TaskDefinitionRecord,
   containerDefinition: ContainerDefinitionRecord,
   container: ContainerRecord | undefined,
+  facts: ContainerFacts,
   settings: ContainerSettings,
   mode: string,
   ip: string,
   family: string,
   options: ResolveOptions,
-): (address: string, path: string) => Record<string, string> {
+): Record<string, string> {
   const { task, cluster } = context;
-  const meta = toMetaLabels(context, definition, containerDefinition, mode, ip);
-  const defined = (labels: Record<string, string | undefined>): Record<string, string> =>
-    Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
-  const scheme: Record<string, string> = settings.scheme === undefined ? {} : { __scheme__: settings.scheme };
-
+  const labels: Record<string, string> = {};
   if (settings.labelStyle === 'teralytics') {
     // teralytics/prometheus-ecs-discovery's set: no instance (Prometheus sets it), no job unless the label gives one.
-    const fixed = defined({
+    putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+    putDefined(labels, {
       task_arn: task.arn,
       task_name: family,
       job: settings.job,
@@ -255,31 +279,68 @@ function toLabelSet(
       container_arn: container?.arn,
       docker_image: containerDefinition.image,
     });
-    return (_address, path) => ({ ...meta, ...fixed, ...(settings.pathGiven && { __metrics_path__: path }), ...scheme });
+    return labels;
   }
 
-  const names = options.labelNames;
-  const withoutIds = dropsFargateIds(task, definition, options.fargateIds);
-  const placement = settings.noLabels
-    ? {}
-    : defined({
-        [names.cluster]: cluster.name,
-        [names.taskVersion]: definition.revision?.toString(),
-        [names.taskId]: lastArnSegment(task.arn),
-        [names.containerId]: withoutIds || container?.arn === undefined ? undefined : lastArnSegment(container.arn),
-        [names.instanceId]: withoutIds ? undefined : context.host?.instanceId,
-      });
   // Custom labels first: they never override the others.
-  return (address, path) => ({
-    ...settings.customLabels,
-    ...placement,
-    ...meta,
-    instance: settings.noLabels ? family : address,
-    job: settings.job ?? family,
-    metrics_path: path,
-    __metrics_path__: path,
-    ...scheme,
-  });
+  Object.assign(labels, settings.customLabels);
+  if (!settings.noLabels) {
+    const names = options.labelNames;
+    const withoutIds = dropsFargateIds(task, definition, options.fargateIds);
+    putDefined(labels, {
+      [names.cluster]: cluster.name,
+      [names.taskVersion]: definition.revision?.toString(),
+      [names.taskId]: lastArnSegment(task.arn),
+      [names.containerId]: withoutIds || container?.arn === undefined ? undefined : lastArnSegment(container.arn),
+      [names.instanceId]: withoutIds ? undefined : context.host?.instanceId,
+    });
+  }
+  putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+  return labels;
+}
+
+/** The labels of one target: the container's, with those of its address and path over them. */
+function toTargetLabels(base: Record<string, string>, settings: ContainerSettings, family: string, address: string, path: string): Record<string, string> {
+  const labels = { ...base };
+  if (settings.labelStyle === 'teralytics') {
+    if (settings.pathGiven) labels['__metrics_path__'] = path;
+  } else {
+    labels['instance'] = settings.noLabels ? family : address;
+    labels['job'] = settings.job ?? family;
+    labels['metrics_path'] = path;
+    labels['__metrics_path__'] = path;
+  }
+  if (settings.scheme !== undefined) labels['__scheme__'] = settings.scheme;
+  return labels;
+}
+
+/**
+ * What resolution reads of a container definition, whatever the task: its settings, and what
+ * its docker labels give. Tasks of one definition share it, so it is worked out once per
+ * definition record (the reader keeps one record per task definition) and options.
+ */
+interface ContainerFacts {
+  readonly options: ResolveOptions;
+  readonly settings: ContainerSettings | undefined;
+  /** For an unmarked container: the marker-like settings it has (see Resolution.markerHints). */
+  readonly markerHints: readonly string[];
+  readonly dockerMeta: readonly (readonly [string, string])[];
+}
+
+const containerFacts = new WeakMap<ContainerDefinitionRecord, ContainerFacts>();
+
+function factsOf(containerDefinition: ContainerDefinitionRecord, options: ResolveOptions): ContainerFacts {
+  const known = containerFacts.get(containerDefinition);
+  if (known?.options === options) return known;
+  const settings = readContainerSettings(containerDefinition, options);
+  const facts: ContainerFacts = {
+    options,
+    settings,
+    markerHints: settings === undefined ? markerHintsOf(containerDefinition) : [],
+    dockerMeta: settings === undefined ? NO_PAIRS : toDockerMeta(containerDefinition),
+  };
+  containerFacts.set(containerDefinition, facts);
+  return facts;
 }
 
 /**
@@ -291,8 +352,9 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   const resolution: Resolution = { targets: [], skips: [], warnings: [], marked: 0, markerHints: [] };
   const { cluster, task, definition } = context;
   // An empty family (odd data) would make an empty job and, with NOLABELS, an empty instance.
-  const [arnFamily, arnRevision] = lastArnSegment(definition?.arn ?? task.taskDefinitionArn ?? '').split(':');
-  const family = definition?.family || arnFamily || definition?.arn || '(unknown)';
+  const fromArn = () => lastArnSegment(definition?.arn ?? task.taskDefinitionArn ?? '').split(':');
+  const family = definition?.family || fromArn()[0] || definition?.arn || '(unknown)';
+  const arnRevision = definition?.revision === undefined ? fromArn()[1] : undefined;
   const revision = definition?.revision ?? (arnRevision !== undefined && /^\d+$/.test(arnRevision) ? Number(arnRevision) : undefined);
   const service = serviceOf(task);
   const ref = (container: string): ContainerRef => ({
@@ -316,9 +378,10 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   const mode = toNetworkMode(definition.networkMode);
 
   for (const containerDefinition of definition.containers) {
-    const settings = readContainerSettings(containerDefinition, options);
+    const facts = factsOf(containerDefinition, options);
+    const { settings } = facts;
     if (settings === undefined) {
-      resolution.markerHints.push(...markerHintsOf(containerDefinition));
+      resolution.markerHints.push(...facts.markerHints);
       continue;
     }
     resolution.marked += 1;
@@ -340,7 +403,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
     settings.warnings.forEach(warn);
     for (const detail of settings.badEntries) skip({ reason: 'bad_scrape_entry', detail });
 
-    const labelsOf = toLabelSet(context, definition, containerDefinition, container, settings, mode, ip.ip, family, options);
+    const base = toBaseLabels(context, definition, containerDefinition, container, facts, settings, mode, ip.ip, family, options);
     const portInputs = { networkMode: mode, portMappings: containerDefinition.portMappings, bindings: container?.bindings ?? [] };
     for (const scrape of settings.scrapes) {
       const port =
@@ -353,7 +416,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       }
       const address = toAddress(settings.serverName ?? ip.ip, port.port);
       for (const endpoint of scrape.endpoints) {
-        resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: sortLabels(labelsOf(address, endpoint.path)) });
+        resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: toTargetLabels(base, settings, family, address, endpoint.path) });
       }
     }
   }

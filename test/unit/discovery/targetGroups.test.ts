@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sortLabels } from '../../../src/discovery/labels.js';
 import type { Target } from '../../../src/discovery/resolveTargets.js';
-import { toFileSdJson, toGroupsByInterval, toPublishedGroup, type TargetGroup } from '../../../src/discovery/targetGroups.js';
+import { toFileSdJson, toGroupJson, toGroupsByInterval, toPublishedGroup, type TargetGroup } from '../../../src/discovery/targetGroups.js';
 
 const target = (interval: Target['interval'], address: string, job: string): Target => ({
   interval,
@@ -18,6 +20,23 @@ describe('toPublishedGroup', () => {
       cluster: 'prod',
       json: '{"targets":["127.0.0.1:80"],"labels":{"instance":"127.0.0.1:80","job":"a"}}',
     });
+  });
+});
+
+describe('toGroupJson', () => {
+  it('writes the labels in sorted order, whatever order they were set in', () => {
+    expect(toGroupJson('127.0.0.1:80', { job: 'a', __metrics_path__: '/m', instance: '127.0.0.1:80' })).toBe(
+      '{"targets":["127.0.0.1:80"],"labels":{"__metrics_path__":"/m","instance":"127.0.0.1:80","job":"a"}}',
+    );
+  });
+
+  it('gives the text of the sorted labels for any label set, labels named "targets" or "labels" too', () => {
+    const name = fc.oneof(fc.constantFrom('targets', 'labels', 'job', 'instance', '__meta_ecs_x', 'a', 'Z', '_'), fc.string({ maxLength: 8 }));
+    fc.assert(
+      fc.property(fc.string(), fc.dictionary(name, fc.string(), { maxKeys: 12 }), (address, labels) => {
+        expect(toGroupJson(address, labels)).toBe(JSON.stringify({ targets: [address], labels: sortLabels(labels) }));
+      }),
+    );
   });
 });
 
