@@ -6,7 +6,7 @@ import { INTERVALS } from './discovery/endpoints.js';
 import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
 import type { ClusterRef } from './discovery/model.js';
 import type { ResolveOptions, Skip, Warning } from './discovery/resolveTargets.js';
-import { countByInterval, toGroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
+import { countByInterval, type PublishedGroup } from './discovery/targetGroups.js';
 import { untilAborted } from './abort.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
@@ -14,6 +14,7 @@ import type { Metrics } from './metrics.js';
 import { ResolutionCache } from './resolutionCache.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
+import { SnapshotGroups } from './snapshotGroups.js';
 
 /** The longest stretch that resolving a cluster holds the event loop before it lets other work run. */
 const RESOLUTION_SLICE_MS = 10;
@@ -71,6 +72,7 @@ export class Discoverer {
   readonly #now: () => number;
   readonly #states = new ClusterStates();
   #resolutions: ResolutionCache;
+  readonly #groups = new SnapshotGroups();
   readonly #findings: FindingsLog;
   readonly #unknownClusterLog = new ChangeLog();
   readonly #unreadLog = new ChangeLog();
@@ -124,9 +126,10 @@ export class Discoverer {
     const states = this.#states.list();
     this.#findings.log(states);
     let outcome: RoundOutcome = !failed ? 'ok' : progress.fresh > 0 ? 'partial' : 'failed';
+    this.#resolutions.retainClusters(new Set(states.map((state) => state.cluster.arn)));
     const snapshot: Snapshot = Object.freeze({
       finishedAt: this.#now(),
-      groups: toGroupsByInterval(states.flatMap((state) => state.targets)),
+      groups: this.#groups.of(states),
       clusters: states,
     });
     const unreadClusters = this.#reportUnread();
@@ -218,7 +221,7 @@ export class Discoverer {
         const clusters = this.#states.list();
         const snapshot: Snapshot = Object.freeze({
           finishedAt: this.#now(),
-          groups: toGroupsByInterval(clusters.flatMap((state) => state.targets)),
+          groups: this.#groups.of(clusters),
           clusters,
         });
         try {
@@ -325,6 +328,7 @@ export class Discoverer {
       markedContainers += resolution.marked;
       for (const hint of resolution.markerHints) markerHints[hint] = (markerHints[hint] ?? 0) + 1;
     }
+    this.#resolutions.endReading(cluster.arn);
     // A RUNNING task whose bindings or address ECS has not filled in yet is described again, like a PENDING one.
     if (incomplete.size > 0) reader.describeAgain(cluster, incomplete);
     this.#states.set({

@@ -163,7 +163,9 @@ export class EcsReader implements RegionReader {
       counters: this.#counters('managed_instances'),
     });
     this.#definitions = new LRUCache<string, CachedDefinition, AbortSignal>({
-      max: 20_000,
+      // By count through maxSize, which allocates nothing up front (see BatchedCache).
+      maxSize: 20_000,
+      sizeCalculation: () => 1,
       fetchMethod: (arn, _stale, { context, options }) => this.#describeTaskDefinition(arn, context, options),
     });
   }
