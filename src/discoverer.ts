@@ -15,9 +15,7 @@ import { ResolutionCache } from './resolutionCache.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
 import { SnapshotGroups } from './snapshotGroups.js';
-
-/** The longest stretch that resolving a cluster holds the event loop before it lets other work run. */
-const RESOLUTION_SLICE_MS = 10;
+import { forEachInSlices, type TimeSlicing } from './timeSlices.js';
 
 /** What the reads of one round have found so far. */
 interface RoundProgress {
@@ -59,6 +57,8 @@ export interface DiscovererOptions {
   /** Rounds after which a cluster that was never read is said, loudly, to be published without targets. @default 3 */
   unreadClusterRounds?: number;
   now?: () => number;
+  /** How resolving a cluster gives way to other work. @default slices of 10 ms (DEFAULT_TIME_SLICING) */
+  timeSlicing?: TimeSlicing;
 }
 
 /**
@@ -313,21 +313,20 @@ export class Discoverer {
     const incomplete = new Set<string>();
     let markedContainers = 0;
     const markerHints: Record<string, number> = {};
-    let sliceStartedAt = performance.now();
-    for (const context of reading.tasks) {
-      // Resolving thousands of tasks would hold the event loop: paced calls would go out late.
-      if (performance.now() - sliceStartedAt > RESOLUTION_SLICE_MS) {
-        await new Promise<void>((resolveSlice) => setImmediate(resolveSlice));
-        sliceStartedAt = performance.now();
-      }
-      const resolution = this.#resolutions.resolve(context);
-      targets.push(...resolution.targets);
-      skips.push(...resolution.skips);
-      warnings.push(...resolution.warnings);
-      for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
-      markedContainers += resolution.marked;
-      for (const hint of resolution.markerHints) markerHints[hint] = (markerHints[hint] ?? 0) + 1;
-    }
+    // Resolving thousands of tasks at once would hold the event loop: paced calls would go out late.
+    await forEachInSlices(
+      reading.tasks,
+      (context) => {
+        const resolution = this.#resolutions.resolve(context);
+        targets.push(...resolution.targets);
+        skips.push(...resolution.skips);
+        warnings.push(...resolution.warnings);
+        for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
+        markedContainers += resolution.marked;
+        for (const hint of resolution.markerHints) markerHints[hint] = (markerHints[hint] ?? 0) + 1;
+      },
+      this.#options.timeSlicing,
+    );
     this.#resolutions.endReading(cluster.arn);
     // A RUNNING task whose bindings or address ECS has not filled in yet is described again, like a PENDING one.
     if (incomplete.size > 0) reader.describeAgain(cluster, incomplete);
