@@ -420,7 +420,7 @@ export class EcsReader implements RegionReader {
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
       // Loaded only now: a fleet without EC2 container instances never pays for the EC2 client.
-      const { paginateDescribeInstances } = await import('@aws-sdk/client-ec2');
+      const { paginateDescribeInstances } = await import('./ec2Client.js');
       this.#ec2 ??= this.#makeEc2();
       const paginator = paginateDescribeInstances(
         { client: await this.#ec2 },
@@ -447,7 +447,7 @@ export class EcsReader implements RegionReader {
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
       // Loaded only now: most users have no ECS Anywhere host, and need not pay for the SSM client.
-      const { paginateDescribeInstanceInformation } = await import('@aws-sdk/client-ssm');
+      const { paginateDescribeInstanceInformation } = await import('./ssmClient.js');
       this.#ssm ??= this.#makeSsmClient();
       const paginator = paginateDescribeInstanceInformation(
         { client: await this.#ssm, pageSize: MANAGED_INSTANCE_BATCH },
