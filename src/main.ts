@@ -23,6 +23,7 @@ import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
 import type { ClusterState, RoundResult } from './round.js';
+import { toShownSettings } from './shownSettings.js';
 
 /** How long stop() may take before the process exits regardless. */
 const STOP_GRACE_MS = 4000;
@@ -156,6 +157,7 @@ async function compose(
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
+  onProgress?: DiscovererOptions['onProgress'],
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
@@ -175,6 +177,8 @@ async function compose(
     metrics,
     earlierStates,
     unreadClusterRounds: config.http.unreadyAfterFailedRounds,
+    progressEveryMs: config.log.progressEvery * 1000,
+    ...(onProgress && { onProgress }),
   });
   const loop = new Loop<RoundResult>({
     intervalMs: config.interval * 1000,
@@ -279,13 +283,18 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
-  const metrics = createMetrics({ withProcessMetrics: true, version: version() });
+  const metrics = createMetrics({ withProcessMetrics: true, version: version(), intervalSeconds: config.interval });
   return withOutput(config, logger, metrics, ({ writer, lock, earlierStates }) => serveWith(options, logger, metrics, writer, lock, earlierStates));
 }
 
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+  const status = new Status({
+    unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds,
+    version: version(),
+    settings: toShownSettings(config),
+    intervalSeconds: config.interval,
+  });
 
   // Listen first: an address that cannot be used is a setting error, before anything else is started.
   const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
@@ -316,6 +325,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
       await lock.refresh();
     },
     earlierStates,
+    (progress) => status.showProgress(progress),
   );
   if (listening !== undefined) logger.info('listening', { address: listening });
 
