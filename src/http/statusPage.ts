@@ -192,8 +192,9 @@ function renderTargets(snapshot: Snapshot | undefined): string {
         ),
       ]);
       const cut = state.targets.length > TARGETS_PER_CLUSTER ? ` (the first ${TARGETS_PER_CLUSTER.toLocaleString('en')} here)` : '';
-      const summary = `${escapeHtml(state.cluster.name)} <span class="owner">${escapeHtml(state.region)}: ${escapeHtml(plural(state.targets.length, 'target'))}${escapeHtml(cut)}</span> · ${cell(targetsLink(state.cluster.name, 'as HTTP SD JSON'))}`;
-      return `<details class="cluster"${open ? ' open data-open' : ''}><summary>${summary}</summary>\n${table(['Address', 'Interval', 'Job', 'Path', 'Service', 'Container', 'Labels'], rows, '', 'targets')}</details>`;
+      const summary = `${escapeHtml(state.cluster.name)} <span class="owner">${escapeHtml(state.region)}: ${escapeHtml(plural(state.targets.length, 'target'))}${escapeHtml(cut)}</span>`;
+      const json = `<p>${cell(targetsLink(state.cluster.name, 'All of them as HTTP SD JSON'))}</p>`;
+      return `<details class="cluster"${open ? ' open data-open' : ''}><summary>${summary}</summary>\n${json}\n${table(['Address', 'Interval', 'Job', 'Path', 'Service', 'Container', 'Labels'], rows, '', 'targets')}</details>`;
     });
   return `<p><label>Filter <input id="filter" type="search" placeholder="address, job, service, label…" autocomplete="off"></label> <span id="matches"></span></p>\n${clusters.join('\n')}`;
 }
@@ -234,6 +235,7 @@ const SCRIPT = `(() => {
       shown += hits;
     }
     matches.textContent = text === '' ? '' : shown + (shown === 1 ? ' target matches' : ' targets match');
+    tick();
   });
   tick();
   setInterval(tick, 1000);
