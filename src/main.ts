@@ -52,7 +52,7 @@ const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|ta
  * marking, labels, metrics path, cluster selection); says which others changed and need a
  * restart. A config that does not load keeps the current one, with the reason.
  */
-function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer): void {
+function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer, onSettings?: (shown: [string, string][]) => void): void {
   let current = options.config;
   options.signals?.on('reload', () => {
     let next: Config;
@@ -68,6 +68,9 @@ function applyReloads(options: RunOptions, logger: Logger, discoverer: Discovere
     if (applied.length > 0) {
       discoverer.reconfigure({ resolveOptions: toResolveOptions(next), clusterSelection: toClusterSelection(next) });
       (logger as Partial<AdjustableLogger>).setLevel?.(next.log.level);
+      // In force: the reloadable settings as read now, the others as at start.
+      const reread = new Map(toShownSettings(next));
+      onSettings?.(toShownSettings(options.config).map(([key, value]) => [key, RELOADABLE.test(key) ? (reread.get(key) ?? value) : value]));
     }
     logger.info('SIGHUP: settings read again', {
       applied: applied.length > 0 ? applied.join(',') : 'none',
@@ -157,7 +160,7 @@ async function compose(
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
-  onProgress?: DiscovererOptions['onProgress'],
+  { onProgress, onSettings }: { onProgress?: DiscovererOptions['onProgress']; onSettings?: (shown: [string, string][]) => void } = {},
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
@@ -206,7 +209,7 @@ async function compose(
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
   });
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
-  if (mode.kind === 'serve') applyReloads(options, logger, discoverer);
+  if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
   return { stopping: stopping.signal, loop };
 }
@@ -325,7 +328,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
       await lock.refresh();
     },
     earlierStates,
-    (progress) => status.showProgress(progress),
+    { onProgress: (progress) => status.showProgress(progress), onSettings: (shown) => status.showSettings(shown) },
   );
   if (listening !== undefined) logger.info('listening', { address: listening });
 

@@ -23,7 +23,7 @@ export class Status {
   readonly #unreadyAfterFailedRounds: number;
   readonly #version: string;
   readonly #startedAt: number;
-  readonly #settings: readonly (readonly [string, string])[];
+  #settings: readonly (readonly [string, string])[];
   readonly #refreshSeconds: number;
   readonly #now: () => number;
   #snapshot: Snapshot | undefined;
@@ -39,6 +39,12 @@ export class Status {
     this.#startedAt = startedAt ?? now();
     this.#settings = settings;
     this.#refreshSeconds = Math.min(Math.max(intervalSeconds, 5), 30);
+  }
+
+  /** The settings in force, after SIGHUP has changed some. */
+  showSettings(settings: readonly (readonly [string, string])[]): void {
+    this.#settings = settings;
+    this.#page = undefined;
   }
 
   /** How the first round goes, until it ends (recordRound). */
