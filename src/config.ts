@@ -282,6 +282,12 @@ const schema = {
       env: env('LOG_FORMAT'),
       arg: 'log-format',
     },
+    progressEvery: {
+      doc: 'Seconds between the progress lines of a first round that runs longer (a first round describes every task).',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 5,
+      env: env('LOG_PROGRESS_EVERY'),
+    },
   },
   aws: {
     regions: {

@@ -23,6 +23,7 @@ import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
 import type { ClusterState, RoundResult } from './round.js';
+import { toShownSettings } from './shownSettings.js';
 
 /** How long stop() may take before the process exits regardless. */
 const STOP_GRACE_MS = 4000;
@@ -51,7 +52,7 @@ const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|ta
  * marking, labels, metrics path, cluster selection); says which others changed and need a
  * restart. A config that does not load keeps the current one, with the reason.
  */
-function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer): void {
+function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer, onSettings?: (shown: [string, string][]) => void): void {
   let current = options.config;
   options.signals?.on('reload', () => {
     let next: Config;
@@ -67,6 +68,9 @@ function applyReloads(options: RunOptions, logger: Logger, discoverer: Discovere
     if (applied.length > 0) {
       discoverer.reconfigure({ resolveOptions: toResolveOptions(next), clusterSelection: toClusterSelection(next) });
       (logger as Partial<AdjustableLogger>).setLevel?.(next.log.level);
+      // In force: the reloadable settings as read now, the others as at start.
+      const reread = new Map(toShownSettings(next));
+      onSettings?.(toShownSettings(options.config).map(([key, value]) => [key, RELOADABLE.test(key) ? (reread.get(key) ?? value) : value]));
     }
     logger.info('SIGHUP: settings read again', {
       applied: applied.length > 0 ? applied.join(',') : 'none',
@@ -156,6 +160,7 @@ async function compose(
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
+  { onProgress, onSettings }: { onProgress?: DiscovererOptions['onProgress']; onSettings?: (shown: [string, string][]) => void } = {},
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
@@ -175,6 +180,8 @@ async function compose(
     metrics,
     earlierStates,
     unreadClusterRounds: config.http.unreadyAfterFailedRounds,
+    progressEveryMs: config.log.progressEvery * 1000,
+    ...(onProgress && { onProgress }),
   });
   const loop = new Loop<RoundResult>({
     intervalMs: config.interval * 1000,
@@ -202,7 +209,7 @@ async function compose(
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
   });
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
-  if (mode.kind === 'serve') applyReloads(options, logger, discoverer);
+  if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
   return { stopping: stopping.signal, loop };
 }
@@ -279,13 +286,18 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
-  const metrics = createMetrics({ withProcessMetrics: true, version: version() });
+  const metrics = createMetrics({ withProcessMetrics: true, version: version(), intervalSeconds: config.interval });
   return withOutput(config, logger, metrics, ({ writer, lock, earlierStates }) => serveWith(options, logger, metrics, writer, lock, earlierStates));
 }
 
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+  const status = new Status({
+    unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds,
+    version: version(),
+    settings: toShownSettings(config),
+    intervalSeconds: config.interval,
+  });
 
   // Listen first: an address that cannot be used is a setting error, before anything else is started.
   const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
@@ -316,6 +328,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
       await lock.refresh();
     },
     earlierStates,
+    { onProgress: (progress) => status.showProgress(progress), onSettings: (shown) => status.showSettings(shown) },
   );
   if (listening !== undefined) logger.info('listening', { address: listening });
 

@@ -1,6 +1,19 @@
 import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
+import type { ProgressFigures } from '../roundProgress.js';
 import { toHttpSdJson, type TargetFilter } from './httpSd.js';
-import { renderStatusPage, type Readiness } from './statusPage.js';
+import { SERVED_AT, renderStatusPage, type Readiness } from './statusPage.js';
+
+export interface StatusOptions {
+  unreadyAfterFailedRounds: number;
+  version: string;
+  /** Unix ms when the process started. @default now */
+  startedAt?: number;
+  /** The settings in force, secrets left out (shownSettings.ts). @default none */
+  settings?: readonly (readonly [key: string, value: string])[];
+  /** The interval setting: the page reloads itself as often, within 5 to 30 s. @default 15 */
+  intervalSeconds?: number;
+  now?: () => number;
+}
 
 /**
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
@@ -9,14 +22,35 @@ import { renderStatusPage, type Readiness } from './statusPage.js';
 export class Status {
   readonly #unreadyAfterFailedRounds: number;
   readonly #version: string;
+  readonly #startedAt: number;
+  #settings: readonly (readonly [string, string])[];
+  readonly #refreshSeconds: number;
+  readonly #now: () => number;
   #snapshot: Snapshot | undefined;
   #bodies = new Map<string, string>();
   #page: string | undefined;
   #rounds: RoundReport[] = [];
+  #progress: ProgressFigures | undefined;
 
-  constructor({ unreadyAfterFailedRounds, version }: { unreadyAfterFailedRounds: number; version: string }) {
+  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, now = Date.now }: StatusOptions) {
     this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
     this.#version = version;
+    this.#now = now;
+    this.#startedAt = startedAt ?? now();
+    this.#settings = settings;
+    this.#refreshSeconds = Math.min(Math.max(intervalSeconds, 5), 30);
+  }
+
+  /** The settings in force, after SIGHUP has changed some. */
+  showSettings(settings: readonly (readonly [string, string])[]): void {
+    this.#settings = settings;
+    this.#page = undefined;
+  }
+
+  /** How the first round goes, until it ends (recordRound). */
+  showProgress(progress: ProgressFigures): void {
+    this.#progress = progress;
+    this.#page = undefined;
   }
 
   publish(snapshot: Snapshot): void {
@@ -27,18 +61,23 @@ export class Status {
 
   recordRound(report: RoundReport): void {
     this.#rounds = [...this.#rounds, report].slice(-this.#unreadyAfterFailedRounds);
+    this.#progress = undefined;
     this.#page = undefined;
   }
 
-  /** The status page, rendered once per round. */
+  /** The status page, rendered once per round (and per progress report of a first round); only the time it is served is put in. */
   get page(): string {
     this.#page ??= renderStatusPage({
       version: this.#version,
       readiness: this.readiness,
       lastRound: this.lastRound,
       snapshot: this.#snapshot,
+      startedAt: this.#startedAt,
+      settings: this.#settings,
+      progress: this.#progress,
+      refreshSeconds: this.#refreshSeconds,
     });
-    return this.#page;
+    return this.#page.replace(SERVED_AT, String(this.#now()));
   }
 
   get snapshot(): Snapshot | undefined {

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       '1m': '1m-tasks.json',
       '5m': '5m-tasks.json',
     });
-    expect(config.log).toEqual({ level: 'info', format: 'text' });
+    expect(config.log).toEqual({ level: 'info', format: 'text', progressEvery: 5 });
     expect(config.aws.regions).toEqual([]);
   });
 

@@ -145,11 +145,13 @@ describe('HTTP server', () => {
     const page = await response.text();
 
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(page).toContain('<h1>prometheus-ecs-discoverer 1.2.3</h1>');
-    expect(page).toContain('<td>2026-11-24T10:00:00.000Z</td><td>120 ms</td><td>ok</td><td>5</td>');
-    expect(page).toContain('<td>eu-west-1</td><td>prod</td><td>2</td>');
-    expect(page).toContain('<td>prod</td><td>abc123</td><td>&lt;script&gt;</td><td>bad_port</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td>');
-    expect(page).not.toContain('<script>');
+    expect(page).toContain('<h1>prometheus-ecs-discoverer <span class="version">1.2.3</span></h1>');
+    expect(page).toContain('<td>120 ms</td><td>ok</td><td>5</td>');
+    expect(page).toContain('<tr><td>eu-west-1</td><td><a href="targets?cluster=prod">prod</a></td><td>2</td>');
+    expect(page).toContain('<span class="what">bad_port</span>: PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535');
+    expect(page).toContain('<tr><td>prod</td><td>abc123</td><td>2</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td></tr>');
+    expect(page).toContain('container &lt;script&gt; of jobs:2 (service jobs) in prod');
+    expect(page.match(/<script/g), 'the page\'s own script alone').toHaveLength(1);
   });
 
   it('answers 404 for other paths, 405 for other methods, and HEAD without a body', async () => {
