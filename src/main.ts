@@ -22,6 +22,9 @@ import { prepareOutputDirectory } from './output/outputDirectory.js';
 import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
+import { StaticDirectory } from './output/staticDirectory.js';
+import { parseMatchers, type LabelMatcher } from './discovery/matchers.js';
+import { Publisher } from './publisher.js';
 import type { ClusterState, RoundResult } from './round.js';
 
 /** How long stop() may take before the process exits regardless. */
@@ -276,6 +279,30 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   }
 }
 
+/** The static targets directory of `staticDir`, not read yet; undefined when none is set. A directory that cannot be read is a setting error. */
+async function openStaticDirectory(config: Config, logger: Logger, onChange?: () => void): Promise<StaticDirectory | undefined> {
+  if (config.staticDir === '') return undefined;
+  const directory = resolve(config.staticDir);
+  try {
+    const leftovers = await removeTemporaryFiles(directory);
+    if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { static_dir: directory, files: leftovers.join(',') });
+  } catch (error) {
+    throw settingError('staticDir', `"${directory}" is not a readable directory`, error);
+  }
+  return new StaticDirectory({ directory, logger, ...(onChange && { onChange }) });
+}
+
+/** The named selections of the settings, parsed (config validation has checked them). */
+function toSelections(config: Config): Map<string, readonly LabelMatcher[]> {
+  const selections = new Map<string, readonly LabelMatcher[]>();
+  for (const [name, selector] of Object.entries(config.selections)) {
+    const parsed = parseMatchers(selector);
+    if ('error' in parsed) throw settingError('selections', parsed.error);
+    selections.set(name, parsed.matchers);
+  }
+  return selections;
+}
+
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
@@ -286,9 +313,34 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
   const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+  const publisher = new Publisher({
+    publish: async (snapshot) => {
+      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
+      status.publish(snapshot);
+      await writer.write(snapshot.groups);
+    },
+    staticGroups: () => staticDirectory?.current.groups ?? [],
+    logger,
+  });
+  const staticDirectory = await openStaticDirectory(config, logger, () => {
+    recordStatic(metrics, staticDirectory);
+    void publisher.republish();
+  });
+  recordStatic(metrics, staticDirectory);
+  await staticDirectory?.start();
 
   // Listen first: an address that cannot be used is a setting error, before anything else is started.
-  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
+  const server =
+    config.http.port === 0
+      ? undefined
+      : createHttpServer({
+          status,
+          registry: metrics.registry,
+          logger,
+          selections: toSelections(config),
+          // Writes need an authenticated user: until the server authenticates, the API only reads.
+          targetsApi: { directory: staticDirectory, authenticatedUser: undefined },
+        });
   let listening: string | undefined;
   if (server) {
     try {
@@ -305,11 +357,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     options,
     logger,
     metrics,
-    async (snapshot) => {
-      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
-      status.publish(snapshot);
-      await writer.write(snapshot.groups);
-    },
+    (snapshot) => publisher.publishRound(snapshot),
     async ({ report }) => {
       status.recordRound(report);
       // Every round, published or not: other hosts take a lock that is not refreshed for stale.
@@ -330,6 +378,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
+  staticDirectory?.stop();
   if (server) await close(server);
   logger.info('stopped');
   return EXIT.ok;
@@ -338,8 +387,11 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
 /** One round, the files: 0 when it succeeded. */
 async function once(options: RunOptions, logger: Logger): Promise<number> {
   const metrics = createMetrics();
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   return withOutput(options.config, logger, metrics, async ({ writer, earlierStates }) => {
-    const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups), undefined, earlierStates);
+    const publisher = new Publisher({ publish: (snapshot) => writer.write(snapshot.groups), staticGroups: () => staticDirectory?.current.groups ?? [], logger });
+    const { loop } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
     const { report } = await loop.runOnce();
     return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
   });
@@ -347,9 +399,14 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
 
 /** One round, no files: the report on stdout, and an exit code for CI. */
 async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   const { loop } = await compose(options, logger, createMetrics());
   const { report, snapshot } = await loop.runOnce();
-  const result = toCheckReport(snapshot.clusters, report);
+  const result = toCheckReport(snapshot.clusters, report, {
+    ...(staticDirectory && { staticTargets: { directory: staticDirectory.directory, files: staticDirectory.current.files } }),
+    ...(options.mode.shards !== undefined && { shards: options.mode.shards }),
+  });
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   print(options.mode.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckReport(result));
   return checkExitCode(result, options.mode);
@@ -365,6 +422,15 @@ async function demo(options: RunOptions, logger: Logger): Promise<number> {
   } finally {
     await started.stop();
   }
+}
+
+/** The static targets files, by state, in the metrics. */
+function recordStatic(metrics: Metrics, staticDirectory: StaticDirectory | undefined): void {
+  if (staticDirectory === undefined) return;
+  const { files, groups } = staticDirectory.current;
+  metrics.staticFiles.set({ state: 'ok' }, files.filter((file) => file.error === undefined).length);
+  metrics.staticFiles.set({ state: 'error' }, files.filter((file) => file.error !== undefined).length);
+  metrics.staticGroups.set(groups.length);
 }
 
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */

@@ -1,16 +1,24 @@
+import { LRUCache } from 'lru-cache';
 import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
-import { toHttpSdJson, type TargetFilter } from './httpSd.js';
+import { filterKey, toHttpSdJson, type TargetFilter } from './httpSd.js';
 import { renderStatusPage, type Readiness } from './statusPage.js';
 
 /**
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
  * computed once per snapshot and filter, not per request.
  */
+/**
+ * Answers for shards and label matchers, whose values clients choose: only the most recently
+ * asked are kept, so that no stream of distinct queries can grow memory.
+ */
+const CHOSEN_FILTER_ANSWERS = 64;
+
 export class Status {
   readonly #unreadyAfterFailedRounds: number;
   readonly #version: string;
   #snapshot: Snapshot | undefined;
   #bodies = new Map<string, string>();
+  #chosenBodies = new LRUCache<string, string>({ max: CHOSEN_FILTER_ANSWERS });
   #page: string | undefined;
   #rounds: RoundReport[] = [];
 
@@ -22,6 +30,7 @@ export class Status {
   publish(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#bodies = new Map();
+    this.#chosenBodies.clear();
     this.#page = undefined;
   }
 
@@ -55,11 +64,12 @@ export class Status {
     if (snapshot === undefined) return undefined;
     // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
     if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return '[]';
-    const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
-    let body = this.#bodies.get(key);
+    const key = filterKey(filter);
+    const cache = filter.shard === undefined && filter.matchers === undefined ? this.#bodies : this.#chosenBodies;
+    let body = cache.get(key);
     if (body === undefined) {
       body = toHttpSdJson(snapshot.groups, filter);
-      this.#bodies.set(key, body);
+      cache.set(key, body);
     }
     return body;
   }
