@@ -22,7 +22,7 @@ import { prepareOutputDirectory } from './output/outputDirectory.js';
 import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
-import { StaticDirectory } from './output/staticDirectory.js';
+import { StaticDirectory, type StaticTargets } from './output/staticDirectory.js';
 import { parseMatchers, type LabelMatcher } from './discovery/matchers.js';
 import { Publisher } from './publisher.js';
 import type { ClusterState, RoundResult } from './round.js';
@@ -280,7 +280,7 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
 }
 
 /** The static targets directory of `staticDir`, not read yet; undefined when none is set. A directory that cannot be read is a setting error. */
-async function openStaticDirectory(config: Config, logger: Logger, onChange?: () => void): Promise<StaticDirectory | undefined> {
+async function openStaticDirectory(config: Config, logger: Logger, onChange?: (targets: StaticTargets) => void): Promise<StaticDirectory | undefined> {
   if (config.staticDir === '') return undefined;
   const directory = resolve(config.staticDir);
   try {
@@ -322,9 +322,11 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     staticGroups: () => staticDirectory?.current.groups ?? [],
     logger,
   });
-  const staticDirectory = await openStaticDirectory(config, logger, () => {
+  const staticDirectory = await openStaticDirectory(config, logger, ({ files, groups }) => {
     recordStatic(metrics, staticDirectory);
-    void publisher.republish();
+    void publisher.republish().then(() =>
+      logger.info('static targets changed', { files: files.length, bad_files: files.filter((file) => file.error !== undefined).length, groups: groups.length }),
+    );
   });
   recordStatic(metrics, staticDirectory);
   await staticDirectory?.start();
