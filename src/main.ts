@@ -22,6 +22,9 @@ import { prepareOutputDirectory } from './output/outputDirectory.js';
 import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
+import { StaticDirectory, type StaticTargets } from './output/staticDirectory.js';
+import { parseMatchers, type LabelMatcher } from './discovery/matchers.js';
+import { Publisher } from './publisher.js';
 import type { ClusterState, RoundResult } from './round.js';
 import { toShownSettings } from './shownSettings.js';
 
@@ -283,6 +286,30 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   }
 }
 
+/** The static targets directory of `staticDir`, not read yet; undefined when none is set. A directory that cannot be read is a setting error. */
+async function openStaticDirectory(config: Config, logger: Logger, onChange?: (targets: StaticTargets) => void): Promise<StaticDirectory | undefined> {
+  if (config.staticDir === '') return undefined;
+  const directory = resolve(config.staticDir);
+  try {
+    const leftovers = await removeTemporaryFiles(directory);
+    if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { static_dir: directory, files: leftovers.join(',') });
+  } catch (error) {
+    throw settingError('staticDir', `"${directory}" is not a readable directory`, error);
+  }
+  return new StaticDirectory({ directory, logger, ...(onChange && { onChange }) });
+}
+
+/** The named selections of the settings, parsed (config validation has checked them). */
+function toSelections(config: Config): Map<string, readonly LabelMatcher[]> {
+  const selections = new Map<string, readonly LabelMatcher[]>();
+  for (const [name, selector] of Object.entries(config.selections)) {
+    const parsed = parseMatchers(selector);
+    if ('error' in parsed) throw settingError('selections', parsed.error);
+    selections.set(name, parsed.matchers);
+  }
+  return selections;
+}
+
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
@@ -298,9 +325,38 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     settings: toShownSettings(config),
     intervalSeconds: config.interval,
   });
+  const publisher = new Publisher({
+    publish: async (snapshot) => {
+      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
+      status.publish(snapshot);
+      await writer.write(snapshot.groups);
+    },
+    staticGroups: () => staticDirectory?.current.groups ?? [],
+    logger,
+  });
+  const staticDirectory = await openStaticDirectory(config, logger, ({ files, groups }) => {
+    recordStatic(metrics, staticDirectory);
+    status.showStatic(files);
+    void publisher.republish().then(() =>
+      logger.info('static targets changed', { files: files.length, bad_files: files.filter((file) => file.error !== undefined).length, groups: groups.length }),
+    );
+  });
+  await staticDirectory?.start();
+  recordStatic(metrics, staticDirectory);
+  if (staticDirectory !== undefined) status.showStatic(staticDirectory.current.files);
 
   // Listen first: an address that cannot be used is a setting error, before anything else is started.
-  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
+  const server =
+    config.http.port === 0
+      ? undefined
+      : createHttpServer({
+          status,
+          registry: metrics.registry,
+          logger,
+          selections: toSelections(config),
+          // Writes need an authenticated user: until the server authenticates, the API only reads.
+          targetsApi: { directory: staticDirectory, authenticatedUser: undefined },
+        });
   let listening: string | undefined;
   if (server) {
     try {
@@ -317,11 +373,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     options,
     logger,
     metrics,
-    async (snapshot) => {
-      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
-      status.publish(snapshot);
-      await writer.write(snapshot.groups);
-    },
+    (snapshot) => publisher.publishRound(snapshot),
     async ({ report }) => {
       status.recordRound(report);
       // Every round, published or not: other hosts take a lock that is not refreshed for stale.
@@ -343,6 +395,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
+  staticDirectory?.stop();
   if (server) await close(server);
   logger.info('stopped');
   return EXIT.ok;
@@ -351,8 +404,11 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
 /** One round, the files: 0 when it succeeded. */
 async function once(options: RunOptions, logger: Logger): Promise<number> {
   const metrics = createMetrics();
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   return withOutput(options.config, logger, metrics, async ({ writer, earlierStates }) => {
-    const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups), undefined, earlierStates);
+    const publisher = new Publisher({ publish: (snapshot) => writer.write(snapshot.groups), staticGroups: () => staticDirectory?.current.groups ?? [], logger });
+    const { loop } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
     const { report } = await loop.runOnce();
     return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
   });
@@ -360,9 +416,14 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
 
 /** One round, no files: the report on stdout, and an exit code for CI. */
 async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   const { loop } = await compose(options, logger, createMetrics());
   const { report, snapshot } = await loop.runOnce();
-  const result = toCheckReport(snapshot.clusters, report);
+  const result = toCheckReport(snapshot.clusters, report, {
+    ...(staticDirectory && { staticTargets: { directory: staticDirectory.directory, files: staticDirectory.current.files } }),
+    ...(options.mode.shards !== undefined && { shards: options.mode.shards }),
+  });
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   print(options.mode.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckReport(result));
   return checkExitCode(result, options.mode);
@@ -378,6 +439,15 @@ async function demo(options: RunOptions, logger: Logger): Promise<number> {
   } finally {
     await started.stop();
   }
+}
+
+/** The static targets files, by state, in the metrics. */
+function recordStatic(metrics: Metrics, staticDirectory: StaticDirectory | undefined): void {
+  if (staticDirectory === undefined) return;
+  const { files, groups } = staticDirectory.current;
+  metrics.staticFiles.set({ state: 'ok' }, files.filter((file) => file.error === undefined).length);
+  metrics.staticFiles.set({ state: 'error' }, files.filter((file) => file.error !== undefined).length);
+  metrics.staticGroups.set(groups.length);
 }
 
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */

@@ -118,6 +118,13 @@ export function createMetrics({
       registers,
     }),
     tasks: new Gauge({ name: name('tasks'), help: 'RUNNING tasks seen in the last round.', registers }),
+    staticFiles: new Gauge({
+      name: name('static_files'),
+      help: 'Files in the static targets directory, by state: ok, or error (skipped; its last good targets are kept).',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    staticGroups: new Gauge({ name: name('static_groups'), help: 'Target groups served from the static targets directory.', registers }),
     fileWrites: new Counter({
       name: name('file_writes_total'),
       help: 'Target file writes by outcome: written, unchanged (skipped) or error.',

@@ -1,7 +1,11 @@
+import { LRUCache } from 'lru-cache';
 import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import type { ProgressFigures } from '../roundProgress.js';
-import { toHttpSdJson, type TargetFilter } from './httpSd.js';
-import { SERVED_AT, renderStatusPage, type Readiness } from './statusPage.js';
+import { filterKey, toHttpSdJson, type TargetFilter } from './httpSd.js';
+import { SERVED_AT, renderStatusPage, type Readiness, type StatusView } from './statusPage.js';
+import { INTERVALS } from '../discovery/endpoints.js';
+import { countByShard } from '../discovery/shards.js';
+import type { TargetGroup } from '../discovery/targetGroups.js';
 
 export interface StatusOptions {
   unreadyAfterFailedRounds: number;
@@ -19,6 +23,12 @@ export interface StatusOptions {
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
  * computed once per snapshot and filter, not per request.
  */
+/**
+ * Answers for shards and label matchers, whose values clients choose: only the most recently
+ * asked are kept, so that no stream of distinct queries can grow memory.
+ */
+const CHOSEN_FILTER_ANSWERS = 64;
+
 export class Status {
   readonly #unreadyAfterFailedRounds: number;
   readonly #version: string;
@@ -28,6 +38,10 @@ export class Status {
   readonly #now: () => number;
   #snapshot: Snapshot | undefined;
   #bodies = new Map<string, string>();
+  #chosenBodies = new LRUCache<string, string>({ max: CHOSEN_FILTER_ANSWERS });
+  /** Pages with targets per shard, by shard count: clients choose the count, so only a few are kept. */
+  #shardPages = new LRUCache<number, string>({ max: 8 });
+  #staticFiles: StatusView['staticFiles'];
   #page: string | undefined;
   #rounds: RoundReport[] = [];
   #progress: ProgressFigures | undefined;
@@ -44,30 +58,59 @@ export class Status {
   /** The settings in force, after SIGHUP has changed some. */
   showSettings(settings: readonly (readonly [string, string])[]): void {
     this.#settings = settings;
-    this.#page = undefined;
+    this.#invalidate();
   }
 
   /** How the first round goes, until it ends (recordRound). */
   showProgress(progress: ProgressFigures): void {
     this.#progress = progress;
-    this.#page = undefined;
+    this.#invalidate();
   }
 
   publish(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#bodies = new Map();
-    this.#page = undefined;
+    this.#chosenBodies.clear();
+    this.#invalidate();
+  }
+
+  /** The static target files as last read (StaticDirectory), for the page. */
+  showStatic(files: NonNullable<StatusView['staticFiles']>): void {
+    this.#staticFiles = files;
+    this.#invalidate();
+  }
+
+  /** The status page with the targets per shard of `count`: rendered once per snapshot and count, the last few kept. */
+  pageWithShards(count: number): string {
+    let page = this.#shardPages.get(count);
+    if (page === undefined) {
+      const addresses = INTERVALS.flatMap((interval) => this.#snapshot?.groups[interval] ?? []).flatMap((group) => (JSON.parse(group.json) as TargetGroup).targets);
+      page = this.#render({ count, targets: countByShard(addresses, count) });
+      this.#shardPages.set(count, page);
+    }
+    return page.replace(SERVED_AT, String(this.#now()));
   }
 
   recordRound(report: RoundReport): void {
     this.#rounds = [...this.#rounds, report].slice(-this.#unreadyAfterFailedRounds);
     this.#progress = undefined;
-    this.#page = undefined;
+    this.#invalidate();
   }
 
   /** The status page, rendered once per round (and per progress report of a first round); only the time it is served is put in. */
+  /** Pages are rendered once per change of what they show. */
+  #invalidate(): void {
+    this.#page = undefined;
+    this.#shardPages.clear();
+  }
+
   get page(): string {
-    this.#page ??= renderStatusPage({
+    this.#page ??= this.#render(undefined);
+    return this.#page.replace(SERVED_AT, String(this.#now()));
+  }
+
+  #render(shards: StatusView['shards']): string {
+    return renderStatusPage({
       version: this.#version,
       readiness: this.readiness,
       lastRound: this.lastRound,
@@ -76,8 +119,9 @@ export class Status {
       settings: this.#settings,
       progress: this.#progress,
       refreshSeconds: this.#refreshSeconds,
+      ...(this.#staticFiles !== undefined && { staticFiles: this.#staticFiles }),
+      ...(shards !== undefined && { shards }),
     });
-    return this.#page.replace(SERVED_AT, String(this.#now()));
   }
 
   get snapshot(): Snapshot | undefined {
@@ -94,11 +138,12 @@ export class Status {
     if (snapshot === undefined) return undefined;
     // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
     if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return '[]';
-    const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
-    let body = this.#bodies.get(key);
+    const key = filterKey(filter);
+    const cache = filter.shard === undefined && filter.matchers === undefined ? this.#bodies : this.#chosenBodies;
+    let body = cache.get(key);
     if (body === undefined) {
       body = toHttpSdJson(snapshot.groups, filter);
-      this.#bodies.set(key, body);
+      cache.set(key, body);
     }
     return body;
   }

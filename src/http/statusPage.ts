@@ -69,6 +69,23 @@ export interface StatusView {
   progress: ProgressFigures | undefined;
   /** The browser reloads the page this often, unless a person is filtering or reading details. */
   refreshSeconds: number;
+  /** The files of the static targets directory, when one is set. */
+  staticFiles?: readonly { name: string; groups: readonly unknown[]; error: string | undefined }[];
+  /** Targets per shard, when the page was asked for them (`?shards=n`). */
+  shards?: { count: number; targets: readonly number[] };
+}
+
+function renderStatic(files: StatusView['staticFiles']): string {
+  if (files === undefined) return '';
+  const rows = files.map((file): Cell[] => [file.name, file.groups.length, file.error === undefined ? 'ok' : html(`<span class="error">skipped: ${escapeHtml(file.error)}${file.groups.length > 0 ? '; its last good targets are kept' : ''}</span>`)]);
+  return `<h2 id="static">Static targets</h2>\n${table(['File', 'Groups', 'State'], rows, 'No static target files.')}`;
+}
+
+function renderShards(shards: StatusView['shards']): string {
+  const form = `<form method="get" action=""><label>Targets per shard of <input name="shards" type="number" min="1" max="1000" value="${shards?.count ?? ''}"></label> <button>Count</button> <span class="meta">(as <code>targets?shard=i&amp;of=n</code> serves them)</span></form>`;
+  if (shards === undefined) return `<h2 id="shards">Shards</h2>\n${form}`;
+  const rows = shards.targets.map((count, index): Cell[] => [html(`<a href="targets?shard=${index}&amp;of=${shards.count}">${index}</a>`), count]);
+  return `<h2 id="shards">Shards</h2>\n${form}\n${table(['Shard', 'Targets'], rows, '')}`;
 }
 
 function renderProgress(progress: ProgressFigures): string {
@@ -251,7 +268,7 @@ const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
  * relative, so that the page works under any path prefix. Rendered once per round (the server
  * puts in the time it is served, `SERVED_AT`).
  */
-export function renderStatusPage({ version, readiness, lastRound, snapshot, startedAt, settings, progress, refreshSeconds }: StatusView): string {
+export function renderStatusPage({ version, readiness, lastRound, snapshot, startedAt, settings, progress, refreshSeconds, staticFiles, shards }: StatusView): string {
   const findings = renderFindings(snapshot);
   const perInterval = table(
     INTERVALS.map((interval) => interval),
@@ -291,6 +308,8 @@ ${findings.skipped}
 ${findings.warnings}
 <h2 id="targets">Targets</h2>
 ${renderTargets(snapshot)}
+${renderStatic(staticFiles)}
+${renderShards(shards)}
 <h2 id="settings">Settings</h2>
 <details class="settings"><summary>Settings in force${settingsSummary === undefined ? '' : ` (interval ${escapeHtml(settingsSummary[1])} s)`}; secrets are never shown</summary>
 ${table(['Setting', 'Value'], settings.map(([key, value]) => [key, value]), 'None.')}</details>
