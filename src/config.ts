@@ -424,7 +424,8 @@ function explain(message: string): string {
  * it has a cause, the cause's reason too (kept as `cause`).
  */
 export function settingError(key: string, problem: string, cause?: unknown): ConfigError {
-  const reason = cause === undefined ? '' : `: ${describeError(cause)}`;
+  // One line: the reason of a cause may span several (a stack, an SDK message).
+  const reason = cause === undefined ? '' : `: ${describeError(cause).replace(/\s*\n\s*/g, ' ')}`;
   return new ConfigError(`${nameSetting(key)}: ${problem}${reason}`, cause === undefined ? undefined : { cause });
 }
 
