@@ -141,6 +141,17 @@ const ODD_CASES: OddCase[] = [
     message: 'DescribeTaskDefinition answered an environment entry whose value is true (expected a string)',
   },
   {
+    // The SDK drops JSON nulls: only the raw answer tells this from a container without environment.
+    name: 'DescribeTaskDefinition container environment null',
+    action: 'DescribeTaskDefinition',
+    answer: (call) => {
+      const { taskDefinition } = call.output as { taskDefinition: TaskDefinition };
+      const containerDefinitions = taskDefinition.containerDefinitions?.map((container) => ({ ...container, environment: null }));
+      return json({ taskDefinition: { ...taskDefinition, containerDefinitions } });
+    },
+    message: 'DescribeTaskDefinition answered a container definition whose environment is null (expected a list)',
+  },
+  {
     name: 'DescribeContainerInstances containerInstances null',
     action: 'DescribeContainerInstances',
     answer: (call) => (inProd(call) ? json({ containerInstances: null, failures: [] }) : undefined),
