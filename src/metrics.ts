@@ -103,8 +103,14 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
     tasks: new Gauge({ name: name('tasks'), help: 'RUNNING tasks seen in the last round.', registers }),
     fileWrites: new Counter({
       name: name('file_writes_total'),
-      help: 'Target file writes by outcome: written, unchanged (skipped) or error.',
+      help: 'Target file writes by outcome: written, unchanged (skipped), repaired (rewritten because something else removed, replaced or altered it) or error.',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    outputRecoveries: new Counter({
+      name: name('output_recoveries_total'),
+      help: 'What was set right in the output directory, by action: leftover_removed (a temporary file that a killed process left, removed at start), stale_lock_taken_over, lock_recreated (the lock file had vanished).',
+      labelNames: ['action'] as const,
       registers,
     }),
   };
