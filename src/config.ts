@@ -249,7 +249,7 @@ const schema = {
       env: env('LABEL_FROM_DOCKER_LABELS'),
     },
     fargateIds: {
-      doc: 'Whether Fargate tasks carry the container and instance id labels: keep; launchType (left out when launched on Fargate, as prometheus-ecs-sd does); compatibility (left out when the definition requires FARGATE, as prometheus-ecs-discoverer does).',
+      doc: 'Whether Fargate tasks carry the container and instance id labels: keep; launchType (left out when the task was launched on Fargate); compatibility (left out when the definition requires FARGATE, even for a task launched on EC2, as prometheus-ecs-discoverer and prometheus-ecs-sd do).',
       format: [...FARGATE_IDS],
       default: 'keep',
       env: env('LABEL_FARGATE_IDS'),

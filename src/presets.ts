@@ -9,7 +9,11 @@ export const PRESETS = {
     marker: { name: 'PROMETHEUS_TARGET', value: 'true' },
     labels: { fargateIds: 'compatibility' },
   },
-  /** prometheus-ecs-sd (signal-ai): paths without an interval in 1m-tasks.json, its label names, PROMETHEUS_NOLABELS only when true, no ids on Fargate. */
+  /**
+   * prometheus-ecs-sd (signal-ai): paths without an interval in 1m-tasks.json, its label names,
+   * PROMETHEUS_NOLABELS only when true, no container or instance id when the definition's
+   * requiresCompatibilities holds FARGATE (whatever the task was launched on).
+   */
   'prometheus-ecs-sd': {
     defaultInterval: '1m',
     labels: {
@@ -20,7 +24,7 @@ export const PRESETS = {
       instanceId: 'instance_id',
       noLabelsValue: 'true',
       customLabelsDockerLabel: '',
-      fargateIds: 'launchType',
+      fargateIds: 'compatibility',
     },
   },
   /** teralytics/prometheus-ecs-discovery: its docker labels and label set, and its one file of every target. */

@@ -214,7 +214,7 @@ function toMetaLabels(
   return labels;
 }
 
-/** Whether the ids of a Fargate task are left out, as prometheus-ecs-discoverer and prometheus-ecs-sd do. */
+/** Whether the ids of a Fargate task are left out (compatibility: as prometheus-ecs-discoverer and prometheus-ecs-sd do). */
 function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rule: FargateIds | undefined): boolean {
   if (rule === 'launchType') return task.launchType === 'FARGATE';
   if (rule === 'compatibility') return definition.requiresCompatibilities?.includes('FARGATE') ?? false;

@@ -144,25 +144,37 @@ describe('prometheus-ecs-discoverer (trallnag) 3.x: --preset prometheus-ecs-disc
 });
 
 describe('prometheus-ecs-sd (signal-ai): --preset prometheus-ecs-sd', () => {
+  /**
+   * Its README's task definitions. Its discoverecs.py leaves out ecs_container_id and instance_id
+   * when the definition's requiresCompatibilities holds FARGATE, whatever the task runs on.
+   */
   function signalFleet(): FakeFleet {
     const fleet = emptyFleet();
     const host = addHost(fleet, 'prod', 'i-0a1b2c3d4e5f60718', '127.0.4.1');
+    const fargateDefinition = (...args: Parameters<typeof makeTaskDefinition>) => addDefinition(fleet, { ...makeTaskDefinition(...args), requiresCompatibilities: ['FARGATE'] });
     const web = addDefinition(
       fleet,
       makeTaskDefinition('web', 12, 'bridge', [{ name: 'web', environment: { PROMETHEUS: 'true', PROMETHEUS_ENDPOINT: '30s:/a,/b' }, portMappings: [{ containerPort: 8080, hostPort: 0 }] }]),
     );
     addTask(fleet, { cluster: 'prod', id: 'webtask', definition: web, containerInstanceArn: host, containers: [{ name: 'web', id: 'c-web', bindings: [{ containerPort: 8080, hostPort: 32001 }] }] });
-    const pushgateway = addDefinition(
-      fleet,
-      makeTaskDefinition('pushgateway', 3, 'awsvpc', [{ name: 'pushgateway', environment: { PROMETHEUS: 'true', PROMETHEUS_NOLABELS: 'true', PROMETHEUS_PORT: '9091' } }]),
-    );
+    const pushgateway = fargateDefinition('pushgateway', 3, 'awsvpc', [{ name: 'pushgateway', environment: { PROMETHEUS: 'true', PROMETHEUS_NOLABELS: 'true', PROMETHEUS_PORT: '9091' } }]);
     addTask(fleet, { cluster: 'prod', id: 'pushtask', definition: pushgateway, launchType: 'FARGATE', eniIp: '127.0.4.2', containers: [{ name: 'pushgateway' }] });
-    const worker = addDefinition(fleet, makeTaskDefinition('worker', 1, 'awsvpc', [{ name: 'worker', environment: { PROMETHEUS: 'true', PROMETHEUS_NOLABELS: 'yes' }, portMappings: [{ containerPort: 9000 }] }]));
+    const worker = fargateDefinition('worker', 1, 'awsvpc', [{ name: 'worker', environment: { PROMETHEUS: 'true', PROMETHEUS_NOLABELS: 'yes' }, portMappings: [{ containerPort: 9000 }] }]);
     addTask(fleet, { cluster: 'prod', id: 'workertask', definition: worker, launchType: 'FARGATE', eniIp: '127.0.4.3', containers: [{ name: 'worker' }] });
+    // A definition for both EC2 and FARGATE, launched on EC2: its task is scraped, without the ids.
+    const both = addDefinition(fleet, {
+      ...makeTaskDefinition('both', 2, 'awsvpc', [{ name: 'both', environment: { PROMETHEUS: 'true' }, portMappings: [{ containerPort: 9300 }] }]),
+      requiresCompatibilities: ['EC2', 'FARGATE'],
+    });
+    addTask(fleet, { cluster: 'prod', id: 'bothtask', definition: both, launchType: 'EC2', containerInstanceArn: host, eniIp: '127.0.4.4', containers: [{ name: 'both', id: 'c-both' }] });
+    // Named difference: a Fargate task whose definition does not require FARGATE. prometheus-ecs-sd
+    // drops it (it finds no EC2 instance for it); we scrape it, with its container id.
+    const unrequired = addDefinition(fleet, makeTaskDefinition('unrequired', 1, 'awsvpc', [{ name: 'app', environment: { PROMETHEUS: 'true' }, portMappings: [{ containerPort: 9400 }] }]));
+    addTask(fleet, { cluster: 'prod', id: 'unreqtask', definition: unrequired, launchType: 'FARGATE', eniIp: '127.0.4.5', containers: [{ name: 'app', id: 'c-unreq' }] });
     return fleet;
   }
 
-  it('puts paths without an interval into 1m-tasks.json, with its label names, and no ids on Fargate', async () => {
+  it('puts paths without an interval into 1m-tasks.json, with its label names, and no ids where the definition requires FARGATE', async () => {
     await runWith(signalFleet(), ['--preset', 'prometheus-ecs-sd']);
 
     const files = await written();
@@ -174,9 +186,17 @@ describe('prometheus-ecs-sd (signal-ai): --preset prometheus-ecs-sd', () => {
       { target: '127.0.4.1:32001', labels: { instance: '127.0.4.1:32001', job: 'web', metrics_path: '/b', __metrics_path__: '/b', ...ec2Labels } },
       // PROMETHEUS_NOLABELS=true: instance is the family, no ECS labels.
       { target: '127.0.4.2:9091', labels: { instance: 'pushgateway', job: 'pushgateway', metrics_path: '/metrics', __metrics_path__: '/metrics' } },
-      // Only "true" turns NOLABELS on; on Fargate, no ecs_container_id and no instance_id.
+      // Only "true" turns NOLABELS on; FARGATE required: no ecs_container_id and no instance_id.
       { target: '127.0.4.3:9000', labels: { instance: '127.0.4.3:9000', job: 'worker', metrics_path: '/metrics', __metrics_path__: '/metrics', ecs_task_id: 'workertask', ecs_task_version: '1', ecs_cluster: 'prod' } },
+      // Launched on EC2, but its definition requires FARGATE too: no ids, as prometheus-ecs-sd writes it.
+      { target: '127.0.4.4:9300', labels: { instance: '127.0.4.4:9300', job: 'both', metrics_path: '/metrics', __metrics_path__: '/metrics', ecs_task_id: 'bothtask', ecs_task_version: '2', ecs_cluster: 'prod' } },
+      // The named difference: scraped here; no instance_id on Fargate.
+      {
+        target: '127.0.4.5:9400',
+        labels: { instance: '127.0.4.5:9400', job: 'unrequired', metrics_path: '/metrics', __metrics_path__: '/metrics', ecs_task_id: 'unreqtask', ecs_task_version: '1', ecs_cluster: 'prod', ecs_container_id: id(containerArn('prod', 'c-unreq')) },
+      },
     ]);
+    // Written, and empty: its users' Prometheus does not read it.
     expect(files['tasks.json']).toEqual([]);
   });
 });

@@ -60,6 +60,19 @@ describe('prometheus-ecs-discoverer and prometheus-ecs-sd label rules', () => {
     expect(resolve(context).targets[0]?.labels).toHaveProperty('container_id');
   });
 
+  it('leaves them out, with fargateIds compatibility, on a task launched on EC2 whose definition requires EC2 and FARGATE, and keeps them where it requires EC2 alone', () => {
+    const ec2 = loadContext('awsvpc-ec2');
+    const both = { ...ec2, definition: { ...ec2.definition!, requiresCompatibilities: ['EC2', 'FARGATE'] } };
+
+    const [dropped] = resolve(both, { fargateIds: 'compatibility' }).targets;
+    const [kept] = resolve(ec2, { fargateIds: 'compatibility' }).targets;
+
+    expect(dropped?.labels).toMatchObject({ cluster: 'batch', task_version: '12', __meta_ecs_launch_type: 'EC2', __meta_ecs_ec2_instance_id: 'i-0fedcba9876543210' });
+    expect(dropped?.labels).not.toHaveProperty('container_id');
+    expect(dropped?.labels).not.toHaveProperty('instance_id');
+    expect(kept?.labels).toMatchObject({ container_id: expect.any(String) as string, instance_id: 'i-0fedcba9876543210' });
+  });
+
   it('leaves them out by launch type with fargateIds launchType, and keeps them on an EC2 task', () => {
     const fargate = loadContext('awsvpc-fargate');
     const ec2 = loadContext('awsvpc-ec2');
