@@ -101,6 +101,11 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
       registers,
     }),
     tasks: new Gauge({ name: name('tasks'), help: 'RUNNING tasks seen in the last round.', registers }),
+    markedContainers: new Gauge({
+      name: name('marked_containers'),
+      help: 'Containers of RUNNING tasks that carry the marker, in the last round: those that yield targets and those skipped.',
+      registers,
+    }),
     fileWrites: new Counter({
       name: name('file_writes_total'),
       help: 'Target file writes by outcome: written, unchanged (skipped), repaired (rewritten because something else removed, replaced or altered it) or error.',

@@ -518,6 +518,8 @@ describe('Discoverer', () => {
     expect(await value(metrics.skippedContainers, { reason: 'bad_port' })).toBe(1);
     expect(await value(metrics.skippedContainers, { reason: 'no_ip' })).toBe(0);
     expect(await value(metrics.tasks)).toBe(2);
+    // The web container of both tasks carries the marker; the broken one is skipped.
+    expect(await value(metrics.markedContainers)).toBe(2);
     expect(await value(metrics.clusters)).toBe(1);
     expect(await value(metrics.cacheSize, { cache: 'tasks' })).toBe(7);
     expect(await value(metrics.clusterLastSuccess, { cluster: 'a', region: 'eu-west-1' })).toBeGreaterThan(1_700_000_000);
