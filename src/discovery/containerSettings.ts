@@ -41,7 +41,7 @@ export interface ContainerSettings {
   /** The host to scrape instead of the IP (teralytics' `PROMETHEUS_EXPORTER_SERVER_NAME`). */
   serverName?: string;
   /** Which tool's label set the targets carry. */
-  labelStyle: 'ours' | 'teralytics';
+  labelStyle: 'ours' | 'teralytics' | 'ecs-observer';
   /** teralytics: whether the path was given (it sets `__metrics_path__` only then). */
   pathGiven: boolean;
   warnings: string[];
@@ -216,7 +216,7 @@ function fromEcsObserverLabels(labels: Record<string, string>, options: Settings
     customLabels: {},
     noLabels: false,
     ...(ifSet(labels['ECS_PROMETHEUS_JOB_NAME']) !== undefined && { job: labels['ECS_PROMETHEUS_JOB_NAME'] }),
-    labelStyle: 'ours',
+    labelStyle: 'ecs-observer',
     pathGiven: true,
     warnings,
     badEntries,

@@ -223,7 +223,7 @@ function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rul
 
 /**
  * The labels of a container's targets, but for those of the address and path: ours
- * (SEMANTICS.md, "Labels of each target group"), or teralytics' set for its users.
+ * (SEMANTICS.md, "Labels of each target group"), or teralytics' or ecs_observer's set for their users.
  */
 function toLabelSet(
   context: TaskContext,
@@ -256,6 +256,11 @@ function toLabelSet(
       docker_image: containerDefinition.image,
     });
     return (_address, path) => ({ ...meta, ...fixed, ...(settings.pathGiven && { __metrics_path__: path }), ...scheme });
+  }
+
+  if (settings.labelStyle === 'ecs-observer') {
+    // ecs_observer's (and the CloudWatch agent's) set: the path, and a job only when the label gives one (else the scrape config's).
+    return (_address, path) => ({ ...meta, ...defined({ job: settings.job }), __metrics_path__: path, ...scheme });
   }
 
   const names = options.labelNames;

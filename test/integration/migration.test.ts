@@ -33,10 +33,10 @@ async function written(): Promise<Record<string, { target: string; labels: Recor
   return byFile;
 }
 
-async function runWith(fleet: FakeFleet, args: string[]) {
+async function runWith(fleet: FakeFleet, args: string[], env: NodeJS.ProcessEnv = {}) {
   fake = new FakeAws(fleet);
   await fake.start();
-  const result = await runCli(['--once', '--output-dir', outputDir, ...args], fakeAwsEnv(fake.url));
+  const result = await runCli(['--once', '--output-dir', outputDir, ...args], { ...fakeAwsEnv(fake.url), ...env });
   expect(result.code, result.stderr).toBe(0);
   return result;
 }
@@ -140,6 +140,72 @@ describe('prometheus-ecs-discoverer (trallnag) 3.x: --preset prometheus-ecs-disc
 
   it('accepts log levels in any case, as its LOG_LEVEL=INFO users write them', async () => {
     await runWith(promedFleet(), ['--preset', 'prometheus-ecs-discoverer', '--log-level', 'DEBUG']);
+  });
+
+  /**
+   * Its MARKER_TYPE=dockerLabels: only a docker label PROMETHEUS_TARGET=true marks; endpoint,
+   * port and PROMETHEUS_LABEL_* still come from the environment; promed.custom_labels and the
+   * docker labels WITH_DOCKER_LABELS names become labels (`.` and `-` as `_`; one that is not
+   * there adds nothing), as its _extract_custom_labels_from_dockerlabels does.
+   */
+  function dockerMarkedFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    const host = addHost(fleet, 'cluster-name', 'i-0d0c4e7a1b2f3c4d5', '127.0.1.90');
+    const definition = addDefinition(
+      fleet,
+      makeTaskDefinition('storefront', 9, 'bridge', [
+        {
+          name: 'app',
+          environment: { PROMETHEUS_ENDPOINT: '30s:/stats', PROMETHEUS_LABEL_Owner: 'ops' },
+          dockerLabels: { PROMETHEUS_TARGET: 'true', 'promed.custom_labels': 'team=storefront', 'com.example.tier': 'frontend', 'build-id': '1234' },
+          portMappings: [{ containerPort: 8080, hostPort: 0 }],
+        },
+        // Marked in the environment only: not a target when the marker is a docker label.
+        { name: 'envmarked', environment: { PROMETHEUS_TARGET: 'true' }, portMappings: [{ containerPort: 9000, hostPort: 0 }] },
+        { name: 'off', dockerLabels: { PROMETHEUS_TARGET: 'false' }, portMappings: [{ containerPort: 9100, hostPort: 0 }] },
+      ]),
+    );
+    addTask(fleet, {
+      cluster: 'cluster-name',
+      id: 'task-store',
+      definition,
+      containerInstanceArn: host,
+      containers: [
+        { name: 'app', id: 'c-app', bindings: [{ containerPort: 8080, hostPort: 32010 }] },
+        { name: 'envmarked', id: 'c-env', bindings: [{ containerPort: 9000, hostPort: 32011 }] },
+        { name: 'off', id: 'c-off', bindings: [{ containerPort: 9100, hostPort: 32012 }] },
+      ],
+    });
+    return fleet;
+  }
+
+  it('reads the marker from docker labels with --marker-source prometheus-ecs-discoverer, and labels from WITH_DOCKER_LABELS', async () => {
+    await runWith(dockerMarkedFleet(), ['--preset', 'prometheus-ecs-discoverer', '--marker-source', 'prometheus-ecs-discoverer'], {
+      ECS_DISCOVERER_LABEL_FROM_DOCKER_LABELS: 'com.example.tier,build-id,absent.label',
+    });
+
+    const files = await written();
+    expect(files['30s-tasks.json']).toEqual([
+      {
+        target: '127.0.1.90:32010',
+        labels: {
+          owner: 'ops',
+          team: 'storefront',
+          com_example_tier: 'frontend',
+          build_id: '1234',
+          instance: '127.0.1.90:32010',
+          job: 'storefront',
+          metrics_path: '/stats',
+          __metrics_path__: '/stats',
+          cluster: 'cluster-name',
+          task_version: '9',
+          task_id: 'task-store',
+          container_id: id(containerArn('cluster-name', 'c-app')),
+          instance_id: 'i-0d0c4e7a1b2f3c4d5',
+        },
+      },
+    ]);
+    expect([...(files['tasks.json'] ?? []), ...(files['15s-tasks.json'] ?? []), ...(files['1m-tasks.json'] ?? []), ...(files['5m-tasks.json'] ?? [])]).toEqual([]);
   });
 });
 
@@ -269,6 +335,42 @@ describe('teralytics/prometheus-ecs-discovery: --preset teralytics', () => {
     expect(files['tasks.json']).toEqual(expected);
     expect(taskDefinitionArn('api', 2)).toContain('api:2');
   });
+
+  it('scrapes the host of PROMETHEUS_EXPORTER_SERVER_NAME instead of the IP, its trailing "/" trimmed, on the bound port', async () => {
+    const fleet = emptyFleet();
+    const host = addHost(fleet, 'prod', 'i-0c0ffee00000000b2', '127.0.5.3');
+    const grafana = addDefinition(
+      fleet,
+      makeTaskDefinition('grafana', 3, 'bridge', [
+        {
+          name: 'grafana',
+          image: 'grafana/grafana:11',
+          dockerLabels: { PROMETHEUS_EXPORTER_PORT: '3000', PROMETHEUS_EXPORTER_SERVER_NAME: 'grafana.localhost/', PROMETHEUS_EXPORTER_JOB_NAME: 'grafana' },
+          portMappings: [{ containerPort: 3000, hostPort: 0 }],
+        },
+      ]),
+    );
+    addTask(fleet, { cluster: 'prod', id: 'grafanatask', definition: grafana, containerInstanceArn: host, group: 'service:grafana', containers: [{ name: 'grafana', id: 'c-grafana', bindings: [{ containerPort: 3000, hostPort: 32777 }] }] });
+
+    await runWith(fleet, ['--preset', 'teralytics']);
+
+    expect((await written())['ecs_file_sd.yml']).toEqual([
+      {
+        target: 'grafana.localhost:32777',
+        labels: {
+          task_arn: taskArn('prod', 'grafanatask'),
+          task_name: 'grafana',
+          job: 'grafana',
+          task_revision: '3',
+          task_group: 'service:grafana',
+          cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+          container_name: 'grafana',
+          container_arn: containerArn('prod', 'c-grafana'),
+          docker_image: 'grafana/grafana:11',
+        },
+      },
+    ]);
+  });
 });
 
 describe('PROMETHEUS_SCRAPES (sepich/prometheus-ecs-sd): several ports per container', () => {
@@ -319,10 +421,11 @@ describe('CloudWatch agent / OTel ecs_observer: --preset ecs-observer', () => {
 
     const result = await runWith(fleet, ['--preset', 'ecs-observer']);
 
-    const groups = (await written())['tasks.json'] ?? [];
-    expect(groups.map((group) => `${group.target}${group.labels['__metrics_path__']} job=${group.labels['job']}`)).toEqual([
-      '127.0.7.129:9404/metrics job=java-jmx',
-      '127.0.7.129:9406/stats/metrics job=prometheus-java-jmx',
+    // Its label set (target.go, and its testdata ut_targets_expected_no_job_relabel.yaml): __metrics_path__,
+    // job only where the job label gives one, else the scrape config's; the rest are __meta_ecs_* labels.
+    expect((await written())['tasks.json']).toEqual([
+      { target: '127.0.7.129:9404', labels: { job: 'java-jmx', __metrics_path__: '/metrics' } },
+      { target: '127.0.7.129:9406', labels: { __metrics_path__: '/stats/metrics' } },
     ]);
     expect(result.stderr).toContain('ECS_PROMETHEUS_EXPORTER_PORT 9999 is not a TCP port mapping of the container');
   });

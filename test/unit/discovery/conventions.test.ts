@@ -139,6 +139,16 @@ describe('ecs_observer and CloudWatch agent docker labels', () => {
     expect(target?.labels).toMatchObject({ job: 'nginx-exporter', __metrics_path__: '/stats' });
   });
 
+  it('writes its label set: __metrics_path__, job only when ECS_PROMETHEUS_JOB_NAME gives one, and the __meta_ecs_* labels; none of ours', () => {
+    const context = withContainer('bridge', 'nginx', { environment: { PROMETHEUS: undefined }, dockerLabels: { ECS_PROMETHEUS_EXPORTER_PORT: '9113' } });
+
+    const [target] = resolve(context, observer).targets;
+
+    const kept = Object.fromEntries(Object.entries(target?.labels ?? {}).filter(([name]) => !name.startsWith('__meta_ecs_')));
+    expect(kept).toEqual({ __metrics_path__: '/metrics' });
+    expect(target?.labels).toMatchObject({ __meta_ecs_cluster: 'prod', __meta_ecs_container_name: 'nginx', __meta_ecs_ip_address: '127.0.0.11' });
+  });
+
   it('needs the port to be a port mapping of the container, in every mode', () => {
     const context = withContainer('awsvpc-fargate', 'api', { environment: { PROMETHEUS: undefined }, dockerLabels: { ECS_PROMETHEUS_EXPORTER_PORT: '9404' } });
 
