@@ -141,7 +141,7 @@ const schema = {
       arg: 'marker-value',
     },
     source: {
-      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels), prometheus-ecs-discoverer (the marker in docker labels, the rest in the environment), teralytics (PROMETHEUS_EXPORTER_* docker labels, and its label set) or ecs-observer (the CloudWatch agent\'s and OTel ecs_observer\'s ECS_PROMETHEUS_* docker labels).',
+      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels), prometheus-ecs-discoverer (the marker in docker labels, the rest in the environment), teralytics (PROMETHEUS_EXPORTER_* docker labels, and its label set), ecs-observer (the CloudWatch agent\'s and OTel ecs_observer\'s ECS_PROMETHEUS_* docker labels, and their label set) or sepich (sepich/prometheus-ecs-sd\'s PROMETHEUS_SCRAPES and PROMETHEUS_LABELS docker labels, and its label set).',
       format: [...MARKER_SOURCES],
       default: 'environment',
       env: env('MARKER_SOURCE'),
@@ -149,7 +149,7 @@ const schema = {
     },
   },
   preset: {
-    doc: 'Defaults of another tool, so that its users keep their task definitions, files and label sets: prometheus-ecs-discoverer, prometheus-ecs-sd, teralytics or ecs-observer (README, "Migrating"); settings given otherwise win over it.',
+    doc: 'Defaults of another tool, so that its users keep their task definitions, files and label sets: prometheus-ecs-discoverer, prometheus-ecs-sd, teralytics, ecs-observer or sepich (README, "Migrating"); settings given otherwise win over it.',
     format: ['', ...PRESET_NAMES],
     default: '',
     env: env('PRESET'),

@@ -32,9 +32,14 @@ export const PRESETS = {
     marker: { source: 'teralytics' },
     allTargetsFile: 'ecs_file_sd.yml',
   },
-  /** The CloudWatch agent's and OTel ecs_observer's ECS_PROMETHEUS_* docker labels. */
+  /** The CloudWatch agent's and OTel ecs_observer's ECS_PROMETHEUS_* docker labels, and their label set. */
   'ecs-observer': {
     marker: { source: 'ecs-observer' },
+  },
+  /** sepich/prometheus-ecs-sd: its PROMETHEUS_SCRAPES and PROMETHEUS_LABELS docker labels, its label set, its one file. */
+  sepich: {
+    marker: { source: 'sepich' },
+    allTargetsFile: 'ecs_file_sd.yml',
   },
 } as const;
 

@@ -258,6 +258,20 @@ function toLabelSet(
     return (_address, path) => ({ ...meta, ...fixed, ...(settings.pathGiven && { __metrics_path__: path }), ...scheme });
   }
 
+  if (settings.labelStyle === 'sepich') {
+    // sepich/prometheus-ecs-sd's set: its PROMETHEUS_LABELS first, then the task and container (no job: the scrape config's).
+    const fixed = defined({
+      container_name: containerDefinition.name,
+      task_name: family,
+      task_revision: definition.revision?.toString(),
+      container_arn: container?.arn,
+      instance_id: context.host?.instanceId,
+      __container_image: containerDefinition.image,
+      __task_group: task.group,
+    });
+    return (_address, path) => ({ ...meta, ...settings.customLabels, ...fixed, __metrics_path__: path, ...scheme });
+  }
+
   if (settings.labelStyle === 'ecs-observer') {
     // ecs_observer's (and the CloudWatch agent's) set: the path, and a job only when the label gives one (else the scrape config's).
     return (_address, path) => ({ ...meta, ...defined({ job: settings.job }), __metrics_path__: path, ...scheme });

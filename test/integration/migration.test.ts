@@ -405,6 +405,50 @@ describe('PROMETHEUS_SCRAPES (sepich/prometheus-ecs-sd): several ports per conta
   });
 });
 
+describe('sepich/prometheus-ecs-sd: --preset sepich', () => {
+  /** Its README's example: a backend on two ports (one with a path) and PROMETHEUS_LABELS, and a node-exporter on the host network. */
+  function sepichFleet(): FakeFleet {
+    const fleet = emptyFleet();
+    const host = addHost(fleet, 'prod', 'i-08a6047039ca60159', '127.0.8.3');
+    const backend = addDefinition(
+      fleet,
+      makeTaskDefinition('backend', 52, 'bridge', [
+        {
+          name: 'backend-dev',
+          image: 'backend:1',
+          dockerLabels: { PROMETHEUS_SCRAPES: '8080/internal/metrics,9106', PROMETHEUS_LABELS: '__scheme__=https,skip_15s=true' },
+          portMappings: [{ containerPort: 8080, hostPort: 0 }, { containerPort: 9106, hostPort: 0 }],
+        },
+      ]),
+    );
+    addTask(fleet, {
+      cluster: 'prod',
+      id: 'backendtask',
+      definition: backend,
+      containerInstanceArn: host,
+      containers: [{ name: 'backend-dev', id: 'c-backend', bindings: [{ containerPort: 8080, hostPort: 32342 }, { containerPort: 9106, hostPort: 32799 }] }],
+    });
+    const nodeExporter = addDefinition(fleet, makeTaskDefinition('node-exporter', 13, 'host', [{ name: 'node-exporter', image: 'prom/node-exporter:v1.0.1', dockerLabels: { PROMETHEUS_SCRAPES: '9100' } }]));
+    addTask(fleet, { cluster: 'prod', id: 'nodetask', definition: nodeExporter, containerInstanceArn: host, containers: [{ name: 'node-exporter', id: 'c-node' }] });
+    return fleet;
+  }
+
+  it('writes its label set, with PROMETHEUS_LABELS, into its one file, ecs_file_sd.yml', async () => {
+    await runWith(sepichFleet(), ['--preset', 'sepich']);
+
+    const backend = { container_name: 'backend-dev', task_name: 'backend', task_revision: '52', container_arn: containerArn('prod', 'c-backend'), instance_id: 'i-08a6047039ca60159' };
+    expect((await written())['ecs_file_sd.yml']).toEqual([
+      { target: '127.0.8.3:32342', labels: { skip_15s: 'true', ...backend, __metrics_path__: '/internal/metrics', __scheme__: 'https' } },
+      // An entry without a path: it leaves __metrics_path__ out (Prometheus' default, /metrics); ours is the metricsPath setting, /metrics.
+      { target: '127.0.8.3:32799', labels: { skip_15s: 'true', ...backend, __metrics_path__: '/metrics', __scheme__: 'https' } },
+      {
+        target: '127.0.8.3:9100',
+        labels: { container_name: 'node-exporter', task_name: 'node-exporter', task_revision: '13', container_arn: containerArn('prod', 'c-node'), instance_id: 'i-08a6047039ca60159', __metrics_path__: '/metrics' },
+      },
+    ]);
+  });
+});
+
 describe('CloudWatch agent / OTel ecs_observer: --preset ecs-observer', () => {
   it('scrapes ECS_PROMETHEUS_EXPORTER_PORT through its port mapping, with its path and job', async () => {
     const fleet = emptyFleet();

@@ -124,7 +124,7 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
     [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none: value was "("'],
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
-    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer"]: value was "labels"'],
+    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer","sepich"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
   });

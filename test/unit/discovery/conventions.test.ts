@@ -158,3 +158,49 @@ describe('ecs_observer and CloudWatch agent docker labels', () => {
     expect(resolution.skips.map((skip) => skip.detail)).toEqual(['ECS_PROMETHEUS_EXPORTER_PORT 9404 is not a TCP port mapping of the container']);
   });
 });
+
+describe('sepich/prometheus-ecs-sd docker labels and label set', () => {
+  const sepich = { markerSource: 'sepich' as const };
+
+  it('scrapes each PROMETHEUS_SCRAPES port with its label set and PROMETHEUS_LABELS, __scheme__ among them, and no job or instance', () => {
+    const context = withContainer('bridge', 'nginx', {
+      environment: { PROMETHEUS: undefined, PROMETHEUS_CONTAINER_PORT: undefined },
+      dockerLabels: { PROMETHEUS_SCRAPES: '9113/stats,80', PROMETHEUS_LABELS: '__scheme__=https,skip_15s=true,__keep=yes' },
+    });
+
+    const targets = resolve(context, sepich).targets;
+
+    const kept = targets.map((target) => ({ address: target.address, labels: Object.fromEntries(Object.entries(target.labels).filter(([name]) => !name.startsWith('__meta_ecs_'))) }));
+    const common = {
+      __keep: 'yes',
+      skip_15s: 'true',
+      container_name: 'nginx',
+      task_name: 'web',
+      task_revision: '7',
+      container_arn: 'arn:aws:ecs:eu-west-1:123456789012:container/prod/5f7a3c1e9b2d4e6f8a0b1c2d3e4f5a6b/c7e1f3a5-6b8d-4c0e-a2f4-b6c8d0e2f4a6',
+      instance_id: 'i-0a1b2c3d4e5f67890',
+      __container_image: 'nginx:1.27.2',
+      __task_group: 'service:web',
+      __scheme__: 'https',
+    };
+    expect(kept).toEqual([
+      { address: '127.0.0.11:32772', labels: { ...common, __metrics_path__: '/stats' } },
+      { address: '127.0.0.11:32770', labels: { ...common, __metrics_path__: '/metrics' } },
+    ]);
+  });
+
+  it('marks only containers with PROMETHEUS_SCRAPES, and skips a PROMETHEUS_LABELS entry that is not name=value, with a warning', () => {
+    const marked = withContainer('bridge', 'nginx', { dockerLabels: { PROMETHEUS_SCRAPES: '80', PROMETHEUS_LABELS: 'team=web,oops,9x=1' } });
+    const unmarked = withContainer('bridge', 'nginx', { dockerLabels: { PROMETHEUS: 'true' } });
+
+    const resolution = resolve(marked, sepich);
+
+    expect(resolution.targets[0]?.labels).toMatchObject({ team: 'web' });
+    expect(resolution.targets[0]?.labels).not.toHaveProperty('9x');
+    expect(resolution.warnings.map((warning) => warning.message)).toEqual([
+      'docker label PROMETHEUS_LABELS: "oops" is not name=value with a label name ([a-zA-Z_][a-zA-Z0-9_]*); skipped',
+      'docker label PROMETHEUS_LABELS: "9x=1" is not name=value with a label name ([a-zA-Z_][a-zA-Z0-9_]*); skipped',
+    ]);
+    expect(resolve(unmarked, sepich).targets).toEqual([]);
+  });
+});
