@@ -186,7 +186,8 @@ function fromTeralyticsLabels(labels: Record<string, string>, options: SettingsO
     ...(ifSet(labels['PROMETHEUS_EXPORTER_JOB_NAME']) !== undefined && { job: labels['PROMETHEUS_EXPORTER_JOB_NAME'] }),
     ...(serverName !== undefined && { serverName }),
     labelStyle: 'teralytics',
-    pathGiven,
+    // PROMETHEUS_SCRAPES entries carry their paths: each group says its own.
+    pathGiven: pathGiven || scrapesText !== undefined,
     warnings,
     badEntries,
   };

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { FakeAws, type FakeFleet } from '../../src/fake/fakeAws.js';
 import { addDefinition, addHost, addTask, containerArn, emptyFleet, makeTaskDefinition, taskArn, taskDefinitionArn } from '../../src/fake/fleet.js';
-import { assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort, runCli } from '../support/runningDiscoverer.js';
 
 /**
  * A drop-in for each tool: a fleet written the way that tool tells its users to write it must
@@ -394,14 +394,60 @@ describe('PROMETHEUS_SCRAPES (sepich/prometheus-ecs-sd): several ports per conta
     return fleet;
   }
 
-  it('yields three groups for three ports, in the right files, in every network mode', async () => {
-    await runWith(scrapesFleet(), ['--marker-source', 'dockerLabels']);
+  it('yields three groups for three ports, in the right files and on /targets, in every network mode', async () => {
+    fake = new FakeAws(scrapesFleet());
+    await fake.start();
+    const port = await freePort();
+    const running = new RunningDiscoverer(['--marker-source', 'dockerLabels', '--output-dir', outputDir, '--http-host', '127.0.0.1', '--http-port', String(port)], fakeAwsEnv(fake.url));
+    try {
+      await running.waitForRounds(1);
 
-    const files = await written();
-    const of = (file: string) => (files[file] ?? []).map((group) => `${group.labels['job']} ${group.target}${group.labels['__metrics_path__']}`);
-    expect(of('tasks.json')).toEqual(['bridged 127.0.6.1:32100/internal/metrics', 'hosted 127.0.6.1:8080/internal/metrics', 'vpc 127.0.6.2:8080/internal/metrics']);
-    expect(of('30s-tasks.json')).toEqual(['bridged 127.0.6.1:32101/metrics', 'hosted 127.0.6.1:9106/metrics', 'vpc 127.0.6.2:9106/metrics']);
-    expect(of('1m-tasks.json')).toEqual(['bridged 127.0.6.1:32102/probe', 'hosted 127.0.6.1:9107/probe', 'vpc 127.0.6.2:9107/probe']);
+      const files = await written();
+      const served = (await (await fetch(`http://127.0.0.1:${port}/targets`)).json()) as TargetGroup[];
+      const of = (file: string) => (files[file] ?? []).map((group) => `${group.labels['job']} ${group.target}${group.labels['__metrics_path__']}`);
+      const servedOf = (interval: string | undefined) =>
+        served
+          .filter((group) => group.labels['__scrape_interval__'] === interval)
+          .map((group) => `${group.labels['job']} ${group.targets[0]}${group.labels['__metrics_path__']}`)
+          .sort();
+      const generic = ['bridged 127.0.6.1:32100/internal/metrics', 'hosted 127.0.6.1:8080/internal/metrics', 'vpc 127.0.6.2:8080/internal/metrics'];
+      const thirty = ['bridged 127.0.6.1:32101/metrics', 'hosted 127.0.6.1:9106/metrics', 'vpc 127.0.6.2:9106/metrics'];
+      const minute = ['bridged 127.0.6.1:32102/probe', 'hosted 127.0.6.1:9107/probe', 'vpc 127.0.6.2:9107/probe'];
+      expect(of('tasks.json')).toEqual(generic);
+      expect(of('30s-tasks.json')).toEqual(thirty);
+      expect(of('1m-tasks.json')).toEqual(minute);
+      expect(servedOf(undefined)).toEqual(generic);
+      expect(servedOf('30s')).toEqual(thirty);
+      expect(servedOf('1m')).toEqual(minute);
+      expect(served).toHaveLength(9);
+    } finally {
+      await running.stop('SIGTERM');
+    }
+  });
+
+  it('skips a bad entry alone, and names it with its reason, bad_scrape_entry, in check and on the status page', async () => {
+    const fleet = scrapesFleet();
+    const definition = addDefinition(fleet, makeTaskDefinition('typo', 1, 'awsvpc', [{ name: 'app', dockerLabels: { PROMETHEUS_SCRAPES: '9100,9x9/metrics' } }]));
+    addTask(fleet, { cluster: 'prod', id: 'typo', definition, launchType: 'FARGATE', eniIp: '127.0.6.3', containers: [{ name: 'app' }] });
+    fake = new FakeAws(fleet);
+    await fake.start();
+    const port = await freePort();
+    const running = new RunningDiscoverer(['--marker-source', 'dockerLabels', '--output-dir', outputDir, '--http-host', '127.0.0.1', '--http-port', String(port)], fakeAwsEnv(fake.url));
+    try {
+      await running.waitForRounds(1);
+      const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      const check = await runCli(['check', '--marker-source', 'dockerLabels'], fakeAwsEnv(fake.url));
+
+      const detail = 'PROMETHEUS_SCRAPES entry "9x9/metrics" is not [interval:]port[/path] with a port in 1..65535';
+      expect(check.code).toBe(1);
+      expect(check.stdout).toContain(`skipped: typo:1 (service typo), container app, bad_scrape_entry in task typo: ${detail}`);
+      expect(check.stdout).toContain(detail);
+      expect(page).toContain('<td>bad_scrape_entry</td>');
+      expect(page).toContain(detail.replace(/"/g, '&quot;'));
+      expect((await written())['tasks.json']?.map((group) => group.target)).toContain('127.0.6.3:9100');
+    } finally {
+      await running.stop('SIGTERM');
+    }
   });
 });
 

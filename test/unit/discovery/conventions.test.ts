@@ -39,6 +39,26 @@ describe('PROMETHEUS_SCRAPES: several ports per container', () => {
     ]);
   });
 
+  it.each([
+    { source: 'teralytics' as const, where: 'dockerLabels' as const, job: undefined },
+    { source: 'ecs-observer' as const, where: 'dockerLabels' as const, job: undefined },
+    { source: 'sepich' as const, where: 'dockerLabels' as const, job: undefined },
+    { source: 'prometheus-ecs-discoverer' as const, where: 'environment' as const, job: 'web' },
+    { source: 'dockerLabels' as const, where: 'dockerLabels' as const, job: 'web' },
+  ])('reads PROMETHEUS_SCRAPES from the $where with the $source source, one group per entry, bad entries skipped alone', ({ source, where, job }) => {
+    const scrapes = { PROMETHEUS_SCRAPES: '80/status,30s:9113,9x9' };
+    const context = withContainer('bridge', 'nginx', {
+      environment: { PROMETHEUS: undefined, PROMETHEUS_CONTAINER_PORT: undefined, ...(where === 'environment' && scrapes) },
+      ...(where === 'dockerLabels' && { dockerLabels: scrapes }),
+    });
+
+    const resolution = resolve(context, { markerSource: source });
+
+    expect(seen(context, { markerSource: source })).toEqual(['30s 127.0.0.11:32772/metrics', 'generic 127.0.0.11:32770/status']);
+    expect(resolution.skips.map((skip) => `${skip.reason} ${skip.detail}`)).toEqual(['bad_scrape_entry PROMETHEUS_SCRAPES entry "9x9" is not [interval:]port[/path] with a port in 1..65535']);
+    expect(resolution.targets.map((target) => target.labels['job'])).toEqual([job, job]);
+  });
+
   it('skips, in bridge mode, an entry whose container port has no binding, and keeps the others', () => {
     const context = withContainer('bridge', 'nginx', { environment: { PROMETHEUS_SCRAPES: '9113,9999' } });
 
