@@ -442,7 +442,7 @@ describe('PROMETHEUS_SCRAPES (sepich/prometheus-ecs-sd): several ports per conta
       expect(check.code).toBe(1);
       expect(check.stdout).toContain(`skipped: typo:1 (service typo), container app, bad_scrape_entry in task typo: ${detail}`);
       expect(check.stdout).toContain(detail);
-      expect(page).toContain('<td>bad_scrape_entry</td>');
+      expect(page).toContain('<span class="what">bad_scrape_entry</span>');
       expect(page).toContain(detail.replace(/"/g, '&quot;'));
       expect((await written())['tasks.json']?.map((group) => group.target)).toContain('127.0.6.3:9100');
     } finally {
