@@ -179,10 +179,12 @@ export interface CheckExitOptions {
 /**
  * 3 when AWS could not be read fully; 1 when marked containers were skipped, a cluster asked
  * for does not exist, nothing is marked (or, if asked, nothing found, or any warning); else 0.
+ * Tasks that the health filter leaves out are listed, but fail nothing: the setting asked for it.
  */
 export function checkExitCode(report: CheckReport, { failIfEmpty, strict }: CheckExitOptions): number {
   if (report.outcome !== 'ok') return EXIT.unreadable;
+  const skipped = report.skipped.some((skip) => skip.reason !== 'health_filtered');
   const failing =
-    report.problems.length > 0 || report.totals.skipped > 0 || (failIfEmpty && report.totals.targets === 0) || (strict && report.totals.warnings > 0);
+    report.problems.length > 0 || skipped || (failIfEmpty && report.totals.targets === 0) || (strict && report.totals.warnings > 0);
   return failing ? EXIT.findings : EXIT.ok;
 }

@@ -5,7 +5,7 @@ import { RETRY_MODES, type RetryMode } from './aws/clients.js';
 import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
-import { FARGATE_IDS, type FargateIds } from './discovery/resolveTargets.js';
+import { FARGATE_IDS, HEALTH_FILTERS, type FargateIds, type HealthFilter } from './discovery/resolveTargets.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
 import { ConfigError, describeError } from './errors.js';
@@ -161,6 +161,13 @@ const schema = {
     default: 'generic',
     env: env('DEFAULT_INTERVAL'),
     arg: 'default-interval',
+  },
+  healthFilter: {
+    doc: 'Which tasks are scraped by their health status: any; healthy (only HEALTHY tasks); not-unhealthy (all but UNHEALTHY ones). The others are skipped as health_filtered.',
+    format: [...HEALTH_FILTERS],
+    default: 'any',
+    env: env('HEALTH_FILTER'),
+    arg: 'health-filter',
   },
   allTargetsFile: {
     doc: 'One more file in the output directory with every target group of every interval (teralytics users: its -config.write-to file); empty: none.',
@@ -348,7 +355,7 @@ const schema = {
 
 type Schema = typeof schema;
 type Leaf = { default: unknown };
-type ValueOf<D> = D extends string[] ? readonly string[] : D extends number ? number : D extends boolean ? boolean : string;
+type ValueOf<D> = D extends (infer Item)[] ? readonly Item[] : D extends number ? number : D extends boolean ? boolean : string;
 type ValuesOf<S> = {
   readonly [K in keyof S]: S[K] extends Leaf ? ValueOf<S[K]['default']> : ValuesOf<S[K]>;
 };
@@ -357,6 +364,7 @@ type ValuesOf<S> = {
 export type Config = ValuesOf<Schema> & {
   readonly preset: PresetName | '';
   readonly defaultInterval: IntervalName;
+  readonly healthFilter: HealthFilter;
   readonly marker: { readonly source: MarkerSource };
   readonly labels: { readonly fargateIds: FargateIds };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };

@@ -44,7 +44,7 @@ export interface RunOptions {
 }
 
 /** What SIGHUP can change while the process runs; the rest needs a restart. */
-const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.)/;
+const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.|healthFilter$)/;
 
 /**
  * Re-reads the settings on SIGHUP and applies those that can change while running (log level,
@@ -89,6 +89,7 @@ export function toResolveOptions(config: Config): ResolveOptions {
     customLabelsDockerLabel: config.labels.customLabelsDockerLabel,
     fromDockerLabels: config.labels.fromDockerLabels,
     fargateIds: config.labels.fargateIds,
+    healthFilter: config.healthFilter,
     labelNames: { cluster, taskVersion, taskId, containerId, instanceId },
   };
 }

@@ -18,7 +18,7 @@ import {
   toTaskRecord,
   withRuntimeDataOf,
   type ClusterRef,
-  type HostAddresses,
+  type HostDetails,
   type HostRecord,
   type TaskDefinitionRecord,
   type TaskRecord,
@@ -89,7 +89,7 @@ interface Signals {
 const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
 
 /** An instance behind a container instance, as EC2 or SSM answered: found or not, and its addresses. */
-type InstanceLookup = HostAddresses & { found: boolean; unavailable?: string };
+type InstanceLookup = HostDetails & { found: boolean; unavailable?: string };
 
 export interface EcsReaderOptions {
   ecs: ECSClient;

@@ -142,4 +142,13 @@ describe('check report', () => {
     expect(checkExitCode(toCheckReport([warned], round('ok')), { ...noFlags, strict: true })).toBe(1);
     expect(checkExitCode(toCheckReport([state('a')], round('partial', ['x'])), noFlags)).toBe(3);
   });
+
+  it('lists the tasks the health filter leaves out, but does not fail for them', () => {
+    const filtered = { ...prod.skips[0]!, container: '*', reason: 'health_filtered' as const, detail: 'task health status UNHEALTHY' };
+    const report = toCheckReport([state('a', { tasks: 1, markedContainers: 1, skips: [filtered] })], round('ok'));
+
+    expect(report.skipped).toEqual([expect.objectContaining({ reason: 'health_filtered', container: '*' })]);
+    expect(checkExitCode(report, noFlags)).toBe(0);
+    expect(checkExitCode(toCheckReport([state('a', { tasks: 1, markedContainers: 1, skips: [filtered, prod.skips[0]!] })], round('ok')), noFlags)).toBe(1);
+  });
 });

@@ -99,6 +99,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the health filter', () => {
+    const config = loadConfig({ env: {}, flags: { healthFilter: 'not-unhealthy' } });
+
+    expect(config.healthFilter).toBe('not-unhealthy');
+    expect(loadConfig({ env: {} })).toMatchObject({ healthFilter: 'any' });
+  });
+
   it.each([
     [{ flags: { interval: 'soon' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was "soon"'],
     [{ flags: { interval: '0' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 0'],
@@ -117,6 +124,7 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
     [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none: value was "("'],
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
+    [{ flags: { healthFilter: 'green' } }, 'healthFilter (--health-filter, ECS_DISCOVERER_HEALTH_FILTER): must be one of the possible values: ["any","healthy","not-unhealthy"]: value was "green"'],
     [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
