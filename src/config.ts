@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import convict from 'convict';
 import { RETRY_MODES, type RetryMode } from './aws/clients.js';
+import { rolesProblem, toRoleSettings, type RoleSetting } from './aws/roles.js';
 import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
@@ -99,6 +100,16 @@ addRule(
   (value) => Array.isArray(value) && value.every(isNonEmptyText),
   (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
 );
+
+// The environment and flags give role ARNs, comma-separated; the config file a list of role objects.
+convict.addFormat({
+  name: 'roles',
+  validate(value: unknown) {
+    const problem = rolesProblem(value);
+    if (problem !== undefined) throw new Error(problem);
+  },
+  coerce: toRoleSettings,
+});
 
 const env = (name: string) => `${ENV_PREFIX}${name}`;
 
@@ -237,6 +248,12 @@ const schema = {
       default: false,
       env: env('LABEL_TASK_TAGS'),
     },
+    clusterTags: {
+      doc: 'Add cluster tags as __meta_ecs_tag_cluster_<name> labels (one DescribeClusters call per 100 clusters, cached for taskRefresh seconds).',
+      format: 'true-or-false',
+      default: false,
+      env: env('LABEL_CLUSTER_TAGS'),
+    },
     noLabelsValue: {
       doc: 'The one PROMETHEUS_NOLABELS value (any case) that turns it on, e.g. true; empty: any value that says yes.',
       format: String,
@@ -297,6 +314,13 @@ const schema = {
       default: [] as string[],
       env: env('REGIONS'),
       arg: 'regions',
+    },
+    roles: {
+      doc: 'IAM roles to assume, one per account, each read in every region of aws.regions: role ARNs, comma-separated (in the --config file, a list of {"arn", "externalId", "sessionName"}); empty: the process\'s own credentials, one account.',
+      format: 'roles',
+      default: [] as RoleSetting[],
+      env: env('ROLES'),
+      arg: 'roles',
     },
     maxAttempts: {
       doc: 'Attempts per AWS call, first one included (the SDK retries throttling and 5xx with backoff).',

@@ -79,7 +79,13 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
     clusterLastSuccess: new Gauge({
       name: name('cluster_last_success_timestamp_seconds'),
       help: 'Unix time of the last successful listing of each cluster.',
-      labelNames: ['region', 'cluster'] as const,
+      labelNames: ['account', 'region', 'cluster'] as const,
+      registers,
+    }),
+    accountUp: new Gauge({
+      name: name('account_up'),
+      help: 'Per account and region: 1 when the last round listed its clusters; 0 when it failed (a role that cannot be assumed, ListClusters failing).',
+      labelNames: ['account', 'region'] as const,
       registers,
     }),
     targets: new Gauge({

@@ -1,3 +1,4 @@
+import { accountOfArn } from './discovery/model.js';
 import { SKIP_REASONS } from './discovery/resolveTargets.js';
 import { INTERVALS } from './discovery/endpoints.js';
 import type { Metrics } from './metrics.js';
@@ -23,8 +24,13 @@ export function recordRound(
   metrics.clusterLastSuccess.reset();
   for (const state of states) {
     if (state.lastSuccessAt !== undefined) {
-      metrics.clusterLastSuccess.set({ region: state.region, cluster: state.cluster.name }, state.lastSuccessAt / 1000);
+      metrics.clusterLastSuccess.set({ account: accountOfArn(state.cluster.arn), region: state.region, cluster: state.cluster.name }, state.lastSuccessAt / 1000);
     }
+  }
+  metrics.accountUp.reset();
+  for (const outcome of report.readers ?? []) {
+    // Until the caller's identity or a cluster ARN names it, the own account is "unknown".
+    metrics.accountUp.set({ account: outcome.account ?? 'unknown', region: outcome.region }, outcome.error === undefined ? 1 : 0);
   }
   metrics.clusters.set(report.clusters);
   metrics.unreadClusters.set(report.unreadClusters.length);

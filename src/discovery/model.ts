@@ -153,6 +153,9 @@ function fromPairs(value: unknown, nameKey: 'name' | 'key' | 'Key', valueKey: 'v
   return record;
 }
 
+/** ECS tags (`[{key, value}]`, as DescribeTasks and DescribeClusters answer them) as a record. */
+export const toTagRecord = (tags: unknown): Record<string, string> => fromPairs(tags, 'key');
+
 function fromStringMap(value: unknown): Record<string, string> {
   const record: Record<string, string> = {};
   if (!isObject(value)) return record;

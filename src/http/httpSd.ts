@@ -8,6 +8,9 @@ export interface TargetFilter {
   interval?: IntervalName;
   /** Cluster name. */
   cluster?: string;
+  /** AWS account id (12 digits). */
+  account?: string;
+  region?: string;
 }
 
 /** Adds labels at the end of a group's JSON text (`{"targets":[...],"labels":{...}}`). */
@@ -38,7 +41,7 @@ export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}
 
 export type ParsedFilter = { filter: TargetFilter } | { error: string };
 
-/** Reads `?interval=&cluster=`; anything else is an error with a one-line reason. */
+/** Reads `?interval=&cluster=&account=&region=`; anything else is an error with a one-line reason. */
 export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
   const filter: TargetFilter = {};
   for (const [name, value] of query) {
@@ -50,8 +53,14 @@ export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
     } else if (name === 'cluster') {
       if (value.trim() === '') return { error: 'cluster is empty; expected a cluster name' };
       filter.cluster = value;
+    } else if (name === 'account') {
+      if (!/^\d{12}$/.test(value)) return { error: `account "${value}" is not an AWS account id (12 digits)` };
+      filter.account = value;
+    } else if (name === 'region') {
+      if (!/^[a-z0-9-]+$/.test(value)) return { error: `region "${value}" is not an AWS region name (such as eu-west-1)` };
+      filter.region = value;
     } else {
-      return { error: `unknown query parameter "${name}"; expected interval or cluster` };
+      return { error: `unknown query parameter "${name}"; expected interval, cluster, account or region` };
     }
   }
   return { filter };

@@ -1,6 +1,15 @@
-import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
+import { accountOfArn } from '../discovery/model.js';
+import { toGroupsByInterval } from '../discovery/targetGroups.js';
+import { placeOf } from '../readerOutcomes.js';
+import type { ClusterState, RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import { toHttpSdJson, type TargetFilter } from './httpSd.js';
 import { renderStatusPage, type Readiness } from './statusPage.js';
+
+/** Whether a cluster is one the filter names: by name, account and region, each when given. */
+const isSelected = (state: ClusterState, { cluster, account, region }: TargetFilter): boolean =>
+  (cluster === undefined || state.cluster.name === cluster) &&
+  (account === undefined || accountOfArn(state.cluster.arn) === account) &&
+  (region === undefined || state.region === region);
 
 /**
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
@@ -53,12 +62,16 @@ export class Status {
   targetsBody(filter: TargetFilter): string | undefined {
     const snapshot = this.#snapshot;
     if (snapshot === undefined) return undefined;
+    const byCluster = filter.cluster !== undefined || filter.account !== undefined || filter.region !== undefined;
+    // A cluster name repeats across accounts and regions: the groups are those of the clusters selected.
+    const selected = byCluster ? snapshot.clusters.filter((state) => isSelected(state, filter)) : undefined;
     // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
-    if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return '[]';
-    const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
+    if (selected?.length === 0) return '[]';
+    const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}\u0000${filter.account ?? ''}\u0000${filter.region ?? ''}`;
     let body = this.#bodies.get(key);
     if (body === undefined) {
-      body = toHttpSdJson(snapshot.groups, filter);
+      const groups = selected === undefined ? snapshot.groups : toGroupsByInterval(selected.flatMap((state) => state.targets));
+      body = toHttpSdJson(groups, { ...(filter.interval !== undefined && { interval: filter.interval }) });
       this.#bodies.set(key, body);
     }
     return body;
@@ -76,7 +89,7 @@ export class Status {
     }
     // A cluster never read is waited for, a few rounds; then it is published without targets, and said so.
     const unread = this.lastRound?.unreadClusters ?? [];
-    const describe = (cluster: UnreadCluster) => `${cluster.name} (${cluster.region}): ${cluster.reason}`;
+    const describe = (cluster: UnreadCluster) => `${cluster.name} (${placeOf(cluster.region, cluster.account, true)}): ${cluster.reason}`;
     const waiting = unread.filter((cluster) => cluster.rounds < this.#unreadyAfterFailedRounds);
     if (waiting.length > 0) {
       return { ready: false, reason: `waiting for clusters never read yet: ${waiting.map(describe).join('; ')}` };

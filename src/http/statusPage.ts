@@ -1,5 +1,5 @@
 import { INTERVALS } from '../discovery/endpoints.js';
-import { lastArnSegment } from '../discovery/model.js';
+import { accountOfArn, lastArnSegment } from '../discovery/model.js';
 import type { RoundReport, Snapshot } from '../round.js';
 
 /** Whether the process serves fresh targets (`/-/ready`), and why not. */
@@ -47,6 +47,7 @@ export function renderStatusPage({ version, readiness, lastRound, snapshot }: St
   );
   const clusterRows = clusters
     .map((state) => [
+      accountOfArn(state.cluster.arn),
       state.region,
       state.cluster.name,
       state.tasks,
@@ -56,8 +57,16 @@ export function renderStatusPage({ version, readiness, lastRound, snapshot }: St
       state.restored ? 'not yet: targets of an earlier run' : time(state.lastSuccessAt),
       state.error ?? '',
     ])
-    .sort((a, b) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`));
-  const skipRows = skips.map((skip) => [skip.cluster, lastArnSegment(skip.taskArn), skip.container, skip.reason, skip.detail]);
+    .sort((a, b) => `${a[0]}/${a[1]}/${a[2]}`.localeCompare(`${b[0]}/${b[1]}/${b[2]}`));
+  const skipRows = skips.map((skip) => [accountOfArn(skip.taskArn), skip.cluster, lastArnSegment(skip.taskArn), skip.container, skip.reason, skip.detail]);
+  // One row per account and region: a role that cannot be assumed shows here, with its reason.
+  const readerRows = (lastRound?.readers ?? []).map((reader) => [
+    reader.account ?? 'unknown',
+    reader.region,
+    reader.role ?? 'own credentials',
+    reader.clusters ?? '',
+    reader.error === undefined ? 'ok' : `failing: ${reader.error}`,
+  ]);
 
   return `<!doctype html>
 <html lang="en">
@@ -80,12 +89,14 @@ th { background: #f3f3f3; }
 ${round}
 <h2>Targets per interval</h2>
 ${perInterval}
+<h2>Accounts and regions</h2>
+${table(['Account', 'Region', 'Role', 'Clusters', 'Last round'], readerRows, 'No round has run yet.')}
 <h2>Clusters</h2>
-${table(['Region', 'Cluster', 'Tasks', 'Pending', 'Targets', 'Skipped', 'Last success', 'Error'], clusterRows, 'No clusters yet.')}
-${lastRound && lastRound.unreadClusters.length > 0 ? `<h2>Clusters never read</h2>\n<p>Listed, but never read, and with no earlier targets: they have no targets.</p>\n${table(['Region', 'Cluster', 'Rounds', 'Why'], lastRound.unreadClusters.map((cluster) => [cluster.region, cluster.name, cluster.rounds, cluster.reason]), '')}` : ''}
+${table(['Account', 'Region', 'Cluster', 'Tasks', 'Pending', 'Targets', 'Skipped', 'Last success', 'Error'], clusterRows, 'No clusters yet.')}
+${lastRound && lastRound.unreadClusters.length > 0 ? `<h2>Clusters never read</h2>\n<p>Listed, but never read, and with no earlier targets: they have no targets.</p>\n${table(['Account', 'Region', 'Cluster', 'Rounds', 'Why'], lastRound.unreadClusters.map((cluster) => [cluster.account ?? '', cluster.region, cluster.name, cluster.rounds, cluster.reason]), '')}` : ''}
 <h2>Skipped containers</h2>
 <p>Containers that carry the marker but yield no target, and why.</p>
-${table(['Cluster', 'Task', 'Container', 'Reason', 'Detail'], skipRows, 'None.')}
+${table(['Account', 'Cluster', 'Task', 'Container', 'Reason', 'Detail'], skipRows, 'None.')}
 </body>
 </html>
 `;
