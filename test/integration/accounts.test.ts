@@ -197,10 +197,13 @@ describe('two accounts in two regions', () => {
 
     // Status page: a row per account and region, and each cluster with its account.
     const page = (await get('/')).body;
-    expect(page).toContain(`<tr><td>${A}</td><td>eu-west-1</td><td>${roleOf(A)}</td><td>1</td><td>ok</td></tr>`);
-    expect(page).toContain(`<tr><td>${B}</td><td>us-east-1</td><td>${roleOf(B)}</td><td></td><td>failing: AssumeRoleError: the role cannot be assumed: AccessDenied:`);
-    expect(page).toContain(`<td>${A}</td><td>eu-west-1</td><td>prod</td><td>2</td>`);
-    expect(page).toMatch(new RegExp(`<td>${B}</td><td>eu-west-1</td><td>prod</td><td>0</td><td>0</td><td>2</td><td>0</td><td>not yet: targets of an earlier run</td><td>AssumeRoleError`));
+    const link = (account: string, region: string, text: string) => `<a href="targets?cluster=prod&amp;region=${region}&amp;account=${account}">${text}</a>`;
+    expect(page).toContain(`<tr><td>${A}</td><td>eu-west-1</td><td>${roleOf(A)}</td><td>ok</td><td>1</td><td>0</td>`);
+    expect(page).toContain(`<tr><td>${B}</td><td>us-east-1</td><td>${roleOf(B)}</td><td><span class="error">failing: AssumeRoleError: the role cannot be assumed: AccessDenied:`);
+    expect(page).toContain(`<td>${A}</td><td>eu-west-1</td><td>${link(A, 'eu-west-1', 'prod')}</td><td>2</td>`);
+    expect(page).toContain(
+      `<td>${B}</td><td>eu-west-1</td><td>${link(B, 'eu-west-1', 'prod')}</td><td>0</td><td>0</td><td>${link(B, 'eu-west-1', '2')}</td><td>0</td><td>0</td><td>not yet: targets of an earlier run</td><td>AssumeRoleError`,
+    );
     expect((await get('/-/ready')).status).toBe(200);
 
     // Act: the role is allowed again
