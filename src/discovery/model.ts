@@ -48,6 +48,8 @@ export interface TaskRecord {
   eniIpv6?: string;
   tags: Record<string, string>;
   containers: ContainerRecord[];
+  /** ECS's version of the task's state: each change increments it (task state change events carry it too). */
+  version?: number;
 }
 
 /** A port mapping of a container definition. */
@@ -188,6 +190,7 @@ export function toTaskRecord(task: Task): TaskRecord | undefined {
     ...ifPresent('eniIpv6', toEniDetail(task, 'ipv6Address')),
     tags: fromPairs(task.tags, 'key'),
     containers,
+    ...(typeof task.version === 'number' && Number.isSafeInteger(task.version) && { version: task.version }),
   };
 }
 
