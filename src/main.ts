@@ -11,8 +11,10 @@ import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer, type DiscovererOptions } from './discoverer.js';
 import { describeError } from './errors.js';
 import { EXIT } from './exitCodes.js';
+import { EventListening } from './events.js';
 import { close, createHttpServer, listen } from './http/server.js';
 import { Status } from './http/status.js';
+import { oneAtATime } from './coalescer.js';
 import { createLogger, type AdjustableLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -102,7 +104,7 @@ export function toClusterSelection(config: Config): ClusterSelection {
 }
 
 /** One ECS/EC2 client pair, instrumented and paced, per region. */
-async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal, logger: Logger) {
+async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal, logger: Logger, events?: EventListening) {
   const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
   const instrumentations = regions.map(() => createInstrumentation(metrics, signal, logger));
   const readers = await Promise.all(
@@ -139,7 +141,8 @@ async function createReaders(config: Config, metrics: Metrics, signal: AbortSign
         metrics,
         includeTags: config.labels.taskTags,
         taskRefreshMs: config.taskRefresh * 1000,
-        intervalMs: config.interval * 1000,
+        intervalMs: events === undefined ? config.interval * 1000 : () => events.roundIntervalMs(),
+        ...(events && { taskVersions: events.versions }),
       });
     }),
   );
@@ -156,13 +159,14 @@ async function compose(
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
+  events?: { listening: EventListening; afterBatch: () => void },
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
   signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger);
+  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger, events?.listening);
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
@@ -176,12 +180,13 @@ async function compose(
     earlierStates,
     unreadClusterRounds: config.http.unreadyAfterFailedRounds,
   });
-  const loop = new Loop<RoundResult>({
-    intervalMs: config.interval * 1000,
+  const loop: Loop<RoundResult> = new Loop<RoundResult>({
+    intervalMs: events === undefined ? config.interval * 1000 : () => events.listening.roundIntervalMs(),
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
       await afterRound(result);
+      events?.listening.start({ readers, discoverer, onListeningChange: () => loop.reschedule(), onBatch: events.afterBatch });
       return result;
     },
     logger,
@@ -200,6 +205,7 @@ async function compose(
     regions: readers.map((reader) => reader.region).join(','),
     output_dir: mode.kind === 'check' ? undefined : resolve(config.outputDir),
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
+    events_queue: events === undefined ? undefined : config.events.queueUrl,
   });
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
   if (mode.kind === 'serve') applyReloads(options, logger, discoverer);
@@ -211,7 +217,11 @@ async function compose(
  * A lock file of another host is stale once it has missed about three refreshes. It is refreshed
  * after every round, and a round may take up to roundTimeout: the wait covers that too.
  */
-const toLockStaleAfterMs = (config: Config) => Math.max(3 * config.interval, config.interval + config.roundTimeout, 60) * 1000;
+const toLockStaleAfterMs = (config: Config) => {
+  // With events, full rounds come every resyncInterval while the queue answers.
+  const spacing = config.events.queueUrl === '' ? config.interval : Math.max(config.interval, config.events.resyncInterval);
+  return Math.max(3 * spacing, spacing + config.roundTimeout, 60) * 1000;
+};
 
 interface Output {
   writer: FileSdWriter;
@@ -285,7 +295,9 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
 
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+  // Events (events.queueUrl) are for serve alone: --once and check are one round.
+  const events = config.events.queueUrl === '' ? undefined : new EventListening({ config, logger, metrics, signal: options.signal ?? new AbortController().signal });
+  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version(), events: () => events?.view() });
 
   // Listen first: an address that cannot be used is a setting error, before anything else is started.
   const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
@@ -305,17 +317,19 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     options,
     logger,
     metrics,
-    async (snapshot) => {
+    // Rounds and events publish: one publication at a time, in the order they were made.
+    oneAtATime(async (snapshot) => {
       // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
       status.publish(snapshot);
       await writer.write(snapshot.groups);
-    },
+    }),
     async ({ report }) => {
       status.recordRound(report);
       // Every round, published or not: other hosts take a lock that is not refreshed for stale.
       await lock.refresh();
     },
     earlierStates,
+    events && { listening: events, afterBatch: () => status.eventsChanged() },
   );
   if (listening !== undefined) logger.info('listening', { address: listening });
 
@@ -326,7 +340,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
   });
   logger.info('stopping');
   const gave = await Promise.race([
-    loop.stop().then(() => true),
+    Promise.all([loop.stop(), events?.stop()]).then(() => true),
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');

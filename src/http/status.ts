@@ -1,6 +1,6 @@
 import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import { toHttpSdJson, type TargetFilter } from './httpSd.js';
-import { renderStatusPage, type Readiness } from './statusPage.js';
+import { renderStatusPage, type EventsView, type Readiness } from './statusPage.js';
 
 /**
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
@@ -13,10 +13,18 @@ export class Status {
   #bodies = new Map<string, string>();
   #page: string | undefined;
   #rounds: RoundReport[] = [];
+  readonly #events: (() => EventsView | undefined) | undefined;
 
-  constructor({ unreadyAfterFailedRounds, version }: { unreadyAfterFailedRounds: number; version: string }) {
+  /** @param events what the status page shows of event-driven discovery, when it is on */
+  constructor({ unreadyAfterFailedRounds, version, events }: { unreadyAfterFailedRounds: number; version: string; events?: () => EventsView | undefined }) {
     this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
     this.#version = version;
+    this.#events = events;
+  }
+
+  /** What the events show changed (a batch, the queue answering or not): the page is made again. */
+  eventsChanged(): void {
+    this.#page = undefined;
   }
 
   publish(snapshot: Snapshot): void {
@@ -37,6 +45,7 @@ export class Status {
       readiness: this.readiness,
       lastRound: this.lastRound,
       snapshot: this.#snapshot,
+      events: this.#events?.(),
     });
     return this.#page;
   }

@@ -22,15 +22,44 @@ function table(headers: string[], rows: (string | number)[][], empty: string): s
   return `<table>\n<tr>${head}</tr>\n${body}\n</table>`;
 }
 
+/** Event-driven discovery (events.queueUrl), as the status page shows it. */
+export interface EventsView {
+  readonly queueUrl: string;
+  /** The queue answers: full rounds every resyncSeconds; otherwise every intervalSeconds. */
+  readonly listening: boolean;
+  /** Unix ms since when it is (or is not) listening. */
+  readonly since: number | undefined;
+  readonly lastError: string | undefined;
+  /** Messages so far, by outcome. */
+  readonly counts: Readonly<Record<string, number>>;
+  /** Unix ms of the last change applied. */
+  readonly lastAppliedAt: number | undefined;
+  readonly resyncSeconds: number;
+  readonly intervalSeconds: number;
+}
+
 export interface StatusView {
   version: string;
   readiness: Readiness;
   lastRound: RoundReport | undefined;
   snapshot: Snapshot | undefined;
+  /** Undefined without events (or before they start). */
+  events?: EventsView | undefined;
+}
+
+/** The events section: whether the queue answers, and what came of its messages. */
+function renderEvents(events: EventsView): string {
+  const mode = events.listening
+    ? `Listening since ${time(events.since)}: full rounds every ${events.resyncSeconds} s.`
+    : `The queue does not answer${events.since === undefined ? '' : ` since ${time(events.since)}`}: full rounds every ${events.intervalSeconds} s until it does. ${events.lastError ?? ''}`;
+  return `<h2>Events</h2>
+<p class="${events.listening ? 'ready' : 'unready'}">${escapeHtml(mode.trim())}</p>
+<p>Queue ${escapeHtml(events.queueUrl)}; last change applied: ${escapeHtml(time(events.lastAppliedAt))}.</p>
+${table(Object.keys(events.counts), [Object.values(events.counts)], '')}`;
 }
 
 /** The status page for people: the last round, the clusters, and why marked containers were skipped. */
-export function renderStatusPage({ version, readiness, lastRound, snapshot }: StatusView): string {
+export function renderStatusPage({ version, readiness, lastRound, snapshot, events }: StatusView): string {
   const clusters = snapshot?.clusters ?? [];
   const skips = clusters.flatMap((state) => state.skips).sort((a, b) => (a.cluster + a.taskArn).localeCompare(b.cluster + b.taskArn));
   const round = lastRound
@@ -80,6 +109,7 @@ th { background: #f3f3f3; }
 ${round}
 <h2>Targets per interval</h2>
 ${perInterval}
+${events === undefined ? '' : renderEvents(events)}
 <h2>Clusters</h2>
 ${table(['Region', 'Cluster', 'Tasks', 'Pending', 'Targets', 'Skipped', 'Last success', 'Error'], clusterRows, 'No clusters yet.')}
 ${lastRound && lastRound.unreadClusters.length > 0 ? `<h2>Clusters never read</h2>\n<p>Listed, but never read, and with no earlier targets: they have no targets.</p>\n${table(['Region', 'Cluster', 'Rounds', 'Why'], lastRound.unreadClusters.map((cluster) => [cluster.region, cluster.name, cluster.rounds, cluster.reason]), '')}` : ''}
