@@ -301,13 +301,18 @@ export class EcsReader implements RegionReader {
   async applyTaskStates(cluster: ClusterRef, running: readonly TaskRecord[], stopped: readonly string[], signal?: AbortSignal): Promise<void> {
     this.#tasks.delete(cluster.arn, stopped);
     const now = this.#now();
-    const undescribed: string[] = [];
+    const toDescribe: string[] = [];
     for (const task of running) {
       const known = this.#tasks.get(cluster.arn, task.arn);
-      if (this.#includeTags && known === undefined) undescribed.push(task.arn);
-      else this.#tasks.set(cluster.arn, withKnownDataOf(task, known), now);
+      if (this.#includeTags && known === undefined) {
+        toDescribe.push(task.arn);
+        continue;
+      }
+      this.#tasks.set(cluster.arn, withKnownDataOf(task, known), now);
+      // Its health status is not known until a describe says it: the next round's, in the batches that go anyway.
+      if (known === undefined && task.healthStatus === undefined) this.#tasks.markUndescribed(cluster.arn, [task.arn]);
     }
-    await Promise.all(toChunks(undescribed, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, signal)));
+    await Promise.all(toChunks(toDescribe, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, signal)));
     const signals: Signals = { own: signal, shared: signal };
     await Promise.all([this.#readTaskDefinitions(running, signals), this.#readHosts(cluster, running, signals)]);
   }
@@ -338,18 +343,20 @@ export class EcsReader implements RegionReader {
    * and, in a batch that goes out anyway for uncached tasks, more of the stalest to fill it.
    */
   #withRefreshes(cluster: ClusterRef, uncached: string[], cached: number, startedAt: number): string[][] {
-    if (this.#taskRefreshMs === 0) return toChunks(uncached, DESCRIBE_BATCH);
-    const none = new Set<string>();
+    // Tasks that events brought and no describe has seen (their health status): described like new ones.
+    const unseen = this.#tasks.undescribed(cluster.arn);
+    if (this.#taskRefreshMs === 0) return toChunks([...uncached, ...unseen], DESCRIBE_BATCH);
+    const unseenSet = new Set(unseen);
     // Only tasks cached before this reading: those it described already are as fresh as can be.
     const share = Math.ceil((cached * this.#intervalMs()) / this.#taskRefreshMs);
-    const byShare = this.#tasks.stalest(cluster.arn, share, none, startedAt);
-    const overdue = this.#tasks.stalest(cluster.arn, Infinity, none, Math.min(startedAt, this.#now() - this.#taskRefreshMs));
+    const byShare = this.#tasks.stalest(cluster.arn, share, unseenSet, startedAt);
+    const overdue = this.#tasks.stalest(cluster.arn, Infinity, unseenSet, Math.min(startedAt, this.#now() - this.#taskRefreshMs));
     // Both lists start at the stalest task: the longer one holds the other.
     const due = overdue.length > byShare.length ? overdue : byShare;
-    const batches = toChunks([...uncached, ...due], DESCRIBE_BATCH);
+    const batches = toChunks([...uncached, ...unseen, ...due], DESCRIBE_BATCH);
     const last = batches.at(-1);
-    if (last !== undefined && uncached.length > 0 && last.length < DESCRIBE_BATCH && batches.length === 1) {
-      last.push(...this.#tasks.stalest(cluster.arn, DESCRIBE_BATCH - last.length, new Set(due), startedAt));
+    if (last !== undefined && uncached.length + unseen.length > 0 && last.length < DESCRIBE_BATCH && batches.length === 1) {
+      last.push(...this.#tasks.stalest(cluster.arn, DESCRIBE_BATCH - last.length, new Set([...due, ...unseen]), startedAt));
     }
     return batches;
   }

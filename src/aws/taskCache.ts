@@ -15,6 +15,8 @@ interface CachedTask {
  */
 export class TaskCache {
   readonly #clusters = new Map<string, Map<string, CachedTask>>();
+  /** By cluster: tasks that events brought and no describe has seen yet (their health status is not known). */
+  readonly #undescribed = new Map<string, Set<string>>();
   #sets = 0;
 
   #tasksOf(clusterArn: string): Map<string, CachedTask> {
@@ -45,8 +47,29 @@ export class TaskCache {
   set(clusterArn: string, record: TaskRecord, describedAt: number): void {
     const tasks = this.#tasksOf(clusterArn);
     tasks.delete(record.arn);
+    this.#undescribed.get(clusterArn)?.delete(record.arn);
     this.#sets += 1;
     tasks.set(record.arn, { record, describedAt, setAt: this.#sets });
+  }
+
+  /** Tasks set from events, never described: the next reading describes them (markUndescribed after set). */
+  markUndescribed(clusterArn: string, taskArns: Iterable<string>): void {
+    let undescribed = this.#undescribed.get(clusterArn);
+    if (undescribed === undefined) {
+      undescribed = new Set();
+      this.#undescribed.set(clusterArn, undescribed);
+    }
+    for (const arn of taskArns) undescribed.add(arn);
+  }
+
+  /** A cluster's cached tasks that no describe has seen. */
+  undescribed(clusterArn: string): string[] {
+    const undescribed = this.#undescribed.get(clusterArn);
+    if (undescribed === undefined) return [];
+    const tasks = this.#clusters.get(clusterArn);
+    // Forgotten tasks leave the set here, not in every method that forgets.
+    for (const arn of undescribed) if (!tasks?.has(arn)) undescribed.delete(arn);
+    return [...undescribed];
   }
 
   /** A mark of now: tasks set after it are newer than what was known then (retainListed, list). */
@@ -81,6 +104,7 @@ export class TaskCache {
   /** Forgets every cluster but these (the others are gone, or no longer selected). */
   retainClusters(clusterArns: ReadonlySet<string>): void {
     for (const arn of this.#clusters.keys()) if (!clusterArns.has(arn)) this.#clusters.delete(arn);
+    for (const arn of this.#undescribed.keys()) if (!clusterArns.has(arn)) this.#undescribed.delete(arn);
   }
 
   /**

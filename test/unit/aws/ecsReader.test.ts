@@ -966,6 +966,32 @@ describe('EcsReader with events', () => {
     expect(versions.isStale(taskArn('prod', 't0'), 7)).toBe(false);
   });
 
+  it.each([
+    ['a small refresh share', 3_600_000],
+    ['the refresh off', 0],
+  ])('describes at the next reading, with %s, a task an event brought and no describe has seen: its health status', async (_what, taskRefreshMs) => {
+    // Prepare: 150 tasks, a refresh share of 1 task a round; the new task is the freshest of all.
+    const fleet = fargateFleet(150);
+    answerFrom(fleet);
+    const reader = createReader({ taskRefreshMs, intervalMs: 15_000 });
+    await reader.readCluster(cluster);
+    const started = addTask(fleet, { cluster: 'prod', id: 'e1', definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.3.0.1', containers: [{ name: 'worker' }], healthStatus: 'UNHEALTHY' });
+    await reader.applyTaskStates(cluster, [fromEvent(started, 2)], []);
+    const before = (await reader.readCached(cluster)).tasks.find((context) => context.task.arn === started.taskArn);
+    ecsMock.resetHistory();
+
+    // Act
+    const reading = await reader.readCluster(cluster);
+    const twice = describedTaskArns().filter((arn) => arn === started.taskArn).length;
+    await reader.readCluster(cluster);
+
+    // Assess
+    expect(before?.task.healthStatus).toBeUndefined();
+    expect(reading.tasks.find((context) => context.task.arn === started.taskArn)?.task.healthStatus).toBe('UNHEALTHY');
+    expect(twice).toBe(1);
+    expect(describedTaskArns().filter((arn) => arn === started.taskArn)).toHaveLength(1);
+  });
+
   it('needs no DescribeContainerInstances for a container instance an event told of', async () => {
     const fleet = emptyFleet();
     addDefinition(fleet, bridgeDefinition);
