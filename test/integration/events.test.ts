@@ -267,4 +267,25 @@ describe('event-driven discovery', () => {
     expect(byEvents.join('')).toContain('127.4.0.2');
     expect(byEvents.join('')).not.toContain('"127.4.0.1:');
   });
+
+  it('ends its waiting long poll at once on SIGTERM: the process stops cleanly, exit code 0', async () => {
+    start({ interval: 60, resync: 3600 });
+    await waitForLog('events: listening to the queue');
+    await running.waitFor(() => fake.calls.some((call) => call.action === 'ReceiveMessage'), 'a long poll under way');
+
+    const code = await running.stop('SIGTERM');
+
+    expect(code).toBe(0);
+    expect(logged('stopped')).toHaveLength(1);
+    expect(logged('did not end in time')).toEqual([]);
+  });
+
+  it('does not listen in --once and check, which are one round', async () => {
+    const env = fakeAwsEnv(fake.url);
+    const once = await runCli(['--once', '--output-dir', outputDir, '--events-queue-url', fake.sqs.queueUrl], env);
+    const check = await runCli(['check', '--events-queue-url', fake.sqs.queueUrl], env);
+
+    expect([once.code, check.code]).toEqual([0, 0]);
+    expect(fake.calls.filter((call) => ['ReceiveMessage', 'GetQueueAttributes', 'DeleteMessageBatch'].includes(call.action))).toEqual([]);
+  });
 });
