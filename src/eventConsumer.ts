@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventMessage, type EventMessage } from './aws/eventMessages.js';
 import type { EventQueue, QueueMessage } from './aws/eventQueue.js';
-import type { EventApplier, EventOutcome } from './eventApplier.js';
-import { EVENT_OUTCOMES } from './eventApplier.js';
+import { EVENT_OUTCOMES, type EventApplier, type EventOutcome } from './eventApplier.js';
 import { describeError } from './errors.js';
 import type { EventsView } from './http/statusPage.js';
 import type { Logger } from './log.js';
