@@ -7,7 +7,7 @@ import { placeOf } from '../readerOutcomes.js';
 import type { ClusterState, RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import type { ProgressFigures } from '../roundProgress.js';
 import { filterKey, toHttpSdJson, type TargetFilter } from './httpSd.js';
-import { SERVED_AT, renderStatusPage, type Readiness, type StatusView } from './statusPage.js';
+import { SERVED_AT, renderStatusPage, type EventsView, type Readiness, type StatusView } from './statusPage.js';
 
 export interface StatusOptions {
   unreadyAfterFailedRounds: number;
@@ -18,6 +18,8 @@ export interface StatusOptions {
   settings?: readonly (readonly [key: string, value: string])[];
   /** The interval setting: the page reloads itself as often, within 5 to 30 s. @default 15 */
   intervalSeconds?: number;
+  /** What the status page shows of event-driven discovery, when it is on. @default nothing */
+  events?: () => EventsView | undefined;
   now?: () => number;
 }
 
@@ -53,14 +55,21 @@ export class Status {
   #page: string | undefined;
   #rounds: RoundReport[] = [];
   #progress: ProgressFigures | undefined;
+  readonly #events: (() => EventsView | undefined) | undefined;
 
-  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, now = Date.now }: StatusOptions) {
+  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, events, now = Date.now }: StatusOptions) {
     this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
     this.#version = version;
     this.#now = now;
     this.#startedAt = startedAt ?? now();
     this.#settings = settings;
     this.#refreshSeconds = Math.min(Math.max(intervalSeconds, 5), 30);
+    this.#events = events;
+  }
+
+  /** What the events show changed (a batch, the queue answering or not): the page is made again. */
+  eventsChanged(): void {
+    this.#invalidate();
   }
 
   /** The settings in force, after SIGHUP has changed some. */
@@ -129,6 +138,7 @@ export class Status {
       refreshSeconds: this.#refreshSeconds,
       ...(this.#staticFiles !== undefined && { staticFiles: this.#staticFiles }),
       ...(shards !== undefined && { shards }),
+      events: this.#events?.(),
     });
   }
 
