@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import convict from 'convict';
 import { RETRY_MODES, type RetryMode } from './aws/clients.js';
+import { rolesProblem, toRoleSettings, type RoleSetting } from './aws/roles.js';
 import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
-import { FARGATE_IDS, type FargateIds } from './discovery/resolveTargets.js';
+import { parseMatchers } from './discovery/matchers.js';
+import { FARGATE_IDS, HEALTH_FILTERS, type FargateIds, type HealthFilter } from './discovery/resolveTargets.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
 import { ConfigError, describeError } from './errors.js';
@@ -52,6 +54,28 @@ function wholeNumber(unit: 'seconds' | 'count', min: number, max: number, zeroMe
   return name;
 }
 
+/**
+ * An SQS queue URL: http(s), a host, and the path /<12-digit account>/<queue name> (letters,
+ * digits, - and _, up to 80, .fifo for a FIFO queue), nothing after it. Any host: a VPC endpoint,
+ * or a local fake, answers for SQS too.
+ */
+function isQueueUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    url.username === '' &&
+    url.search === '' &&
+    url.hash === '' &&
+    /^\/\d{12}\/[A-Za-z0-9_-]+(\.fifo)?$/.test(url.pathname) &&
+    url.pathname.length - '/123456789012/'.length <= 80
+  );
+}
+
 /** A file name in the output directory: no path, not a name that means a directory. */
 const isPlainFileName = (value: unknown) =>
   isNonEmptyText(value) && !/[/\\]/.test(String(value)) && !String(value).includes('\u0000') && value !== '.' && value !== '..';
@@ -67,6 +91,11 @@ addRule(
   (text) => text.toLowerCase(),
 );
 addRule('host', 'an IP address (IPv4 or IPv6) or a host name', (value) => typeof value === 'string' && (isIP(value) !== 0 || /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value)));
+addRule(
+  'queue-url-or-none',
+  'an SQS queue URL, https://sqs.<region>.amazonaws.com/<account id>/<queue name>, or empty for none',
+  (value) => value === '' || (typeof value === 'string' && isQueueUrl(value)),
+);
 addRule('metrics-path', 'a path starting with "/"', (value) => typeof value === 'string' && value.startsWith('/'));
 addRule('label-name', 'a label name matching [a-zA-Z_][a-zA-Z0-9_]* without "__" prefix', (value) =>
   typeof value === 'string' && isUserLabelName(value),
@@ -99,6 +128,40 @@ addRule(
   (value) => Array.isArray(value) && value.every(isNonEmptyText),
   (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
 );
+
+/** Named selections: `{"payments": "team=\"payments\""}`; in a variable or flag, the same JSON text. */
+const isSelectionName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name);
+convict.addFormat({
+  name: 'selections',
+  validate(value: unknown) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new Error(`expected an object of names and label selectors, such as {"payments": "team=\\"payments\\""}: value was ${JSON.stringify(value)}`);
+    }
+    for (const [name, selector] of Object.entries(value)) {
+      if (!isSelectionName(name)) throw new Error(`selection name "${name}" is not valid: letters, digits, "-" and "_", starting with a letter or digit`);
+      if (typeof selector !== 'string') throw new Error(`selection "${name}": expected a label selector text, got ${JSON.stringify(selector)}`);
+      const parsed = parseMatchers(selector);
+      if ('error' in parsed) throw new Error(`selection "${name}": ${parsed.error}`);
+    }
+  },
+  coerce(text: string) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  },
+});
+
+// The environment and flags give role ARNs, comma-separated; the config file a list of role objects.
+convict.addFormat({
+  name: 'roles',
+  validate(value: unknown) {
+    const problem = rolesProblem(value);
+    if (problem !== undefined) throw new Error(problem);
+  },
+  coerce: toRoleSettings,
+});
 
 const env = (name: string) => `${ENV_PREFIX}${name}`;
 
@@ -141,7 +204,7 @@ const schema = {
       arg: 'marker-value',
     },
     source: {
-      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels), prometheus-ecs-discoverer (the marker in docker labels, the rest in the environment), teralytics (PROMETHEUS_EXPORTER_* docker labels, and its label set) or ecs-observer (the CloudWatch agent\'s and OTel ecs_observer\'s ECS_PROMETHEUS_* docker labels).',
+      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels), prometheus-ecs-discoverer (the marker in docker labels, the rest in the environment), teralytics (PROMETHEUS_EXPORTER_* docker labels, and its label set), ecs-observer (the CloudWatch agent\'s and OTel ecs_observer\'s ECS_PROMETHEUS_* docker labels, and their label set) or sepich (sepich/prometheus-ecs-sd\'s PROMETHEUS_SCRAPES and PROMETHEUS_LABELS docker labels, and its label set).',
       format: [...MARKER_SOURCES],
       default: 'environment',
       env: env('MARKER_SOURCE'),
@@ -149,7 +212,7 @@ const schema = {
     },
   },
   preset: {
-    doc: 'Defaults of another tool, so that its users keep their task definitions, files and label sets: prometheus-ecs-discoverer, prometheus-ecs-sd, teralytics or ecs-observer (README, "Migrating"); settings given otherwise win over it.',
+    doc: 'Defaults of another tool, so that its users keep their task definitions, files and label sets: prometheus-ecs-discoverer, prometheus-ecs-sd, teralytics, ecs-observer or sepich (README, "Migrating"); settings given otherwise win over it.',
     format: ['', ...PRESET_NAMES],
     default: '',
     env: env('PRESET'),
@@ -161,6 +224,13 @@ const schema = {
     default: 'generic',
     env: env('DEFAULT_INTERVAL'),
     arg: 'default-interval',
+  },
+  healthFilter: {
+    doc: 'Which tasks are scraped by their health status: any; healthy (only HEALTHY tasks); not-unhealthy (all but UNHEALTHY ones). The others are skipped as health_filtered.',
+    format: [...HEALTH_FILTERS],
+    default: 'any',
+    env: env('HEALTH_FILTER'),
+    arg: 'health-filter',
   },
   allTargetsFile: {
     doc: 'One more file in the output directory with every target group of every interval (teralytics users: its -config.write-to file); empty: none.',
@@ -230,6 +300,12 @@ const schema = {
       default: false,
       env: env('LABEL_TASK_TAGS'),
     },
+    clusterTags: {
+      doc: 'Add cluster tags as __meta_ecs_tag_cluster_<name> labels (one DescribeClusters call per 100 clusters, cached for taskRefresh seconds).',
+      format: 'true-or-false',
+      default: false,
+      env: env('LABEL_CLUSTER_TAGS'),
+    },
     noLabelsValue: {
       doc: 'The one PROMETHEUS_NOLABELS value (any case) that turns it on, e.g. true; empty: any value that says yes.',
       format: String,
@@ -249,7 +325,7 @@ const schema = {
       env: env('LABEL_FROM_DOCKER_LABELS'),
     },
     fargateIds: {
-      doc: 'Whether Fargate tasks carry the container and instance id labels: keep; launchType (left out when launched on Fargate, as prometheus-ecs-sd does); compatibility (left out when the definition requires FARGATE, as prometheus-ecs-discoverer does).',
+      doc: 'Whether Fargate tasks carry the container and instance id labels: keep; launchType (left out when the task was launched on Fargate); compatibility (left out when the definition requires FARGATE, even for a task launched on EC2, as prometheus-ecs-discoverer and prometheus-ecs-sd do).',
       format: [...FARGATE_IDS],
       default: 'keep',
       env: env('LABEL_FARGATE_IDS'),
@@ -282,6 +358,12 @@ const schema = {
       env: env('LOG_FORMAT'),
       arg: 'log-format',
     },
+    progressEvery: {
+      doc: 'Seconds between the progress lines of a first round that runs longer (a first round describes every task).',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 5,
+      env: env('LOG_PROGRESS_EVERY'),
+    },
   },
   aws: {
     regions: {
@@ -290,6 +372,13 @@ const schema = {
       default: [] as string[],
       env: env('REGIONS'),
       arg: 'regions',
+    },
+    roles: {
+      doc: 'IAM roles to assume, one per account, each read in every region of aws.regions: role ARNs, comma-separated (in the --config file, a list of {"arn", "externalId", "sessionName"}); empty: the process\'s own credentials, one account.',
+      format: 'roles',
+      default: [] as RoleSetting[],
+      env: env('ROLES'),
+      arg: 'roles',
     },
     maxAttempts: {
       doc: 'Attempts per AWS call, first one included (the SDK retries throttling and 5xx with backoff).',
@@ -338,6 +427,36 @@ const schema = {
       env: env('HTTP_UNREADY_AFTER_FAILED_ROUNDS'),
     },
   },
+  staticDir: {
+    doc: 'Directory of static target files (*.json, *.yaml in file_sd format; names starting with _ or . are ignored), served with the ECS targets and written by the targets API; empty: none.',
+    format: String,
+    default: '',
+    env: env('STATIC_DIR'),
+    arg: 'static-dir',
+  },
+  selections: {
+    doc: 'Named label selectors served at /targets/<name>, as a JSON object: {"payments": "team=\\"payments\\""} (README, "Selections").',
+    format: 'selections',
+    default: {} as Record<string, string>,
+    env: env('SELECTIONS'),
+    arg: 'selections',
+  },
+  events: {
+    queueUrl: {
+      doc: 'URL of an SQS queue that an EventBridge rule fills with ECS task state change events (README, "Events"): task changes are published as they come, and full rounds become a safety net; empty: none. Not used by --once and check.',
+      format: 'queue-url-or-none',
+      default: '',
+      env: env('EVENTS_QUEUE_URL'),
+      arg: 'events-queue-url',
+    },
+    resyncInterval: {
+      doc: 'With events.queueUrl: seconds from the start of one full round to the start of the next while the queue answers (they repair what events missed); while it does not, interval applies. Not less than interval.',
+      format: wholeNumber('seconds', 1, 86_400),
+      default: 300,
+      env: env('EVENTS_RESYNC_INTERVAL'),
+      arg: 'events-resync-interval',
+    },
+  },
   roundTimeout: {
     doc: 'Seconds a round may take before it is abandoned; the files keep their last good targets.',
     format: wholeNumber('seconds', 1, 86_400),
@@ -348,7 +467,7 @@ const schema = {
 
 type Schema = typeof schema;
 type Leaf = { default: unknown };
-type ValueOf<D> = D extends string[] ? readonly string[] : D extends number ? number : D extends boolean ? boolean : string;
+type ValueOf<D> = D extends (infer Item)[] ? readonly Item[] : D extends number ? number : D extends boolean ? boolean : D extends string ? string : Readonly<D>;
 type ValuesOf<S> = {
   readonly [K in keyof S]: S[K] extends Leaf ? ValueOf<S[K]['default']> : ValuesOf<S[K]>;
 };
@@ -357,6 +476,7 @@ type ValuesOf<S> = {
 export type Config = ValuesOf<Schema> & {
   readonly preset: PresetName | '';
   readonly defaultInterval: IntervalName;
+  readonly healthFilter: HealthFilter;
   readonly marker: { readonly source: MarkerSource };
   readonly labels: { readonly fargateIds: FargateIds };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
@@ -424,7 +544,8 @@ function explain(message: string): string {
  * it has a cause, the cause's reason too (kept as `cause`).
  */
 export function settingError(key: string, problem: string, cause?: unknown): ConfigError {
-  const reason = cause === undefined ? '' : `: ${describeError(cause)}`;
+  // One line: the reason of a cause may span several (a stack, an SDK message).
+  const reason = cause === undefined ? '' : `: ${describeError(cause).replace(/\s*\n\s*/g, ' ')}`;
   return new ConfigError(`${nameSetting(key)}: ${problem}${reason}`, cause === undefined ? undefined : { cause });
 }
 
@@ -479,6 +600,12 @@ function checkLabelNames(config: Config): void {
   }
 }
 
+/** With events, full rounds are the safety net: more often than without events makes no sense, and is a typo. */
+function checkEvents(config: Config): void {
+  if (config.events.queueUrl === '' || config.events.resyncInterval >= config.interval) return;
+  throw settingError('events.resyncInterval', `${config.events.resyncInterval} is less than interval (${config.interval}): expected at least that`);
+}
+
 export interface LoadConfigInput {
   /** Settings given as flags, by setting key (`interval` → "20"). They win over everything. */
   flags?: Record<string, string>;
@@ -510,6 +637,7 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
     const properties = config.getProperties() as unknown as Config;
     checkFileNames(properties);
     checkLabelNames(properties);
+    checkEvents(properties);
     return deepFreeze(properties);
   } catch (error) {
     if (error instanceof ConfigError) throw error;

@@ -1,28 +1,33 @@
 import { setMaxListeners } from 'node:events';
 import { withCallPriority } from './callPriority.js';
 import { ChangeLog, FindingsLog } from './changeLog.js';
-import { ClusterStates } from './clusterStates.js';
+import { resolveReading } from './clusterResolution.js';
+import { ClusterStates, isInScope } from './clusterStates.js';
 import { INTERVALS } from './discovery/endpoints.js';
 import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
-import type { ClusterRef } from './discovery/model.js';
-import type { ResolveOptions, Skip, Warning } from './discovery/resolveTargets.js';
-import { countByInterval, type PublishedGroup } from './discovery/targetGroups.js';
+import { accountOfArn, type ClusterRef } from './discovery/model.js';
+import type { ResolveOptions } from './discovery/resolveTargets.js';
+import { countByInterval } from './discovery/targetGroups.js';
 import { untilAborted } from './abort.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { ResolutionCache } from './resolutionCache.js';
+import { ReaderOutcomes, namesAccounts, placeOf } from './readerOutcomes.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
+import { reportProgress, type ProgressFigures } from './roundProgress.js';
 import { SnapshotGroups } from './snapshotGroups.js';
-import { forEachInSlices, type TimeSlicing } from './timeSlices.js';
+import type { TimeSlicing } from './timeSlices.js';
 
 /** What the reads of one round have found so far. */
 interface RoundProgress {
   /** Failures of the round as a whole (a region's listing): they go into the round's log line. */
   roundFailures: string[];
   /** One per failing cluster: each gets a log line of its own. */
-  clusterFailures: { text: string; cluster: string; region: string; error: string }[];
+  clusterFailures: { text: string; cluster: string; region: string; account?: string; error: string }[];
+  /** How each reader (account and region) fared; a failing role gets a log line of its own. */
+  readers: ReaderOutcomes;
   /** Clusters read afresh. */
   fresh: number;
   /** Every cluster that a region listed, before selection. */
@@ -50,6 +55,8 @@ export interface DiscovererOptions {
   countThrottled?: () => number;
   /** How often a long first round logs its progress. @default 5000 */
   progressEveryMs?: number;
+  /** Gets how a first round goes while it runs, every second or so (the status page shows it). */
+  onProgress?: (progress: ProgressFigures) => void;
   logger: Logger;
   metrics: Metrics;
   /** What an earlier run published, per cluster (read back from the files): the last good state until read afresh. */
@@ -84,14 +91,20 @@ export class Discoverer {
   #early: { running: Promise<void>; again: boolean } | undefined;
   #firstPublished = false;
   #roundsRun = 0;
-  /** Regions whose last listing answered no cluster at all, after one that listed some: not believed yet. */
+  /** Readers (account/region) whose last listing answered no cluster at all, after one that listed some: not believed yet. */
   readonly #doubtedEmptyListings = new Set<string>();
+  /** Texts name the account of each cluster: the process reads several (aws.roles). */
+  readonly #namesAccounts: boolean;
+  /** Per cluster ARN, how many times events changed what its reader holds (see refreshCluster). */
+  readonly #eventChanges = new Map<string, number>();
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    for (const state of options.earlierStates ?? []) this.#states.set(state);
-    this.#publishAsRead = (options.earlierStates ?? []).length === 0;
+    // What an earlier run published for an account or region no longer read is not kept.
+    for (const state of options.earlierStates ?? []) if (options.readers.some((reader) => isInScope(state, reader))) this.#states.set(state);
+    this.#namesAccounts = namesAccounts(options.readers);
+    this.#publishAsRead = this.#states.list().length === 0;
     this.#resolutions = new ResolutionCache(options.resolveOptions);
     this.#findings = new FindingsLog(options.logger);
   }
@@ -107,14 +120,14 @@ export class Discoverer {
     const { logger, publish } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
-    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0, listed: [], selected: 0, done: 0 };
+    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], readers: new ReaderOutcomes(), fresh: 0, listed: [], selected: 0, done: 0 };
 
     // A first round describes everything: on a large account it takes a while; say how it goes.
-    const progressTimer = this.#firstPublished || this.#roundsRun > 0 ? undefined : this.#reportProgress(progress, requestsBefore);
+    const stopProgress = this.#firstPublished || this.#roundsRun > 0 ? undefined : this.#reportProgress(progress, requestsBefore, startedAt);
     try {
       await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
     } finally {
-      clearInterval(progressTimer);
+      stopProgress?.();
     }
     this.#roundsRun += 1;
     this.#publishAsRead = false;
@@ -122,7 +135,9 @@ export class Discoverer {
     const unknownClusters = this.#warnOfUnknownClusters(progress);
 
     const { roundFailures, clusterFailures } = progress;
-    const failed = roundFailures.length + clusterFailures.length > 0;
+    // check publishes nothing, and keeps nothing: it says what could not be read.
+    const roleFailures = progress.readers.roleFailures(publish === undefined ? 'clusters could not be listed' : 'clusters kept from the last good round');
+    const failed = roundFailures.length + clusterFailures.length + roleFailures.length > 0;
     const states = this.#states.list();
     this.#findings.log(states);
     let outcome: RoundOutcome = !failed ? 'ok' : progress.fresh > 0 ? 'partial' : 'failed';
@@ -157,12 +172,15 @@ export class Discoverer {
       tasks: states.reduce((sum, state) => sum + state.tasks, 0),
       pendingTasks: states.reduce((sum, state) => sum + state.pendingTasks, 0),
       targets: countByInterval(snapshot.groups),
-      failures: [...roundFailures, ...clusterFailures.map((failure) => failure.text)],
+      failures: [...roundFailures, ...roleFailures.map((failure) => failure.text), ...clusterFailures.map((failure) => failure.text)],
       unreadClusters,
       unknownClusters,
+      readers: progress.readers.list(),
     });
     recordRound(this.#options.metrics, report, states, this.#options.readers);
-    // One line per failing cluster, one line for the round: a total outage logs one line per round.
+    // One line per failing role and per failing cluster, one line for the round: a total outage of
+    // the process's own account logs one line per round.
+    for (const { text, fields } of roleFailures) logger.warn(text, fields);
     for (const { text, ...fields } of clusterFailures) logger.warn(text, fields);
     logger[outcome === 'ok' ? 'info' : 'warn']('round', {
       outcome,
@@ -178,21 +196,21 @@ export class Discoverer {
     return { report, snapshot };
   }
 
-  #reportProgress(progress: RoundProgress, requestsBefore: number): NodeJS.Timeout {
-    const { logger, readers, countRequests, countThrottled } = this.#options;
-    const timer = setInterval(() => {
+  #reportProgress(progress: RoundProgress, requestsBefore: number, startedAt: number): () => void {
+    const { logger, readers, countRequests, countThrottled, onProgress } = this.#options;
+    const read = () => {
       const described = readers.map((reader) => reader.described?.() ?? { tasks: 0, taskDefinitions: 0 });
-      logger.info('first round in progress', {
-        clusters_listed: progress.selected,
-        clusters_done: progress.done,
-        tasks_described: described.reduce((sum, counts) => sum + counts.tasks, 0),
-        task_definitions_described: described.reduce((sum, counts) => sum + counts.taskDefinitions, 0),
-        api_calls: countRequests() - requestsBefore,
+      return {
+        startedAt,
+        clustersListed: progress.selected,
+        clustersDone: progress.done,
+        tasksDescribed: described.reduce((sum, counts) => sum + counts.tasks, 0),
+        taskDefinitionsDescribed: described.reduce((sum, counts) => sum + counts.taskDefinitions, 0),
+        apiCalls: countRequests() - requestsBefore,
         throttled: countThrottled?.() ?? 0,
-      });
-    }, this.#options.progressEveryMs ?? 5000);
-    timer.unref();
-    return timer;
+      };
+    };
+    return reportProgress({ read, logger, logEveryMs: this.#options.progressEveryMs ?? 5000, onProgress });
   }
 
   #noteFirstPublished(snapshot: Snapshot): void {
@@ -246,13 +264,13 @@ export class Discoverer {
     const patience = this.#options.unreadClusterRounds ?? 3;
     const unread = [...this.#unread.values()];
     const overdue = unread.filter((cluster) => cluster.rounds >= patience);
-    const byKey = new Map(overdue.map((cluster) => [`${cluster.region}/${cluster.name}`, cluster]));
+    const byKey = new Map(overdue.map((cluster) => [`${cluster.account ?? ''}/${cluster.region}/${cluster.name}`, cluster]));
     for (const [key] of this.#unreadLog.changed([...byKey].map(([key, cluster]) => [key, cluster.reason]))) {
       const cluster = byKey.get(key);
       if (cluster === undefined) continue;
       this.#options.logger.warn(
-        `cluster ${cluster.name} (${cluster.region}) has not been read in ${cluster.rounds} rounds and had no earlier targets: published without targets`,
-        { cluster: cluster.name, region: cluster.region, error: cluster.reason },
+        `cluster ${cluster.name} (${placeOf(cluster.region, cluster.account, true)}) has not been read in ${cluster.rounds} rounds and had no earlier targets: published without targets`,
+        { cluster: cluster.name, region: cluster.region, account: cluster.account, error: cluster.reason },
       );
     }
     return unread;
@@ -262,21 +280,25 @@ export class Discoverer {
     let listed: ClusterRef[];
     try {
       const all = await reader.listClusters(signal);
-      this.#doubtEmptyListing(reader.region, all);
+      this.#doubtEmptyListing(reader, all);
       progress.listed.push(...all);
       listed = this.#options.clusterSelection ? selectClusters(all, this.#options.clusterSelection) : all;
     } catch (error) {
       const reason = describeError(error);
-      // check publishes nothing, and keeps nothing: it says what could not be read.
+      progress.readers.failed(reader, reason);
+      // check publishes nothing, and keeps nothing: it says what could not be read. A role's failure has a line of its own.
       const what = this.#options.publish === undefined ? 'clusters could not be listed' : 'clusters kept from the last good round';
-      progress.roundFailures.push(`region ${reader.region}: ${what}: ${reason}`);
-      this.#states.markRegionFailed(reader.region, reason);
+      if (reader.role === undefined) progress.roundFailures.push(`region ${reader.region}: ${what}: ${reason}`);
+      this.#states.markRegionFailed(reader, reason);
       return;
     }
+    progress.readers.listed(reader, listed.length);
     progress.selected += listed.length;
-    this.#states.retainListed(reader.region, listed);
+    this.#states.retainListed(reader, listed);
     const listedArns = new Set(listed.map((cluster) => cluster.arn));
-    for (const [arn, unread] of this.#unread) if (unread.region === reader.region && !listedArns.has(arn)) this.#unread.delete(arn);
+    for (const [arn, unread] of this.#unread) {
+      if (unread.region === reader.region && (reader.account === undefined || accountOfArn(arn) === reader.account) && !listedArns.has(arn)) this.#unread.delete(arn);
+    }
     // In listing order when calls must wait (callPriority.ts): the clusters finish one after the other.
     await Promise.all(listed.map((cluster, rank) => withCallPriority(rank, () => this.#readCluster(reader, cluster, progress, signal))));
   }
@@ -288,6 +310,7 @@ export class Discoverer {
     const clusterSignal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
     // Every AWS request of the cluster's reading listens to it.
     setMaxListeners(0, clusterSignal);
+    const eventChangesBefore = this.#eventChanges.get(cluster.arn) ?? 0;
     let reading: ClusterReading;
     try {
       reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal), clusterSignal);
@@ -296,38 +319,25 @@ export class Discoverer {
       const abandoned = deadline.signal.aborted && !signal?.aborted;
       const reason = abandoned ? `abandoned for this round: ${(deadline.signal.reason as Error).message}` : describeError(error);
       const kept = this.#states.markFailed(cluster.arn, reason) !== undefined;
+      const account = this.#namesAccounts ? accountOfArn(cluster.arn) : undefined;
       if (!kept) {
         const rounds = (this.#unread.get(cluster.arn)?.rounds ?? 0) + 1;
-        this.#unread.set(cluster.arn, { name: cluster.name, region: reader.region, rounds, reason });
+        this.#unread.set(cluster.arn, { name: cluster.name, region: reader.region, ...(account !== undefined && { account }), rounds, reason });
       }
       const what = this.#options.publish === undefined ? 'could not be read' : kept ? 'keeps its last good targets' : 'no targets yet';
-      progress.clusterFailures.push({ text: `cluster ${cluster.name} (${reader.region}): ${what}: ${reason}`, cluster: cluster.name, region: reader.region, error: reason });
+      progress.clusterFailures.push({
+        text: `cluster ${cluster.name} (${placeOf(reader.region, account, true)}): ${what}: ${reason}`,
+        cluster: cluster.name,
+        region: reader.region,
+        ...(account !== undefined && { account }),
+        error: reason,
+      });
       progress.done += 1;
       return;
     } finally {
       clearTimeout(timer);
     }
-    const targets: PublishedGroup[] = [];
-    const skips: Skip[] = [];
-    const warnings: Warning[] = [];
-    const incomplete = new Set<string>();
-    let markedContainers = 0;
-    const markerHints: Record<string, number> = {};
-    // Resolving thousands of tasks at once would hold the event loop: paced calls would go out late.
-    await forEachInSlices(
-      reading.tasks,
-      (context) => {
-        const resolution = this.#resolutions.resolve(context);
-        targets.push(...resolution.targets);
-        skips.push(...resolution.skips);
-        warnings.push(...resolution.warnings);
-        for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
-        markedContainers += resolution.marked;
-        for (const hint of resolution.markerHints) markerHints[hint] = (markerHints[hint] ?? 0) + 1;
-      },
-      this.#options.timeSlicing,
-    );
-    this.#resolutions.endReading(cluster.arn);
+    const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading, this.#options.timeSlicing);
     // A RUNNING task whose bindings or address ECS has not filled in yet is described again, like a PENDING one.
     if (incomplete.size > 0) reader.describeAgain(cluster, incomplete);
     this.#states.set({
@@ -335,32 +345,70 @@ export class Discoverer {
       cluster,
       tasks: reading.tasks.length,
       pendingTasks: reading.pendingTasks,
-      targets: Object.freeze(targets),
-      skips: Object.freeze(skips),
-      warnings: Object.freeze(warnings),
-      markedContainers,
-      markerHints: Object.freeze(markerHints),
+      ...resolved,
       lastSuccessAt: this.#now(),
       error: undefined,
     });
     this.#unread.delete(cluster.arn);
+    // Events changed the cluster while it was read: this reading may predate them, the caches do not.
+    if ((this.#eventChanges.get(cluster.arn) ?? 0) !== eventChangesBefore) await this.refreshCluster(cluster.arn, signal).catch(() => {});
     progress.fresh += 1;
     progress.done += 1;
     this.#publishSoFar();
   }
 
+  /** Whether the cluster has a state (it was listed and selected): events of other clusters are not for this discoverer, yet. */
+  hasCluster(clusterArn: string): boolean {
+    return this.#states.get(clusterArn) !== undefined;
+  }
+
   /**
-   * Every cluster of a region gone at once is far more likely an odd answer than a fact: one
-   * such listing after a round that had clusters is not believed (throws, so the region keeps
-   * its clusters), the next one in a row is.
+   * Resolves a cluster again from what its reader holds, after events changed it, so that the
+   * change is published without a round (publishLatest). A cluster not read afresh yet is left
+   * to its first reading; returns whether the cluster was resolved. Rejects when something its
+   * tasks need cannot be read. Each state is made from the caches as they were when it was
+   * made: one set meanwhile (a round's, another event's) makes it start again from the latest.
    */
-  #doubtEmptyListing(region: string, all: readonly ClusterRef[]): void {
-    const known = this.#states.countOf(region);
-    if (all.length > 0 || known === 0 || this.#doubtedEmptyListings.has(region)) {
-      this.#doubtedEmptyListings.delete(region);
+  async refreshCluster(clusterArn: string, signal?: AbortSignal): Promise<boolean> {
+    this.#eventChanges.set(clusterArn, (this.#eventChanges.get(clusterArn) ?? 0) + 1);
+    for (;;) {
+      const state = this.#states.get(clusterArn);
+      if (state === undefined || state.restored === true || state.lastSuccessAt === undefined) return false;
+      const reader = this.#options.readers.find((candidate) => candidate.region === state.region);
+      if (reader?.readCached === undefined) return false;
+      const reading = await reader.readCached(state.cluster, signal);
+      const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading, this.#options.timeSlicing);
+      if (this.#states.get(clusterArn) !== state) continue;
+      if (incomplete.size > 0) reader.describeAgain(state.cluster, incomplete);
+      this.#states.set({ ...state, tasks: reading.tasks.length, ...resolved });
+      return true;
+    }
+  }
+
+  /** Publishes every cluster's current state (after refreshCluster), as a round would; rejects when an output failed. */
+  async publishLatest(): Promise<void> {
+    const { publish, metrics } = this.#options;
+    // Before a first publication, the round publishes (or says why it could not).
+    if (publish === undefined || !this.#firstPublished) return;
+    const clusters = this.#states.list();
+    const groups = this.#groups.of(clusters);
+    await publish(Object.freeze({ finishedAt: this.#now(), groups, clusters }));
+    for (const [interval, count] of Object.entries(countByInterval(groups))) metrics.targets.set({ interval }, count);
+  }
+
+  /**
+   * Every cluster of an account's region gone at once is far more likely an odd answer than a
+   * fact: one such listing after a round that had clusters is not believed (throws, so the
+   * reader keeps its clusters), the next one in a row is.
+   */
+  #doubtEmptyListing(reader: RegionReader, all: readonly ClusterRef[]): void {
+    const key = `${reader.account ?? ''}/${reader.region}`;
+    const known = this.#states.countOf(reader);
+    if (all.length > 0 || known === 0 || this.#doubtedEmptyListings.has(key)) {
+      this.#doubtedEmptyListings.delete(key);
       return;
     }
-    this.#doubtedEmptyListings.add(region);
+    this.#doubtedEmptyListings.add(key);
     throw new Error(`ListClusters answered no cluster at all, where the last good round had ${known}; not believed until the next answer agrees`);
   }
 

@@ -1,8 +1,5 @@
 import { setMaxListeners, type EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { createEc2Client, createEcsClient, createSsmClient } from './aws/clients.js';
-import { EcsReader } from './aws/ecsReader.js';
-import { createInstrumentation } from './aws/instrumentation.js';
 import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
 import { version, type RunMode } from './commandLine.js';
 import { changedSettings, settingError, type Config } from './config.js';
@@ -11,6 +8,7 @@ import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer, type DiscovererOptions } from './discoverer.js';
 import { describeError } from './errors.js';
 import { EXIT } from './exitCodes.js';
+import { EventListening } from './events.js';
 import { close, createHttpServer, listen } from './http/server.js';
 import { Status } from './http/status.js';
 import { createLogger, type AdjustableLogger, type Logger } from './log.js';
@@ -22,7 +20,12 @@ import { prepareOutputDirectory } from './output/outputDirectory.js';
 import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
+import { StaticDirectory, type StaticTargets } from './output/staticDirectory.js';
+import { parseMatchers, type LabelMatcher } from './discovery/matchers.js';
+import { Publisher } from './publisher.js';
+import { createReaders } from './readers.js';
 import type { ClusterState, RoundResult } from './round.js';
+import { toShownSettings } from './shownSettings.js';
 
 /** How long stop() may take before the process exits regardless. */
 const STOP_GRACE_MS = 4000;
@@ -44,14 +47,14 @@ export interface RunOptions {
 }
 
 /** What SIGHUP can change while the process runs; the rest needs a restart. */
-const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.)/;
+const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.|healthFilter$)/;
 
 /**
  * Re-reads the settings on SIGHUP and applies those that can change while running (log level,
  * marking, labels, metrics path, cluster selection); says which others changed and need a
  * restart. A config that does not load keeps the current one, with the reason.
  */
-function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer): void {
+function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer, onSettings?: (shown: [string, string][]) => void): void {
   let current = options.config;
   options.signals?.on('reload', () => {
     let next: Config;
@@ -67,6 +70,9 @@ function applyReloads(options: RunOptions, logger: Logger, discoverer: Discovere
     if (applied.length > 0) {
       discoverer.reconfigure({ resolveOptions: toResolveOptions(next), clusterSelection: toClusterSelection(next) });
       (logger as Partial<AdjustableLogger>).setLevel?.(next.log.level);
+      // In force: the reloadable settings as read now, the others as at start.
+      const reread = new Map(toShownSettings(next));
+      onSettings?.(toShownSettings(options.config).map(([key, value]) => [key, RELOADABLE.test(key) ? (reread.get(key) ?? value) : value]));
     }
     logger.info('SIGHUP: settings read again', {
       applied: applied.length > 0 ? applied.join(',') : 'none',
@@ -89,6 +95,7 @@ export function toResolveOptions(config: Config): ResolveOptions {
     customLabelsDockerLabel: config.labels.customLabelsDockerLabel,
     fromDockerLabels: config.labels.fromDockerLabels,
     fargateIds: config.labels.fargateIds,
+    healthFilter: config.healthFilter,
     labelNames: { cluster, taskVersion, taskId, containerId, instanceId },
   };
 }
@@ -101,53 +108,6 @@ export function toClusterSelection(config: Config): ClusterSelection {
   };
 }
 
-/** One ECS/EC2 client pair, instrumented and paced, per region. */
-async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal, logger: Logger) {
-  const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
-  const instrumentations = regions.map(() => createInstrumentation(metrics, signal, logger));
-  const readers = await Promise.all(
-    regions.map(async (region, index) => {
-      const settings = {
-        region,
-        maxAttempts: config.aws.maxAttempts,
-        retryMode: config.aws.retryMode,
-        requestTimeoutMs: config.aws.requestTimeout * 1000,
-      };
-      const ecs = createEcsClient(settings);
-      const instrumentation = instrumentations[index];
-      instrumentation?.attach(ecs);
-      // Loaded when first needed, in the region the ECS client resolved.
-      const onDemand = <C extends Parameters<NonNullable<typeof instrumentation>['attach']>[0]>(create: (given: typeof settings) => Promise<C>) => async () => {
-        const client = await create({ ...settings, region: await ecs.config.region() });
-        instrumentation?.attach(client);
-        return client;
-      };
-      const ec2 = onDemand(createEc2Client);
-      const ssm = onDemand(createSsmClient);
-      let resolvedRegion: string;
-      try {
-        resolvedRegion = await ecs.config.region();
-      } catch (error) {
-        const problem = region === undefined ? 'no AWS region: set AWS_REGION (or a profile region), or --regions' : `region "${region}" cannot be used`;
-        throw settingError('aws.regions', problem, error);
-      }
-      return new EcsReader({
-        ecs,
-        ec2,
-        ssm,
-        region: resolvedRegion,
-        metrics,
-        includeTags: config.labels.taskTags,
-        taskRefreshMs: config.taskRefresh * 1000,
-        intervalMs: config.interval * 1000,
-      });
-    }),
-  );
-  const countRequests = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0);
-  const countThrottled = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.throttled, 0);
-  return { readers, countRequests, countThrottled };
-}
-
 /** What every mode shares: logger, metrics, readers, the discoverer and the loop that runs its rounds. */
 async function compose(
   options: RunOptions,
@@ -156,13 +116,23 @@ async function compose(
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
+  {
+    onProgress,
+    onSettings,
+    events,
+  }: {
+    onProgress?: DiscovererOptions['onProgress'];
+    onSettings?: (shown: [string, string][]) => void;
+    /** Event-driven discovery (serve alone): the listening, and what to tell after each batch. */
+    events?: { listening: EventListening; afterBatch: () => void } | undefined;
+  } = {},
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
   signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger);
+  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger, { ...(events && { events: events.listening }) });
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
@@ -175,13 +145,16 @@ async function compose(
     metrics,
     earlierStates,
     unreadClusterRounds: config.http.unreadyAfterFailedRounds,
+    progressEveryMs: config.log.progressEvery * 1000,
+    ...(onProgress && { onProgress }),
   });
-  const loop = new Loop<RoundResult>({
-    intervalMs: config.interval * 1000,
+  const loop: Loop<RoundResult> = new Loop<RoundResult>({
+    intervalMs: events === undefined ? config.interval * 1000 : () => events.listening.roundIntervalMs(),
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
       await afterRound(result);
+      events?.listening.start({ readers, discoverer, onListeningChange: () => loop.reschedule(), onBatch: events.afterBatch });
       return result;
     },
     logger,
@@ -200,9 +173,10 @@ async function compose(
     regions: readers.map((reader) => reader.region).join(','),
     output_dir: mode.kind === 'check' ? undefined : resolve(config.outputDir),
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
+    events_queue: events === undefined ? undefined : config.events.queueUrl,
   });
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
-  if (mode.kind === 'serve') applyReloads(options, logger, discoverer);
+  if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
   return { stopping: stopping.signal, loop };
 }
@@ -211,7 +185,11 @@ async function compose(
  * A lock file of another host is stale once it has missed about three refreshes. It is refreshed
  * after every round, and a round may take up to roundTimeout: the wait covers that too.
  */
-const toLockStaleAfterMs = (config: Config) => Math.max(3 * config.interval, config.interval + config.roundTimeout, 60) * 1000;
+const toLockStaleAfterMs = (config: Config) => {
+  // With events, full rounds come every resyncInterval while the queue answers.
+  const spacing = config.events.queueUrl === '' ? config.interval : Math.max(config.interval, config.events.resyncInterval);
+  return Math.max(3 * spacing, spacing + config.roundTimeout, 60) * 1000;
+};
 
 interface Output {
   writer: FileSdWriter;
@@ -254,7 +232,7 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   }
   let attempt: LockAttempt;
   try {
-    attempt = await OutputLock.acquire({ directory, staleAfterMs: toLockStaleAfterMs(config), logger });
+    attempt = await OutputLock.acquire({ directory, staleAfterMs: toLockStaleAfterMs(config), logger, onRecovery: (action) => metrics.outputRecoveries.inc({ action }) });
   } catch (error) {
     throw settingError('outputDir', `"${directory}" cannot be locked`, error);
   }
@@ -263,6 +241,7 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   try {
     const leftovers = await removeTemporaryFiles(directory);
     if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { output_dir: directory, files: leftovers.join(',') });
+    metrics.outputRecoveries.inc({ action: 'leftover_removed' }, leftovers.length);
     const writer = new FileSdWriter({
       directory,
       fileNames: config.files,
@@ -276,19 +255,81 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   }
 }
 
+/** The static targets directory of `staticDir`, not read yet; undefined when none is set. A directory that cannot be read is a setting error. */
+async function openStaticDirectory(config: Config, logger: Logger, onChange?: (targets: StaticTargets) => void): Promise<StaticDirectory | undefined> {
+  if (config.staticDir === '') return undefined;
+  const directory = resolve(config.staticDir);
+  try {
+    const leftovers = await removeTemporaryFiles(directory);
+    if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { static_dir: directory, files: leftovers.join(',') });
+  } catch (error) {
+    throw settingError('staticDir', `"${directory}" is not a readable directory`, error);
+  }
+  return new StaticDirectory({ directory, logger, ...(onChange && { onChange }) });
+}
+
+/** The named selections of the settings, parsed (config validation has checked them). */
+function toSelections(config: Config): Map<string, readonly LabelMatcher[]> {
+  const selections = new Map<string, readonly LabelMatcher[]>();
+  for (const [name, selector] of Object.entries(config.selections)) {
+    const parsed = parseMatchers(selector);
+    if ('error' in parsed) throw settingError('selections', parsed.error);
+    selections.set(name, parsed.matchers);
+  }
+  return selections;
+}
+
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
-  const metrics = createMetrics({ withProcessMetrics: true, version: version() });
+  const metrics = createMetrics({ withProcessMetrics: true, version: version(), intervalSeconds: config.interval });
   return withOutput(config, logger, metrics, ({ writer, lock, earlierStates }) => serveWith(options, logger, metrics, writer, lock, earlierStates));
 }
 
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+  // Events (events.queueUrl) are for serve alone: --once and check are one round.
+  const events = config.events.queueUrl === '' ? undefined : new EventListening({ config, logger, metrics, signal: options.signal ?? new AbortController().signal });
+  const status = new Status({
+    unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds,
+    version: version(),
+    settings: toShownSettings(config),
+    intervalSeconds: config.interval,
+    events: () => events?.view(),
+  });
+  // Rounds, events and the static targets publish: one publication at a time, in the order they were made.
+  const publisher = new Publisher({
+    publish: async (snapshot) => {
+      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
+      status.publish(snapshot);
+      await writer.write(snapshot.groups);
+    },
+    staticGroups: () => staticDirectory?.current.groups ?? [],
+    logger,
+  });
+  const staticDirectory = await openStaticDirectory(config, logger, ({ files, groups }) => {
+    recordStatic(metrics, staticDirectory);
+    status.showStatic(files);
+    void publisher.republish().then(() =>
+      logger.info('static targets changed', { files: files.length, bad_files: files.filter((file) => file.error !== undefined).length, groups: groups.length }),
+    );
+  });
+  await staticDirectory?.start();
+  recordStatic(metrics, staticDirectory);
+  if (staticDirectory !== undefined) status.showStatic(staticDirectory.current.files);
 
   // Listen first: an address that cannot be used is a setting error, before anything else is started.
-  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
+  const server =
+    config.http.port === 0
+      ? undefined
+      : createHttpServer({
+          status,
+          registry: metrics.registry,
+          logger,
+          selections: toSelections(config),
+          // Writes need an authenticated user: until the server authenticates, the API only reads.
+          targetsApi: { directory: staticDirectory, authenticatedUser: undefined },
+        });
   let listening: string | undefined;
   if (server) {
     try {
@@ -305,17 +346,18 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     options,
     logger,
     metrics,
-    async (snapshot) => {
-      // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
-      status.publish(snapshot);
-      await writer.write(snapshot.groups);
-    },
+    (snapshot) => publisher.publishRound(snapshot),
     async ({ report }) => {
       status.recordRound(report);
       // Every round, published or not: other hosts take a lock that is not refreshed for stale.
       await lock.refresh();
     },
     earlierStates,
+    {
+      onProgress: (progress) => status.showProgress(progress),
+      onSettings: (shown) => status.showSettings(shown),
+      events: events && { listening: events, afterBatch: () => status.eventsChanged() },
+    },
   );
   if (listening !== undefined) logger.info('listening', { address: listening });
 
@@ -326,10 +368,11 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
   });
   logger.info('stopping');
   const gave = await Promise.race([
-    loop.stop().then(() => true),
+    Promise.all([loop.stop(), events?.stop()]).then(() => true),
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
+  staticDirectory?.stop();
   if (server) await close(server);
   logger.info('stopped');
   return EXIT.ok;
@@ -338,8 +381,11 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
 /** One round, the files: 0 when it succeeded. */
 async function once(options: RunOptions, logger: Logger): Promise<number> {
   const metrics = createMetrics();
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   return withOutput(options.config, logger, metrics, async ({ writer, earlierStates }) => {
-    const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups), undefined, earlierStates);
+    const publisher = new Publisher({ publish: (snapshot) => writer.write(snapshot.groups), staticGroups: () => staticDirectory?.current.groups ?? [], logger });
+    const { loop } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
     const { report } = await loop.runOnce();
     return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
   });
@@ -347,9 +393,14 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
 
 /** One round, no files: the report on stdout, and an exit code for CI. */
 async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   const { loop } = await compose(options, logger, createMetrics());
   const { report, snapshot } = await loop.runOnce();
-  const result = toCheckReport(snapshot.clusters, report);
+  const result = toCheckReport(snapshot.clusters, report, {
+    ...(staticDirectory && { staticTargets: { directory: staticDirectory.directory, files: staticDirectory.current.files } }),
+    ...(options.mode.shards !== undefined && { shards: options.mode.shards }),
+  });
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   print(options.mode.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckReport(result));
   return checkExitCode(result, options.mode);
@@ -365,6 +416,15 @@ async function demo(options: RunOptions, logger: Logger): Promise<number> {
   } finally {
     await started.stop();
   }
+}
+
+/** The static targets files, by state, in the metrics. */
+function recordStatic(metrics: Metrics, staticDirectory: StaticDirectory | undefined): void {
+  if (staticDirectory === undefined) return;
+  const { files, groups } = staticDirectory.current;
+  metrics.staticFiles.set({ state: 'ok' }, files.filter((file) => file.error === undefined).length);
+  metrics.staticFiles.set({ state: 'error' }, files.filter((file) => file.error !== undefined).length);
+  metrics.staticGroups.set(groups.length);
 }
 
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */

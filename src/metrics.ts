@@ -7,7 +7,11 @@ export const METRIC_PREFIX = 'ecs_discoverer_';
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Builds the registry and instruments. `withProcessMetrics` adds prom-client's default process metrics. */
-export function createMetrics({ withProcessMetrics = false, version = 'unknown' }: { withProcessMetrics?: boolean; version?: string } = {}) {
+export function createMetrics({
+  withProcessMetrics = false,
+  version = 'unknown',
+  intervalSeconds,
+}: { withProcessMetrics?: boolean; version?: string; intervalSeconds?: number } = {}) {
   const registry = new Registry();
   // The event loop lag is sampled every 100 ms, not prom-client's 10: a process idle between
   // rounds spent some 80 ms of CPU per 15 s on the samples alone.
@@ -21,6 +25,13 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
     registers,
   });
   buildInfo.set({ version, node_version: process.version }, 1);
+  // Alert rules measure staleness in intervals (examples/alerts.yml).
+  const interval = new Gauge({
+    name: name('interval_seconds'),
+    help: 'The interval setting: seconds from the start of one round to the start of the next.',
+    registers,
+  });
+  if (intervalSeconds !== undefined) interval.set(intervalSeconds);
 
   return {
     registry,
@@ -81,13 +92,25 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
     clusterLastSuccess: new Gauge({
       name: name('cluster_last_success_timestamp_seconds'),
       help: 'Unix time of the last successful listing of each cluster.',
-      labelNames: ['region', 'cluster'] as const,
+      labelNames: ['account', 'region', 'cluster'] as const,
+      registers,
+    }),
+    accountUp: new Gauge({
+      name: name('account_up'),
+      help: 'Per account and region: 1 when the last round listed its clusters; 0 when it failed (a role that cannot be assumed, ListClusters failing).',
+      labelNames: ['account', 'region'] as const,
       registers,
     }),
     targets: new Gauge({
       name: name('targets'),
       help: 'Targets published, by interval.',
       labelNames: ['interval'] as const,
+      registers,
+    }),
+    clusterTargets: new Gauge({
+      name: name('cluster_targets'),
+      help: 'Targets published, by cluster and interval.',
+      labelNames: ['account', 'region', 'cluster', 'interval'] as const,
       registers,
     }),
     skippedContainers: new Gauge({
@@ -103,10 +126,39 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
       registers,
     }),
     tasks: new Gauge({ name: name('tasks'), help: 'RUNNING tasks seen in the last round.', registers }),
+    staticFiles: new Gauge({
+      name: name('static_files'),
+      help: 'Files in the static targets directory, by state: ok, or error (skipped; its last good targets are kept).',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    staticGroups: new Gauge({ name: name('static_groups'), help: 'Target groups served from the static targets directory.', registers }),
+    markedContainers: new Gauge({
+      name: name('marked_containers'),
+      help: 'Containers of RUNNING tasks that carry the marker, in the last round: those that yield targets and those skipped.',
+      registers,
+    }),
     fileWrites: new Counter({
       name: name('file_writes_total'),
-      help: 'Target file writes by outcome: written, unchanged (skipped) or error.',
+      help: 'Target file writes by outcome: written, unchanged (skipped), repaired (rewritten because something else removed, replaced or altered it) or error.',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    outputRecoveries: new Counter({
+      name: name('output_recoveries_total'),
+      help: 'What was set right in the output directory, by action: leftover_removed (a temporary file that a killed process left, removed at start), stale_lock_taken_over, lock_recreated (the lock file had vanished).',
+      labelNames: ['action'] as const,
+      registers,
+    }),
+    events: new Counter({
+      name: name('events_total'),
+      help: 'Messages of the event queue (events.queueUrl) by outcome: applied, stale (a newer state was known), ignored, unreadable (deleted) or failed (left to come again).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    eventsListening: new Gauge({
+      name: name('events_listening'),
+      help: 'With events.queueUrl: 1 while the event queue answers (full rounds every events.resyncInterval), 0 while it does not (full rounds every interval).',
       registers,
     }),
   };

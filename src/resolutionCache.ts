@@ -1,4 +1,4 @@
-import type { HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
+import type { ClusterRef, HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
 import { resolveTaskTargets, type ResolveOptions, type Skip, type TaskContext, type Warning } from './discovery/resolveTargets.js';
 import { isSameText, toPublishedGroup, type PublishedGroup } from './discovery/targetGroups.js';
 
@@ -15,6 +15,8 @@ interface CachedResolution {
   readonly task: TaskRecord;
   readonly definition: TaskDefinitionRecord | undefined;
   readonly host: HostRecord | undefined;
+  /** The reader keeps one tags object for as long as a cluster's tags do not change. */
+  readonly clusterTags: ClusterRef['tags'];
   readonly resolution: TaskResolution;
   /** The reading of its cluster that last asked for it (see ResolutionCache.endReading). */
   reading: number;
@@ -52,10 +54,10 @@ interface ClusterResolutions {
 /**
  * The last resolution of each task, by cluster and task ARN. The reader hands out the same
  * record object for as long as it holds a task unchanged (a new describe makes a new record),
- * so a task is resolved again only when its record, its task definition or its host changed;
- * and when that gives the groups it had (a refresh that found nothing new), they are the very
- * same objects, so that the outputs see nothing changed. Tasks that a cluster's reading no
- * longer has are forgotten at its end (endReading).
+ * so a task is resolved again only when its record, its task definition, its host or its
+ * cluster's tags changed; and when that gives the groups it had (a refresh that found nothing
+ * new), they are the very same objects, so that the outputs see nothing changed. Tasks that a
+ * cluster's reading no longer has are forgotten at its end (endReading).
  */
 export class ResolutionCache {
   readonly #options: ResolveOptions;
@@ -72,7 +74,13 @@ export class ResolutionCache {
       this.#clusters.set(context.cluster.arn, cluster);
     }
     const cached = cluster.byTask.get(context.task.arn);
-    if (cached !== undefined && cached.task === context.task && cached.definition === context.definition && sameHost(cached.host, context.host)) {
+    if (
+      cached !== undefined &&
+      cached.task === context.task &&
+      cached.definition === context.definition &&
+      cached.clusterTags === context.cluster.tags &&
+      sameHost(cached.host, context.host)
+    ) {
       cached.reading = cluster.reading;
       return cached.resolution;
     }
@@ -85,7 +93,14 @@ export class ResolutionCache {
       marked: resolved.marked,
       markerHints: resolved.markerHints.length === 0 ? NONE : Object.freeze(resolved.markerHints),
     });
-    cluster.byTask.set(context.task.arn, { task: context.task, definition: context.definition, host: context.host, resolution, reading: cluster.reading });
+    cluster.byTask.set(context.task.arn, {
+      task: context.task,
+      definition: context.definition,
+      host: context.host,
+      clusterTags: context.cluster.tags,
+      resolution,
+      reading: cluster.reading,
+    });
     return resolution;
   }
 

@@ -1,7 +1,10 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { BoundedHttpHandler } from './boundedHttpHandler.js';
+import { attachRawAnswerChecks } from './rawAnswerChecks.js';
 
 /** The SDK's retry strategies. */
 export const RETRY_MODES = ['standard', 'adaptive'] as const;
@@ -14,6 +17,8 @@ export interface ClientSettings {
   retryMode: RetryMode;
   /** A request's whole answer, headers and body, must arrive within this many ms. */
   requestTimeoutMs: number;
+  /** A role's credentials (aws.roles); undefined: the SDK's own chain, the process's credentials. */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 /**
@@ -22,7 +27,9 @@ export interface ClientSettings {
  * throttling and 5xx are the SDK's retry strategy.
  */
 export function createEcsClient(settings: ClientSettings): ECSClient {
-  return new ECSClient(toClientConfig(settings));
+  const client = new ECSClient(toClientConfig(settings));
+  attachRawAnswerChecks(client);
+  return client;
 }
 
 /** The EC2 client (hosts of bridge and host tasks), with the same settings; loaded on demand, as the SSM client. */
@@ -40,10 +47,20 @@ export async function createSsmClient(settings: ClientSettings): Promise<SSMClie
   return new Client(toClientConfig(settings));
 }
 
+/**
+ * The SQS client of the event queue (events.queueUrl), with the same settings;
+ * AWS_ENDPOINT_URL_SQS as for the others. Loaded on demand: without events, nobody pays for it.
+ */
+export async function createSqsClient(settings: ClientSettings): Promise<SQSClient> {
+  const { SQSClient: Client } = await import('@aws-sdk/client-sqs');
+  return new Client(toClientConfig(settings));
+}
+
 /** Each client gets a handler of its own: destroying a client destroys its handler's agent. */
-function toClientConfig({ region, maxAttempts, retryMode, requestTimeoutMs }: ClientSettings) {
+export function toClientConfig({ region, maxAttempts, retryMode, requestTimeoutMs, credentials }: ClientSettings) {
   return {
     ...(region !== undefined && { region }),
+    ...(credentials !== undefined && { credentials }),
     maxAttempts,
     retryMode,
     // The whole answer, body included, within requestTimeout, and no answer beyond 64 MB.

@@ -2,6 +2,7 @@ import { readContainerSettings, type ContainerSettings, type SettingsOptions } f
 import type { IntervalName } from './endpoints.js';
 import { sanitizeLabelName } from './labels.js';
 import {
+  accountOfArn,
   isManagedInstanceId,
   lastArnSegment,
   type ClusterRef,
@@ -24,6 +25,7 @@ export const SKIP_REASONS = [
   'bad_port',
   'no_port_binding',
   'bad_scrape_entry',
+  'health_filtered',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -44,11 +46,20 @@ export interface LabelNames {
 export const FARGATE_IDS = ['keep', 'launchType', 'compatibility'] as const;
 export type FargateIds = (typeof FARGATE_IDS)[number];
 
+/**
+ * Which tasks are scraped by their health status: any; only HEALTHY ones; all but UNHEALTHY ones.
+ * A task left out is skipped as `health_filtered`.
+ */
+export const HEALTH_FILTERS = ['any', 'healthy', 'not-unhealthy'] as const;
+export type HealthFilter = (typeof HEALTH_FILTERS)[number];
+
 /** How containers are read (SettingsOptions) and how their targets are labelled. */
 export interface ResolveOptions extends SettingsOptions {
   labelNames: LabelNames;
   /** @default 'keep' */
   fargateIds?: FargateIds;
+  /** @default 'any' */
+  healthFilter?: HealthFilter;
 }
 
 /** Everything known about one task: the input of resolution. */
@@ -196,10 +207,10 @@ function toDockerMeta(containerDefinition: ContainerDefinitionRecord): (readonly
 
 const NO_PAIRS: readonly (readonly [string, string])[] = Object.freeze([]);
 
-/** `__meta_ecs_tag_task_*`, from the task's tags (only asked for with `includeTags`). */
-function toTagMeta(task: TaskRecord): readonly (readonly [string, string])[] {
-  if (Object.keys(task.tags).length === 0) return NO_PAIRS;
-  return toDefinedPairs(Object.entries(task.tags).map(([name, value]): [string, string] => [`__meta_ecs_tag_task_${sanitizeLabelName(name)}`, value]));
+/** Labels named `<prefix><name>` from a record of tags (task, cluster, EC2 instance), made only when there are tags. */
+function toTagPairs(prefix: string, tags: Readonly<Record<string, string>> | undefined): readonly (readonly [string, string])[] {
+  if (tags === undefined || Object.keys(tags).length === 0) return NO_PAIRS;
+  return toDefinedPairs(Object.entries(tags).map(([name, value]): [string, string] => [`${prefix}${sanitizeLabelName(name)}`, value]));
 }
 
 /** `__meta_ecs_*` labels: the names of Prometheus' own `ecs` role where it has the same thing. Written into `labels`. */
@@ -213,7 +224,9 @@ function putMetaLabels(
   ip: string,
 ): void {
   const { task, host, cluster } = context;
+  const ec2 = host?.instanceId !== undefined && !isManagedInstanceId(host.instanceId);
   putDefined(labels, {
+    __meta_ecs_account_id: accountOfArn(cluster.arn),
     __meta_ecs_cluster: cluster.name,
     __meta_ecs_cluster_arn: cluster.arn,
     __meta_ecs_region: context.region,
@@ -225,20 +238,32 @@ function putMetaLabels(
     __meta_ecs_availability_zone: task.availabilityZone,
     __meta_ecs_network_mode: mode,
     __meta_ecs_health_status: task.healthStatus,
+    __meta_ecs_desired_status: task.desiredStatus,
+    __meta_ecs_last_status: task.lastStatus,
+    __meta_ecs_platform_family: task.platformFamily,
+    __meta_ecs_platform_version: task.platformVersion,
+    // As Prometheus' role: the ENI's subnet in awsvpc mode, the host's in bridge and host mode.
+    __meta_ecs_subnet_id: mode === 'awsvpc' ? task.subnetId : host?.subnetId,
+    __meta_ecs_capacity_provider: task.capacityProviderName,
+    __meta_ecs_task_started_by: task.startedBy,
     __meta_ecs_ip_address: ip,
     __meta_ecs_container_instance_arn: task.containerInstanceArn,
     __meta_ecs_ec2_instance_id: host?.instanceId,
     __meta_ecs_ec2_instance_type: host?.instanceType,
+    __meta_ecs_ec2_instance_private_ip: host?.privateIp,
+    __meta_ecs_ec2_instance_public_ip: ec2 ? host.publicIp : undefined,
     __meta_ecs_task_definition_family: definition.family,
     __meta_ecs_task_definition_revision: definition.revision?.toString(),
     __meta_ecs_container_name: containerDefinition.name,
     __meta_ecs_container_image: containerDefinition.image,
   });
   for (const [name, value] of facts.dockerMeta) labels[name] = value;
-  for (const [name, value] of toTagMeta(task)) labels[name] = value;
+  for (const [name, value] of toTagPairs('__meta_ecs_tag_task_', task.tags)) labels[name] = value;
+  for (const [name, value] of toTagPairs('__meta_ecs_tag_cluster_', cluster.tags)) labels[name] = value;
+  for (const [name, value] of toTagPairs('__meta_ecs_tag_ec2_', ec2 ? host.tags : undefined)) labels[name] = value;
 }
 
-/** Whether the ids of a Fargate task are left out, as prometheus-ecs-discoverer and prometheus-ecs-sd do. */
+/** Whether the ids of a Fargate task are left out (compatibility: as prometheus-ecs-discoverer and prometheus-ecs-sd do). */
 function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rule: FargateIds | undefined): boolean {
   if (rule === 'launchType') return task.launchType === 'FARGATE';
   if (rule === 'compatibility') return definition.requiresCompatibilities?.includes('FARGATE') ?? false;
@@ -247,9 +272,9 @@ function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rul
 
 /**
  * The labels of a container's targets, but for those of the address and path: ours
- * (SEMANTICS.md, "Labels of each target group"), or teralytics' set for its users. Written
- * into one object, each kind over the one before it, as spreading them would give, without
- * the copies (thousands of tasks of some 30 labels each).
+ * (SEMANTICS.md, "Labels of each target group"), or teralytics', sepich's or ecs_observer's set
+ * for their users. Written into one object, each kind over the one before it, as spreading them
+ * would give, without the copies (thousands of tasks of some 30 labels each).
  */
 function toBaseLabels(
   context: TaskContext,
@@ -279,6 +304,29 @@ function toBaseLabels(
       container_arn: container?.arn,
       docker_image: containerDefinition.image,
     });
+    return labels;
+  }
+
+  if (settings.labelStyle === 'sepich') {
+    // sepich/prometheus-ecs-sd's set: its PROMETHEUS_LABELS first, then the task and container (no job: the scrape config's).
+    putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+    Object.assign(labels, settings.customLabels);
+    putDefined(labels, {
+      container_name: containerDefinition.name,
+      task_name: family,
+      task_revision: definition.revision?.toString(),
+      container_arn: container?.arn,
+      instance_id: context.host?.instanceId,
+      __container_image: containerDefinition.image,
+      __task_group: task.group,
+    });
+    return labels;
+  }
+
+  if (settings.labelStyle === 'ecs-observer') {
+    // ecs_observer's (and the CloudWatch agent's) set: the path, and a job only when the label gives one (else the scrape config's).
+    putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+    putDefined(labels, { job: settings.job });
     return labels;
   }
 
@@ -320,6 +368,8 @@ function toTargetLabels(base: Record<string, string>, settings: ContainerSetting
   for (const name in base) defineLabel(labels, name, base[name] as string);
   if (settings.labelStyle === 'teralytics') {
     if (settings.pathGiven) defineLabel(labels, '__metrics_path__', path);
+  } else if (settings.labelStyle === 'sepich' || settings.labelStyle === 'ecs-observer') {
+    defineLabel(labels, '__metrics_path__', path);
   } else {
     defineLabel(labels, 'instance', settings.noLabels ? family : address);
     defineLabel(labels, 'job', settings.job ?? family);
@@ -360,6 +410,28 @@ function factsOf(containerDefinition: ContainerDefinitionRecord, options: Resolv
 }
 
 /**
+ * Why the health filter leaves a task out; undefined when it keeps it. A task whose health
+ * checks have not answered yet (UNKNOWN, with a health check in its definition) is described
+ * again next round, so that it is scraped as soon as it turns HEALTHY; without any health check
+ * it stays UNKNOWN, and waits for the task refresh like any other.
+ */
+function healthProblem(task: TaskRecord, definition: TaskDefinitionRecord, filter: HealthFilter | undefined): Problem | undefined {
+  const status = task.healthStatus ?? 'UNKNOWN';
+  if (filter === undefined || filter === 'any') return undefined;
+  if (filter === 'not-unhealthy') {
+    return status === 'UNHEALTHY' ? { reason: 'health_filtered', detail: 'task health status UNHEALTHY; healthFilter not-unhealthy leaves it out' } : undefined;
+  }
+  if (status === 'HEALTHY') return undefined;
+  const checked = definition.containers.some((container) => container.healthCheck === true);
+  const why = status !== 'UNKNOWN' ? '' : checked ? ' (its health checks have not answered yet: described again next round)' : ' (no container of its task definition has a health check: it stays UNKNOWN)';
+  return {
+    reason: 'health_filtered',
+    detail: `task health status ${status}; healthFilter healthy scrapes only HEALTHY tasks${why}`,
+    ...(status === 'UNKNOWN' && checked && { transient: true }),
+  };
+}
+
+/**
  * Resolves the targets of one task: one per marked container and metrics path, following the
  * README's rules ("Marking containers"). Never throws on odd data: a container that cannot be
  * scraped becomes a skip with its reason, and the other containers of the task still resolve.
@@ -392,6 +464,8 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   }
 
   const mode = toNetworkMode(definition.networkMode);
+  // One skip for the whole task, when it has a marked container.
+  const filtered = healthProblem(task, definition, options.healthFilter);
 
   for (const containerDefinition of definition.containers) {
     const facts = factsOf(containerDefinition, options);
@@ -401,6 +475,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       continue;
     }
     resolution.marked += 1;
+    if (filtered !== undefined) continue;
 
     const containerName = containerDefinition.name ?? '(unnamed)';
     const skip = (problem: Problem) => resolution.skips.push({ ...ref(containerName), ...problem });
@@ -436,6 +511,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       }
     }
   }
+  if (filtered !== undefined && resolution.marked > 0) resolution.skips.push({ ...ref('*'), ...filtered });
   return resolution;
 }
 

@@ -13,13 +13,17 @@ export interface TargetGroup {
  * immutable once published: the outputs may compare them by identity.
  */
 export interface PublishedGroup {
-  interval: IntervalName;
-  cluster: string;
+  readonly interval: IntervalName;
+  /** The ECS cluster's name; empty for a static group. */
+  readonly cluster: string;
+  /** The file of the static targets directory it came from; undefined for an ECS group. */
+  readonly staticFile?: string;
   /** `{"targets":[...],"labels":{...}}`, labels in sorted order. */
   readonly json: string;
 }
 
-export type GroupsByInterval = Record<IntervalName, PublishedGroup[]>;
+/** The groups of each interval. Frozen, lists and object alike: snapshots hand them out to the outputs. */
+export type GroupsByInterval = Readonly<Record<IntervalName, readonly PublishedGroup[]>>;
 
 /** Whether JSON.stringify escapes something in the text (a quote, a backslash, a control character, a surrogate). */
 function needsEscape(text: string): boolean {
@@ -58,7 +62,7 @@ export class ResolvedGroup implements PublishedGroup {
 }
 
 export function toPublishedGroup(target: Target): PublishedGroup {
-  return new ResolvedGroup(target);
+  return Object.freeze(new ResolvedGroup(target));
 }
 
 /** A name that objects list before the others (an array index); they list such names first. */
@@ -164,11 +168,12 @@ function withoutRepeats(sorted: PublishedGroup[], order: TextOrder): PublishedGr
  * labels): the same fleet always gives the same groups in the same order, whatever the input order.
  */
 export function toGroupsByInterval(groups: Iterable<PublishedGroup>): GroupsByInterval {
-  const byInterval = Object.fromEntries(INTERVALS.map((interval) => [interval, [] as PublishedGroup[]])) as GroupsByInterval;
+  const byInterval = Object.fromEntries(INTERVALS.map((interval) => [interval, [] as PublishedGroup[]])) as Record<IntervalName, PublishedGroup[]>;
   for (const group of groups) byInterval[group.interval].push(group);
   const order = new TextOrder();
-  for (const interval of INTERVALS) byInterval[interval] = withoutRepeats(byInterval[interval].sort(order.compare), order);
-  return byInterval;
+  const sorted = {} as Record<IntervalName, readonly PublishedGroup[]>;
+  for (const interval of INTERVALS) sorted[interval] = Object.freeze(withoutRepeats(byInterval[interval].sort(order.compare), order));
+  return Object.freeze(sorted);
 }
 
 /** Two sorted lists in one, in linear time; with `dropRepeats`, a group of the same text as the one before it replaces it. */
@@ -212,9 +217,9 @@ function mergeAll(lists: readonly (readonly PublishedGroup[])[], order: TextOrde
  */
 export function mergeGroupsByInterval(parts: readonly GroupsByInterval[]): GroupsByInterval {
   const order = new TextOrder();
-  const merged = {} as GroupsByInterval;
-  for (const interval of INTERVALS) merged[interval] = mergeAll(parts.map((part) => part[interval]), order, true);
-  return merged;
+  const merged = {} as Record<IntervalName, readonly PublishedGroup[]>;
+  for (const interval of INTERVALS) merged[interval] = Object.freeze(mergeAll(parts.map((part) => part[interval]), order, true));
+  return Object.freeze(merged);
 }
 
 /** Every group of every interval, in one sorted list: the one file of teralytics' users. */

@@ -95,6 +95,12 @@ interface Inspection {
   problem?: string;
 }
 
+/**
+ * What one write attempt of a file did: written (its targets changed), unchanged (nothing to
+ * write), repaired (rewritten because something else had removed, replaced or altered it), error.
+ */
+export type FileWriteOutcome = 'written' | 'unchanged' | 'repaired' | 'error';
+
 export interface FileSdWriterOptions {
   directory: string;
   fileNames: Readonly<Record<IntervalName, string>>;
@@ -103,7 +109,7 @@ export interface FileSdWriterOptions {
   /** Warns of files (and of the directory) that something else removed, replaced or changed. */
   logger: Logger;
   /** Called once per file and write attempt. */
-  onWrite?: (outcome: 'written' | 'unchanged' | 'error') => void;
+  onWrite?: (outcome: FileWriteOutcome) => void;
 }
 
 /**
@@ -117,7 +123,7 @@ export class FileSdWriter {
   readonly #fileNames: Readonly<Record<IntervalName, string>>;
   readonly #allTargetsFile: string | undefined;
   readonly #logger: Logger;
-  readonly #onWrite: (outcome: 'written' | 'unchanged' | 'error') => void;
+  readonly #onWrite: (outcome: FileWriteOutcome) => void;
   /** What each file held when we last wrote or read it. */
   readonly #known = new Map<string, KnownFile>();
   /** The groups last asked for in each file, and their digest: the same groups need no new text at all. */
@@ -195,7 +201,7 @@ export class FileSdWriter {
     const written = await lstat(path).catch(() => undefined);
     if (written === undefined) this.#known.delete(path);
     else this.#known.set(path, { ...toIdentity(written), digest });
-    this.#onWrite('written');
+    this.#onWrite(problem === undefined ? 'written' : 'repaired');
   }
 
   /** Never follows a link, and reads the content only when the file is not what we last saw. */

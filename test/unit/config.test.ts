@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { SETTINGS, defaultSettings, loadConfig } from '../../src/config.js';
+import { SETTINGS, defaultSettings, loadConfig, settingError } from '../../src/config.js';
 
 async function configFile(content: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'config-')), 'settings.json');
@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       '1m': '1m-tasks.json',
       '5m': '5m-tasks.json',
     });
-    expect(config.log).toEqual({ level: 'info', format: 'text' });
+    expect(config.log).toEqual({ level: 'info', format: 'text', progressEvery: 5 });
     expect(config.aws.regions).toEqual([]);
   });
 
@@ -39,6 +39,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, flags: { taskRefresh: '-1' } })).toThrow(
       'taskRefresh (--task-refresh, ECS_DISCOVERER_TASK_REFRESH): expected a whole number of seconds from 0 to 604800 (0 turns it off): value was -1',
     );
+  });
+
+  it('reads the log level in any case, from the environment (ECS_DISCOVERER_LOG_LEVEL=DEBUG) as from a flag', () => {
+    expect(loadConfig({ env: { ECS_DISCOVERER_LOG_LEVEL: 'DEBUG' } }).log.level).toBe('debug');
+    expect(loadConfig({ env: { ECS_DISCOVERER_LOG_LEVEL: 'Warn' } }).log.level).toBe('warn');
+    expect(loadConfig({ env: {}, flags: { 'log.level': 'INFO' } }).log.level).toBe('info');
+    expect(() => loadConfig({ env: { ECS_DISCOVERER_LOG_LEVEL: 'VERBOSE' } })).toThrow(/^log\.level \(--log-level, ECS_DISCOVERER_LOG_LEVEL\): .*value was "verbose"$/);
   });
 
   it('reads aws.clusterTimeout from ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT, 60 s by default', () => {
@@ -99,6 +106,40 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads roles as comma-separated ARNs from the environment and flags, and as role objects from the config file', async () => {
+    const fromEnv = loadConfig({ env: { ECS_DISCOVERER_ROLES: 'arn:aws:iam::111111111111:role/discoverer, arn:aws-cn:iam::222222222222:role/ops/discoverer' } });
+    const file = await configFile(
+      JSON.stringify({ aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/discoverer', externalId: 'central-42', sessionName: 'ecs-sd' }] } }),
+    );
+
+    expect(fromEnv.aws.roles).toEqual([{ arn: 'arn:aws:iam::111111111111:role/discoverer' }, { arn: 'arn:aws-cn:iam::222222222222:role/ops/discoverer' }]);
+    expect(loadConfig({ env: {}, configFile: file }).aws.roles).toEqual([{ arn: 'arn:aws:iam::111111111111:role/discoverer', externalId: 'central-42', sessionName: 'ecs-sd' }]);
+    expect(loadConfig({ env: {} }).aws.roles).toEqual([]);
+  });
+
+  it.each([
+    [{ aws: { roles: [{ arn: 'arn:aws:iam::1111:role/x' }] } }, '"arn:aws:iam::1111:role/x" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)'],
+    [{ aws: { roles: ['arn:aws:iam::111111111111:role/x'] } }, '"arn:aws:iam::111111111111:role/x" is not a role object'],
+    [{ aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/x', externalID: 'a' }] } }, 'role field "externalID" is unknown (expected arn, externalId, sessionName)'],
+    [{ aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/x', sessionName: 'has space' }] } }, 'sessionName "has space" of arn:aws:iam::111111111111:role/x is not a session name'],
+    [
+      { aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/a' }, { arn: 'arn:aws:iam::111111111111:role/b' }] } },
+      'arn:aws:iam::111111111111:role/a and arn:aws:iam::111111111111:role/b are both of account 111111111111: one role per account',
+    ],
+  ])('rejects the roles of a config file %j, naming the setting and the entry', async (content, problem) => {
+    const file = await configFile(JSON.stringify(content));
+
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(`aws.roles (--roles, ECS_DISCOVERER_ROLES): ${problem}`);
+  });
+
+  it('reads the health filter and cluster tags', () => {
+    const config = loadConfig({ env: { ECS_DISCOVERER_LABEL_CLUSTER_TAGS: 'true' }, flags: { healthFilter: 'not-unhealthy' } });
+
+    expect(config.healthFilter).toBe('not-unhealthy');
+    expect(config.labels.clusterTags).toBe(true);
+    expect(loadConfig({ env: {} })).toMatchObject({ healthFilter: 'any', labels: { clusterTags: false } });
+  });
+
   it.each([
     [{ flags: { interval: 'soon' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was "soon"'],
     [{ flags: { interval: '0' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 0'],
@@ -117,7 +158,10 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
     [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none: value was "("'],
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
-    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer"]: value was "labels"'],
+    [{ flags: { 'aws.roles': 'arn:aws:iam::111111111111:user/alice' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "arn:aws:iam::111111111111:user/alice" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"arn:aws:iam::111111111111:user/alice"}]'],
+    [{ env: { ECS_DISCOVERER_ROLES: 'discoverer' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "discoverer" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"discoverer"}]'],
+    [{ flags: { healthFilter: 'green' } }, 'healthFilter (--health-filter, ECS_DISCOVERER_HEALTH_FILTER): must be one of the possible values: ["any","healthy","not-unhealthy"]: value was "green"'],
+    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer","sepich"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
   });
@@ -146,5 +190,80 @@ describe('loadConfig', () => {
       expect(setting.doc.length).toBeGreaterThan(10);
     }
     expect(new Set(SETTINGS.map((setting) => setting.env)).size).toBe(SETTINGS.length);
+  });
+});
+
+describe('settingError', () => {
+  it('names the setting and its sources, keeps the underlying error as cause and says its reason in the same line', () => {
+    const cause = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'), { code: 'EADDRINUSE' });
+
+    const error = settingError('http.port', 'cannot listen on 127.0.0.1:8080', cause);
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.cause).toBe(cause);
+    expect(error.message).toBe('http.port (--http-port, ECS_DISCOVERER_HTTP_PORT): cannot listen on 127.0.0.1:8080: listen EADDRINUSE: address already in use 127.0.0.1:8080');
+  });
+
+  it('names the kind of error a cause is, when it is not a plain Error', () => {
+    const cause = Object.assign(new Error('region="eu west 1" is not a valid hostname component.'), { name: 'RegionError' });
+
+    const error = settingError('aws.regions', 'region "eu west 1" cannot be used', cause);
+
+    expect(error.message).toBe('aws.regions (--regions, ECS_DISCOVERER_REGIONS): region "eu west 1" cannot be used: RegionError: region="eu west 1" is not a valid hostname component.');
+    expect(error.cause).toBe(cause);
+  });
+
+  it('keeps to one line when the cause says its reason over several', () => {
+    const cause = new Error('EACCES: permission denied\n    at open (node:fs)');
+
+    const error = settingError('outputDir', '"/srv/sd" is not a writable directory', cause);
+
+    expect(error.message).toBe('outputDir (--output-dir, ECS_DISCOVERER_OUTPUT_DIR): "/srv/sd" is not a writable directory: EACCES: permission denied at open (node:fs)');
+  });
+
+  it('has no cause, and nothing after the problem, when there is no underlying error', () => {
+    const error = settingError('interval', 'must be at least 1');
+
+    expect(error.message).toBe('interval (--interval, ECS_DISCOVERER_INTERVAL): must be at least 1');
+    expect(error.cause).toBeUndefined();
+  });
+});
+
+describe('events settings', () => {
+  it('have no queue and a resync every 300 s by default', () => {
+    expect(loadConfig({ env: {} }).events).toEqual({ queueUrl: '', resyncInterval: 300 });
+  });
+
+  it('read the queue URL from the flag or ECS_DISCOVERER_EVENTS_QUEUE_URL, and the resync interval', () => {
+    const fromEnv = loadConfig({ env: { ECS_DISCOVERER_EVENTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events' } });
+    const fromFlags = loadConfig({ env: {}, flags: { 'events.queueUrl': 'http://127.0.0.1:4566/123456789012/events.fifo', 'events.resyncInterval': '60' } });
+
+    expect(fromEnv.events.queueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events');
+    expect(fromFlags.events).toEqual({ queueUrl: 'http://127.0.0.1:4566/123456789012/events.fifo', resyncInterval: 60 });
+  });
+
+  it.each([
+    'sqs.eu-west-1.amazonaws.com/123456789012/ecs-events',
+    'https://sqs.eu-west-1.amazonaws.com/ecs-events',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs events',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events?x=1',
+    'ftp://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events',
+    `https://sqs.eu-west-1.amazonaws.com/123456789012/${'q'.repeat(81)}`,
+    'arn:aws:sqs:eu-west-1:123456789012:ecs-events',
+  ])('refuse %s as a queue URL, in one line naming the setting and what is expected', (url) => {
+    expect(() => loadConfig({ env: {}, flags: { 'events.queueUrl': url } })).toThrow(
+      new ConfigError(
+        `events.queueUrl (--events-queue-url, ECS_DISCOVERER_EVENTS_QUEUE_URL): expected an SQS queue URL, https://sqs.<region>.amazonaws.com/<account id>/<queue name>, or empty for none: value was ${JSON.stringify(url)}`,
+      ),
+    );
+  });
+
+  it('refuse a resync interval shorter than the interval when events are on', () => {
+    const flags = { 'events.queueUrl': 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events', 'events.resyncInterval': '10', interval: '15' };
+
+    expect(() => loadConfig({ env: {}, flags })).toThrow(
+      new ConfigError('events.resyncInterval (--events-resync-interval, ECS_DISCOVERER_EVENTS_RESYNC_INTERVAL): 10 is less than interval (15): expected at least that'),
+    );
+    expect(loadConfig({ env: {}, flags: { 'events.resyncInterval': '10' } }).events.resyncInterval).toBe(10);
   });
 });

@@ -4,9 +4,10 @@ import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGroups.js';
 import { currentCallPriority } from '../../src/callPriority.js';
 import { Discoverer } from '../../src/discoverer.js';
-import type { LogFields, Logger } from '../../src/log.js';
+import { silentLogger, type LogFields, type Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { ClusterReading, ClusterState, RegionReader, Snapshot } from '../../src/round.js';
+import type { ProgressFigures } from '../../src/roundProgress.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../../src/fake/fleet.js';
 import type { TimeSlicing } from '../../src/timeSlices.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
@@ -56,8 +57,21 @@ class FakeReader implements RegionReader {
     return this.clusterList;
   }
 
+  /** What the caches hold after events, by cluster name (readCached); the answers when not set. */
+  readonly cached = new Map<string, TaskContext[]>();
+  /** Runs while a cluster is being read (an event that comes meanwhile). */
+  duringRead: ((cluster: ClusterRef) => Promise<void>) | undefined;
+
+  async readCached(cluster: ClusterRef): Promise<ClusterReading> {
+    await Promise.resolve();
+    const tasks = this.cached.get(cluster.name) ?? this.answers.get(cluster.name);
+    if (!Array.isArray(tasks)) throw new Error(`no cached tasks for ${cluster.name}`);
+    return { cluster, tasks, pendingTasks: 0 };
+  }
+
   async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading> {
     this.signals.set(cluster.name, { signal, roundSignal });
+    await this.duringRead?.(cluster);
     await Promise.resolve(); // The priority must hold across awaits, as in the AWS reader.
     this.priorities.set(cluster.name, currentCallPriority());
     const answer = this.answers.get(cluster.name) ?? [];
@@ -200,6 +214,23 @@ describe('Discoverer', () => {
     expect(Object.isFrozen(first.clusters)).toBe(true);
     expect(Object.isFrozen(first.clusters[0])).toBe(true);
     expect(Object.isFrozen(first.clusters[0]?.targets)).toBe(true);
+  });
+
+  it('publishes frozen snapshots and groups: the early ones of a first round and the final one', async () => {
+    const { reader, discoverer, published } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+
+    const { snapshot: final } = await discoverer.runRound();
+
+    const early = published.filter((snapshot) => snapshot !== final);
+    expect(early.length).toBeGreaterThanOrEqual(1);
+    for (const snapshot of [...early, final]) {
+      expect(Object.isFrozen(snapshot)).toBe(true);
+      expect(Object.isFrozen(snapshot.groups)).toBe(true);
+      expect(Object.isFrozen(snapshot.groups.generic)).toBe(true);
+      expect(Object.isFrozen(snapshot.groups.generic[0])).toBe(true);
+    }
   });
 
   it('keeps every cluster, and reports a failed round, when the cluster listing fails', async () => {
@@ -538,8 +569,163 @@ describe('Discoverer', () => {
     expect(await value(metrics.skippedContainers, { reason: 'bad_port' })).toBe(1);
     expect(await value(metrics.skippedContainers, { reason: 'no_ip' })).toBe(0);
     expect(await value(metrics.tasks)).toBe(2);
+    // The web container of both tasks carries the marker; the broken one is skipped.
+    expect(await value(metrics.markedContainers)).toBe(2);
     expect(await value(metrics.clusters)).toBe(1);
     expect(await value(metrics.cacheSize, { cache: 'tasks' })).toBe(7);
     expect(await value(metrics.clusterLastSuccess, { cluster: 'a', region: 'eu-west-1' })).toBeGreaterThan(1_700_000_000);
+    expect(await value(metrics.clusterTargets, { cluster: 'a', region: 'eu-west-1', interval: 'generic' })).toBe(1);
+    expect(await value(metrics.clusterTargets, { cluster: 'a', region: 'eu-west-1', interval: '15s' })).toBe(0);
+  });
+
+  it('drops the per-cluster target counts of a cluster that is gone', async () => {
+    const { reader, discoverer, metrics } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.clusterList = [ref('a')];
+
+    await discoverer.runRound();
+
+    const clusters = new Set((await metrics.clusterTargets.get()).values.map((entry) => entry.labels.cluster));
+    expect([...clusters]).toEqual(['a']);
+  });
+
+  it('exports the interval setting, so that alert rules can count in intervals', async () => {
+    const metrics = createMetrics({ intervalSeconds: 20 });
+
+    expect(await metrics.registry.getSingleMetricAsString('ecs_discoverer_interval_seconds')).toMatch(/^ecs_discoverer_interval_seconds 20$/m);
+  });
+
+  it('hands how a first round goes to onProgress at its start and every second, and not for later rounds', async () => {
+    vi.useFakeTimers();
+    try {
+      const { reader } = setup();
+      const seen: ProgressFigures[] = [];
+      const withProgress = new Discoverer({
+        readers: [reader],
+        resolveOptions,
+        countRequests: () => 0,
+        logger: silentLogger,
+        metrics: createMetrics(),
+        onProgress: (progress) => seen.push(progress),
+      });
+      reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+      let release = () => {};
+      const slow = new Promise<void>((resolve) => (release = resolve));
+      const readCluster = reader.readCluster.bind(reader);
+      reader.readCluster = async (cluster) => {
+        await slow;
+        return readCluster(cluster);
+      };
+
+      const first = withProgress.runRound();
+      await vi.advanceTimersByTimeAsync(3_001);
+      release();
+      await first;
+      const duringFirst = seen.length;
+      reader.readCluster = readCluster;
+      await withProgress.runRound();
+      await vi.advanceTimersByTimeAsync(3_000);
+
+      expect(duringFirst).toBe(4);
+      expect(seen.length).toBe(duringFirst);
+      expect(seen.at(-1)).toMatchObject({ clustersListed: 1, clustersDone: 0, apiCalls: 0, throttled: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('Discoverer with events', () => {
+  it('resolves a cluster again from what its reader caches, and publishes it without a round', async () => {
+    // Prepare
+    const { reader, discoverer, addresses, published } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    const publishedByRound = published.length;
+    reader.cached.set('a', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 't3', '127.0.0.3')]);
+
+    // Act
+    const refreshed = await discoverer.refreshCluster(clusterArn('a'));
+    await discoverer.publishLatest();
+
+    // Assess
+    expect(refreshed).toBe(true);
+    expect(published).toHaveLength(publishedByRound + 1);
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.2:80', 'a 127.0.0.3:80']);
+    expect(published.at(-1)?.clusters.find((state) => state.cluster.name === 'a')?.tasks).toBe(2);
+  });
+
+  it('knows the clusters a round has listed, and no other', async () => {
+    const { reader, discoverer } = setup();
+    reader.set('a', []);
+    await discoverer.runRound();
+
+    expect(discoverer.hasCluster(clusterArn('a'))).toBe(true);
+    expect(discoverer.hasCluster(clusterArn('new'))).toBe(false);
+  });
+
+  it('leaves a cluster not read afresh yet to its first reading: its targets of an earlier run stay', async () => {
+    // Prepare
+    const earlier: ClusterState = {
+      region: 'eu-west-1',
+      cluster: ref('a'),
+      tasks: 0,
+      pendingTasks: 0,
+      targets: [toPublishedGroup({ interval: 'generic', cluster: 'a', address: '127.0.0.9:80', labels: { job: 'web' } })],
+      skips: [],
+      warnings: [],
+      lastSuccessAt: undefined,
+      error: undefined,
+      restored: true,
+    };
+    const { reader, discoverer } = setup({ earlierStates: [earlier] });
+    reader.cached.set('a', []);
+
+    // Act
+    const refreshed = await discoverer.refreshCluster(clusterArn('a'));
+
+    // Assess
+    expect(refreshed).toBe(false);
+    expect(discoverer.hasCluster(clusterArn('a'))).toBe(true);
+  });
+
+  it('publishes nothing before the first publication of a round', async () => {
+    const { discoverer, published } = setup();
+
+    await discoverer.publishLatest();
+
+    expect(published).toEqual([]);
+  });
+
+  it('resolves a cluster again from the caches after a round whose reading an event overtook', async () => {
+    // Prepare: the event's task is in the caches, but not in the round's reading, which began before it.
+    const { reader, discoverer, addresses } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.duringRead = async () => {
+      reader.cached.set('a', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 'e1', '127.0.0.5')]);
+      await discoverer.refreshCluster(clusterArn('a'));
+    };
+
+    // Act
+    await discoverer.runRound();
+
+    // Assess
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'a 127.0.0.5:80']);
+  });
+
+  it('sets the targets metric when it publishes', async () => {
+    const { reader, discoverer, metrics } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.cached.set('a', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 't2', '127.0.0.2')]);
+
+    await discoverer.refreshCluster(clusterArn('a'));
+    await discoverer.publishLatest();
+
+    expect((await metrics.targets.get()).values.find((entry) => entry.labels.interval === 'generic')?.value).toBe(2);
   });
 });

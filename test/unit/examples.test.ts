@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import {
 import { NormalizedSchema } from '@smithy/core/schema';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SETTINGS } from '../../src/config.js';
+import { SETTINGS, loadConfig } from '../../src/config.js';
 import { EXIT } from '../../src/exitCodes.js';
 
 /**
@@ -220,12 +220,17 @@ describe('examples/prometheus-ecs-discoverer.service', () => {
   });
 });
 
+/** The files of examples/ and its folders, as paths inside it. */
+const exampleFiles = () => readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' }).filter((file) => statSync(join(EXAMPLES, file)).isFile());
+
 describe('examples/', () => {
   it('holds JSON and YAML files only, each of which parses', () => {
-    const files = readdirSync(EXAMPLES);
+    const files = exampleFiles();
 
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
+      // CloudFormation's YAML has tags of its own: test/unit/eventExamples.test.ts parses it with them.
+      if (file === join('events', 'cloudformation.yaml')) continue;
       if (file.endsWith('.json')) expect(() => JSON.parse(read(`examples/${file}`)) as unknown, file).not.toThrow();
       else if (/\.ya?ml$/.test(file)) expect(() => parseYaml(`examples/${file}`), file).not.toThrow();
       else if (file.endsWith('.service')) expect(unitSettings(`examples/${file}`).get('ExecStart'), file).toBeDefined();
@@ -234,7 +239,7 @@ describe('examples/', () => {
   });
 
   it('uses placeholders only: no real address, account, host or secret', () => {
-    const files = [...readdirSync(EXAMPLES).map((file) => `examples/${file}`), 'Dockerfile', 'iam-policy.json'];
+    const files = [...exampleFiles().map((file) => `examples/${file}`), 'Dockerfile', 'iam-policy.json'];
     const placeholderIp = /^(127\.0\.0\.1|0\.0\.0\.0|192\.0\.2\.\d+|198\.51\.100\.\d+|203\.0\.113\.\d+)$/;
     const placeholderHost = /^(127\.0\.0\.1|localhost|prometheus-ecs-discoverer|[\w.-]*example\.(com|org|net))$/;
     for (const file of files) {
@@ -243,7 +248,8 @@ describe('examples/', () => {
       // A JSON Schema names its dialect by URL; that identifier is never fetched.
       const contacted = text.replace(/"\$schema":\s*"http:\/\/json-schema\.org\/[^"]*"/g, '');
       for (const [, host] of contacted.matchAll(/\bhttps?:\/\/([^/:\s'"]+)/g)) expect(host, `${file}: URL host`).toMatch(placeholderHost);
-      for (const [account] of text.matchAll(/\b\d{12}\b/g)) expect(account, `${file}: AWS account`).toBe('123456789012');
+      // The accounts the AWS documentation uses as placeholders.
+      for (const [account] of text.matchAll(/\b\d{12}\b/g)) expect(account, `${file}: AWS account`).toMatch(/^(123456789012|111122223333|444455556666)$/);
       expect(text, `${file}: AWS access key`).not.toMatch(/\b(AKIA|ASIA)[0-9A-Z]{16}\b/);
       expect(text, `${file}: secret`).not.toMatch(/secret_access_key|aws_session_token|password|BEGIN [A-Z ]*PRIVATE KEY/i);
     }
@@ -369,11 +375,18 @@ describe('examples/ecs-task-definition.json', () => {
     }
   });
 
-  it("gives Prometheus the file_sd configuration of examples/prometheus-file-sd.yml", () => {
+  it("gives Prometheus the file_sd configuration of examples/prometheus-file-sd.yml, scraping the discoverer beside it", () => {
     const config = prometheusConfigOf(taskDefinition);
     const configFile = /--config\.file=(\S+)/.exec(prometheus?.command?.join(' ') ?? '')?.[1];
+    const example = parseYaml('examples/prometheus-file-sd.yml') as PrometheusConfig;
+    // In one awsvpc task the discoverer is on 127.0.0.1, not behind its compose service name.
+    const inOneTask = {
+      ...example,
+      scrape_configs: example.scrape_configs.map((job) => (job.job_name === SELF_JOB ? { ...job, static_configs: [{ targets: [`127.0.0.1:${HTTP_PORT}`] }] } : job)),
+    };
 
-    expect(parse(config)).toEqual(parseYaml('examples/prometheus-file-sd.yml'));
+    expect(parse(config)).toEqual(inOneTask);
+    expect(discoverer?.environment?.map((variable) => variable.name), 'the discoverer is scraped by its own job, not marked for discovery').not.toContain('PROMETHEUS');
     expect(configFile, 'Prometheus --config.file').toBeDefined();
     expect(prometheus?.command?.join(' '), 'the command writes PROM_CONFIG where --config.file reads').toContain(`"$PROM_CONFIG" > ${configFile} `);
   });
@@ -392,6 +405,8 @@ function prometheusConfigOf(taskDefinition: TaskDefinition): string {
 interface ScrapeConfig {
   job_name: string;
   scrape_interval?: string;
+  metrics_path?: string;
+  static_configs?: { targets: string[] }[];
   file_sd_configs?: { files: string[] }[];
   http_sd_configs?: { url: string }[];
   relabel_configs?: { source_labels?: string[]; regex?: string; action?: string; target_label?: string }[];
@@ -438,11 +453,41 @@ describe.skipIf(!hasPromtool && !inCi)('promtool check config', () => {
   it('found the examples', () => expect(configs.length).toBeGreaterThanOrEqual(3));
 });
 
+/** The job the discoverer's own metrics are scraped in: examples/alerts.yml and grafana-dashboard.json use it (test/unit/monitoringKit.test.ts). */
+const SELF_JOB = 'ecs-discoverer';
+
+describe('every Prometheus example', () => {
+  const files = readdirSync(EXAMPLES).filter((file) => /^prometheus.*\.ya?ml$/.test(file));
+  const configs: [string, PrometheusConfig][] = [
+    ...files.map((file): [string, PrometheusConfig] => [`examples/${file}`, parseYaml(`examples/${file}`) as PrometheusConfig]),
+    ['examples/ecs-task-definition.json', parse(prometheusConfigOf(JSON.parse(read('examples/ecs-task-definition.json')) as TaskDefinition)) as PrometheusConfig],
+  ];
+
+  it.each(configs)("scrapes the discoverer's own /metrics in job ecs-discoverer: %s", (_name, config) => {
+    const self = config.scrape_configs.filter((job) => job.job_name === SELF_JOB);
+    const targets = self.flatMap((job) => job.static_configs ?? []).flatMap((group) => group.targets);
+
+    expect(self).toHaveLength(1);
+    expect(self[0]?.metrics_path ?? '/metrics').toBe('/metrics');
+    // One discoverer, or each of several (the accounts example splits them over two processes).
+    const discoverers = new Set(config.scrape_configs.flatMap((job) => job.http_sd_configs ?? []).map((sd) => new URL(sd.url).host));
+    expect(targets.length).toBeGreaterThanOrEqual(1);
+    for (const target of targets) {
+      expect(target).toMatch(new RegExp(`^[\\w.-]+:${HTTP_PORT}$`));
+      if (discoverers.size > 1) expect(discoverers).toContain(target);
+    }
+    expect(read('src/http/server.ts')).toContain("case '/metrics':");
+  });
+
+  it('found them all', () => expect(configs.length).toBeGreaterThanOrEqual(4));
+});
+
 describe('examples/prometheus-file-sd.yml', () => {
   const config = parseYaml('examples/prometheus-file-sd.yml') as PrometheusConfig;
 
   it('has one job per interval file, scraped at that interval, and one for the generic file', () => {
-    const jobs = config.scrape_configs.map((job) => ({
+    const fileJobs = config.scrape_configs.filter((job) => job.file_sd_configs !== undefined);
+    const jobs = fileJobs.map((job) => ({
       files: job.file_sd_configs?.flatMap((sd) => sd.files),
       interval: job.scrape_interval ?? 'global',
     }));
@@ -454,7 +499,8 @@ describe('examples/prometheus-file-sd.yml', () => {
     expect(jobs).toEqual(expect.arrayContaining(expected));
     expect(jobs).toHaveLength(expected.length);
     expect(config.global?.scrape_interval, 'the generic job scrapes at the global interval').toBeDefined();
-    expect(new Set(config.scrape_configs.map((job) => job.job_name)).size).toBe(expected.length);
+    expect(new Set(config.scrape_configs.map((job) => job.job_name)).size).toBe(config.scrape_configs.length);
+    expect(config.scrape_configs.filter((job) => job.file_sd_configs === undefined).map((job) => job.job_name)).toEqual([SELF_JOB]);
   });
 });
 
@@ -462,11 +508,34 @@ describe('examples/prometheus-http-sd.yml', () => {
   const config = parseYaml('examples/prometheus-http-sd.yml') as PrometheusConfig;
 
   it('has one job on the HTTP SD endpoint of the compose service', () => {
-    expect(config.scrape_configs).toHaveLength(1);
-    expect(config.scrape_configs[0]?.http_sd_configs?.map((sd) => sd.url)).toEqual([
+    const sdJobs = config.scrape_configs.filter((job) => job.http_sd_configs !== undefined);
+    expect(sdJobs).toHaveLength(1);
+    expect(sdJobs[0]?.http_sd_configs?.map((sd) => sd.url)).toEqual([
       `http://prometheus-ecs-discoverer:${HTTP_PORT}/targets`,
     ]);
     expect(Object.keys(composeServices())).toContain('prometheus-ecs-discoverer');
+  });
+});
+
+describe('examples of several accounts', () => {
+  it('gives settings that load, with a role per account in every region', () => {
+    const config = loadConfig({ env: {}, configFile: join(EXAMPLES, 'settings-accounts.json') });
+
+    expect(config.aws.roles.map((role) => role.arn)).toEqual([
+      'arn:aws:iam::111122223333:role/prometheus-ecs-discoverer',
+      'arn:aws:iam::444455556666:role/prometheus-ecs-discoverer',
+    ]);
+    expect(config.aws.regions.length).toBeGreaterThan(1);
+  });
+
+  it('has one Prometheus job with one HTTP SD entry per discoverer', () => {
+    const config = parseYaml('examples/prometheus-http-sd-accounts.yml') as PrometheusConfig;
+
+    const jobs = config.scrape_configs.filter((job) => job.http_sd_configs !== undefined);
+    expect(jobs).toHaveLength(1);
+    const urls = jobs[0]?.http_sd_configs?.map((sd) => sd.url) ?? [];
+    expect(urls.length).toBeGreaterThan(1);
+    for (const url of urls) expect(url).toMatch(new RegExp(`:${HTTP_PORT}/targets$`));
   });
 });
 

@@ -22,6 +22,15 @@ const firstTask = (kind: 'bridge' | 'host' | 'awsvpc-fargate' | 'awsvpc-ec2'): T
 };
 
 describe('toTaskRecord', () => {
+  it('keeps ECS version of the task when it is a whole number, and nothing else', () => {
+    const task = firstTask('bridge');
+
+    expect(toTaskRecord({ ...task, version: 12 })?.version).toBe(12);
+    expect(toTaskRecord({ ...task, version: 1.5 })).not.toHaveProperty('version');
+    expect(toTaskRecord({ ...task, version: '12' as unknown as number })).not.toHaveProperty('version');
+    expect(toTaskRecord({ ...task, version: undefined })).not.toHaveProperty('version');
+  });
+
   it('keeps what resolution reads of a bridge task, bindings in API order', () => {
     // Prepare
     const task = firstTask('bridge');
@@ -40,7 +49,11 @@ describe('toTaskRecord', () => {
       healthStatus: 'HEALTHY',
       containerInstanceArn: PROD_HOST.containerInstanceArn,
       eniPrivateIp: undefined,
+      desiredStatus: 'RUNNING',
+      startedBy: 'ecs-svc/4372618890123456789',
       tags: {},
+      // ECS's version of the task's state: events are ordered by it.
+      version: 3,
       containers: [
         {
           name: 'envoy',
@@ -91,7 +104,14 @@ describe('toTaskRecord', () => {
       healthStatus: 'HEALTHY',
       containerInstanceArn: undefined,
       eniPrivateIp: '127.0.1.10',
+      subnetId: 'subnet-0a1b2c3d4e5f67890',
+      desiredStatus: 'RUNNING',
+      platformFamily: 'Linux',
+      platformVersion: '1.4.0',
+      capacityProviderName: 'FARGATE',
+      startedBy: 'ecs-svc/8816045532109876543',
       tags: { team: 'search', 'cost-center': 'cc-1042' },
+      version: 4,
       containers: [
         {
           name: 'api',
@@ -238,6 +258,8 @@ describe('toTaskDefinitionRecord', () => {
           },
           dockerLabels: {},
           portMappings: [{ containerPort: 9901, hostPort: 0 }],
+          // Only whether there is one: the task's health can then become HEALTHY.
+          healthCheck: true,
         },
       ],
     };

@@ -69,6 +69,7 @@ function bridgeAppLabels(path: string): Record<string, string> {
     task_id: '5f7a3c1e9b2d4e6f8a0b1c2d3e4f5a6b',
     container_id: 'a3b9c1d7-2e4f-4a6b-8c0d-1e2f3a4b5c6d',
     instance_id: 'i-0a1b2c3d4e5f67890',
+    __meta_ecs_account_id: '123456789012',
     __meta_ecs_cluster: 'prod',
     __meta_ecs_cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
     __meta_ecs_region: 'eu-west-1',
@@ -80,11 +81,15 @@ function bridgeAppLabels(path: string): Record<string, string> {
     __meta_ecs_availability_zone: 'eu-west-1b',
     __meta_ecs_network_mode: 'bridge',
     __meta_ecs_health_status: 'HEALTHY',
+    __meta_ecs_desired_status: 'RUNNING',
+    __meta_ecs_last_status: 'RUNNING',
+    __meta_ecs_task_started_by: 'ecs-svc/4372618890123456789',
     __meta_ecs_ip_address: '127.0.0.11',
     __meta_ecs_container_instance_arn:
       'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/8d2e6b4a1c3f4e5d9a7b0c1d2e3f4a5b',
     __meta_ecs_ec2_instance_id: 'i-0a1b2c3d4e5f67890',
     __meta_ecs_ec2_instance_type: 'm5.large',
+    __meta_ecs_ec2_instance_private_ip: '127.0.0.11',
     __meta_ecs_task_definition_family: 'web',
     __meta_ecs_task_definition_revision: '7',
     __meta_ecs_container_name: 'app',
@@ -812,6 +817,7 @@ describe('resolveTaskTargets: labels', () => {
           task_version: '3',
           task_id: '9c2e4a6b8d0f4e1a3c5b7d9f1e3a5c7b',
           container_id: '2b4d6f8a-0c1e-4a3b-9d5f-7e9a1c3b5d7f',
+          __meta_ecs_account_id: '123456789012',
           __meta_ecs_cluster: 'prod',
           __meta_ecs_cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
           __meta_ecs_region: 'eu-west-1',
@@ -823,6 +829,14 @@ describe('resolveTaskTargets: labels', () => {
           __meta_ecs_availability_zone: 'eu-west-1a',
           __meta_ecs_network_mode: 'awsvpc',
           __meta_ecs_health_status: 'HEALTHY',
+          // Also from the DescribeTasks answer: no call of their own.
+          __meta_ecs_desired_status: 'RUNNING',
+          __meta_ecs_last_status: 'RUNNING',
+          __meta_ecs_platform_family: 'Linux',
+          __meta_ecs_platform_version: '1.4.0',
+          __meta_ecs_subnet_id: 'subnet-0a1b2c3d4e5f67890',
+          __meta_ecs_capacity_provider: 'FARGATE',
+          __meta_ecs_task_started_by: 'ecs-svc/8816045532109876543',
           __meta_ecs_ip_address: '127.0.1.10',
           __meta_ecs_task_definition_family: 'api',
           __meta_ecs_task_definition_revision: '3',
@@ -859,6 +873,7 @@ describe('resolveTaskTargets: labels', () => {
         task_id: 'b1d3f5a7c9e04b2d6f8a1c3e5b7d9f0a',
         container_id: 'e5b7d9f1-a3c5-4e7b-9d1f-3a5c7e9b1d3f',
         instance_id: BATCH_HOST.instanceId,
+        __meta_ecs_account_id: '123456789012',
         __meta_ecs_cluster: 'batch',
         __meta_ecs_cluster_arn: BATCH.arn,
         __meta_ecs_region: 'eu-west-1',
@@ -869,10 +884,16 @@ describe('resolveTaskTargets: labels', () => {
         __meta_ecs_availability_zone: 'eu-west-1c',
         __meta_ecs_network_mode: 'awsvpc',
         __meta_ecs_health_status: 'UNKNOWN',
+        __meta_ecs_desired_status: 'RUNNING',
+        __meta_ecs_last_status: 'RUNNING',
+        // The ENI's subnet in awsvpc mode, as Prometheus' role; the host's addresses all the same.
+        __meta_ecs_subnet_id: 'subnet-0b2c4d6e8f0a13579',
+        __meta_ecs_task_started_by: 'events-rule/nightly-reindex',
         __meta_ecs_ip_address: '127.0.2.20',
         __meta_ecs_container_instance_arn: BATCH_HOST.containerInstanceArn,
         __meta_ecs_ec2_instance_id: BATCH_HOST.instanceId,
         __meta_ecs_ec2_instance_type: 'c6i.xlarge',
+        __meta_ecs_ec2_instance_private_ip: '127.0.0.21',
         __meta_ecs_task_definition_family: 'worker',
         __meta_ecs_task_definition_revision: '12',
         __meta_ecs_container_name: 'worker',
@@ -1095,7 +1116,7 @@ describe('resolveTaskTargets: labels', () => {
 });
 
 describe('fixtures', () => {
-  it.each(['bridge', 'host', 'awsvpc-fargate', 'awsvpc-ec2'] as const)(
+  it.each(['bridge', 'host', 'awsvpc-fargate', 'awsvpc-ec2', 'awsvpc-ipv6', 'external', 'bridge-ports', 'awsvpc-ec2-ipv6'] as const)(
     'uses only loopback addresses in the %s fixtures',
     (kind) => {
       // Prepare

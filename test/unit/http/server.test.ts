@@ -4,6 +4,7 @@ import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../../../src/round.js';
 import { close, createHttpServer, listen } from '../../../src/http/server.js';
 import { Status } from '../../../src/http/status.js';
+import type { EventsView } from '../../../src/http/statusPage.js';
 import { silentLogger } from '../../../src/log.js';
 import { createMetrics } from '../../../src/metrics.js';
 
@@ -43,16 +44,22 @@ const cluster: ClusterState = {
   error: undefined,
 };
 
+const prodGroups = {
+  generic: toPublishedGroup({ interval: 'generic', cluster: 'prod', address: '127.0.0.1:8080', labels: { __meta_ecs_cluster: 'prod', job: 'api' } }),
+  '15s': toPublishedGroup({ interval: '15s', cluster: 'prod', address: '127.0.0.2:9100', labels: { __meta_ecs_cluster: 'prod', job: 'node' } }),
+};
+/** Another account's cluster of the same name and region. */
+const otherProd: ClusterState = {
+  ...cluster,
+  cluster: { name: 'prod', arn: 'arn:aws:ecs:eu-west-1:222222222222:cluster/prod' },
+  skips: [],
+  targets: [toPublishedGroup({ interval: '15s', cluster: 'prod', address: '127.0.0.3:9100', labels: { __meta_ecs_account_id: '222222222222', job: 'node' } })],
+};
+
 const snapshot: Snapshot = {
   finishedAt: Date.parse('2026-11-24T10:00:01Z'),
-  clusters: [cluster],
-  groups: {
-    generic: [toPublishedGroup({ interval: 'generic', cluster: 'prod', address: '127.0.0.1:8080', labels: { __meta_ecs_cluster: 'prod', job: 'api' } })],
-    '15s': [toPublishedGroup({ interval: '15s', cluster: 'prod', address: '127.0.0.2:9100', labels: { __meta_ecs_cluster: 'prod', job: 'node' } })],
-    '30s': [],
-    '1m': [],
-    '5m': [],
-  },
+  clusters: [{ ...cluster, targets: [prodGroups.generic, prodGroups['15s']] }],
+  groups: { generic: [prodGroups.generic], '15s': [prodGroups['15s']], '30s': [], '1m': [], '5m': [] },
 };
 
 let server: Server;
@@ -70,6 +77,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await close(server);
 });
+
+const page = (of: Status) => of.page;
 
 describe('HTTP server', () => {
   it('answers 503 on /targets before the first published round', async () => {
@@ -95,6 +104,18 @@ describe('HTTP server', () => {
     expect(((await fifteen.json()) as unknown[]).length).toBe(1);
     expect(none.status).toBe(200);
     expect(await none.text()).toBe('[]');
+  });
+
+  it('tells apart clusters of one name in two accounts: filters by account, region and cluster', async () => {
+    const clusters = [snapshot.clusters[0]!, otherProd];
+    status.publish({ ...snapshot, clusters, groups: { ...snapshot.groups, '15s': [prodGroups['15s'], otherProd.targets[0]!] } });
+    const addresses = async (query: string) => ((await (await fetch(`${base}/targets?${query}`)).json()) as { targets: string[] }[]).map((group) => group.targets[0]);
+
+    expect(await addresses('cluster=prod')).toEqual(['127.0.0.2:9100', '127.0.0.3:9100', '127.0.0.1:8080']);
+    expect(await addresses('account=222222222222&region=eu-west-1&cluster=prod')).toEqual(['127.0.0.3:9100']);
+    expect(await addresses('account=123456789012&cluster=prod&interval=15s')).toEqual(['127.0.0.2:9100']);
+    expect(await addresses('region=us-east-1')).toEqual([]);
+    expect(await addresses('account=333333333333')).toEqual([]);
   });
 
   it('answers 400 with a one-line reason for a bad filter', async () => {
@@ -145,11 +166,52 @@ describe('HTTP server', () => {
     const page = await response.text();
 
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(page).toContain('<h1>prometheus-ecs-discoverer 1.2.3</h1>');
-    expect(page).toContain('<td>2026-11-24T10:00:00.000Z</td><td>120 ms</td><td>ok</td><td>5</td>');
-    expect(page).toContain('<td>eu-west-1</td><td>prod</td><td>2</td>');
-    expect(page).toContain('<td>prod</td><td>abc123</td><td>&lt;script&gt;</td><td>bad_port</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td>');
-    expect(page).not.toContain('<script>');
+    expect(page).toContain('<h1>prometheus-ecs-discoverer <span class="version">1.2.3</span></h1>');
+    expect(page).toContain('<td>120 ms</td><td>ok</td><td>5</td>');
+    expect(page).toContain('<tr><td>123456789012</td><td>eu-west-1</td><td><a href="targets?cluster=prod&amp;region=eu-west-1&amp;account=123456789012">prod</a></td><td>2</td>');
+    expect(page).toContain('<span class="what">bad_port</span>: PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535');
+    expect(page).toContain('<tr><td>prod</td><td>abc123</td><td>2</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td></tr>');
+    expect(page).toContain('container &lt;script&gt; of jobs:2 (service jobs) in prod');
+    expect(page.match(/<script/g), 'the page\'s own script alone').toHaveLength(1);
+  });
+
+  it('shows on the status page whether the event queue answers, what came of its messages, and again when that changes', async () => {
+    // Prepare
+    let events: EventsView = {
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events',
+      listening: true,
+      since: Date.parse('2026-11-24T10:00:00Z'),
+      lastError: undefined,
+      counts: { applied: 12, stale: 3, ignored: 1, unreadable: 0, failed: 0 },
+      lastAppliedAt: Date.parse('2026-11-24T10:05:00Z'),
+      resyncSeconds: 300,
+      intervalSeconds: 15,
+    };
+    const withEvents = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', events: () => events });
+    withEvents.publish(snapshot);
+    withEvents.recordRound(report('ok'));
+
+    // Act
+    const listening = withEvents.page;
+    events = { ...events, listening: false, since: Date.parse('2026-11-24T10:06:00Z'), lastError: 'ReceiveMessage failed: <ServiceUnavailable>' };
+    const cached = withEvents.page;
+    withEvents.eventsChanged();
+    const down = withEvents.page;
+
+    // Assess
+    const time = (iso: string) => `<time datetime="${iso}" data-at="${Date.parse(iso)}" title="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`;
+    expect(listening).toContain(`Listening since ${time('2026-11-24T10:00:00.000Z')}: full rounds every 300 s.`);
+    expect(listening).toContain('<tr><td>12</td><td>3</td><td>1</td><td>0</td><td>0</td></tr>');
+    expect(listening).toContain(`last change applied: ${time('2026-11-24T10:05:00.000Z')}`);
+    expect(cached).toBe(listening);
+    expect(down).toContain(`The queue does not answer since ${time('2026-11-24T10:06:00.000Z')}: full rounds every 15 s until it does. ReceiveMessage failed: &lt;ServiceUnavailable&gt;`);
+    expect(page(withEvents)).not.toContain('<ServiceUnavailable>');
+  });
+
+  it('shows no events section without events', async () => {
+    status.publish(snapshot);
+
+    expect(page(status)).not.toContain('<h2>Events</h2>');
   });
 
   it('answers 404 for other paths, 405 for other methods, and HEAD without a body', async () => {
