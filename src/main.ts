@@ -11,7 +11,8 @@ import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer, type DiscovererOptions } from './discoverer.js';
 import { describeError } from './errors.js';
 import { EXIT } from './exitCodes.js';
-import { close, createHttpServer, listen } from './http/server.js';
+import { startHttpService } from './http/httpService.js';
+import { toWebPaths } from './http/routing.js';
 import { Status } from './http/status.js';
 import { createLogger, type AdjustableLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
@@ -285,22 +286,11 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
 
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version() });
+  const { linkBase } = toWebPaths(config.http.routePrefix, config.http.externalUrl);
+  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version(), linkBase });
 
-  // Listen first: an address that cannot be used is a setting error, before anything else is started.
-  const server = config.http.port === 0 ? undefined : createHttpServer({ status, registry: metrics.registry, logger });
-  let listening: string | undefined;
-  if (server) {
-    try {
-      const address = await listen(server, config.http.host, config.http.port);
-      listening = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
-    } catch (error) {
-      // An address this host does not have, or a name that does not resolve, is the host's fault; the rest (in use, denied) the port's.
-      const code = (error as NodeJS.ErrnoException).code ?? '';
-      const key = ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'].includes(code) ? 'http.host' : 'http.port';
-      throw settingError(key, `cannot listen on ${config.http.host}:${config.http.port}`, error);
-    }
-  }
+  // Listen first: an address or a web config that cannot be used is a setting error, before anything else is started.
+  const http = await startHttpService({ config, status, registry: metrics.registry, logger });
   const { stopping, loop } = await compose(
     options,
     logger,
@@ -317,7 +307,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     },
     earlierStates,
   );
-  if (listening !== undefined) logger.info('listening', { address: listening });
+  for (const { address, tls } of http?.listeners ?? []) logger.info('listening', { address, tls });
 
   loop.start();
   await new Promise<void>((resolveStop) => {
@@ -330,7 +320,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
-  if (server) await close(server);
+  await http?.close();
   logger.info('stopped');
   return EXIT.ok;
 }

@@ -1,6 +1,10 @@
 import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import { toHttpSdJson, type TargetFilter } from './httpSd.js';
+import { SharedAnswer } from './sharedAnswer.js';
 import { renderStatusPage, type Readiness } from './statusPage.js';
+
+/** The answer about a cluster that does not exist: one for all such names, so that they cost no memory. */
+const NO_TARGETS = new SharedAnswer('[]', 'application/json');
 
 /**
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
@@ -9,14 +13,17 @@ import { renderStatusPage, type Readiness } from './statusPage.js';
 export class Status {
   readonly #unreadyAfterFailedRounds: number;
   readonly #version: string;
+  readonly #linkBase: string;
   #snapshot: Snapshot | undefined;
-  #bodies = new Map<string, string>();
+  #bodies = new Map<string, SharedAnswer>();
   #page: string | undefined;
   #rounds: RoundReport[] = [];
 
-  constructor({ unreadyAfterFailedRounds, version }: { unreadyAfterFailedRounds: number; version: string }) {
+  /** `linkBase`: the status page's own path, ending in "/" (its links are made under it). @default "/" */
+  constructor({ unreadyAfterFailedRounds, version, linkBase = '/' }: { unreadyAfterFailedRounds: number; version: string; linkBase?: string }) {
     this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
     this.#version = version;
+    this.#linkBase = linkBase;
   }
 
   publish(snapshot: Snapshot): void {
@@ -37,6 +44,7 @@ export class Status {
       readiness: this.readiness,
       lastRound: this.lastRound,
       snapshot: this.#snapshot,
+      base: this.#linkBase,
     });
     return this.#page;
   }
@@ -49,19 +57,27 @@ export class Status {
     return this.#rounds.at(-1);
   }
 
-  /** The HTTP SD answer for a filter; undefined before the first published round. */
+  /** The HTTP SD answer for a filter, as text; undefined before the first published round. */
   targetsBody(filter: TargetFilter): string | undefined {
+    return this.targetsAnswer(filter)?.text;
+  }
+
+  /**
+   * The HTTP SD answer for a filter, built once per snapshot and filter and shared by every
+   * request that asks for it; undefined before the first published round.
+   */
+  targetsAnswer(filter: TargetFilter): SharedAnswer | undefined {
     const snapshot = this.#snapshot;
     if (snapshot === undefined) return undefined;
     // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
-    if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return '[]';
+    if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return NO_TARGETS;
     const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
-    let body = this.#bodies.get(key);
-    if (body === undefined) {
-      body = toHttpSdJson(snapshot.groups, filter);
-      this.#bodies.set(key, body);
+    let answer = this.#bodies.get(key);
+    if (answer === undefined) {
+      answer = new SharedAnswer(toHttpSdJson(snapshot.groups, filter), 'application/json');
+      this.#bodies.set(key, answer);
     }
-    return body;
+    return answer;
   }
 
   get readiness(): Readiness {

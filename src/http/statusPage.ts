@@ -27,10 +27,13 @@ export interface StatusView {
   readiness: Readiness;
   lastRound: RoundReport | undefined;
   snapshot: Snapshot | undefined;
+  /** The path of the page itself, ending in "/": its links are made under it, so that they work behind a route prefix or a proxy. @default "/" */
+  base?: string;
 }
 
 /** The status page for people: the last round, the clusters, and why marked containers were skipped. */
-export function renderStatusPage({ version, readiness, lastRound, snapshot }: StatusView): string {
+export function renderStatusPage({ version, readiness, lastRound, snapshot, base = '/' }: StatusView): string {
+  const link = (path: string) => `<a href="${escapeHtml(base + path)}">/${escapeHtml(path)}</a>`;
   const clusters = snapshot?.clusters ?? [];
   const skips = clusters.flatMap((state) => state.skips).sort((a, b) => (a.cluster + a.taskArn).localeCompare(b.cluster + b.taskArn));
   const round = lastRound
@@ -75,7 +78,7 @@ th { background: #f3f3f3; }
 <body>
 <h1>prometheus-ecs-discoverer ${escapeHtml(version)}</h1>
 <p class="${readiness.ready ? 'ready' : 'unready'}">${escapeHtml(readiness.ready ? 'Ready' : `Not ready: ${readiness.reason}`)}</p>
-<p><a href="/targets">/targets</a> · <a href="/metrics">/metrics</a> · <a href="/-/ready">/-/ready</a></p>
+<p>${link('targets')} · ${link('metrics')} · ${link('-/ready')}</p>
 <h2>Last round</h2>
 ${round}
 <h2>Targets per interval</h2>
