@@ -1,7 +1,11 @@
-import type { Server } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { compare } from 'bcryptjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../../../src/round.js';
+import { BasicAuth } from '../../../src/http/basicAuth.js';
 import { close, createHttpServer, listen } from '../../../src/http/server.js';
 import { Status } from '../../../src/http/status.js';
 import { silentLogger } from '../../../src/log.js';
@@ -54,6 +58,9 @@ const snapshot: Snapshot = {
     '5m': [],
   },
 };
+
+/** bcryptjs' hash of "correct horse", cost 4. */
+const ALICE_HASH = '$2y$04$9rgXdjNECdizwsB8LSdbreqwFWg/lil0hfaBYfBj8mUJCEx2VAkrS';
 
 let server: Server;
 let base: string;
@@ -165,5 +172,157 @@ describe('HTTP server', () => {
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
     expect(Number(head.headers.get('content-length'))).toBeGreaterThan(2);
+  });
+});
+
+describe('HTTP server: shared answers, prefix, strict targets, authentication', () => {
+  const servers: ReturnType<typeof createHttpServer>[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(close));
+  });
+
+  /** A server of its own, with a logger that keeps its lines. */
+  async function start(options: Partial<Parameters<typeof createHttpServer>[0]> = {}) {
+    const lines: { level: string; message: string; fields: unknown }[] = [];
+    const record = (level: string) => (message: string, fields?: unknown) => lines.push({ level, message, fields });
+    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', linkBase: options.linkBase ?? '/' });
+    own.publish(bigSnapshot());
+    const created = createHttpServer({
+      status: own,
+      registry: createMetrics().registry,
+      logger: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
+      ...options,
+    });
+    servers.push(created);
+    const { port } = await listen(created, '127.0.0.1', 0);
+    return { url: `http://127.0.0.1:${port}`, port, lines, status: own };
+  }
+
+  /** Enough groups that gzip is worth it. */
+  function bigSnapshot(): Snapshot {
+    const groups = Array.from({ length: 200 }, (_, index) =>
+      toPublishedGroup({ interval: 'generic', cluster: 'prod', address: `127.0.${Math.floor(index / 250)}.${index % 250}:8080`, labels: { job: 'api' } }),
+    );
+    return { ...snapshot, groups: { ...snapshot.groups, generic: groups } };
+  }
+
+  /** Sends raw bytes and returns what comes back before the server closes or answers. */
+  function raw(port: number, request: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString();
+        if (answer.includes('\r\n\r\n')) socket.end();
+      });
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  it('gzips /targets for a client that accepts it, with Vary and an ETag, and answers 304 to If-None-Match', async () => {
+    const { url, status: own } = await start();
+
+    const plain = await fetch(`${url}/targets`, { headers: { 'accept-encoding': 'identity' } });
+    const plainBody = Buffer.from(await plain.arrayBuffer());
+    const zipped = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      httpGet(`${url}/targets`, { headers: { 'accept-encoding': 'gzip' } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    const again = await fetch(`${url}/targets`, { headers: { 'if-none-match': String(plain.headers.get('etag')) } });
+
+    expect(plain.headers.get('vary')).toBe('Accept-Encoding');
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plainBody.equals(own.targetsAnswer({})?.body as Buffer)).toBe(true);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['vary']).toBe('Accept-Encoding');
+    expect(zipped.headers['etag']).toBe(String(plain.headers.get('etag')).replace(/"$/, '-gzip"'));
+    expect(gunzipSync(zipped.body).equals(plainBody)).toBe(true);
+    expect(zipped.body.length).toBeLessThan(plainBody.length / 4);
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+  });
+
+  it('changes the ETag when a new snapshot changes the answer', async () => {
+    const { url, status: own } = await start();
+    const before = (await fetch(`${url}/targets`)).headers.get('etag');
+
+    own.publish(snapshot);
+    const after = await fetch(`${url}/targets`, { headers: { 'if-none-match': String(before) } });
+
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(before);
+  });
+
+  it('serves every endpoint under the route prefix only, the page at the prefix with a slash, its links under it', async () => {
+    const { url } = await start({ routePrefix: '/monitoring/ecs', linkBase: '/monitoring/ecs/' });
+
+    const targets = await fetch(`${url}/monitoring/ecs/targets`);
+    const healthy = await fetch(`${url}/monitoring/ecs/-/healthy`);
+    const page = await fetch(`${url}/monitoring/ecs/`);
+    const bare = await fetch(`${url}/monitoring/ecs`, { redirect: 'manual' });
+    const outside = await fetch(`${url}/targets`);
+    const root = await fetch(`${url}/`);
+
+    expect(targets.status).toBe(200);
+    expect(healthy.status).toBe(200);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('href="/monitoring/ecs/targets"');
+    expect(bare.status).toBe(302);
+    expect(bare.headers.get('location')).toBe('/monitoring/ecs/');
+    expect(outside.status).toBe(404);
+    expect(root.status).toBe(404);
+  });
+
+  it('answers //targets with 404, not the status page', async () => {
+    const { url } = await start();
+
+    const response = await fetch(`${url}//targets`);
+
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe('not found: //targets\n');
+  });
+
+  it('answers 400 to an absolute-form target that does not parse and to a malformed request line, without an error log line', async () => {
+    const { port, lines } = await start();
+
+    const absolute = await raw(port, 'GET http://[bad/targets HTTP/1.1\r\nHost: x\r\n\r\n');
+    const garbage = await raw(port, 'GARBAGE\r\n\r\n');
+    const good = await raw(port, 'GET http://discoverer:8080/-/healthy HTTP/1.1\r\nHost: discoverer\r\n\r\n');
+
+    expect(absolute).toMatch(/^HTTP\/1\.1 400 /);
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(good).toMatch(/^HTTP\/1\.1 200 /);
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  it('asks for basic auth on every path, logs wrong credentials without the password, and can leave health open', async () => {
+    const auth = new BasicAuth(new Map([['alice', ALICE_HASH]]), compare);
+    const security = { file: 'web.yml', tls: undefined, headers: { 'X-Frame-Options': 'deny' }, auth, files: ['web.yml'] };
+    const { url, lines } = await start({ security: () => security, healthWithoutAuth: true });
+    const as = (credentials: string) => ({ headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } });
+
+    const none = await fetch(`${url}/targets`);
+    const wrong = await fetch(`${url}/targets`, as('alice:hunter2'));
+    const missing = await fetch(`${url}/nope`);
+    const right = await fetch(`${url}/targets`, as('alice:correct horse'));
+    const healthy = await fetch(`${url}/-/healthy`);
+    const ready = await fetch(`${url}/-/ready`);
+
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expect(none.headers.get('x-frame-options')).toBe('deny');
+    expect(wrong.status).toBe(401);
+    expect(missing.status).toBe(401);
+    expect(right.status).toBe(200);
+    expect(healthy.status).toBe(200);
+    expect(ready.status).toBe(200);
+    const refused = lines.filter((line) => line.message.includes('wrong credentials'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.fields).toMatchObject({ reason: 'wrong password', user: 'alice', path: '/targets' });
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 });
