@@ -7,6 +7,9 @@
  *   npm run bench -- --sizes 10000,50000   # some sizes (50,000 takes about 3 minutes)
  *   npm run bench -- --runs 3              # each size 3 times: min and median of each figure
  *   BENCH_DEBUG=1 npm run bench            # also print each throttled call (action, ms into the round)
+ *   npm run bench -- --http                # the HTTP scenario instead (bench/httpLoad.ts): 10,000 tasks,
+ *                                          # 2,000 clients that never read, 100 gzip readers, /-/healthy
+ *   npm run bench -- --http --http-tasks 1000 --http-idle-clients 200 --http-readers 10   # smaller
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
@@ -16,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../src/fake/fakeAws.js';
 import { generateFleet } from '../src/fake/fleet.js';
+import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
@@ -256,7 +260,36 @@ function toTable(bySize: Row[][]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,10000' }, runs: { type: 'string', default: '1' } } });
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '100,1000,10000' },
+      runs: { type: 'string', default: '1' },
+      http: { type: 'boolean', default: false },
+      'http-tasks': { type: 'string', default: '10000' },
+      'http-idle-clients': { type: 'string', default: '2000' },
+      'http-readers': { type: 'string', default: '100' },
+      'http-requests': { type: 'string', default: '10' },
+      'http-hold': { type: 'string', default: '10' },
+    },
+  });
+  if (values.http) {
+    const options: HttpLoadOptions = {
+      tasks: Number(values['http-tasks']),
+      idleClients: Number(values['http-idle-clients']),
+      readers: Number(values['http-readers']),
+      requestsPerReader: Number(values['http-requests']),
+      holdSeconds: Number(values['http-hold']),
+    };
+    console.log(`prometheus-ecs-discoverer HTTP benchmark, ${new Date().toISOString()}; machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n`);
+    const figures = await measureHttpLoad(options);
+    printHttpLoad(figures, options);
+    const directory = new URL('./results/', import.meta.url);
+    await mkdir(directory, { recursive: true });
+    const file = new URL(`bench-http-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, directory);
+    await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), options, figures }, null, 2)}\n`);
+    console.log(`\nJSON: ${file.pathname}`);
+    return;
+  }
   const sizes = (values.sizes ?? '').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
   const runs = Math.max(1, Number(values.runs) || 1);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
