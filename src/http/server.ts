@@ -7,7 +7,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseTargetFilter } from './httpSd.js';
 import { routeRequest } from './routing.js';
-import { sendSharedAnswer } from './sharedAnswer.js';
+import { SharedAnswer, sendSharedAnswer } from './sharedAnswer.js';
 import type { Status } from './status.js';
 import type { TlsSettings, WebSecurity } from './webSecurity.js';
 
@@ -66,6 +66,13 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
   const prefix = options.routePrefix ?? '/';
   const linkBase = options.linkBase ?? (prefix === '/' ? '/' : `${prefix}/`);
 
+  // The status page changes once per round at most: its answer (ETag, gzip) is made again only when its text does.
+  let page: { text: string; answer: SharedAnswer } | undefined;
+  const pageAnswer = (text: string) => {
+    if (page?.text !== text) page = { text, answer: new SharedAnswer(text, 'text/html; charset=utf-8') };
+    return page.answer;
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const web = security();
     for (const [name, value] of Object.entries(web?.headers ?? {})) response.setHeader(name, value);
@@ -115,7 +122,7 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
         return send(response, head, ready ? 200 : 503, TEXT, `${reason}\n`);
       }
       case '/':
-        return send(response, head, 200, 'text/html; charset=utf-8', status.page);
+        return sendSharedAnswer(request, response, pageAnswer(status.page), head);
     }
   };
 

@@ -326,3 +326,28 @@ describe('HTTP server: shared answers, prefix, strict targets, authentication', 
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 });
+
+describe('HTTP server: the status page as a snapshot', () => {
+  it('has an ETag that changes with its content, and answers 304 while it does not', async () => {
+    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' });
+    own.publish(snapshot);
+    own.recordRound(report('ok'));
+    const pageServer = createHttpServer({ status: own, registry: createMetrics().registry, logger: silentLogger });
+    const { port } = await listen(pageServer, '127.0.0.1', 0);
+    try {
+      const first = await fetch(`http://127.0.0.1:${port}/`);
+      const etag = String(first.headers.get('etag'));
+      const same = await fetch(`http://127.0.0.1:${port}/`, { headers: { 'if-none-match': etag } });
+      own.recordRound(report('failed', 'region eu-west-1: ListClusters failed'));
+      const changed = await fetch(`http://127.0.0.1:${port}/`, { headers: { 'if-none-match': etag } });
+
+      expect(first.status).toBe(200);
+      expect(first.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(same.status).toBe(304);
+      expect(changed.status).toBe(200);
+      expect(await changed.text()).toContain('ListClusters failed');
+    } finally {
+      await close(pageServer);
+    }
+  });
+});
