@@ -118,5 +118,46 @@ export async function sendSharedAnswer(request: IncomingMessage, response: Serve
     'content-length': body.length,
     ...(gzipped && { 'content-encoding': 'gzip' }),
   });
-  response.end(head ? undefined : body);
+  if (head) {
+    response.end();
+    return;
+  }
+  await writeInSlices(response, body);
+}
+
+/**
+ * Slices of the shared body (views, not copies), the next one only once the last has drained:
+ * over TLS, where each write is encrypted into a buffer of its own, a client that stops reading
+ * then holds one slice, not an encrypted copy of the whole answer.
+ */
+const SLICE_BYTES = 256 * 1024;
+
+async function writeInSlices(response: ServerResponse, body: Buffer): Promise<void> {
+  for (let offset = 0; offset < body.length; offset += SLICE_BYTES) {
+    const last = offset + SLICE_BYTES >= body.length;
+    const slice = body.subarray(offset, offset + SLICE_BYTES);
+    if (last) {
+      response.end(slice);
+      return;
+    }
+    if (!response.write(slice) && !(await drained(response))) return;
+  }
+  response.end();
+}
+
+/** Resolves true on 'drain', false when the connection closes first (the write timeout drops it). */
+function drained(response: ServerResponse): Promise<boolean> {
+  if (response.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onDrain = () => {
+      response.off('close', onClose);
+      resolve(true);
+    };
+    const onClose = () => {
+      response.off('drain', onDrain);
+      resolve(false);
+    };
+    response.once('drain', onDrain);
+    response.once('close', onClose);
+  });
 }

@@ -101,6 +101,19 @@ describe('clients that stop reading', () => {
   });
 });
 
+describe('clients that read', () => {
+  it('get the whole answer, sent in slices as they read it, and gzipped likewise', async () => {
+    const { port, status } = await start(hugeSnapshot());
+    const expected = status.targetsAnswer({})?.body as Buffer;
+
+    const plain = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/targets`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer());
+    const decoded = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/targets`, { headers: { 'accept-encoding': 'gzip' } })).arrayBuffer());
+
+    expect(plain.equals(expected)).toBe(true);
+    expect(decoded.equals(expected)).toBe(true);
+  });
+});
+
 describe('the connection cap', () => {
   it('closes connections past http.maxConnections as they come', async () => {
     const { port } = await start(hugeSnapshot());
