@@ -8,13 +8,16 @@
  * Every connection goes to 127.0.0.1. Figures of a loaded machine say nothing: run it alone.
  */
 import { request as httpRequest, Agent } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { connect, type Socket } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect as tlsConnect } from 'node:tls';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeAws } from '../src/fake/fakeAws.js';
 import { generateFleet } from '../src/fake/fleet.js';
 import { RunningDiscoverer, fakeAwsEnv, freePort } from '../test/support/runningDiscoverer.js';
+import { makeTestPki } from '../test/support/testPki.js';
 
 export interface HttpLoadOptions {
   tasks: number;
@@ -26,6 +29,14 @@ export interface HttpLoadOptions {
   requestsPerReader: number;
   /** How long the idle clients hang on, in seconds. */
   holdSeconds: number;
+  /** Serve HTTPS (a web config with a certificate made for the run), as the README recommends. */
+  tls: boolean;
+}
+
+/** How the clients reach the discoverer: plain HTTP, or TLS trusting the run's CA. */
+interface Transport {
+  ca: string | undefined;
+  agent(keepAlive: boolean): Agent;
 }
 
 export interface HttpLoadFigures {
@@ -55,8 +66,9 @@ const percentile = (values: number[], p: number): number => {
 /** One GET, its body read to the end; resolves with the milliseconds it took and the bytes. */
 function timedGet(port: number, path: string, agent: Agent, headers: Record<string, string> = {}): Promise<{ ms: number; bytes: number; status: number }> {
   const started = performance.now();
+  const send = agent instanceof HttpsAgent ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, path, agent, headers }, (response) => {
+    const request = send({ host: '127.0.0.1', port, path, agent, headers }, (response) => {
       let bytes = 0;
       response.on('data', (chunk: Buffer) => (bytes += chunk.length));
       response.on('end', () => resolve({ ms: performance.now() - started, bytes, status: response.statusCode ?? 0 }));
@@ -69,8 +81,8 @@ function timedGet(port: number, path: string, agent: Agent, headers: Record<stri
 }
 
 /** Asks /-/healthy one request at a time until `stop` resolves. */
-async function probeHealth(port: number, stop: Promise<void>): Promise<{ p50: number; p99: number; failed: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+async function probeHealth(port: number, transport: Transport, stop: Promise<void>): Promise<{ p50: number; p99: number; failed: number }> {
+  const agent = transport.agent(true);
   const latencies: number[] = [];
   let failed = 0;
   let stopped = false;
@@ -90,13 +102,14 @@ async function probeHealth(port: number, stop: Promise<void>): Promise<{ p50: nu
 }
 
 /** A client that sends GET /targets and reads nothing; resolves once connected and sent. */
-function idleClient(port: number): Promise<Socket> {
+function idleClient(port: number, transport: Transport): Promise<Socket> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' }, () => {
+    const connected = () => {
       socket.write('GET /targets HTTP/1.1\r\nHost: discoverer\r\n\r\n');
       socket.pause();
       resolve(socket);
-    });
+    };
+    const socket: Socket = transport.ca === undefined ? connect({ port, host: '127.0.0.1' }, connected) : tlsConnect({ port, host: '127.0.0.1', ca: transport.ca }, connected);
     socket.on('error', () => resolve(socket));
   });
 }
@@ -108,13 +121,22 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
   await fake.start();
   const outputDir = await mkdtemp(join(tmpdir(), 'discoverer-bench-http-'));
   const port = await freePort();
+  const webConfig: string[] = [];
+  let transport: Transport = { ca: undefined, agent: (keepAlive) => new Agent({ keepAlive, maxSockets: 1 }) };
+  if (options.tls) {
+    const pki = makeTestPki(outputDir);
+    await writeFile(join(outputDir, 'web.yml'), `tls_server_config:\n  cert_file: ${pki.serverCert}\n  key_file: ${pki.serverKey}\n`);
+    webConfig.push('--web.config.file', join(outputDir, 'web.yml'));
+    const ca = await readFile(pki.caCert, 'utf8');
+    transport = { ca, agent: (keepAlive) => new HttpsAgent({ keepAlive, maxSockets: 1, ca }) };
+  }
   // The settings as shipped, but for where to listen and a long interval: rounds stay out of the figures.
-  const discoverer = new RunningDiscoverer(['--interval', '600', '--output-dir', outputDir, '--http-host', '127.0.0.1', '--http-port', String(port)], fakeAwsEnv(fake.url));
+  const discoverer = new RunningDiscoverer(['--interval', '600', '--output-dir', outputDir, '--http-host', '127.0.0.1', '--http-port', String(port), ...webConfig], fakeAwsEnv(fake.url));
   const pid = discoverer.pid as number;
   const sockets: Socket[] = [];
   try {
     await discoverer.waitForRounds(1, 600_000);
-    const warm = new Agent({ keepAlive: false });
+    const warm = transport.agent(false);
     const plain = await timedGet(port, '/targets', warm);
     const gzipped = await timedGet(port, '/targets', warm, { 'accept-encoding': 'gzip' });
 
@@ -122,9 +144,9 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
     process.stderr.write(`${options.idleClients} clients that never read...\n`);
     let endIdle = () => {};
     const idleOver = new Promise<void>((resolve) => (endIdle = resolve));
-    const healthDuringIdle = probeHealth(port, idleOver);
+    const healthDuringIdle = probeHealth(port, transport, idleOver);
     for (let index = 0; index < options.idleClients; index += 100) {
-      sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, options.idleClients - index) }, () => idleClient(port)))));
+      sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, options.idleClients - index) }, () => idleClient(port, transport)))));
     }
     const idleClientsConnected = sockets.filter((socket) => !socket.destroyed).length;
     await new Promise((resolve) => setTimeout(resolve, options.holdSeconds * 1000));
@@ -138,12 +160,12 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
     process.stderr.write(`${options.readers} readers with gzip, ${options.requestsPerReader} requests each...\n`);
     let endReaders = () => {};
     const readersOver = new Promise<void>((resolve) => (endReaders = resolve));
-    const healthDuringReaders = probeHealth(port, readersOver);
+    const healthDuringReaders = probeHealth(port, transport, readersOver);
     const latencies: number[] = [];
     let failed = 0;
     await Promise.all(
       Array.from({ length: options.readers }, async () => {
-        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        const agent = transport.agent(true);
         for (let request = 0; request < options.requestsPerReader; request++) {
           try {
             const { ms, status } = await timedGet(port, '/targets', agent, { 'accept-encoding': 'gzip' });
@@ -179,7 +201,7 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
 
 export function printHttpLoad(figures: HttpLoadFigures, options: HttpLoadOptions): void {
   const ms = (value: number) => `${value.toFixed(1)} ms`;
-  console.log(`HTTP scenario: ${figures.tasks.toLocaleString('en-US')} tasks; /targets is ${(figures.targetsBytes / 1e6).toFixed(1)} MB, ${(figures.targetsGzipBytes / 1e6).toFixed(2)} MB gzipped`);
+  console.log(`HTTP scenario${options.tls ? ' over TLS' : ''}: ${figures.tasks.toLocaleString('en-US')} tasks; /targets is ${(figures.targetsBytes / 1e6).toFixed(1)} MB, ${(figures.targetsGzipBytes / 1e6).toFixed(2)} MB gzipped`);
   console.log(`1. ${options.idleClients} clients that send GET /targets and never read, held ${options.holdSeconds} s (${figures.idleClientsConnected} connected):`);
   console.log(`   discoverer RSS ${figures.idleRssMb} MB, high-water mark ${figures.idlePeakRssMb} MB`);
   console.log(`   /-/healthy meanwhile: p50 ${ms(figures.healthDuringIdle.p50)}, p99 ${ms(figures.healthDuringIdle.p99)}, failed ${figures.healthDuringIdle.failed}`);

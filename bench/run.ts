@@ -10,6 +10,7 @@
  *   npm run bench -- --http                # the HTTP scenario instead (bench/httpLoad.ts): 10,000 tasks,
  *                                          # 2,000 clients that never read, 100 gzip readers, /-/healthy
  *   npm run bench -- --http --http-tasks 1000 --http-idle-clients 200 --http-readers 10   # smaller
+ *   npm run bench -- --http --http-tls     # the same over HTTPS (a certificate made for the run)
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
@@ -270,6 +271,7 @@ async function main(): Promise<void> {
       'http-readers': { type: 'string', default: '100' },
       'http-requests': { type: 'string', default: '10' },
       'http-hold': { type: 'string', default: '10' },
+      'http-tls': { type: 'boolean', default: false },
     },
   });
   if (values.http) {
@@ -279,6 +281,7 @@ async function main(): Promise<void> {
       readers: Number(values['http-readers']),
       requestsPerReader: Number(values['http-requests']),
       holdSeconds: Number(values['http-hold']),
+      tls: values['http-tls'] === true,
     };
     console.log(`prometheus-ecs-discoverer HTTP benchmark, ${new Date().toISOString()}; machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n`);
     const figures = await measureHttpLoad(options);
