@@ -1,7 +1,8 @@
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { lastArnSegment } from './discovery/model.js';
 import type { Skip, Warning } from './discovery/resolveTargets.js';
-import { countByInterval, toGroupsByInterval, type TargetGroup } from './discovery/targetGroups.js';
+import { countByShard } from './discovery/shards.js';
+import { countByInterval, toGroupsByInterval, type PublishedGroup, type TargetGroup } from './discovery/targetGroups.js';
 import { EXIT } from './exitCodes.js';
 import type { ClusterState, RoundOutcome, RoundReport } from './round.js';
 
@@ -21,7 +22,19 @@ export interface CheckReport {
   /** Settings of other markers that unmarked containers carry, and how many containers carry each. */
   markerHints: { setting: string; containers: number; suggestion: string }[];
   totals: { clusters: number; tasks: number; markedContainers: number; targets: number; skipped: number; warnings: number };
+  /** The static targets directory (staticDir), when one is set: each file, and what is wrong with it. */
+  static?: { directory: string; files: { name: string; groups: number; targets: number; error?: string }[] };
+  /** With --shards N: how many targets (ECS and static) each shard of N takes. */
+  shards?: { count: number; targets: number[] };
 }
+
+/** What check reads besides the round: the static targets directory, and the shard count asked for. */
+export interface CheckExtras {
+  staticTargets?: { directory: string; files: readonly { name: string; groups: readonly PublishedGroup[]; error: string | undefined }[] };
+  shards?: number;
+}
+
+const addressesOf = (groups: Iterable<PublishedGroup>): string[] => [...groups].flatMap((group) => (JSON.parse(group.json) as TargetGroup).targets);
 
 /** What `check` found in one cluster. */
 export interface CheckedCluster {
@@ -72,7 +85,7 @@ const SUGGESTIONS: Record<string, string> = {
 
 const sum = <T>(items: readonly T[], count: (item: T) => number) => items.reduce((total, item) => total + count(item), 0);
 
-export function toCheckReport(states: readonly ClusterState[], round: RoundReport): CheckReport {
+export function toCheckReport(states: readonly ClusterState[], round: RoundReport, { staticTargets, shards }: CheckExtras = {}): CheckReport {
   const sorted = [...states].sort((a, b) => `${a.region}/${a.cluster.name}`.localeCompare(`${b.region}/${b.cluster.name}`));
   const clusters = sorted.map(
     (state): CheckedCluster => ({
@@ -108,6 +121,8 @@ export function toCheckReport(states: readonly ClusterState[], round: RoundRepor
         : `no container carries the marker; ${likely.containers} container${likely.containers === 1 ? ' sets' : 's set'} ${likely.setting}: did you mean ${likely.suggestion}?`,
     );
   }
+  for (const file of staticTargets?.files ?? []) if (file.error !== undefined) problems.push(`static targets file ${file.name}: ${file.error}`);
+  const staticGroups = staticTargets?.files.flatMap((file) => (file.error === undefined ? file.groups : [])) ?? [];
   return {
     outcome: round.outcome,
     problems,
@@ -116,6 +131,20 @@ export function toCheckReport(states: readonly ClusterState[], round: RoundRepor
     skipped,
     warnings,
     markerHints,
+    ...(staticTargets !== undefined && {
+      static: {
+        directory: staticTargets.directory,
+        files: staticTargets.files.map((file) => ({
+          name: file.name,
+          groups: file.error === undefined ? file.groups.length : 0,
+          targets: file.error === undefined ? addressesOf(file.groups).length : 0,
+          ...(file.error !== undefined && { error: file.error }),
+        })),
+      },
+    }),
+    ...(shards !== undefined && {
+      shards: { count: shards, targets: countByShard([...targets.flatMap((group) => group.targets), ...addressesOf(staticGroups)], shards) },
+    }),
     totals: {
       clusters: clusters.length,
       tasks: sum(clusters, (cluster) => cluster.tasks),
@@ -160,6 +189,15 @@ export function renderCheckReport(report: CheckReport): string {
     for (const { first, tasks } of grouped(own(report.warnings), (warning) => warning.message)) {
       lines.push(`  warning: ${ownerText(first)}, container ${first.container}, in ${inTasks(tasks)}: ${first.message}`);
     }
+  }
+  if (report.static !== undefined) {
+    lines.push(`static targets in ${report.static.directory}: ${report.static.files.length} files`);
+    for (const file of report.static.files) {
+      lines.push(file.error === undefined ? `  ${file.name}: ${file.groups} groups, ${file.targets} targets` : `  ${file.name}: skipped: ${file.error}`);
+    }
+  }
+  if (report.shards !== undefined) {
+    lines.push(`targets per shard of ${report.shards.count}: ${report.shards.targets.map((count, index) => `${index}: ${count}`).join(', ')}`);
   }
   for (const problem of report.problems) lines.push(`problem: ${problem}`);
   const { clusters, tasks, markedContainers, targets, skipped, warnings } = report.totals;

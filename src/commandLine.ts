@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SETTINGS } from './config.js';
+import { MAX_SHARDS } from './discovery/shards.js';
 import { ConfigError } from './errors.js';
 import { EXIT } from './exitCodes.js';
 
@@ -13,7 +14,7 @@ export type RunMode =
   /** One round, the files, exit: 0 when it succeeded. */
   | { kind: 'once' }
   /** One round, a report on stdout, no files. */
-  | { kind: 'check'; json: boolean; failIfEmpty: boolean; strict: boolean }
+  | { kind: 'check'; json: boolean; failIfEmpty: boolean; strict: boolean; shards?: number }
   /** Serves a small fake fleet from an in-process fake of ECS: no AWS account needed. */
   | { kind: 'demo' };
 
@@ -26,6 +27,7 @@ const COMMAND_OPTIONS = {
   json: { type: 'boolean', check: true, doc: 'check: print the report as JSON.' },
   'fail-if-empty': { type: 'boolean', check: true, doc: 'check: also exit 1 when no target at all was found.' },
   strict: { type: 'boolean', check: true, doc: 'check: also exit 1 on any warning (bad label names, paths without "/", ...).' },
+  shards: { type: 'string', check: true, value: 'N', doc: 'check: also count the targets that each of N shards takes (/targets?shard=i&of=N).' },
 } as const;
 
 export function version(): string {
@@ -114,6 +116,11 @@ export function parseCommandLine(argv: string[]): Invocation {
   }
   if (checking && values['once'] === true) throw new ConfigError('option --once is not for check: check always runs one round');
 
+  const shards = values['shards'];
+  if (typeof shards === 'string' && !(/^\d{1,4}$/.test(shards) && Number(shards) >= 1 && Number(shards) <= MAX_SHARDS)) {
+    throw new ConfigError(`option --shards "${shards}": expected a number of shards from 1 to ${MAX_SHARDS}`);
+  }
+
   const flags: Record<string, string> = {};
   for (const setting of settingFlags) {
     const value = (parsed.values as Record<string, string | string[] | boolean | undefined>)[(setting.flag as string).slice(2)];
@@ -121,7 +128,13 @@ export function parseCommandLine(argv: string[]): Invocation {
     else if (Array.isArray(value)) flags[setting.key] = value.join(',');
   }
   const mode: RunMode = checking
-    ? { kind: 'check', json: values['json'] === true, failIfEmpty: values['fail-if-empty'] === true, strict: values['strict'] === true }
+    ? {
+        kind: 'check',
+        json: values['json'] === true,
+        failIfEmpty: values['fail-if-empty'] === true,
+        strict: values['strict'] === true,
+        ...(typeof shards === 'string' && { shards: Number(shards) }),
+      }
     : command === 'demo'
       ? { kind: 'demo' }
       : { kind: values['once'] === true ? 'once' : 'serve' };

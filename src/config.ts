@@ -5,6 +5,7 @@ import { RETRY_MODES, type RetryMode } from './aws/clients.js';
 import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
+import { parseMatchers } from './discovery/matchers.js';
 import { FARGATE_IDS, type FargateIds } from './discovery/resolveTargets.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
@@ -115,6 +116,30 @@ addRule(
   (value) => Array.isArray(value) && value.every(isNonEmptyText),
   (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
 );
+
+/** Named selections: `{"payments": "team=\"payments\""}`; in a variable or flag, the same JSON text. */
+const isSelectionName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name);
+convict.addFormat({
+  name: 'selections',
+  validate(value: unknown) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new Error(`expected an object of names and label selectors, such as {"payments": "team=\\"payments\\""}: value was ${JSON.stringify(value)}`);
+    }
+    for (const [name, selector] of Object.entries(value)) {
+      if (!isSelectionName(name)) throw new Error(`selection name "${name}" is not valid: letters, digits, "-" and "_", starting with a letter or digit`);
+      if (typeof selector !== 'string') throw new Error(`selection "${name}": expected a label selector text, got ${JSON.stringify(selector)}`);
+      const parsed = parseMatchers(selector);
+      if ('error' in parsed) throw new Error(`selection "${name}": ${parsed.error}`);
+    }
+  },
+  coerce(text: string) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  },
+});
 
 const env = (name: string) => `${ENV_PREFIX}${name}`;
 
@@ -298,6 +323,12 @@ const schema = {
       env: env('LOG_FORMAT'),
       arg: 'log-format',
     },
+    progressEvery: {
+      doc: 'Seconds between the progress lines of a first round that runs longer (a first round describes every task).',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 5,
+      env: env('LOG_PROGRESS_EVERY'),
+    },
   },
   aws: {
     regions: {
@@ -367,11 +398,11 @@ const schema = {
       env: env('HTTP_WEB_CONFIG_FILE'),
       arg: 'web.config.file',
     },
-    healthWithoutAuth: {
+    openHealthEndpoints: {
       doc: '/-/healthy and /-/ready answer without basic auth, for load balancer health checks (a required client certificate still applies).',
       format: 'true-or-false',
       default: false,
-      env: env('HTTP_HEALTH_WITHOUT_AUTH'),
+      env: env('HTTP_OPEN_HEALTH_ENDPOINTS'),
     },
     routePrefix: {
       doc: 'Path prefix of every endpoint, as Prometheus\' --web.route-prefix (/ecs: /ecs/targets, /ecs/metrics, the status page at /ecs/); empty: the path of http.externalUrl, or /.',
@@ -418,6 +449,20 @@ const schema = {
       env: env('HTTP_MAX_CONNECTIONS'),
     },
   },
+  staticDir: {
+    doc: 'Directory of static target files (*.json, *.yaml in file_sd format; names starting with _ or . are ignored), served with the ECS targets and written by the targets API; empty: none.',
+    format: String,
+    default: '',
+    env: env('STATIC_DIR'),
+    arg: 'static-dir',
+  },
+  selections: {
+    doc: 'Named label selectors served at /targets/<name>, as a JSON object: {"payments": "team=\\"payments\\""} (README, "Selections").',
+    format: 'selections',
+    default: {} as Record<string, string>,
+    env: env('SELECTIONS'),
+    arg: 'selections',
+  },
   roundTimeout: {
     doc: 'Seconds a round may take before it is abandoned; the files keep their last good targets.',
     format: wholeNumber('seconds', 1, 86_400),
@@ -428,7 +473,7 @@ const schema = {
 
 type Schema = typeof schema;
 type Leaf = { default: unknown };
-type ValueOf<D> = D extends string[] ? readonly string[] : D extends number ? number : D extends boolean ? boolean : string;
+type ValueOf<D> = D extends string[] ? readonly string[] : D extends number ? number : D extends boolean ? boolean : D extends string ? string : Readonly<D>;
 type ValuesOf<S> = {
   readonly [K in keyof S]: S[K] extends Leaf ? ValueOf<S[K]['default']> : ValuesOf<S[K]>;
 };

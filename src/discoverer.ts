@@ -14,6 +14,7 @@ import type { Metrics } from './metrics.js';
 import { ResolutionCache } from './resolutionCache.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
+import { reportProgress, type ProgressFigures } from './roundProgress.js';
 
 /** The longest stretch that resolving a cluster holds the event loop before it lets other work run. */
 const RESOLUTION_SLICE_MS = 10;
@@ -51,6 +52,8 @@ export interface DiscovererOptions {
   countThrottled?: () => number;
   /** How often a long first round logs its progress. @default 5000 */
   progressEveryMs?: number;
+  /** Gets how a first round goes while it runs, every second or so (the status page shows it). */
+  onProgress?: (progress: ProgressFigures) => void;
   logger: Logger;
   metrics: Metrics;
   /** What an earlier run published, per cluster (read back from the files): the last good state until read afresh. */
@@ -108,11 +111,11 @@ export class Discoverer {
     const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0, listed: [], selected: 0, done: 0 };
 
     // A first round describes everything: on a large account it takes a while; say how it goes.
-    const progressTimer = this.#firstPublished || this.#roundsRun > 0 ? undefined : this.#reportProgress(progress, requestsBefore);
+    const stopProgress = this.#firstPublished || this.#roundsRun > 0 ? undefined : this.#reportProgress(progress, requestsBefore, startedAt);
     try {
       await Promise.all(this.#options.readers.map((reader) => this.#readRegion(reader, progress, signal)));
     } finally {
-      clearInterval(progressTimer);
+      stopProgress?.();
     }
     this.#roundsRun += 1;
     this.#publishAsRead = false;
@@ -175,21 +178,21 @@ export class Discoverer {
     return { report, snapshot };
   }
 
-  #reportProgress(progress: RoundProgress, requestsBefore: number): NodeJS.Timeout {
-    const { logger, readers, countRequests, countThrottled } = this.#options;
-    const timer = setInterval(() => {
+  #reportProgress(progress: RoundProgress, requestsBefore: number, startedAt: number): () => void {
+    const { logger, readers, countRequests, countThrottled, onProgress } = this.#options;
+    const read = () => {
       const described = readers.map((reader) => reader.described?.() ?? { tasks: 0, taskDefinitions: 0 });
-      logger.info('first round in progress', {
-        clusters_listed: progress.selected,
-        clusters_done: progress.done,
-        tasks_described: described.reduce((sum, counts) => sum + counts.tasks, 0),
-        task_definitions_described: described.reduce((sum, counts) => sum + counts.taskDefinitions, 0),
-        api_calls: countRequests() - requestsBefore,
+      return {
+        startedAt,
+        clustersListed: progress.selected,
+        clustersDone: progress.done,
+        tasksDescribed: described.reduce((sum, counts) => sum + counts.tasks, 0),
+        taskDefinitionsDescribed: described.reduce((sum, counts) => sum + counts.taskDefinitions, 0),
+        apiCalls: countRequests() - requestsBefore,
         throttled: countThrottled?.() ?? 0,
-      });
-    }, this.#options.progressEveryMs ?? 5000);
-    timer.unref();
-    return timer;
+      };
+    };
+    return reportProgress({ read, logger, logEveryMs: this.#options.progressEveryMs ?? 5000, onProgress });
   }
 
   #noteFirstPublished(snapshot: Snapshot): void {

@@ -23,7 +23,11 @@ import { prepareOutputDirectory } from './output/outputDirectory.js';
 import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
+import { StaticDirectory, type StaticTargets } from './output/staticDirectory.js';
+import { parseMatchers, type LabelMatcher } from './discovery/matchers.js';
+import { Publisher } from './publisher.js';
 import type { ClusterState, RoundResult } from './round.js';
+import { toShownSettings } from './shownSettings.js';
 
 /** How long stop() may take before the process exits regardless. */
 const STOP_GRACE_MS = 4000;
@@ -52,7 +56,7 @@ const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|ta
  * marking, labels, metrics path, cluster selection); says which others changed and need a
  * restart. A config that does not load keeps the current one, with the reason.
  */
-function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer): void {
+function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer, onSettings?: (shown: [string, string][]) => void): void {
   let current = options.config;
   options.signals?.on('reload', () => {
     let next: Config;
@@ -68,6 +72,9 @@ function applyReloads(options: RunOptions, logger: Logger, discoverer: Discovere
     if (applied.length > 0) {
       discoverer.reconfigure({ resolveOptions: toResolveOptions(next), clusterSelection: toClusterSelection(next) });
       (logger as Partial<AdjustableLogger>).setLevel?.(next.log.level);
+      // In force: the reloadable settings as read now, the others as at start.
+      const reread = new Map(toShownSettings(next));
+      onSettings?.(toShownSettings(options.config).map(([key, value]) => [key, RELOADABLE.test(key) ? (reread.get(key) ?? value) : value]));
     }
     logger.info('SIGHUP: settings read again', {
       applied: applied.length > 0 ? applied.join(',') : 'none',
@@ -157,6 +164,7 @@ async function compose(
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
+  { onProgress, onSettings }: { onProgress?: DiscovererOptions['onProgress']; onSettings?: (shown: [string, string][]) => void } = {},
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
@@ -176,6 +184,8 @@ async function compose(
     metrics,
     earlierStates,
     unreadClusterRounds: config.http.unreadyAfterFailedRounds,
+    progressEveryMs: config.log.progressEvery * 1000,
+    ...(onProgress && { onProgress }),
   });
   const loop = new Loop<RoundResult>({
     intervalMs: config.interval * 1000,
@@ -203,7 +213,7 @@ async function compose(
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
   });
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
-  if (mode.kind === 'serve') applyReloads(options, logger, discoverer);
+  if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
   return { stopping: stopping.signal, loop };
 }
@@ -277,35 +287,81 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   }
 }
 
+/** The static targets directory of `staticDir`, not read yet; undefined when none is set. A directory that cannot be read is a setting error. */
+async function openStaticDirectory(config: Config, logger: Logger, onChange?: (targets: StaticTargets) => void): Promise<StaticDirectory | undefined> {
+  if (config.staticDir === '') return undefined;
+  const directory = resolve(config.staticDir);
+  try {
+    const leftovers = await removeTemporaryFiles(directory);
+    if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { static_dir: directory, files: leftovers.join(',') });
+  } catch (error) {
+    throw settingError('staticDir', `"${directory}" is not a readable directory`, error);
+  }
+  return new StaticDirectory({ directory, logger, ...(onChange && { onChange }) });
+}
+
+/** The named selections of the settings, parsed (config validation has checked them). */
+function toSelections(config: Config): Map<string, readonly LabelMatcher[]> {
+  const selections = new Map<string, readonly LabelMatcher[]>();
+  for (const [name, selector] of Object.entries(config.selections)) {
+    const parsed = parseMatchers(selector);
+    if ('error' in parsed) throw settingError('selections', parsed.error);
+    selections.set(name, parsed.matchers);
+  }
+  return selections;
+}
+
 /** Rounds forever, with the files and the HTTP server, until the signal. */
 async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const { config } = options;
-  const metrics = createMetrics({ withProcessMetrics: true, version: version() });
+  const metrics = createMetrics({ withProcessMetrics: true, version: version(), intervalSeconds: config.interval });
   return withOutput(config, logger, metrics, ({ writer, lock, earlierStates }) => serveWith(options, logger, metrics, writer, lock, earlierStates));
 }
 
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
   const { linkBase } = toWebPaths(config.http.routePrefix, config.http.externalUrl);
-  const status = new Status({ unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds, version: version(), linkBase });
-
-  // Listen first: an address or a web config that cannot be used is a setting error, before anything else is started.
-  const http = await startHttpService({ config, status, registry: metrics.registry, logger });
-  const { stopping, loop } = await compose(
-    options,
-    logger,
-    metrics,
-    async (snapshot) => {
+  const status = new Status({
+    unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds,
+    version: version(),
+    settings: toShownSettings(config),
+    intervalSeconds: config.interval,
+    linkBase,
+  });
+  const publisher = new Publisher({
+    publish: async (snapshot) => {
       // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
       status.publish(snapshot);
       await writer.write(snapshot.groups);
     },
+    staticGroups: () => staticDirectory?.current.groups ?? [],
+    logger,
+  });
+  const staticDirectory = await openStaticDirectory(config, logger, ({ files, groups }) => {
+    recordStatic(metrics, staticDirectory);
+    status.showStatic(files);
+    void publisher.republish().then(() =>
+      logger.info('static targets changed', { files: files.length, bad_files: files.filter((file) => file.error !== undefined).length, groups: groups.length }),
+    );
+  });
+  await staticDirectory?.start();
+  recordStatic(metrics, staticDirectory);
+  if (staticDirectory !== undefined) status.showStatic(staticDirectory.current.files);
+
+  // Listen first: an address or a web config that cannot be used is a setting error, before anything else is started.
+  const http = await startHttpService({ config, status, registry: metrics.registry, logger, selections: toSelections(config), staticDirectory });
+  const { stopping, loop } = await compose(
+    options,
+    logger,
+    metrics,
+    (snapshot) => publisher.publishRound(snapshot),
     async ({ report }) => {
       status.recordRound(report);
       // Every round, published or not: other hosts take a lock that is not refreshed for stale.
       await lock.refresh();
     },
     earlierStates,
+    { onProgress: (progress) => status.showProgress(progress), onSettings: (shown) => status.showSettings(shown) },
   );
   for (const { address, tls } of http?.listeners ?? []) logger.info('listening', { address, tls });
 
@@ -320,6 +376,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
+  staticDirectory?.stop();
   await http?.close();
   logger.info('stopped');
   return EXIT.ok;
@@ -328,8 +385,11 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
 /** One round, the files: 0 when it succeeded. */
 async function once(options: RunOptions, logger: Logger): Promise<number> {
   const metrics = createMetrics();
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   return withOutput(options.config, logger, metrics, async ({ writer, earlierStates }) => {
-    const { loop } = await compose(options, logger, metrics, (snapshot) => writer.write(snapshot.groups), undefined, earlierStates);
+    const publisher = new Publisher({ publish: (snapshot) => writer.write(snapshot.groups), staticGroups: () => staticDirectory?.current.groups ?? [], logger });
+    const { loop } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
     const { report } = await loop.runOnce();
     return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
   });
@@ -337,9 +397,14 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
 
 /** One round, no files: the report on stdout, and an exit code for CI. */
 async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
+  const staticDirectory = await openStaticDirectory(options.config, logger);
+  await staticDirectory?.scan();
   const { loop } = await compose(options, logger, createMetrics());
   const { report, snapshot } = await loop.runOnce();
-  const result = toCheckReport(snapshot.clusters, report);
+  const result = toCheckReport(snapshot.clusters, report, {
+    ...(staticDirectory && { staticTargets: { directory: staticDirectory.directory, files: staticDirectory.current.files } }),
+    ...(options.mode.shards !== undefined && { shards: options.mode.shards }),
+  });
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   print(options.mode.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckReport(result));
   return checkExitCode(result, options.mode);
@@ -355,6 +420,15 @@ async function demo(options: RunOptions, logger: Logger): Promise<number> {
   } finally {
     await started.stop();
   }
+}
+
+/** The static targets files, by state, in the metrics. */
+function recordStatic(metrics: Metrics, staticDirectory: StaticDirectory | undefined): void {
+  if (staticDirectory === undefined) return;
+  const { files, groups } = staticDirectory.current;
+  metrics.staticFiles.set({ state: 'ok' }, files.filter((file) => file.error === undefined).length);
+  metrics.staticFiles.set({ state: 'error' }, files.filter((file) => file.error !== undefined).length);
+  metrics.staticGroups.set(groups.length);
 }
 
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */

@@ -7,7 +7,11 @@ export const METRIC_PREFIX = 'ecs_discoverer_';
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Builds the registry and instruments. `withProcessMetrics` adds prom-client's default process metrics. */
-export function createMetrics({ withProcessMetrics = false, version = 'unknown' }: { withProcessMetrics?: boolean; version?: string } = {}) {
+export function createMetrics({
+  withProcessMetrics = false,
+  version = 'unknown',
+  intervalSeconds,
+}: { withProcessMetrics?: boolean; version?: string; intervalSeconds?: number } = {}) {
   const registry = new Registry();
   if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   const registers = [registry];
@@ -19,6 +23,13 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
     registers,
   });
   buildInfo.set({ version, node_version: process.version }, 1);
+  // Alert rules measure staleness in intervals (examples/alerts.yml).
+  const interval = new Gauge({
+    name: name('interval_seconds'),
+    help: 'The interval setting: seconds from the start of one round to the start of the next.',
+    registers,
+  });
+  if (intervalSeconds !== undefined) interval.set(intervalSeconds);
 
   return {
     registry,
@@ -88,6 +99,12 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
       labelNames: ['interval'] as const,
       registers,
     }),
+    clusterTargets: new Gauge({
+      name: name('cluster_targets'),
+      help: 'Targets published, by cluster and interval.',
+      labelNames: ['region', 'cluster', 'interval'] as const,
+      registers,
+    }),
     skippedContainers: new Gauge({
       name: name('skipped_containers'),
       help: 'Marked containers that yield no target in the last round, by reason.',
@@ -101,6 +118,13 @@ export function createMetrics({ withProcessMetrics = false, version = 'unknown' 
       registers,
     }),
     tasks: new Gauge({ name: name('tasks'), help: 'RUNNING tasks seen in the last round.', registers }),
+    staticFiles: new Gauge({
+      name: name('static_files'),
+      help: 'Files in the static targets directory, by state: ok, or error (skipped; its last good targets are kept).',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    staticGroups: new Gauge({ name: name('static_groups'), help: 'Target groups served from the static targets directory.', registers }),
     fileWrites: new Counter({
       name: name('file_writes_total'),
       help: 'Target file writes by outcome: written, unchanged (skipped) or error.',

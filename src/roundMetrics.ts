@@ -26,6 +26,12 @@ export function recordRound(
       metrics.clusterLastSuccess.set({ region: state.region, cluster: state.cluster.name }, state.lastSuccessAt / 1000);
     }
   }
+  metrics.clusterTargets.reset();
+  for (const state of states) {
+    const byInterval = new Map<string, number>(INTERVALS.map((interval) => [interval, 0]));
+    for (const group of state.targets) byInterval.set(group.interval, (byInterval.get(group.interval) ?? 0) + 1);
+    for (const [interval, count] of byInterval) metrics.clusterTargets.set({ region: state.region, cluster: state.cluster.name, interval }, count);
+  }
   metrics.clusters.set(report.clusters);
   metrics.unreadClusters.set(report.unreadClusters.length);
   metrics.tasks.set(report.tasks);

@@ -14,7 +14,10 @@ export interface TargetGroup {
  */
 export interface PublishedGroup {
   interval: IntervalName;
+  /** The ECS cluster's name; empty for a static group. */
   cluster: string;
+  /** The file of the static targets directory it came from; undefined for an ECS group. */
+  staticFile?: string;
   /** `{"targets":[address],"labels":{...}}`, labels in sorted order. */
   json: string;
 }

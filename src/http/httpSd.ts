@@ -1,5 +1,7 @@
 import { INTERVALS, INTERVAL_SECONDS, isIntervalName, type IntervalName } from '../discovery/endpoints.js';
-import type { GroupsByInterval } from '../discovery/targetGroups.js';
+import { formatMatchers, matchesAll, parseMatchers, type LabelMatcher } from '../discovery/matchers.js';
+import { isInShard, parseShard, type Shard } from '../discovery/shards.js';
+import type { GroupsByInterval, PublishedGroup, TargetGroup } from '../discovery/targetGroups.js';
 
 /** Prometheus' default scrape timeout; an interval group never gets a longer one than its interval. */
 const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -8,6 +10,10 @@ export interface TargetFilter {
   interval?: IntervalName;
   /** Cluster name. */
   cluster?: string;
+  /** Only the targets of this shard (the groups are split by target). */
+  shard?: Shard;
+  /** Only the groups whose labels match every matcher. */
+  matchers?: readonly LabelMatcher[];
 }
 
 /** Adds labels at the end of a group's JSON text (`{"targets":[...],"labels":{...}}`). */
@@ -17,8 +23,23 @@ function withLabels(json: string, labels: string): string {
 }
 
 /**
- * The HTTP SD answer: the groups of the files, where each group of a specific interval carries
- * `__scrape_interval__` and `__scrape_timeout__`, so that one Prometheus job serves every interval.
+ * The group's text after the label and shard filters, or undefined when nothing of it is left.
+ * Only filtered answers read a group's labels back; they are cached per snapshot (see Status).
+ */
+function filtered(group: PublishedGroup, { shard, matchers }: TargetFilter): string | undefined {
+  if (shard === undefined && matchers === undefined) return group.json;
+  const parsed = JSON.parse(group.json) as TargetGroup;
+  if (matchers !== undefined && !matchesAll(parsed.labels, matchers)) return undefined;
+  if (shard === undefined) return group.json;
+  const targets = parsed.targets.filter((address) => isInShard(address, shard));
+  if (targets.length === 0) return undefined;
+  return targets.length === parsed.targets.length ? group.json : JSON.stringify({ targets, labels: parsed.labels });
+}
+
+/**
+ * The HTTP SD answer: the groups of the files, where each ECS group of a specific interval
+ * carries `__scrape_interval__` and `__scrape_timeout__`, so that one Prometheus job serves
+ * every interval. Static groups are served as their file has them.
  */
 export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}): string {
   const parts: string[] = [];
@@ -30,7 +51,9 @@ export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}
         : `"__scrape_interval__":"${interval}","__scrape_timeout__":"${Math.min(DEFAULT_TIMEOUT_SECONDS, INTERVAL_SECONDS[interval])}s"`;
     for (const group of groups[interval]) {
       if (filter.cluster !== undefined && group.cluster !== filter.cluster) continue;
-      parts.push(scrapeLabels === undefined ? group.json : withLabels(group.json, scrapeLabels));
+      const json = filtered(group, filter);
+      if (json === undefined) continue;
+      parts.push(scrapeLabels === undefined || group.staticFile !== undefined ? json : withLabels(json, scrapeLabels));
     }
   }
   return `[${parts.join(',')}]`;
@@ -38,9 +61,10 @@ export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}
 
 export type ParsedFilter = { filter: TargetFilter } | { error: string };
 
-/** Reads `?interval=&cluster=`; anything else is an error with a one-line reason. */
+/** Reads `?interval=&cluster=&shard=&of=&match=`; anything else is an error with a one-line reason. */
 export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
   const filter: TargetFilter = {};
+  const matchers: LabelMatcher[] = [];
   for (const [name, value] of query) {
     if (name === 'interval') {
       if (!isIntervalName(value)) {
@@ -50,9 +74,32 @@ export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
     } else if (name === 'cluster') {
       if (value.trim() === '') return { error: 'cluster is empty; expected a cluster name' };
       filter.cluster = value;
-    } else {
-      return { error: `unknown query parameter "${name}"; expected interval or cluster` };
+    } else if (name === 'match') {
+      const parsed = parseMatchers(value);
+      if ('error' in parsed) return { error: `match: ${parsed.error}` };
+      matchers.push(...parsed.matchers);
+    } else if (name !== 'shard' && name !== 'of') {
+      return { error: `unknown query parameter "${name}"; expected interval, cluster, match, or shard and of` };
     }
   }
+  const index = query.get('shard');
+  const count = query.get('of');
+  if ((index === null) !== (count === null)) return { error: 'shard and of go together: ?shard=0&of=2 is the first of two shards' };
+  if (index !== null && count !== null) {
+    const parsed = parseShard(index, count);
+    if ('error' in parsed) return parsed;
+    filter.shard = parsed.shard;
+  }
+  if (matchers.length > 0) filter.matchers = matchers;
   return { filter };
+}
+
+/** A key that is the same for filters that select the same groups. */
+export function filterKey(filter: TargetFilter): string {
+  return [
+    filter.interval ?? '',
+    filter.cluster ?? '',
+    filter.shard === undefined ? '' : `${filter.shard.index}/${filter.shard.count}`,
+    filter.matchers === undefined ? '' : formatMatchers(filter.matchers),
+  ].join('\u0000');
 }

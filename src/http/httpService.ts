@@ -1,4 +1,6 @@
 import type { Registry } from 'prom-client';
+import type { LabelMatcher } from '../discovery/matchers.js';
+import type { StaticDirectory } from '../output/staticDirectory.js';
 import { settingError, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { describeListenAddress, formatAddress, parseListenAddress, type ListenAddress } from './listenAddresses.js';
@@ -12,6 +14,10 @@ export interface HttpServiceOptions {
   status: Status;
   registry: Registry;
   logger: Logger;
+  /** Named selections, served at /targets/<name>. */
+  selections?: ReadonlyMap<string, readonly LabelMatcher[]>;
+  /** The static targets directory behind the targets API, when one is set. */
+  staticDirectory?: StaticDirectory | undefined;
 }
 
 /** The running HTTP listeners. */
@@ -69,7 +75,7 @@ function blame(config: Config, error: unknown): string {
  * headers) in force, re-read when its files change. Undefined when HTTP is off. An address that
  * cannot be used, or a web configuration that cannot, is a ConfigError naming the setting.
  */
-export async function startHttpService({ config, status, registry, logger }: HttpServiceOptions): Promise<HttpService | undefined> {
+export async function startHttpService({ config, status, registry, logger, selections, staticDirectory }: HttpServiceOptions): Promise<HttpService | undefined> {
   const addresses = toListenAddresses(config);
   if (addresses.length === 0) return undefined;
   let security = await loadSecurity(config);
@@ -84,8 +90,11 @@ export async function startHttpService({ config, status, registry, logger }: Htt
       routePrefix: prefix,
       linkBase,
       security: () => security,
-      healthWithoutAuth: config.http.healthWithoutAuth,
+      openHealthEndpoints: config.http.openHealthEndpoints,
       limits: toHttpLimits(config),
+      ...(selections && { selections }),
+      // Writes need a user of the web configuration: without one, the API only reads.
+      targetsApi: { directory: staticDirectory },
       ...(security?.tls && { tls: security.tls }),
     });
     try {

@@ -8,8 +8,16 @@
 export const ENDPOINTS = ['/targets', '/metrics', '/-/healthy', '/-/ready', '/'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
+/** The targets API (targetsApi.ts): `<prefix>/api/v1/static/<name>`. */
+const TARGETS_API = '/api/v1/static/';
+/** A named selection: `<prefix>/targets/<name>`. */
+const SELECTION = /^\/targets\/([^/]+)$/;
+
 export type Routed =
-  | { kind: 'endpoint'; endpoint: Endpoint; query: URLSearchParams }
+  /** `selection`: the name of `/targets/<name>`, decoded. */
+  | { kind: 'endpoint'; endpoint: Endpoint; query: URLSearchParams; selection?: string }
+  /** The targets API, with the name after its path, decoded. */
+  | { kind: 'targets-api'; name: string }
   /** The prefix without its trailing slash: the status page is at the prefix with one, where its relative links work. */
   | { kind: 'redirect'; location: string }
   | { kind: 'not-found'; path: string }
@@ -47,8 +55,28 @@ export function routeRequest(target: string, prefix: string, linkBase: string): 
   else if (path === prefix) return { kind: 'redirect', location: linkBase };
   else if (path.startsWith(`${prefix}/`)) local = path.slice(prefix.length);
   else return { kind: 'not-found', path };
+  if (local.startsWith(TARGETS_API)) {
+    const name = decode(local.slice(TARGETS_API.length));
+    return name === undefined ? MALFORMED_ESCAPE : { kind: 'targets-api', name };
+  }
+  const selection = SELECTION.exec(local);
+  if (selection !== null) {
+    const name = decode(selection[1] as string);
+    return name === undefined ? MALFORMED_ESCAPE : { kind: 'endpoint', endpoint: '/targets', query: url.searchParams, selection: name };
+  }
   const endpoint = ENDPOINTS.find((candidate) => candidate === local);
   return endpoint === undefined ? { kind: 'not-found', path } : { kind: 'endpoint', endpoint, query: url.searchParams };
+}
+
+const MALFORMED_ESCAPE: Routed = { kind: 'bad-request', reason: 'malformed %-escape in the path' };
+
+/** A path segment decoded; undefined when its %-escapes are malformed. */
+function decode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A route prefix as Prometheus makes it: "/" + the path without slashes at either end. */

@@ -5,10 +5,13 @@ import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { LabelMatcher } from '../discovery/matchers.js';
+import { MAX_SHARDS } from '../discovery/shards.js';
 import { parseTargetFilter } from './httpSd.js';
 import { routeRequest } from './routing.js';
 import { SharedAnswer, sendSharedAnswer } from './sharedAnswer.js';
 import type { Status } from './status.js';
+import { handleTargetsApi, type TargetsApiOptions } from './targetsApi.js';
 import type { TlsSettings, WebSecurity } from './webSecurity.js';
 
 /** Bounds on what one client can hold (README, "HTTP endpoints"). */
@@ -32,11 +35,18 @@ export interface HttpServerOptions {
   /** The web configuration in force (authentication, headers, client certificate policy), asked per request: it changes when its file does. */
   security?: () => WebSecurity | undefined;
   /** /-/healthy and /-/ready answer without authentication. */
-  healthWithoutAuth?: boolean;
+  openHealthEndpoints?: boolean;
   /** @default Node's defaults, no write timeout, no connection cap */
   limits?: HttpLimits;
   /** HTTPS with these settings; plain HTTP without. */
   tls?: TlsSettings;
+  /** Named selections, served at /targets/<name>. @default none */
+  selections?: ReadonlyMap<string, readonly LabelMatcher[]>;
+  /**
+   * The static targets directory, for /api/v1/static/<name>; writes need a user, by default the
+   * one the request authenticated as with the web configuration's basic auth. @default no targets API
+   */
+  targetsApi?: Pick<TargetsApiOptions, 'directory'> & Partial<Pick<TargetsApiOptions, 'authenticatedUser'>>;
 }
 
 export type AnyServer = Server | HttpsServer;
@@ -62,7 +72,9 @@ const CONNECTIONS_CHECK_MS = 1000;
  * AWS work per request. With a web configuration: its headers on every answer, and basic auth.
  */
 export function createHttpServer(options: HttpServerOptions): AnyServer {
-  const { status, registry, logger, security = () => undefined, limits } = options;
+  const { status, registry, logger, security = () => undefined, limits, selections = new Map<string, readonly LabelMatcher[]>() } = options;
+  /** The user each request authenticated as: the targets API writes only for one. */
+  const authenticated = new WeakMap<IncomingMessage, string>();
   const prefix = options.routePrefix ?? '/';
   const linkBase = options.linkBase ?? (prefix === '/' ? '/' : `${prefix}/`);
 
@@ -82,7 +94,7 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
     const routed = routeRequest(request.url ?? '/', prefix, linkBase);
     if (routed.kind === 'bad-request') return send(response, false, 400, TEXT, `${routed.reason}\n`);
 
-    const open = options.healthWithoutAuth === true && routed.kind === 'endpoint' && OPEN_WITH_HEALTH.has(routed.endpoint);
+    const open = options.openHealthEndpoints === true && routed.kind === 'endpoint' && OPEN_WITH_HEALTH.has(routed.endpoint);
     if (web?.auth && !open) {
       const outcome = await web.auth.check(request.headers.authorization);
       if (!outcome.ok) {
@@ -93,6 +105,11 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
         response.setHeader('www-authenticate', 'Basic realm="prometheus-ecs-discoverer", charset="UTF-8"');
         return send(response, head, 401, TEXT, 'unauthorized\n');
       }
+      authenticated.set(request, outcome.user);
+    }
+    if (routed.kind === 'targets-api') {
+      const authenticatedUser = options.targetsApi?.authenticatedUser ?? ((asked: IncomingMessage) => authenticated.get(asked));
+      return handleTargetsApi(request, response, routed.name, { directory: options.targetsApi?.directory, authenticatedUser, logger });
     }
     if (request.method !== 'GET' && !head) {
       response.setHeader('allow', 'GET, HEAD');
@@ -108,6 +125,11 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
       case '/targets': {
         const parsed = parseTargetFilter(routed.query);
         if ('error' in parsed) return send(response, head, 400, TEXT, `${parsed.error}\n`);
+        if (routed.selection !== undefined) {
+          const matchers = selections.get(routed.selection);
+          if (matchers === undefined) return send(response, head, 404, TEXT, `no selection named "${routed.selection}"\n`);
+          parsed.filter.matchers = [...matchers, ...(parsed.filter.matchers ?? [])];
+        }
         const answer = status.targetsAnswer(parsed.filter);
         // 503 before the first round: Prometheus keeps the targets it had.
         if (answer === undefined) return send(response, head, 503, TEXT, 'no round has published targets yet\n');
@@ -121,8 +143,14 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
         const { ready, reason } = status.readiness;
         return send(response, head, ready ? 200 : 503, TEXT, `${reason}\n`);
       }
-      case '/':
-        return sendSharedAnswer(request, response, pageAnswer(status.page), head);
+      case '/': {
+        const shards = routed.query.get('shards');
+        if (shards === null || shards === '') return sendSharedAnswer(request, response, pageAnswer(status.page), head);
+        if (!/^\d{1,4}$/.test(shards) || Number(shards) < 1 || Number(shards) > MAX_SHARDS) {
+          return send(response, head, 400, TEXT, `shards "${shards}" is not a number of shards from 1 to ${MAX_SHARDS}\n`);
+        }
+        return sendSharedAnswer(request, response, pageAnswer(status.pageWithShards(Number(shards))), head);
+      }
     }
   };
 

@@ -1,7 +1,26 @@
+import { LRUCache } from 'lru-cache';
 import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
-import { toHttpSdJson, type TargetFilter } from './httpSd.js';
+import type { ProgressFigures } from '../roundProgress.js';
+import { filterKey, toHttpSdJson, type TargetFilter } from './httpSd.js';
 import { SharedAnswer } from './sharedAnswer.js';
-import { renderStatusPage, type Readiness } from './statusPage.js';
+import { SERVED_AT, renderStatusPage, type Readiness, type StatusView } from './statusPage.js';
+import { INTERVALS } from '../discovery/endpoints.js';
+import { countByShard } from '../discovery/shards.js';
+import type { TargetGroup } from '../discovery/targetGroups.js';
+
+export interface StatusOptions {
+  unreadyAfterFailedRounds: number;
+  version: string;
+  /** Unix ms when the process started. @default now */
+  startedAt?: number;
+  /** The settings in force, secrets left out (shownSettings.ts). @default none */
+  settings?: readonly (readonly [key: string, value: string])[];
+  /** The interval setting: the page reloads itself as often, within 5 to 30 s. @default 15 */
+  intervalSeconds?: number;
+  now?: () => number;
+  /** The status page's own path, ending in "/": its links are made under it (a route prefix, a proxy's path). @default "/" */
+  linkBase?: string;
+}
 
 /** The answer about a cluster that does not exist: one for all such names, so that they cost no memory. */
 const NO_TARGETS = new SharedAnswer('[]', 'application/json');
@@ -10,43 +29,108 @@ const NO_TARGETS = new SharedAnswer('[]', 'application/json');
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
  * computed once per snapshot and filter, not per request.
  */
+/**
+ * Answers for shards and label matchers, whose values clients choose: only the most recently
+ * asked are kept, so that no stream of distinct queries can grow memory.
+ */
+const CHOSEN_FILTER_ANSWERS = 64;
+
 export class Status {
   readonly #unreadyAfterFailedRounds: number;
   readonly #version: string;
-  readonly #linkBase: string;
+  readonly #startedAt: number;
+  #settings: readonly (readonly [string, string])[];
+  readonly #refreshSeconds: number;
+  readonly #now: () => number;
   #snapshot: Snapshot | undefined;
+  readonly #linkBase: string;
   #bodies = new Map<string, SharedAnswer>();
+  #chosenBodies = new LRUCache<string, SharedAnswer>({ max: CHOSEN_FILTER_ANSWERS });
+  /** Pages with targets per shard, by shard count: clients choose the count, so only a few are kept. */
+  #shardPages = new LRUCache<number, string>({ max: 8 });
+  #staticFiles: StatusView['staticFiles'];
   #page: string | undefined;
   #rounds: RoundReport[] = [];
+  #progress: ProgressFigures | undefined;
 
-  /** `linkBase`: the status page's own path, ending in "/" (its links are made under it). @default "/" */
-  constructor({ unreadyAfterFailedRounds, version, linkBase = '/' }: { unreadyAfterFailedRounds: number; version: string; linkBase?: string }) {
+  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, now = Date.now, linkBase = '/' }: StatusOptions) {
+    this.#linkBase = linkBase;
     this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
     this.#version = version;
-    this.#linkBase = linkBase;
+    this.#now = now;
+    this.#startedAt = startedAt ?? now();
+    this.#settings = settings;
+    this.#refreshSeconds = Math.min(Math.max(intervalSeconds, 5), 30);
+  }
+
+  /** The settings in force, after SIGHUP has changed some. */
+  showSettings(settings: readonly (readonly [string, string])[]): void {
+    this.#settings = settings;
+    this.#invalidate();
+  }
+
+  /** How the first round goes, until it ends (recordRound). */
+  showProgress(progress: ProgressFigures): void {
+    this.#progress = progress;
+    this.#invalidate();
   }
 
   publish(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#bodies = new Map();
-    this.#page = undefined;
+    this.#chosenBodies.clear();
+    this.#invalidate();
+  }
+
+  /** The static target files as last read (StaticDirectory), for the page. */
+  showStatic(files: NonNullable<StatusView['staticFiles']>): void {
+    this.#staticFiles = files;
+    this.#invalidate();
+  }
+
+  /** The status page with the targets per shard of `count`: rendered once per snapshot and count, the last few kept. */
+  pageWithShards(count: number): string {
+    let page = this.#shardPages.get(count);
+    if (page === undefined) {
+      const addresses = INTERVALS.flatMap((interval) => this.#snapshot?.groups[interval] ?? []).flatMap((group) => (JSON.parse(group.json) as TargetGroup).targets);
+      page = this.#render({ count, targets: countByShard(addresses, count) });
+      this.#shardPages.set(count, page);
+    }
+    return page.replace(SERVED_AT, String(this.#now()));
   }
 
   recordRound(report: RoundReport): void {
     this.#rounds = [...this.#rounds, report].slice(-this.#unreadyAfterFailedRounds);
-    this.#page = undefined;
+    this.#progress = undefined;
+    this.#invalidate();
   }
 
-  /** The status page, rendered once per round. */
+  /** The status page, rendered once per round (and per progress report of a first round); only the time it is served is put in. */
+  /** Pages are rendered once per change of what they show. */
+  #invalidate(): void {
+    this.#page = undefined;
+    this.#shardPages.clear();
+  }
+
   get page(): string {
-    this.#page ??= renderStatusPage({
+    this.#page ??= this.#render(undefined);
+    return this.#page.replace(SERVED_AT, String(this.#now()));
+  }
+
+  #render(shards: StatusView['shards']): string {
+    return renderStatusPage({
       version: this.#version,
       readiness: this.readiness,
       lastRound: this.lastRound,
       snapshot: this.#snapshot,
+      startedAt: this.#startedAt,
+      settings: this.#settings,
+      progress: this.#progress,
+      refreshSeconds: this.#refreshSeconds,
+      ...(this.#staticFiles !== undefined && { staticFiles: this.#staticFiles }),
+      ...(shards !== undefined && { shards }),
       base: this.#linkBase,
     });
-    return this.#page;
   }
 
   get snapshot(): Snapshot | undefined {
@@ -64,18 +148,19 @@ export class Status {
 
   /**
    * The HTTP SD answer for a filter, built once per snapshot and filter and shared by every
-   * request that asks for it; undefined before the first published round.
+   * request that asks for it (gzip and ETag included); undefined before the first published round.
    */
   targetsAnswer(filter: TargetFilter): SharedAnswer | undefined {
     const snapshot = this.#snapshot;
     if (snapshot === undefined) return undefined;
     // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
     if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return NO_TARGETS;
-    const key = `${filter.interval ?? ''}\u0000${filter.cluster ?? ''}`;
-    let answer = this.#bodies.get(key);
+    const key = filterKey(filter);
+    const cache = filter.shard === undefined && filter.matchers === undefined ? this.#bodies : this.#chosenBodies;
+    let answer = cache.get(key);
     if (answer === undefined) {
       answer = new SharedAnswer(toHttpSdJson(snapshot.groups, filter), 'application/json');
-      this.#bodies.set(key, answer);
+      cache.set(key, answer);
     }
     return answer;
   }

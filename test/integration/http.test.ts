@@ -118,7 +118,8 @@ describe('HTTP endpoints of a running discoverer', () => {
     const page = await get('/');
 
     expect(page.status).toBe(200);
-    expect(page.body).toContain('<td>envoy</td><td>no_port_binding</td>');
-    expect(page.body).toContain('<td>badport1</td><td>app</td><td>bad_port</td>');
+    expect(page.body).toMatch(/<span class="what">no_port_binding<\/span>[^<]*<span class="owner">— container envoy of /);
+    expect(page.body).toMatch(/<span class="what">bad_port<\/span>[^<]*<span class="owner">— container app of /);
+    expect(page.body).toMatch(/<tr><td>prod<\/td><td>badport1<\/td>/);
   });
 });

@@ -267,7 +267,8 @@ describe('plain HTTP listeners', () => {
 
     expect(fromV4.status).toBe(200);
     expect(await fromV6.text()).toBe(await fromV4.text());
-    expect(page).toContain('href="/monitoring/ecs/targets"');
+    expect(page).toContain('<base href="/monitoring/ecs/">');
+    expect(page).toContain('href="targets"');
     expect(outside.status).toBe(404);
     expect(discoverer.lines.filter((line) => line['msg'] === 'listening').map((line) => line['address'])).toEqual([`127.0.0.1:${v4}`, `[::1]:${v6}`]);
   });

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       '1m': '1m-tasks.json',
       '5m': '5m-tasks.json',
     });
-    expect(config.log).toEqual({ level: 'info', format: 'text' });
+    expect(config.log).toEqual({ level: 'info', format: 'text', progressEvery: 5 });
     expect(config.aws.regions).toEqual([]);
   });
 
@@ -160,7 +160,7 @@ describe('loadConfig: HTTP listeners, prefix and limits', () => {
   });
 
   it('has bounded defaults for slow clients', () => {
-    expect(loadConfig({ env: {} }).http).toMatchObject({ headersTimeout: 10, requestTimeout: 30, keepAliveTimeout: 65, writeTimeout: 30, maxConnections: 4096, healthWithoutAuth: false, webConfigFile: '' });
+    expect(loadConfig({ env: {} }).http).toMatchObject({ headersTimeout: 10, requestTimeout: 30, keepAliveTimeout: 65, writeTimeout: 30, maxConnections: 4096, openHealthEndpoints: false, webConfigFile: '' });
   });
 
   it.each([

@@ -4,9 +4,10 @@ import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGroups.js';
 import { currentCallPriority } from '../../src/callPriority.js';
 import { Discoverer } from '../../src/discoverer.js';
-import type { LogFields, Logger } from '../../src/log.js';
+import { silentLogger, type LogFields, type Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { ClusterReading, ClusterState, RegionReader, Snapshot } from '../../src/round.js';
+import type { ProgressFigures } from '../../src/roundProgress.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../../src/fake/fleet.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
@@ -504,5 +505,65 @@ describe('Discoverer', () => {
     expect(await value(metrics.clusters)).toBe(1);
     expect(await value(metrics.cacheSize, { cache: 'tasks' })).toBe(7);
     expect(await value(metrics.clusterLastSuccess, { cluster: 'a', region: 'eu-west-1' })).toBeGreaterThan(1_700_000_000);
+    expect(await value(metrics.clusterTargets, { cluster: 'a', region: 'eu-west-1', interval: 'generic' })).toBe(1);
+    expect(await value(metrics.clusterTargets, { cluster: 'a', region: 'eu-west-1', interval: '15s' })).toBe(0);
+  });
+
+  it('drops the per-cluster target counts of a cluster that is gone', async () => {
+    const { reader, discoverer, metrics } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    reader.clusterList = [ref('a')];
+
+    await discoverer.runRound();
+
+    const clusters = new Set((await metrics.clusterTargets.get()).values.map((entry) => entry.labels.cluster));
+    expect([...clusters]).toEqual(['a']);
+  });
+
+  it('exports the interval setting, so that alert rules can count in intervals', async () => {
+    const metrics = createMetrics({ intervalSeconds: 20 });
+
+    expect(await metrics.registry.getSingleMetricAsString('ecs_discoverer_interval_seconds')).toMatch(/^ecs_discoverer_interval_seconds 20$/m);
+  });
+
+  it('hands how a first round goes to onProgress at its start and every second, and not for later rounds', async () => {
+    vi.useFakeTimers();
+    try {
+      const { reader } = setup();
+      const seen: ProgressFigures[] = [];
+      const withProgress = new Discoverer({
+        readers: [reader],
+        resolveOptions,
+        countRequests: () => 0,
+        logger: silentLogger,
+        metrics: createMetrics(),
+        onProgress: (progress) => seen.push(progress),
+      });
+      reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+      let release = () => {};
+      const slow = new Promise<void>((resolve) => (release = resolve));
+      const readCluster = reader.readCluster.bind(reader);
+      reader.readCluster = async (cluster) => {
+        await slow;
+        return readCluster(cluster);
+      };
+
+      const first = withProgress.runRound();
+      await vi.advanceTimersByTimeAsync(3_001);
+      release();
+      await first;
+      const duringFirst = seen.length;
+      reader.readCluster = readCluster;
+      await withProgress.runRound();
+      await vi.advanceTimersByTimeAsync(3_000);
+
+      expect(duringFirst).toBe(4);
+      expect(seen.length).toBe(duringFirst);
+      expect(seen.at(-1)).toMatchObject({ clustersListed: 1, clustersDone: 0, apiCalls: 0, throttled: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

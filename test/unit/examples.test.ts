@@ -373,11 +373,18 @@ describe('examples/ecs-task-definition.json', () => {
     }
   });
 
-  it("gives Prometheus the file_sd configuration of examples/prometheus-file-sd.yml", () => {
+  it("gives Prometheus the file_sd configuration of examples/prometheus-file-sd.yml, scraping the discoverer beside it", () => {
     const config = prometheusConfigOf(taskDefinition);
     const configFile = /--config\.file=(\S+)/.exec(prometheus?.command?.join(' ') ?? '')?.[1];
+    const example = parseYaml('examples/prometheus-file-sd.yml') as PrometheusConfig;
+    // In one awsvpc task the discoverer is on 127.0.0.1, not behind its compose service name.
+    const inOneTask = {
+      ...example,
+      scrape_configs: example.scrape_configs.map((job) => (job.job_name === SELF_JOB ? { ...job, static_configs: [{ targets: [`127.0.0.1:${HTTP_PORT}`] }] } : job)),
+    };
 
-    expect(parse(config)).toEqual(parseYaml('examples/prometheus-file-sd.yml'));
+    expect(parse(config)).toEqual(inOneTask);
+    expect(discoverer?.environment?.map((variable) => variable.name), 'the discoverer is scraped by its own job, not marked for discovery').not.toContain('PROMETHEUS');
     expect(configFile, 'Prometheus --config.file').toBeDefined();
     expect(prometheus?.command?.join(' '), 'the command writes PROM_CONFIG where --config.file reads').toContain(`"$PROM_CONFIG" > ${configFile} `);
   });
@@ -396,6 +403,8 @@ function prometheusConfigOf(taskDefinition: TaskDefinition): string {
 interface ScrapeConfig {
   job_name: string;
   scrape_interval?: string;
+  metrics_path?: string;
+  static_configs?: { targets: string[] }[];
   file_sd_configs?: { files: string[] }[];
   http_sd_configs?: { url: string }[];
   relabel_configs?: { source_labels?: string[]; regex?: string; action?: string; target_label?: string }[];
@@ -442,11 +451,36 @@ describe.skipIf(!hasPromtool && !inCi)('promtool check config', () => {
   it('found the examples', () => expect(configs.length).toBeGreaterThanOrEqual(3));
 });
 
+/** The job the discoverer's own metrics are scraped in: examples/alerts.yml and grafana-dashboard.json use it (test/unit/monitoringKit.test.ts). */
+const SELF_JOB = 'ecs-discoverer';
+
+describe('every Prometheus example', () => {
+  const files = readdirSync(EXAMPLES).filter((file) => /^prometheus.*\.ya?ml$/.test(file));
+  const configs: [string, PrometheusConfig][] = [
+    ...files.map((file): [string, PrometheusConfig] => [`examples/${file}`, parseYaml(`examples/${file}`) as PrometheusConfig]),
+    ['examples/ecs-task-definition.json', parse(prometheusConfigOf(JSON.parse(read('examples/ecs-task-definition.json')) as TaskDefinition)) as PrometheusConfig],
+  ];
+
+  it.each(configs)("scrapes the discoverer's own /metrics in job ecs-discoverer: %s", (_name, config) => {
+    const self = config.scrape_configs.filter((job) => job.job_name === SELF_JOB);
+    const targets = self.flatMap((job) => job.static_configs ?? []).flatMap((group) => group.targets);
+
+    expect(self).toHaveLength(1);
+    expect(self[0]?.metrics_path ?? '/metrics').toBe('/metrics');
+    expect(targets).toHaveLength(1);
+    expect(targets[0]).toMatch(new RegExp(`^(prometheus-ecs-discoverer|127\\.0\\.0\\.1):${HTTP_PORT}$`));
+    expect(read('src/http/server.ts')).toContain("case '/metrics':");
+  });
+
+  it('found them all', () => expect(configs.length).toBeGreaterThanOrEqual(4));
+});
+
 describe('examples/prometheus-file-sd.yml', () => {
   const config = parseYaml('examples/prometheus-file-sd.yml') as PrometheusConfig;
 
   it('has one job per interval file, scraped at that interval, and one for the generic file', () => {
-    const jobs = config.scrape_configs.map((job) => ({
+    const fileJobs = config.scrape_configs.filter((job) => job.file_sd_configs !== undefined);
+    const jobs = fileJobs.map((job) => ({
       files: job.file_sd_configs?.flatMap((sd) => sd.files),
       interval: job.scrape_interval ?? 'global',
     }));
@@ -458,7 +492,8 @@ describe('examples/prometheus-file-sd.yml', () => {
     expect(jobs).toEqual(expect.arrayContaining(expected));
     expect(jobs).toHaveLength(expected.length);
     expect(config.global?.scrape_interval, 'the generic job scrapes at the global interval').toBeDefined();
-    expect(new Set(config.scrape_configs.map((job) => job.job_name)).size).toBe(expected.length);
+    expect(new Set(config.scrape_configs.map((job) => job.job_name)).size).toBe(config.scrape_configs.length);
+    expect(config.scrape_configs.filter((job) => job.file_sd_configs === undefined).map((job) => job.job_name)).toEqual([SELF_JOB]);
   });
 });
 
@@ -466,8 +501,9 @@ describe('examples/prometheus-http-sd.yml', () => {
   const config = parseYaml('examples/prometheus-http-sd.yml') as PrometheusConfig;
 
   it('has one job on the HTTP SD endpoint of the compose service', () => {
-    expect(config.scrape_configs).toHaveLength(1);
-    expect(config.scrape_configs[0]?.http_sd_configs?.map((sd) => sd.url)).toEqual([
+    const sdJobs = config.scrape_configs.filter((job) => job.http_sd_configs !== undefined);
+    expect(sdJobs).toHaveLength(1);
+    expect(sdJobs[0]?.http_sd_configs?.map((sd) => sd.url)).toEqual([
       `http://prometheus-ecs-discoverer:${HTTP_PORT}/targets`,
     ]);
     expect(Object.keys(composeServices())).toContain('prometheus-ecs-discoverer');

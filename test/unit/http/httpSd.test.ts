@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { IntervalName } from '../../../src/discovery/endpoints.js';
-import { toPublishedGroup, type GroupsByInterval, type TargetGroup } from '../../../src/discovery/targetGroups.js';
-import { parseTargetFilter, toHttpSdJson, type TargetFilter } from '../../../src/http/httpSd.js';
+import { parseMatchers } from '../../../src/discovery/matchers.js';
+import { shardOf } from '../../../src/discovery/shards.js';
+import { toStaticPublishedGroups } from '../../../src/discovery/staticGroups.js';
+import { toPublishedGroup, type GroupsByInterval, type PublishedGroup, type TargetGroup } from '../../../src/discovery/targetGroups.js';
+import { filterKey, parseTargetFilter, toHttpSdJson, type TargetFilter } from '../../../src/http/httpSd.js';
 
 const group = (address: string, cluster: string) => ({
   targets: [address],
@@ -72,8 +75,73 @@ describe('parseTargetFilter', () => {
   it.each([
     ['interval=2m', 'interval "2m" is not one of 15s, 30s, 1m, 5m, generic'],
     ['cluster=', 'cluster is empty; expected a cluster name'],
-    ['intervall=1m', 'unknown query parameter "intervall"; expected interval or cluster'],
+    ['intervall=1m', 'unknown query parameter "intervall"; expected interval, cluster, match, or shard and of'],
   ])('rejects %s with a one-line reason', (query, error) => {
+    expect(parseTargetFilter(new URLSearchParams(query))).toEqual({ error });
+  });
+});
+
+describe('toHttpSdJson with shards, selectors and static groups', () => {
+  const staticGroup = toStaticPublishedGroups('hosts.json', [
+    { targets: ['127.0.0.1:9100', '127.0.0.2:9100', '127.0.0.3:9100', '127.0.0.4:9100'], labels: { job: 'hosts', __scrape_interval__: '30s' } },
+  ])[0] as PublishedGroup;
+  const withStatic: GroupsByInterval = { ...groups, '30s': [...groups['30s'], staticGroup] };
+  const matchersOf = (text: string) => {
+    const parsed = parseMatchers(text);
+    if ('error' in parsed) throw new Error(parsed.error);
+    return parsed.matchers;
+  };
+
+  it('serves a static group as its file has it: no scrape labels added', () => {
+    const served = toHttpSdGroups(withStatic, { interval: '30s' });
+    expect(served[1]).toEqual({
+      targets: ['127.0.0.1:9100', '127.0.0.2:9100', '127.0.0.3:9100', '127.0.0.4:9100'],
+      labels: { __meta_static_file: 'hosts.json', __scrape_interval__: '30s', job: 'hosts' },
+    });
+  });
+
+  it('splits the targets between shards: each of n takes its own, together all, none twice', () => {
+    const all = toHttpSdGroups(withStatic).flatMap((served) => served.targets);
+    const byShard = [0, 1, 2].map((index) => toHttpSdGroups(withStatic, { shard: { index, count: 3 } }).flatMap((served) => served.targets));
+
+    expect(byShard.flat().sort()).toEqual([...all].sort());
+    for (const [index, targets] of byShard.entries()) for (const target of targets) expect(shardOf(target, 3)).toBe(index);
+  });
+
+  it('keeps a split static group labelled as its file has it', () => {
+    for (const index of [0, 1]) {
+      const served = toHttpSdGroups(withStatic, { shard: { index, count: 2 } }).filter((group) => group.labels['job'] === 'hosts');
+      for (const group of served) expect(group.labels).toEqual({ __meta_static_file: 'hosts.json', __scrape_interval__: '30s', job: 'hosts' });
+    }
+  });
+
+  it('serves only the groups whose labels match every matcher', () => {
+    expect(toHttpSdGroups(withStatic, { matchers: matchersOf('__meta_ecs_cluster=prod') }).map((served) => served.targets[0])).toEqual([
+      '127.0.0.2:80',
+      '127.0.0.5:80',
+      '127.0.0.1:80',
+    ]);
+    expect(toHttpSdGroups(withStatic, { matchers: matchersOf('{job="hosts",__meta_static_file=~".*json"}') }).map((served) => served.labels['job'])).toEqual(['hosts']);
+    expect(toHttpSdGroups(withStatic, { matchers: matchersOf('job=nothing') })).toEqual([]);
+  });
+});
+
+describe('parseTargetFilter: shards and matchers', () => {
+  it('reads shard and of, and every match (all must hold)', () => {
+    const parsed = parseTargetFilter(new URLSearchParams('shard=1&of=2&match=team=payments&match=job%3D~api-.*'));
+    if ('error' in parsed) throw new Error(parsed.error);
+    expect(parsed.filter.shard).toEqual({ index: 1, count: 2 });
+    expect(parsed.filter.matchers?.map((matcher) => `${matcher.name}${matcher.operator}${matcher.value}`)).toEqual(['team=payments', 'job=~api-.*']);
+    expect(filterKey(parsed.filter)).toBe(`\u0000\u00001/2\u0000{team="payments",job=~"api-.*"}`);
+  });
+
+  it.each([
+    ['shard=0', 'shard and of go together: ?shard=0&of=2 is the first of two shards'],
+    ['of=2', 'shard and of go together: ?shard=0&of=2 is the first of two shards'],
+    ['shard=2&of=2', 'shard "2" is not a shard number from 0 to 1'],
+    ['shard=0&of=x', 'of "x" is not a number of shards from 1 to 1000'],
+    ['match=9x', 'match: selector "9x": expected a label name at character 1'],
+  ])('rejects %s', (query, error) => {
     expect(parseTargetFilter(new URLSearchParams(query))).toEqual({ error });
   });
 });

@@ -152,11 +152,13 @@ describe('HTTP server', () => {
     const page = await response.text();
 
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(page).toContain('<h1>prometheus-ecs-discoverer 1.2.3</h1>');
-    expect(page).toContain('<td>2026-11-24T10:00:00.000Z</td><td>120 ms</td><td>ok</td><td>5</td>');
-    expect(page).toContain('<td>eu-west-1</td><td>prod</td><td>2</td>');
-    expect(page).toContain('<td>prod</td><td>abc123</td><td>&lt;script&gt;</td><td>bad_port</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td>');
-    expect(page).not.toContain('<script>');
+    expect(page).toContain('<h1>prometheus-ecs-discoverer <span class="version">1.2.3</span></h1>');
+    expect(page).toContain('<td>120 ms</td><td>ok</td><td>5</td>');
+    expect(page).toContain('<tr><td>eu-west-1</td><td><a href="targets?cluster=prod">prod</a></td><td>2</td>');
+    expect(page).toContain('<span class="what">bad_port</span>: PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535');
+    expect(page).toContain('<tr><td>prod</td><td>abc123</td><td>2</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td></tr>');
+    expect(page).toContain('container &lt;script&gt; of jobs:2 (service jobs) in prod');
+    expect(page.match(/<script/g), 'the page\'s own script alone').toHaveLength(1);
   });
 
   it('answers 404 for other paths, 405 for other methods, and HEAD without a body', async () => {
@@ -270,7 +272,9 @@ describe('HTTP server: shared answers, prefix, strict targets, authentication', 
     expect(targets.status).toBe(200);
     expect(healthy.status).toBe(200);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('href="/monitoring/ecs/targets"');
+    const text = await page.text();
+    expect(text).toContain('<base href="/monitoring/ecs/">');
+    expect(text).toContain('href="targets"');
     expect(bare.status).toBe(302);
     expect(bare.headers.get('location')).toBe('/monitoring/ecs/');
     expect(outside.status).toBe(404);
@@ -302,7 +306,7 @@ describe('HTTP server: shared answers, prefix, strict targets, authentication', 
   it('asks for basic auth on every path, logs wrong credentials without the password, and can leave health open', async () => {
     const auth = new BasicAuth(new Map([['alice', ALICE_HASH]]), compare);
     const security = { file: 'web.yml', tls: undefined, headers: { 'X-Frame-Options': 'deny' }, auth, files: ['web.yml'] };
-    const { url, lines } = await start({ security: () => security, healthWithoutAuth: true });
+    const { url, lines } = await start({ security: () => security, openHealthEndpoints: true });
     const as = (credentials: string) => ({ headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } });
 
     const none = await fetch(`${url}/targets`);
@@ -329,7 +333,8 @@ describe('HTTP server: shared answers, prefix, strict targets, authentication', 
 
 describe('HTTP server: the status page as a snapshot', () => {
   it('has an ETag that changes with its content, and answers 304 while it does not', async () => {
-    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' });
+    // The page carries the time it is served: a clock that stands still keeps it the same.
+    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', now: () => Date.parse('2026-11-24T10:00:05Z') });
     own.publish(snapshot);
     own.recordRound(report('ok'));
     const pageServer = createHttpServer({ status: own, registry: createMetrics().registry, logger: silentLogger });
