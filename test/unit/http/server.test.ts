@@ -1,6 +1,10 @@
 import { get as httpGet, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StaticDirectory } from '../../../src/output/staticDirectory.js';
 import { compare } from 'bcryptjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
@@ -353,6 +357,41 @@ describe('HTTP server: the status page as a snapshot', () => {
       expect(await changed.text()).toContain('ListClusters failed');
     } finally {
       await close(pageServer);
+    }
+  });
+});
+
+describe('HTTP server: the targets API behind basic auth', () => {
+  it('stores static targets for a user of the web configuration, and for nobody else', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'api-auth-'));
+    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' });
+    own.publish(snapshot);
+    const logged: { message: string; fields: unknown }[] = [];
+    const auth = new BasicAuth(new Map([['alice', ALICE_HASH]]), compare);
+    const apiServer = createHttpServer({
+      status: own,
+      registry: createMetrics().registry,
+      logger: { ...silentLogger, info: (message, fields) => void logged.push({ message, fields }) },
+      security: () => ({ file: 'web.yml', tls: undefined, headers: {}, auth, files: ['web.yml'] }),
+      targetsApi: { directory: new StaticDirectory({ directory, logger: silentLogger }) },
+    });
+    const { port } = await listen(apiServer, '127.0.0.1', 0);
+    const put = (authorization?: string) =>
+      fetch(`http://127.0.0.1:${port}/api/v1/static/lab`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+        body: JSON.stringify([{ targets: ['127.0.0.9:9100'], labels: { job: 'lab' } }]),
+      });
+    try {
+      const anonymous = await put();
+      const alice = await put(`Basic ${Buffer.from('alice:correct horse').toString('base64')}`);
+
+      expect(anonymous.status).toBe(401);
+      expect(alice.status).toBe(200);
+      expect(logged).toEqual([expect.objectContaining({ message: 'static targets stored', fields: expect.objectContaining({ name: 'lab', user: 'alice' }) as unknown })]);
+    } finally {
+      await close(apiServer);
+      await rm(directory, { recursive: true, force: true });
     }
   });
 });
