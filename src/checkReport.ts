@@ -78,7 +78,7 @@ const SUGGESTIONS: Record<string, string> = {
   PROMETHEUS_SCRAPES: '--marker-source environment',
   'docker label PROMETHEUS': '--marker-source dockerLabels',
   'docker label PROMETHEUS_TARGET': '--marker-source prometheus-ecs-discoverer --marker PROMETHEUS_TARGET --marker-value true',
-  'docker label PROMETHEUS_SCRAPES': '--marker-source dockerLabels',
+  'docker label PROMETHEUS_SCRAPES': '--marker-source dockerLabels (or --preset sepich, with its label set)',
   'docker label PROMETHEUS_EXPORTER_PORT': '--marker-source teralytics (or --preset teralytics)',
   'docker label ECS_PROMETHEUS_EXPORTER_PORT': '--marker-source ecs-observer (or --preset ecs-observer)',
 };

@@ -182,7 +182,7 @@ const schema = {
       arg: 'marker-value',
     },
     source: {
-      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels), prometheus-ecs-discoverer (the marker in docker labels, the rest in the environment), teralytics (PROMETHEUS_EXPORTER_* docker labels, and its label set) or ecs-observer (the CloudWatch agent\'s and OTel ecs_observer\'s ECS_PROMETHEUS_* docker labels).',
+      doc: 'Where container settings are read: environment (PROMETHEUS* variables), dockerLabels (the same names as docker labels), prometheus-ecs-discoverer (the marker in docker labels, the rest in the environment), teralytics (PROMETHEUS_EXPORTER_* docker labels, and its label set), ecs-observer (the CloudWatch agent\'s and OTel ecs_observer\'s ECS_PROMETHEUS_* docker labels, and their label set) or sepich (sepich/prometheus-ecs-sd\'s PROMETHEUS_SCRAPES and PROMETHEUS_LABELS docker labels, and its label set).',
       format: [...MARKER_SOURCES],
       default: 'environment',
       env: env('MARKER_SOURCE'),
@@ -190,7 +190,7 @@ const schema = {
     },
   },
   preset: {
-    doc: 'Defaults of another tool, so that its users keep their task definitions, files and label sets: prometheus-ecs-discoverer, prometheus-ecs-sd, teralytics or ecs-observer (README, "Migrating"); settings given otherwise win over it.',
+    doc: 'Defaults of another tool, so that its users keep their task definitions, files and label sets: prometheus-ecs-discoverer, prometheus-ecs-sd, teralytics, ecs-observer or sepich (README, "Migrating"); settings given otherwise win over it.',
     format: ['', ...PRESET_NAMES],
     default: '',
     env: env('PRESET'),
@@ -290,7 +290,7 @@ const schema = {
       env: env('LABEL_FROM_DOCKER_LABELS'),
     },
     fargateIds: {
-      doc: 'Whether Fargate tasks carry the container and instance id labels: keep; launchType (left out when launched on Fargate, as prometheus-ecs-sd does); compatibility (left out when the definition requires FARGATE, as prometheus-ecs-discoverer does).',
+      doc: 'Whether Fargate tasks carry the container and instance id labels: keep; launchType (left out when the task was launched on Fargate); compatibility (left out when the definition requires FARGATE, even for a task launched on EC2, as prometheus-ecs-discoverer and prometheus-ecs-sd do).',
       format: [...FARGATE_IDS],
       default: 'keep',
       env: env('LABEL_FARGATE_IDS'),
@@ -549,7 +549,8 @@ function explain(message: string): string {
  * it has a cause, the cause's reason too (kept as `cause`).
  */
 export function settingError(key: string, problem: string, cause?: unknown): ConfigError {
-  const reason = cause === undefined ? '' : `: ${describeError(cause)}`;
+  // One line: the reason of a cause may span several (a stack, an SDK message).
+  const reason = cause === undefined ? '' : `: ${describeError(cause).replace(/\s*\n\s*/g, ' ')}`;
   return new ConfigError(`${nameSetting(key)}: ${problem}${reason}`, cause === undefined ? undefined : { cause });
 }
 

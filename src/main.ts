@@ -265,7 +265,7 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   }
   let attempt: LockAttempt;
   try {
-    attempt = await OutputLock.acquire({ directory, staleAfterMs: toLockStaleAfterMs(config), logger });
+    attempt = await OutputLock.acquire({ directory, staleAfterMs: toLockStaleAfterMs(config), logger, onRecovery: (action) => metrics.outputRecoveries.inc({ action }) });
   } catch (error) {
     throw settingError('outputDir', `"${directory}" cannot be locked`, error);
   }
@@ -274,6 +274,7 @@ async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, u
   try {
     const leftovers = await removeTemporaryFiles(directory);
     if (leftovers.length > 0) logger.warn('removed temporary files that an earlier process left', { output_dir: directory, files: leftovers.join(',') });
+    metrics.outputRecoveries.inc({ action: 'leftover_removed' }, leftovers.length);
     const writer = new FileSdWriter({
       directory,
       fileNames: config.files,

@@ -125,10 +125,21 @@ export function createMetrics({
       registers,
     }),
     staticGroups: new Gauge({ name: name('static_groups'), help: 'Target groups served from the static targets directory.', registers }),
+    markedContainers: new Gauge({
+      name: name('marked_containers'),
+      help: 'Containers of RUNNING tasks that carry the marker, in the last round: those that yield targets and those skipped.',
+      registers,
+    }),
     fileWrites: new Counter({
       name: name('file_writes_total'),
-      help: 'Target file writes by outcome: written, unchanged (skipped) or error.',
+      help: 'Target file writes by outcome: written, unchanged (skipped), repaired (rewritten because something else removed, replaced or altered it) or error.',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    outputRecoveries: new Counter({
+      name: name('output_recoveries_total'),
+      help: 'What was set right in the output directory, by action: leftover_removed (a temporary file that a killed process left, removed at start), stale_lock_taken_over, lock_recreated (the lock file had vanished).',
+      labelNames: ['action'] as const,
       registers,
     }),
   };

@@ -9,7 +9,11 @@ export const PRESETS = {
     marker: { name: 'PROMETHEUS_TARGET', value: 'true' },
     labels: { fargateIds: 'compatibility' },
   },
-  /** prometheus-ecs-sd (signal-ai): paths without an interval in 1m-tasks.json, its label names, PROMETHEUS_NOLABELS only when true, no ids on Fargate. */
+  /**
+   * prometheus-ecs-sd (signal-ai): paths without an interval in 1m-tasks.json, its label names,
+   * PROMETHEUS_NOLABELS only when true, no container or instance id when the definition's
+   * requiresCompatibilities holds FARGATE (whatever the task was launched on).
+   */
   'prometheus-ecs-sd': {
     defaultInterval: '1m',
     labels: {
@@ -20,7 +24,7 @@ export const PRESETS = {
       instanceId: 'instance_id',
       noLabelsValue: 'true',
       customLabelsDockerLabel: '',
-      fargateIds: 'launchType',
+      fargateIds: 'compatibility',
     },
   },
   /** teralytics/prometheus-ecs-discovery: its docker labels and label set, and its one file of every target. */
@@ -28,9 +32,14 @@ export const PRESETS = {
     marker: { source: 'teralytics' },
     allTargetsFile: 'ecs_file_sd.yml',
   },
-  /** The CloudWatch agent's and OTel ecs_observer's ECS_PROMETHEUS_* docker labels. */
+  /** The CloudWatch agent's and OTel ecs_observer's ECS_PROMETHEUS_* docker labels, and their label set. */
   'ecs-observer': {
     marker: { source: 'ecs-observer' },
+  },
+  /** sepich/prometheus-ecs-sd: its PROMETHEUS_SCRAPES and PROMETHEUS_LABELS docker labels, its label set, its one file. */
+  sepich: {
+    marker: { source: 'sepich' },
+    allTargetsFile: 'ecs_file_sd.yml',
   },
 } as const;
 

@@ -35,6 +35,7 @@ export function recordRound(
   metrics.clusters.set(report.clusters);
   metrics.unreadClusters.set(report.unreadClusters.length);
   metrics.tasks.set(report.tasks);
+  metrics.markedContainers.set(states.reduce((sum, state) => sum + (state.markedContainers ?? 0), 0));
   metrics.cacheSize.reset();
   for (const reader of readers) {
     for (const [cache, size] of Object.entries(reader.cacheSizes())) metrics.cacheSize.inc({ cache }, size);

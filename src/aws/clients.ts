@@ -2,6 +2,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { BoundedHttpHandler } from './boundedHttpHandler.js';
+import { attachRawAnswerChecks } from './rawAnswerChecks.js';
 
 /** The SDK's retry strategies. */
 export const RETRY_MODES = ['standard', 'adaptive'] as const;
@@ -22,7 +23,9 @@ export interface ClientSettings {
  * throttling and 5xx are the SDK's retry strategy.
  */
 export function createEcsClient(settings: ClientSettings): ECSClient {
-  return new ECSClient(toClientConfig(settings));
+  const client = new ECSClient(toClientConfig(settings));
+  attachRawAnswerChecks(client);
+  return client;
 }
 
 /** The EC2 client (hosts of bridge and host tasks), with the same settings; loaded on demand, as the SSM client. */

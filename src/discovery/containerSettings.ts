@@ -1,5 +1,5 @@
 import { isIntervalName, parseEndpoints, type Endpoint, type IntervalName } from './endpoints.js';
-import { isUserLabelName, toCustomLabels } from './labels.js';
+import { isLabelName, isUserLabelName, toCustomLabels } from './labels.js';
 import type { ContainerDefinitionRecord } from './model.js';
 import { toPort } from './ports.js';
 
@@ -8,9 +8,10 @@ import { toPort } from './ports.js';
  * containers"): the `PROMETHEUS*` variables of its environment or of its docker labels;
  * prometheus-ecs-discoverer's (the marker in docker labels, the rest in the environment);
  * teralytics' `PROMETHEUS_EXPORTER_*` docker labels; the CloudWatch agent's and OTel
- * ecs_observer's `ECS_PROMETHEUS_*` docker labels.
+ * ecs_observer's `ECS_PROMETHEUS_*` docker labels; sepich/prometheus-ecs-sd's
+ * `PROMETHEUS_SCRAPES` and `PROMETHEUS_LABELS` docker labels.
  */
-export const MARKER_SOURCES = ['environment', 'dockerLabels', 'prometheus-ecs-discoverer', 'teralytics', 'ecs-observer'] as const;
+export const MARKER_SOURCES = ['environment', 'dockerLabels', 'prometheus-ecs-discoverer', 'teralytics', 'ecs-observer', 'sepich'] as const;
 export type MarkerSource = (typeof MARKER_SOURCES)[number];
 
 /** How the port of a scrape is found. */
@@ -41,7 +42,7 @@ export interface ContainerSettings {
   /** The host to scrape instead of the IP (teralytics' `PROMETHEUS_EXPORTER_SERVER_NAME`). */
   serverName?: string;
   /** Which tool's label set the targets carry. */
-  labelStyle: 'ours' | 'teralytics';
+  labelStyle: 'ours' | 'teralytics' | 'ecs-observer' | 'sepich';
   /** teralytics: whether the path was given (it sets `__metrics_path__` only then). */
   pathGiven: boolean;
   warnings: string[];
@@ -185,7 +186,8 @@ function fromTeralyticsLabels(labels: Record<string, string>, options: SettingsO
     ...(ifSet(labels['PROMETHEUS_EXPORTER_JOB_NAME']) !== undefined && { job: labels['PROMETHEUS_EXPORTER_JOB_NAME'] }),
     ...(serverName !== undefined && { serverName }),
     labelStyle: 'teralytics',
-    pathGiven,
+    // PROMETHEUS_SCRAPES entries carry their paths: each group says its own.
+    pathGiven: pathGiven || scrapesText !== undefined,
     warnings,
     badEntries,
   };
@@ -216,11 +218,40 @@ function fromEcsObserverLabels(labels: Record<string, string>, options: Settings
     customLabels: {},
     noLabels: false,
     ...(ifSet(labels['ECS_PROMETHEUS_JOB_NAME']) !== undefined && { job: labels['ECS_PROMETHEUS_JOB_NAME'] }),
-    labelStyle: 'ours',
+    labelStyle: 'ecs-observer',
     pathGiven: true,
     warnings,
     badEntries,
   };
+}
+
+/**
+ * sepich/prometheus-ecs-sd's docker labels: `PROMETHEUS_SCRAPES` marks the container;
+ * `PROMETHEUS_LABELS` (`k=v,k2=v2`) adds labels, reserved ones (`__scheme__`, `__x` for
+ * relabeling) included, as its users write them to pick targets with relabel rules.
+ */
+function fromSepichLabels(labels: Record<string, string>, options: SettingsOptions): ContainerSettings | undefined {
+  const scrapesText = ifSet(labels['PROMETHEUS_SCRAPES']);
+  if (scrapesText === undefined) return undefined;
+  const warnings: string[] = [];
+  const badEntries: string[] = [];
+  const { scrapes } = collect(parseScrapes(scrapesText, options.defaultMetricsPath, options.defaultInterval), warnings, badEntries);
+  const customLabels: Record<string, string> = {};
+  let schemeText: string | undefined;
+  for (const pair of (ifSet(labels['PROMETHEUS_LABELS']) ?? '').split(',')) {
+    if (pair.trim() === '') continue;
+    const equals = pair.indexOf('=');
+    const name = equals < 0 ? '' : pair.slice(0, equals).trim();
+    if (!isLabelName(name)) {
+      warnings.push(`docker label PROMETHEUS_LABELS: "${pair.trim()}" is not name=value with a label name ([a-zA-Z_][a-zA-Z0-9_]*); skipped`);
+      continue;
+    }
+    const value = pair.slice(equals + 1).trim();
+    if (name === '__scheme__') schemeText = value;
+    else customLabels[name] = value;
+  }
+  const scheme = toScheme(schemeText, 'PROMETHEUS_LABELS __scheme__', warnings);
+  return { scrapes, customLabels, noLabels: false, ...(scheme && { scheme }), labelStyle: 'sepich', pathGiven: true, warnings, badEntries };
 }
 
 function collect<T extends { warnings: string[]; badEntries: string[] }>(parsed: T, warnings: string[], badEntries: string[]): T {
@@ -236,6 +267,8 @@ export function readContainerSettings(container: ContainerDefinitionRecord, opti
       return fromTeralyticsLabels(container.dockerLabels, options);
     case 'ecs-observer':
       return fromEcsObserverLabels(container.dockerLabels, options);
+    case 'sepich':
+      return fromSepichLabels(container.dockerLabels, options);
     default:
       break;
   }

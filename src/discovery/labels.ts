@@ -1,6 +1,9 @@
 /** Prometheus' label name syntax. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** A name Prometheus accepts as a label, reserved ones (`__` prefix) included. */
+export const isLabelName = (name: string): boolean => LABEL_NAME.test(name);
+
 /** A name Prometheus accepts as a label, and that is not reserved (`__` prefix). */
 export const isUserLabelName = (name: string): boolean => LABEL_NAME.test(name) && !name.startsWith('__');
 

@@ -214,7 +214,7 @@ function toMetaLabels(
   return labels;
 }
 
-/** Whether the ids of a Fargate task are left out, as prometheus-ecs-discoverer and prometheus-ecs-sd do. */
+/** Whether the ids of a Fargate task are left out (compatibility: as prometheus-ecs-discoverer and prometheus-ecs-sd do). */
 function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rule: FargateIds | undefined): boolean {
   if (rule === 'launchType') return task.launchType === 'FARGATE';
   if (rule === 'compatibility') return definition.requiresCompatibilities?.includes('FARGATE') ?? false;
@@ -223,7 +223,7 @@ function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rul
 
 /**
  * The labels of a container's targets, but for those of the address and path: ours
- * (SEMANTICS.md, "Labels of each target group"), or teralytics' set for its users.
+ * (SEMANTICS.md, "Labels of each target group"), or teralytics' or ecs_observer's set for their users.
  */
 function toLabelSet(
   context: TaskContext,
@@ -256,6 +256,25 @@ function toLabelSet(
       docker_image: containerDefinition.image,
     });
     return (_address, path) => ({ ...meta, ...fixed, ...(settings.pathGiven && { __metrics_path__: path }), ...scheme });
+  }
+
+  if (settings.labelStyle === 'sepich') {
+    // sepich/prometheus-ecs-sd's set: its PROMETHEUS_LABELS first, then the task and container (no job: the scrape config's).
+    const fixed = defined({
+      container_name: containerDefinition.name,
+      task_name: family,
+      task_revision: definition.revision?.toString(),
+      container_arn: container?.arn,
+      instance_id: context.host?.instanceId,
+      __container_image: containerDefinition.image,
+      __task_group: task.group,
+    });
+    return (_address, path) => ({ ...meta, ...settings.customLabels, ...fixed, __metrics_path__: path, ...scheme });
+  }
+
+  if (settings.labelStyle === 'ecs-observer') {
+    // ecs_observer's (and the CloudWatch agent's) set: the path, and a job only when the label gives one (else the scrape config's).
+    return (_address, path) => ({ ...meta, ...defined({ job: settings.job }), __metrics_path__: path, ...scheme });
   }
 
   const names = options.labelNames;

@@ -13,20 +13,21 @@ export interface TargetGroup {
  * is several times smaller, and nothing is serialised again round after round.
  */
 export interface PublishedGroup {
-  interval: IntervalName;
+  readonly interval: IntervalName;
   /** The ECS cluster's name; empty for a static group. */
-  cluster: string;
+  readonly cluster: string;
   /** The file of the static targets directory it came from; undefined for an ECS group. */
-  staticFile?: string;
+  readonly staticFile?: string;
   /** `{"targets":[address],"labels":{...}}`, labels in sorted order. */
-  json: string;
+  readonly json: string;
 }
 
-export type GroupsByInterval = Record<IntervalName, PublishedGroup[]>;
+/** The groups of each interval. Frozen, lists and object alike: snapshots hand them out to the outputs. */
+export type GroupsByInterval = Readonly<Record<IntervalName, readonly PublishedGroup[]>>;
 
 export function toPublishedGroup(target: Target): PublishedGroup {
   const group: TargetGroup = { targets: [target.address], labels: target.labels };
-  return { interval: target.interval, cluster: target.cluster, json: JSON.stringify(group) };
+  return Object.freeze({ interval: target.interval, cluster: target.cluster, json: JSON.stringify(group) });
 }
 
 /**
@@ -39,9 +40,9 @@ export function toGroupsByInterval(groups: Iterable<PublishedGroup>): GroupsByIn
     Map<string, PublishedGroup>
   >;
   for (const group of groups) byInterval[group.interval].set(group.json, group);
-  const sorted = {} as GroupsByInterval;
-  for (const interval of INTERVALS) sorted[interval] = [...byInterval[interval].values()].sort(byText);
-  return sorted;
+  const sorted = {} as Record<IntervalName, readonly PublishedGroup[]>;
+  for (const interval of INTERVALS) sorted[interval] = Object.freeze([...byInterval[interval].values()].sort(byText));
+  return Object.freeze(sorted);
 }
 
 const byText = (a: PublishedGroup, b: PublishedGroup) => (a.json < b.json ? -1 : a.json > b.json ? 1 : 0);

@@ -165,6 +165,11 @@ export class Status {
     return answer;
   }
 
+  /** HTTP SD answers held for the current snapshot (one per filter asked for): bounded by its clusters and the intervals. */
+  get cachedBodies(): number {
+    return this.#bodies.size;
+  }
+
   get readiness(): Readiness {
     if (this.#snapshot === undefined) return { ready: false, reason: 'no round has published targets yet' };
     const failed = this.#rounds.filter((round) => round.outcome === 'failed');

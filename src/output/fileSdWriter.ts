@@ -94,6 +94,12 @@ interface Inspection {
   problem?: string;
 }
 
+/**
+ * What one write attempt of a file did: written (its targets changed), unchanged (nothing to
+ * write), repaired (rewritten because something else had removed, replaced or altered it), error.
+ */
+export type FileWriteOutcome = 'written' | 'unchanged' | 'repaired' | 'error';
+
 export interface FileSdWriterOptions {
   directory: string;
   fileNames: Readonly<Record<IntervalName, string>>;
@@ -102,7 +108,7 @@ export interface FileSdWriterOptions {
   /** Warns of files (and of the directory) that something else removed, replaced or changed. */
   logger: Logger;
   /** Called once per file and write attempt. */
-  onWrite?: (outcome: 'written' | 'unchanged' | 'error') => void;
+  onWrite?: (outcome: FileWriteOutcome) => void;
 }
 
 /**
@@ -116,7 +122,7 @@ export class FileSdWriter {
   readonly #fileNames: Readonly<Record<IntervalName, string>>;
   readonly #allTargetsFile: string | undefined;
   readonly #logger: Logger;
-  readonly #onWrite: (outcome: 'written' | 'unchanged' | 'error') => void;
+  readonly #onWrite: (outcome: FileWriteOutcome) => void;
   /** What each file held when we last wrote or read it. */
   readonly #known = new Map<string, KnownFile>();
   /** The groups last asked for in each file, and their digest: the same groups need no new text at all. */
@@ -168,7 +174,7 @@ export class FileSdWriter {
     const written = await lstat(path).catch(() => undefined);
     if (written === undefined) this.#known.delete(path);
     else this.#known.set(path, { ...toIdentity(written), digest });
-    this.#onWrite('written');
+    this.#onWrite(problem === undefined ? 'written' : 'repaired');
   }
 
   #digestOf(path: string, groups: readonly PublishedGroup[]): string {

@@ -31,7 +31,12 @@ export interface OutputLockOptions {
   pid?: number;
   /** Whether a process of this host is alive. @default signal 0 */
   isAlive?: (pid: number) => boolean;
+  /** Told of each stale lock taken over, and of each lock file recreated after it vanished (for a metric). */
+  onRecovery?: (action: LockRecovery) => void;
 }
+
+/** What the lock set right: another process's stale lock taken over, or our lock file recreated. */
+export type LockRecovery = 'stale_lock_taken_over' | 'lock_recreated';
 
 /** Either the lock, or why it cannot be had: one sentence for the operator. */
 export type LockAttempt = { lock: OutputLock } | { refused: string };
@@ -133,6 +138,7 @@ export class OutputLock {
       if (await this.#create()) {
         this.#problem = undefined;
         this.#options.logger.warn('lock file vanished; recreated it', { lock_file: this.#path });
+        this.#options.onRecovery?.('lock_recreated');
       } else {
         this.#warnOnce('lock file vanished and another process created it again');
       }
@@ -168,6 +174,7 @@ export class OutputLock {
       await unlink(this.#path).catch((error: unknown) => {
         if (!isMissing(error)) throw error;
       });
+      this.#options.onRecovery?.('stale_lock_taken_over');
     }
     throw new Error('other processes keep taking it');
   }

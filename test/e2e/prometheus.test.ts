@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,8 @@ interface ActiveTarget {
   scrapeUrl: string;
   scrapeInterval: string;
   labels: Record<string, string>;
+  health: 'up' | 'down' | 'unknown';
+  lastError: string;
 }
 
 /** One expected target as Prometheus shows it: pool, URL, job label and interval. */
@@ -54,7 +57,7 @@ function expectedByFile(): Record<string, { address: string; path: string; job: 
   for (let index = 0; index < BIG_CLUSTER_TASKS; index++) {
     byFile['30s-tasks.json']?.push({ address: `${bigClusterIp(index)}:8000`, path: '/metrics', job: 'worker' });
   }
-  byFile['15s-tasks.json']?.push(IPV6_TARGET);
+  byFile['15s-tasks.json']?.push(ipv6Target);
   return byFile;
 }
 
@@ -71,15 +74,60 @@ function expectedSeen(): Seen[] {
   return seen.sort();
 }
 
-/** An IPv6-only Fargate task, added to the edge fleet: Prometheus must scrape it at [::1]. */
-const IPV6_TARGET = { address: '[::1]:9464', path: '/metrics', job: 'v6only' };
-function withIpv6Task(fleet: FakeFleet): FakeFleet {
+/**
+ * An IPv6-only Fargate task, added to the edge fleet, whose exporter is a tiny /metrics served
+ * by the test on [::1]: Prometheus must discover it at [::1]:port and scrape it.
+ */
+let ipv6Target: { address: string; path: string; job: string };
+function withIpv6Task(fleet: FakeFleet, port: number): FakeFleet {
   const definition = addDefinition(
     fleet,
-    makeTaskDefinition('v6only', 1, 'awsvpc', [{ name: 'app', environment: { PROMETHEUS: 'true', PROMETHEUS_ENDPOINT: '15s:/metrics' }, portMappings: [{ containerPort: 9464 }] }]),
+    makeTaskDefinition('v6only', 1, 'awsvpc', [{ name: 'app', environment: { PROMETHEUS: 'true', PROMETHEUS_ENDPOINT: '15s:/metrics' }, portMappings: [{ containerPort: port }] }]),
   );
   addTask(fleet, { cluster: 'v6', id: 'v6task', definition, launchType: 'FARGATE', eniIp: '::1', containers: [{ name: 'app' }] });
   return fleet;
+}
+
+/** A /metrics on [::1], on a free port. */
+async function serveMetricsOnIpv6Loopback(): Promise<{ server: Server; port: number }> {
+  const server = createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end('# TYPE e2e_ipv6_exporter_up gauge\ne2e_ipv6_exporter_up 1\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '::1', resolve);
+  });
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** Prometheus' active targets, or undefined while it is still starting. */
+async function activeTargets(): Promise<ActiveTarget[] | undefined> {
+  try {
+    const response = await fetch(`${prometheusUrl}/api/v1/targets?state=active`);
+    const { data } = (await response.json()) as { data: { activeTargets: ActiveTarget[] } };
+    return data.activeTargets;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Asks Prometheus again until `isDone` holds of its active targets. The deadline only bounds a
+ * failing run: a passing one ends as soon as Prometheus has done it.
+ */
+async function pollTargets(isDone: (targets: ActiveTarget[]) => boolean): Promise<ActiveTarget[]> {
+  let targets: ActiveTarget[] = [];
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    targets = (await activeTargets()) ?? targets;
+    if (isDone(targets)) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return targets;
 }
 
 let fake: FakeAws;
@@ -87,11 +135,15 @@ let discoverer: RunningDiscoverer;
 let prometheus: ChildProcess;
 let workDir: string;
 let prometheusUrl: string;
+let exporter: Server | undefined;
 
 describe.skipIf(!installed)('a real Prometheus fed by the discoverer', () => {
   beforeAll(async () => {
     assertBuilt();
-    fake = new FakeAws(withIpv6Task(edgeFleet()));
+    const served = await serveMetricsOnIpv6Loopback();
+    exporter = served.server;
+    ipv6Target = { address: `[::1]:${served.port}`, path: '/metrics', job: 'v6only' };
+    fake = new FakeAws(withIpv6Task(edgeFleet(), served.port));
     await fake.start();
     workDir = await mkdtemp(join(tmpdir(), 'discoverer-e2e-'));
     const targetsDir = join(workDir, 'targets');
@@ -140,27 +192,26 @@ ${fileJobs}
     if (prometheus?.pid) process.kill(prometheus.pid, 'SIGTERM');
     await discoverer?.stop('SIGTERM');
     await fake?.stop();
+    await new Promise((resolve) => (exporter ? exporter.close(resolve) : resolve(undefined)));
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
   it('discovers exactly the expected targets, with their metrics path, job and scrape interval', async () => {
     const expected = expectedSeen();
-    let seen: Seen[] = [];
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      try {
-        const response = await fetch(`${prometheusUrl}/api/v1/targets?state=active`);
-        const { data } = (await response.json()) as { data: { activeTargets: ActiveTarget[] } };
-        seen = data.activeTargets
-          .map((target): Seen => `${target.scrapePool} ${target.scrapeUrl} job=${target.labels['job'] ?? ''} every ${target.scrapeInterval}`)
-          .sort();
-        if (seen.length >= expected.length) break;
-      } catch {
-        // Prometheus is still starting.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const toSeen = (target: ActiveTarget): Seen => `${target.scrapePool} ${target.scrapeUrl} job=${target.labels['job'] ?? ''} every ${target.scrapeInterval}`;
 
-    expect(seen).toEqual(expected);
+    const targets = await pollTargets((active) => active.length >= expected.length);
+
+    expect(targets.map(toSeen).sort()).toEqual(expected);
+  });
+
+  it('scrapes the IPv6-only task at [::1]:port, from the files and from HTTP SD, with health up', async () => {
+    const url = `http://${ipv6Target.address}/metrics`;
+    const ipv6 = (active: ActiveTarget[]) => active.filter((target) => target.scrapeUrl === url);
+
+    // Prometheus scrapes a new target within its interval (15s), at an offset of its own.
+    const targets = await pollTargets((active) => ipv6(active).length === 2 && ipv6(active).every((target) => target.health !== 'unknown'));
+
+    expect(ipv6(targets).map((target) => `${target.scrapePool} ${target.health} ${target.lastError}`).sort()).toEqual(['file-15s up ', 'http up ']);
   });
 });

@@ -25,6 +25,13 @@ const INTERVAL_OF: Record<string, string> = {
   'tasks.json': 'generic',
 };
 const TARGET_COUNTS = ['targets_generic', 'targets_15s', 'targets_30s', 'targets_1m', 'targets_5m'];
+/**
+ * The request or cluster deadline of the slow-answer tests: far above what an ordinary call to
+ * the fake takes (milliseconds), even on a loaded machine, so that only the calls made slow on
+ * purpose reach it. Those are slow by construction: a dripped body gets one byte per deadline,
+ * so that any body of two bytes or more outlasts it.
+ */
+const DEADLINE_S = 5;
 
 let fake: FakeAws;
 let workDir: string;
@@ -132,6 +139,17 @@ const ODD_CASES: OddCase[] = [
       return json({ taskDefinition: { ...taskDefinition, containerDefinitions } });
     },
     message: 'DescribeTaskDefinition answered an environment entry whose value is true (expected a string)',
+  },
+  {
+    // The SDK drops JSON nulls: only the raw answer tells this from a container without environment.
+    name: 'DescribeTaskDefinition container environment null',
+    action: 'DescribeTaskDefinition',
+    answer: (call) => {
+      const { taskDefinition } = call.output as { taskDefinition: TaskDefinition };
+      const containerDefinitions = taskDefinition.containerDefinitions?.map((container) => ({ ...container, environment: null }));
+      return json({ taskDefinition: { ...taskDefinition, containerDefinitions } });
+    },
+    message: 'DescribeTaskDefinition answered a container definition whose environment is null (expected a list)',
   },
   {
     name: 'DescribeContainerInstances containerInstances null',
@@ -258,19 +276,21 @@ describe('odd answers', () => {
 
 describe('slow and endless answers', () => {
   it('abandons a body that drips at the request timeout, retried as a timeout: that cluster fails within the round, the others are fresh', async () => {
+    fake.faults.dripMs = DEADLINE_S * 1000;
     fake.onRound(2, () => fake.faults.dripBody.set('ListTasks', inProd));
     fake.onRound(3, () => fake.faults.dripBody.delete('ListTasks'));
-    const discoverer = await start({ ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '1', ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '2' });
+    const discoverer = await start({ ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: String(DEADLINE_S), ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '2' });
     const first = await discoverer.waitForRounds(1);
     const before = await targetsInFiles();
 
-    const dripped = await discoverer.waitForRounds(2);
+    // Two attempts, each abandoned at the deadline.
+    const dripped = await discoverer.waitForRounds(2, 60_000);
 
     expect(dripped['outcome']).toBe('partial');
     expect(targetCounts(dripped)).toEqual(targetCounts(first));
     const prodLines = clusterLines(linesOfRound(discoverer, 2), 'prod').map((line) => String(line['msg']));
     expect(prodLines).toEqual([
-      'cluster prod (eu-west-1): keeps its last good targets: AwsError: ListTasks failed: TimeoutError: no complete answer within 1 s (aws.requestTimeout)',
+      `cluster prod (eu-west-1): keeps its last good targets: AwsError: ListTasks failed: TimeoutError: no complete answer within ${DEADLINE_S} s (aws.requestTimeout)`,
     ]);
     expect(clusterLines(linesOfRound(discoverer, 2), 'batch')).toEqual([]);
     expect(fake.callsOfRound(2).filter((call) => call.action === 'ListTasks' && call.cluster === 'prod')).toHaveLength(2);
@@ -281,7 +301,8 @@ describe('slow and endless answers', () => {
   it('abandons an endless body at 64 MB, keeps its memory and keeps serving: that cluster fails within the round', async () => {
     fake.onRound(2, () => fake.faults.endlessBody.set('DescribeTasks', inProd));
     fake.onRound(4, () => fake.faults.endlessBody.delete('DescribeTasks'));
-    const discoverer = await start();
+    // Deadlines far above the time 64 MB take over loopback, even on a loaded machine: the cap comes first.
+    const discoverer = await start({ ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '100', ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '110' });
     const first = await discoverer.waitForRounds(1);
     const before = await targetsServed();
 
@@ -321,19 +342,20 @@ describe('slow and endless answers', () => {
   });
 
   it('abandons a cluster still being read at aws.clusterTimeout, with its last good targets, while the others are fresh', async () => {
-    // A request timeout well above the cluster's: the drip would hold the cluster for a long time.
+    // A request timeout well above the cluster's: the drip holds the cluster past its deadline.
+    fake.faults.dripMs = DEADLINE_S * 1000;
     fake.onRound(2, () => fake.faults.dripBody.set('ListTasks', inProd));
     fake.onRound(3, () => fake.faults.dripBody.delete('ListTasks'));
-    const discoverer = await start({ ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '100', ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '2' });
+    const discoverer = await start({ ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '100', ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: String(DEADLINE_S) });
     const first = await discoverer.waitForRounds(1);
     const before = await targetsInFiles();
 
-    const abandoned = await discoverer.waitForRounds(2);
+    const abandoned = await discoverer.waitForRounds(2, 60_000);
 
     expect(abandoned['outcome']).toBe('partial');
     expect(targetCounts(abandoned)).toEqual(targetCounts(first));
     expect(clusterLines(linesOfRound(discoverer, 2), 'prod').map((line) => String(line['msg']))).toEqual([
-      'cluster prod (eu-west-1): keeps its last good targets: abandoned for this round: still being read after 2 s (aws.clusterTimeout)',
+      `cluster prod (eu-west-1): keeps its last good targets: abandoned for this round: still being read after ${DEADLINE_S} s (aws.clusterTimeout)`,
     ]);
     expect(clusterLines(linesOfRound(discoverer, 2), 'batch')).toEqual([]);
     expect(await targetsInFiles()).toEqual(before);
@@ -341,18 +363,21 @@ describe('slow and endless answers', () => {
   });
 
   it('ends within the round a listing with a new next-page token on every page: that cluster fails, the others are fresh', async () => {
-    // Paced at ECS's rate, 1,000 pages take most of a minute: the cluster's deadline comes first here.
+    // Paced at ECS's rate (about 100 at once, then 20 a second), 1,000 pages take most of a
+    // minute, on any machine: the cluster's deadline comes first. Prod is listed last, so that
+    // its endless calls never go before those of the other clusters, which share its bucket.
+    fake.fleet.clusters.push(...fake.fleet.clusters.splice(fake.fleet.clusters.findIndex((cluster) => cluster.name === 'prod'), 1));
     fake.onRound(2, () => fake.faults.endlessToken.set('ListTasks', { token: 'new', only: inProd }));
     fake.onRound(3, () => fake.faults.endlessToken.delete('ListTasks'));
-    const discoverer = await start({ ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '2' });
+    const discoverer = await start({ ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: String(DEADLINE_S) });
     const first = await discoverer.waitForRounds(1);
 
-    const ended = await discoverer.waitForRounds(2);
+    const ended = await discoverer.waitForRounds(2, 60_000);
 
     expect(ended['outcome']).toBe('partial');
     expect(targetCounts(ended)).toEqual(targetCounts(first));
     expect(clusterLines(linesOfRound(discoverer, 2), 'prod').map((line) => String(line['msg']))).toEqual([
-      'cluster prod (eu-west-1): keeps its last good targets: abandoned for this round: still being read after 2 s (aws.clusterTimeout)',
+      `cluster prod (eu-west-1): keeps its last good targets: abandoned for this round: still being read after ${DEADLINE_S} s (aws.clusterTimeout)`,
     ]);
     expect(clusterLines(linesOfRound(discoverer, 2), 'batch')).toEqual([]);
     expect(fake.callsOfRound(2).filter((call) => call.action === 'ListTasks' && call.cluster === 'prod').length).toBeGreaterThan(2);

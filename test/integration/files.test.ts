@@ -85,6 +85,12 @@ const get = async (path: string) => {
   return { status: response.status, body: await response.text() };
 };
 
+/** The value of one series on /metrics, e.g. `ecs_discoverer_file_writes_total{outcome="repaired"}`; undefined when it is not there. */
+async function metric(series: string): Promise<number | undefined> {
+  const line = (await get('/metrics')).body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 beforeAll(() => {
   assertBuilt();
 });
@@ -209,9 +215,11 @@ describe('3. files that vanish or are altered', () => {
     expect(line['outcome']).toBe('ok');
     expect(await readFiles()).toEqual(good);
     for (const file of damaged) expect(warningsAbout(discoverer.lines, file, problem), file).toHaveLength(1);
+    expect(await metric('ecs_discoverer_file_writes_total{outcome="repaired"}')).toBe(damaged.length);
     // The lock is refreshed (here: recreated) once the round has ended.
     await discoverer.waitForRounds(round + 1);
     expect((await lstat(join(outputDir, LOCK))).isFile()).toBe(true);
+    expect(await metric('ecs_discoverer_output_recoveries_total{action="lock_recreated"}')).toBe(damaged === FILES ? 1 : undefined);
   });
 
   it('recreates a removed output directory, with a warning', async () => {
@@ -226,22 +234,25 @@ describe('3. files that vanish or are altered', () => {
     expect(line['outcome']).toBe('ok');
     expect(await readFiles()).toEqual(good);
     expect(warningsAbout(discoverer.lines, 'targets', /directory/)).toHaveLength(1);
+    expect(await metric('ecs_discoverer_file_writes_total{outcome="repaired"}')).toBe(FILES.length);
   });
 });
 
 describe('4. leftovers and neighbours', () => {
-  it('removes the temporary files a killed process left, and only those, at start', async () => {
+  it('removes the temporary files a killed process left, and only those, at start, and counts them', async () => {
     await mkdir(outputDir);
-    const leftover = '.prometheus-ecs-discoverer-4242-0badc0de.tmp';
-    await writeFile(join(outputDir, leftover), '[\n{"targets":["127.0');
+    const leftovers = ['.prometheus-ecs-discoverer-4242-0badc0de.tmp', '.prometheus-ecs-discoverer-4243-0ddba11.tmp'];
+    for (const leftover of leftovers) await writeFile(join(outputDir, leftover), '[\n{"targets":["127.0');
     await writeFile(join(outputDir, 'notes.tmp'), 'not ours');
     await writeFile(join(outputDir, '.prometheus-ecs-discoverer-notes'), 'not ours either');
 
-    const { code, lines } = await runOnce();
+    const discoverer = start();
+    await discoverer.waitForRounds(1);
 
-    expect(code).toBe(0);
-    expect((await readdir(outputDir)).sort()).toEqual(['.prometheus-ecs-discoverer-notes', ...FILES, 'notes.tmp'].sort());
-    expect(lines.some((line) => line['level'] === 'warn' && String(line['files']).includes(leftover))).toBe(true);
+    expect((await readdir(outputDir)).sort()).toEqual(['.prometheus-ecs-discoverer-notes', LOCK, ...FILES, 'notes.tmp'].sort());
+    expect(discoverer.lines.some((line) => line['level'] === 'warn' && String(line['files']) === leftovers.join(','))).toBe(true);
+    expect(await metric('ecs_discoverer_output_recoveries_total{action="leftover_removed"}')).toBe(2);
+    expect(await metric('ecs_discoverer_output_recoveries_total{action="stale_lock_taken_over"}')).toBeUndefined();
   });
 
   it('refuses a second process on the same directory with exit 2 naming the other PID, lets check run, and releases the lock on exit', async () => {
@@ -280,6 +291,19 @@ describe('4. leftovers and neighbours', () => {
     expect(lines.some((line) => line['level'] === 'warn' && /stale lock/.test(String(line['msg'])) && line['pid'] === dead)).toBe(true);
     expect(await readdir(outputDir)).not.toContain(LOCK);
     expect(await targetsOf('tasks.json')).toHaveLength(5);
+  });
+
+  it('counts a stale lock it takes over on /metrics', async () => {
+    await mkdir(outputDir);
+    const dead = spawnSync('true').pid;
+    await writeFile(join(outputDir, LOCK), JSON.stringify({ pid: dead, hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }));
+
+    const discoverer = start();
+    await discoverer.waitForRounds(1);
+
+    expect(JSON.parse(await readFile(join(outputDir, LOCK), 'utf8'))).toMatchObject({ pid: discoverer.pid });
+    expect(await metric('ecs_discoverer_output_recoveries_total{action="stale_lock_taken_over"}')).toBe(1);
+    expect(await metric('ecs_discoverer_output_recoveries_total{action="leftover_removed"}')).toBe(0);
   });
 
   it('refuses a lock that another host refreshed recently, and takes over one it left long ago', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { FakeAws } from '../../src/fake/fakeAws.js';
-import { EXPECTED_REALITY, REALITY, changeLater, realityFleet } from '../support/realityFleet.js';
+import { EXPECTED_REALITY, REALITY, changeLater, expectedRealityGroups, realityFleet } from '../support/realityFleet.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv } from '../support/runningDiscoverer.js';
 
 /**
@@ -60,12 +60,9 @@ describe('the ECS that users really run', () => {
     expect(firstTargets.some((target) => target.includes(' late '))).toBe(false);
     expect(seen(converged)).toEqual(EXPECTED_REALITY);
     expect(converged.every((group) => group.labels['__meta_ecs_cluster'] === REALITY)).toBe(true);
-    const optedIn = converged.find((group) => group.labels['job'] === 'optout');
-    expect(optedIn?.labels).toMatchObject({ __meta_ecs_container_name: 'on', task_id: 'optout1', instance: '127.0.64.1:9401' });
-    const v6 = converged.find((group) => group.labels['job'] === 'v6');
-    expect(v6?.labels).toMatchObject({ instance: '[::1]:9200', __meta_ecs_ip_address: '::1' });
-    const edge = converged.find((group) => group.labels['job'] === 'edge');
-    expect(edge?.labels).toMatchObject({ __meta_ecs_launch_type: 'EXTERNAL', instance_id: 'mi-0123456789abcdef0' });
+    // The complete label set of every target, as SEMANTICS.md derives it from the fleet.
+    const byAddress = (a: { targets: string[] }, b: { targets: string[] }) => ((a.targets[0] ?? '') < (b.targets[0] ?? '') ? -1 : 1);
+    expect([...converged].sort(byAddress)).toEqual(expectedRealityGroups(fake.fleet).sort(byAddress));
   });
 
   it('never sends a managed instance id to EC2, asks SSM for it, and fails no round', async () => {

@@ -137,6 +137,100 @@ export function changeLater(fake: FakeAws): void {
   });
 }
 
+/**
+ * Every target of the fleet once the changes have been seen, by task and container, with the
+ * address that SEMANTICS.md's address and port rules give it (worked out by hand, as the
+ * comments in realityFleet say). Its labels are derived below.
+ */
+const REALITY_TARGETS = [
+  { task: 'late1', container: 'late', address: '127.0.60.1:32800' },
+  { task: 'noip1', container: 'app', address: '127.0.65.1:9100' },
+  { task: 'health1', container: 'web', address: '127.0.62.1:8080' },
+  { task: 'v6task', container: 'v6', address: '[::1]:9200' },
+  { task: 'v6host1', container: 'app', address: '[::1]:32900' },
+  { task: 'edge1', container: 'edge', address: '127.0.61.1:32950' },
+  { task: 'ranged1', container: 'media', address: '127.0.63.1:9300' },
+  { task: 'rangebound1', container: 'worker', address: '127.0.60.1:33042' },
+  { task: 'statsd1', container: 'statsd', address: '127.0.60.1:9102' },
+  { task: 'optout1', container: 'on', address: '127.0.64.1:9401' },
+] as const;
+
+/** A file_sd group, as the files hold it. */
+export interface ExpectedGroup {
+  targets: string[];
+  labels: Record<string, string>;
+}
+
+const lastSegment = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+const bareIp = (address: string) => address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+const saysYes = (value: string | undefined) => value !== undefined && !['', 'false', '0', 'no', 'off'].includes(value.trim().toLowerCase());
+
+/**
+ * The complete label set of each converged target, derived from the fleet by the rules of
+ * SEMANTICS.md "Labels of each target group" (default settings), without the code under test:
+ * custom labels, then instance, job, metrics_path and __metrics_path__, then the placement
+ * labels (no instance_id on Fargate), then the __meta_ecs_* labels of the task, container and host.
+ */
+export function expectedRealityGroups(fleet: FakeFleet): ExpectedGroup[] {
+  const cluster = fleet.clusters.find((candidate) => candidate.name === REALITY);
+  if (cluster === undefined) throw new Error('no reality cluster in the fleet');
+  return REALITY_TARGETS.map(({ task: id, container: name, address }) => {
+    const task = cluster.tasks.find((candidate) => candidate.taskArn === taskArn(REALITY, id));
+    const definition = fleet.taskDefinitions.get(task?.taskDefinitionArn ?? '');
+    const container = task?.containers?.find((candidate) => candidate.name === name);
+    const containerDefinition = definition?.containerDefinitions?.find((candidate) => candidate.name === name);
+    if (!task?.taskArn || !definition?.family || !container?.containerArn || !containerDefinition) throw new Error(`no ${id}/${name} in the fleet`);
+    const environment = Object.fromEntries((containerDefinition.environment ?? []).map((entry) => [entry.name ?? '', entry.value ?? '']));
+    const path = '/metrics';
+    const instance = cluster.containerInstances.find((candidate) => candidate.arn === task.containerInstanceArn);
+    const hostId = instance?.ec2InstanceId;
+    const ec2 = hostId === undefined ? undefined : fleet.instances.get(hostId);
+    const noLabels = saysYes(environment['PROMETHEUS_NOLABELS']);
+    const custom = Object.fromEntries(
+      Object.entries(environment)
+        .filter(([variable]) => variable.startsWith('PROMETHEUS_LABEL_'))
+        .map(([variable, value]) => [variable.slice('PROMETHEUS_LABEL_'.length).toLowerCase(), value]),
+    );
+    const labels: Record<string, string> = {
+      ...custom,
+      instance: noLabels ? definition.family : address,
+      job: definition.family,
+      metrics_path: path,
+      __metrics_path__: path,
+      ...(!noLabels && {
+        cluster: REALITY,
+        task_version: String(definition.revision),
+        task_id: lastSegment(task.taskArn),
+        container_id: lastSegment(container.containerArn),
+        ...(task.launchType !== 'FARGATE' && hostId !== undefined && { instance_id: hostId }),
+      }),
+      __meta_ecs_cluster: REALITY,
+      __meta_ecs_cluster_arn: `arn:aws:ecs:${fleet.region}:${fleet.accountId}:cluster/${REALITY}`,
+      __meta_ecs_region: fleet.region,
+      ...(task.group?.startsWith('service:') && { __meta_ecs_service: task.group.slice('service:'.length) }),
+      __meta_ecs_task_arn: task.taskArn,
+      __meta_ecs_task_definition: definition.taskDefinitionArn ?? '',
+      __meta_ecs_task_group: task.group ?? '',
+      __meta_ecs_launch_type: task.launchType ?? '',
+      __meta_ecs_availability_zone: task.availabilityZone ?? '',
+      __meta_ecs_network_mode: definition.networkMode ?? '',
+      __meta_ecs_health_status: task.healthStatus ?? '',
+      __meta_ecs_ip_address: bareIp(address),
+      ...(task.containerInstanceArn !== undefined && { __meta_ecs_container_instance_arn: task.containerInstanceArn }),
+      ...(hostId !== undefined && { __meta_ecs_ec2_instance_id: hostId }),
+      ...(ec2?.instanceType !== undefined && { __meta_ecs_ec2_instance_type: ec2.instanceType }),
+      __meta_ecs_task_definition_family: definition.family,
+      __meta_ecs_task_definition_revision: String(definition.revision),
+      __meta_ecs_container_name: name,
+      __meta_ecs_container_image: containerDefinition.image ?? '',
+      ...Object.fromEntries(
+        Object.entries(containerDefinition.dockerLabels ?? {}).map(([label, value]) => [`__meta_ecs_container_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`, value]),
+      ),
+    };
+    return { targets: [address], labels };
+  });
+}
+
 /** Every target the fleet yields once the changes have been seen: address, job and health status. */
 export const EXPECTED_REALITY = [
   '127.0.60.1:32800 late HEALTHY',

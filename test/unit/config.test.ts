@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { SETTINGS, defaultSettings, loadConfig } from '../../src/config.js';
+import { SETTINGS, defaultSettings, loadConfig, settingError } from '../../src/config.js';
 
 async function configFile(content: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'config-')), 'settings.json');
@@ -39,6 +39,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, flags: { taskRefresh: '-1' } })).toThrow(
       'taskRefresh (--task-refresh, ECS_DISCOVERER_TASK_REFRESH): expected a whole number of seconds from 0 to 604800 (0 turns it off): value was -1',
     );
+  });
+
+  it('reads the log level in any case, from the environment (ECS_DISCOVERER_LOG_LEVEL=DEBUG) as from a flag', () => {
+    expect(loadConfig({ env: { ECS_DISCOVERER_LOG_LEVEL: 'DEBUG' } }).log.level).toBe('debug');
+    expect(loadConfig({ env: { ECS_DISCOVERER_LOG_LEVEL: 'Warn' } }).log.level).toBe('warn');
+    expect(loadConfig({ env: {}, flags: { 'log.level': 'INFO' } }).log.level).toBe('info');
+    expect(() => loadConfig({ env: { ECS_DISCOVERER_LOG_LEVEL: 'VERBOSE' } })).toThrow(/^log\.level \(--log-level, ECS_DISCOVERER_LOG_LEVEL\): .*value was "verbose"$/);
   });
 
   it('reads aws.clusterTimeout from ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT, 60 s by default', () => {
@@ -117,7 +124,7 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
     [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none: value was "("'],
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
-    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer"]: value was "labels"'],
+    [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer","sepich"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
   });
@@ -186,5 +193,41 @@ describe('loadConfig: HTTP listeners, prefix and limits', () => {
     ],
   ])('rejects %j with one line', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
+  });
+});
+
+describe('settingError', () => {
+  it('names the setting and its sources, keeps the underlying error as cause and says its reason in the same line', () => {
+    const cause = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'), { code: 'EADDRINUSE' });
+
+    const error = settingError('http.port', 'cannot listen on 127.0.0.1:8080', cause);
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.cause).toBe(cause);
+    expect(error.message).toBe('http.port (--http-port, ECS_DISCOVERER_HTTP_PORT): cannot listen on 127.0.0.1:8080: listen EADDRINUSE: address already in use 127.0.0.1:8080');
+  });
+
+  it('names the kind of error a cause is, when it is not a plain Error', () => {
+    const cause = Object.assign(new Error('region="eu west 1" is not a valid hostname component.'), { name: 'RegionError' });
+
+    const error = settingError('aws.regions', 'region "eu west 1" cannot be used', cause);
+
+    expect(error.message).toBe('aws.regions (--regions, ECS_DISCOVERER_REGIONS): region "eu west 1" cannot be used: RegionError: region="eu west 1" is not a valid hostname component.');
+    expect(error.cause).toBe(cause);
+  });
+
+  it('keeps to one line when the cause says its reason over several', () => {
+    const cause = new Error('EACCES: permission denied\n    at open (node:fs)');
+
+    const error = settingError('outputDir', '"/srv/sd" is not a writable directory', cause);
+
+    expect(error.message).toBe('outputDir (--output-dir, ECS_DISCOVERER_OUTPUT_DIR): "/srv/sd" is not a writable directory: EACCES: permission denied at open (node:fs)');
+  });
+
+  it('has no cause, and nothing after the problem, when there is no underlying error', () => {
+    const error = settingError('interval', 'must be at least 1');
+
+    expect(error.message).toBe('interval (--interval, ECS_DISCOVERER_INTERVAL): must be at least 1');
+    expect(error.cause).toBeUndefined();
   });
 });

@@ -166,6 +166,23 @@ describe('Discoverer', () => {
     expect(Object.isFrozen(first.clusters[0]?.targets)).toBe(true);
   });
 
+  it('publishes frozen snapshots and groups: the early ones of a first round and the final one', async () => {
+    const { reader, discoverer, published } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+
+    const { snapshot: final } = await discoverer.runRound();
+
+    const early = published.filter((snapshot) => snapshot !== final);
+    expect(early.length).toBeGreaterThanOrEqual(1);
+    for (const snapshot of [...early, final]) {
+      expect(Object.isFrozen(snapshot)).toBe(true);
+      expect(Object.isFrozen(snapshot.groups)).toBe(true);
+      expect(Object.isFrozen(snapshot.groups.generic)).toBe(true);
+      expect(Object.isFrozen(snapshot.groups.generic[0])).toBe(true);
+    }
+  });
+
   it('keeps every cluster, and reports a failed round, when the cluster listing fails', async () => {
     const { reader, discoverer, addresses, published } = setup();
     reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
@@ -502,6 +519,8 @@ describe('Discoverer', () => {
     expect(await value(metrics.skippedContainers, { reason: 'bad_port' })).toBe(1);
     expect(await value(metrics.skippedContainers, { reason: 'no_ip' })).toBe(0);
     expect(await value(metrics.tasks)).toBe(2);
+    // The web container of both tasks carries the marker; the broken one is skipped.
+    expect(await value(metrics.markedContainers)).toBe(2);
     expect(await value(metrics.clusters)).toBe(1);
     expect(await value(metrics.cacheSize, { cache: 'tasks' })).toBe(7);
     expect(await value(metrics.clusterLastSuccess, { cluster: 'a', region: 'eu-west-1' })).toBeGreaterThan(1_700_000_000);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SKIP_REASONS } from '../../src/discovery/resolveTargets.js';
+import { PRESETS } from '../../src/presets.js';
 import { README, anchorOf, metricsTable, readmeBlock, settingsTable, tableOfContents } from '../../scripts/docs.js';
 
 const readme = readFileSync(README, 'utf8');
@@ -27,6 +28,24 @@ describe('README', () => {
   it('links only to sections that exist', () => {
     const anchors = new Set(tableOfContents(readme).split('\n').map((line) => /\(#([^)]+)\)/.exec(line)?.[1]));
     for (const [, anchor] of readme.matchAll(/\]\(#([^)]+)\)/g)) expect(anchors, `link to #${anchor}`).toContain(anchor);
+  });
+
+  it('says in its preset table exactly the settings each preset sets', () => {
+    const flatten = (settings: object, prefix = ''): string[] =>
+      Object.entries(settings).flatMap(([key, value]) =>
+        typeof value === 'object' && value !== null ? flatten(value as object, `${prefix}${key}.`) : [`\`${prefix}${key}\` ${value === '' ? 'empty' : `\`${String(value)}\``}`],
+      );
+
+    for (const [name, settings] of Object.entries(PRESETS)) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` | `));
+      expect(row?.split(' | ')[1]?.replace(/ \|$/, '').split(', ').sort(), name).toEqual(flatten(settings).sort());
+    }
+  });
+
+  it('gives the flags of the prometheus-ecs-discoverer preset in its migration section', () => {
+    const section = readme.slice(readme.indexOf('### From prometheus-ecs-discoverer (trallnag) 3.x'), readme.indexOf('### From prometheus-ecs-sd (signal-ai)'));
+
+    expect(section.replace(/\s+/g, ' ')).toContain('`--marker PROMETHEUS_TARGET --marker-value true`');
   });
 
   it('names every skip reason', () => {

@@ -151,6 +151,17 @@ describe('EcsReader.listClusters', () => {
     await expect(listing).rejects.toBeInstanceOf(AwsError);
     await expect(listing).rejects.toThrow('ListClusters failed: ServerException: boom');
   });
+
+  it('keeps the SDK error as the cause of its AwsError, and its reason in the one line', async () => {
+    const denied = Object.assign(new Error('User is not authorized to perform: ecs:ListClusters'), { name: 'AccessDeniedException', $metadata: {} });
+    ecsMock.on(ListClustersCommand).rejects(denied);
+
+    const error: unknown = await createReader().listClusters().catch((thrown: unknown) => thrown);
+
+    expect(error).toBeInstanceOf(AwsError);
+    expect((error as AwsError).cause).toBe(denied);
+    expect((error as AwsError).message).toBe('ListClusters failed: AccessDeniedException: User is not authorized to perform: ecs:ListClusters');
+  });
 });
 
 describe('EcsReader.readCluster', () => {
@@ -443,6 +454,18 @@ describe('EcsReader: odd answers', () => {
     await expect(createReader().readCluster(cluster)).rejects.toThrow(
       'ListTasks answered ClusterNotFoundException for a cluster that ListClusters listed: Cluster not found.',
     );
+  });
+
+  it('keeps the SDK error as the cause when a cluster that ListClusters listed is not found, with its reason in the one line', async () => {
+    const notFound = new ClusterNotFoundException({ message: 'Cluster not found.', $metadata: {} });
+    answerFrom(bridgeFleet());
+    ecsMock.on(ListTasksCommand).rejects(notFound);
+
+    const error: unknown = await createReader().readCluster(cluster).catch((thrown: unknown) => thrown);
+
+    expect(error).toBeInstanceOf(AwsError);
+    expect((error as AwsError).cause).toBe(notFound);
+    expect((error as AwsError).message).toBe('ListTasks answered ClusterNotFoundException for a cluster that ListClusters listed: Cluster not found.');
   });
 
   it('fails the read when DescribeTasks answers ClusterNotFoundException', async () => {

@@ -30,26 +30,26 @@ const counted = async (metrics: ReturnType<typeof createMetrics>) =>
 
 describe('toOutcome', () => {
   it.each([
-    ['no error', undefined, 'ok'],
-    ['ThrottlingException', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }), 'throttled'],
-    ['EC2 RequestLimitExceeded', Object.assign(new Error('limit'), { name: 'RequestLimitExceeded' }), 'throttled'],
-    ['HTTP 429', Object.assign(new Error('x'), { name: 'Whatever', $metadata: { httpStatusCode: 429 } }), 'throttled'],
-    ['a throttling trait', Object.assign(new Error('x'), { name: 'Odd', $retryable: { throttling: true } }), 'throttled'],
-    ['ServerException', new ServerException({ message: 'boom', $metadata: { httpStatusCode: 500 } }), 'error'],
-    ['a network error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'error'],
-    ['a thrown string', 'weird', 'error'],
-  ])('classifies %s as %s', (_name, error, expected) => {
+    { name: 'no error', error: undefined, expected: 'ok' },
+    { name: 'ThrottlingException', error: Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }), expected: 'throttled' },
+    { name: 'EC2 RequestLimitExceeded', error: Object.assign(new Error('limit'), { name: 'RequestLimitExceeded' }), expected: 'throttled' },
+    { name: 'HTTP 429', error: Object.assign(new Error('x'), { name: 'Whatever', $metadata: { httpStatusCode: 429 } }), expected: 'throttled' },
+    { name: 'a throttling trait', error: Object.assign(new Error('x'), { name: 'Odd', $retryable: { throttling: true } }), expected: 'throttled' },
+    { name: 'ServerException', error: new ServerException({ message: 'boom', $metadata: { httpStatusCode: 500 } }), expected: 'error' },
+    { name: 'a network error', error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), expected: 'error' },
+    { name: 'a thrown string', error: 'weird', expected: 'error' },
+  ])('classifies $name as $expected', ({ error, expected }) => {
     expect(toOutcome(error)).toBe(expected);
   });
 });
 
 describe('attemptOf', () => {
   it.each([
-    [{ headers: { 'amz-sdk-request': 'attempt=1; max=5' } }, 1],
-    [{ headers: { 'amz-sdk-request': 'attempt=3; max=5' } }, 3],
-    [{ headers: {} }, 1],
-    [undefined, 1],
-  ])('reads the attempt number of %j', (request, expected) => {
+    { what: 'attempt=1; max=5', request: { headers: { 'amz-sdk-request': 'attempt=1; max=5' } }, expected: 1 },
+    { what: 'attempt=3; max=5', request: { headers: { 'amz-sdk-request': 'attempt=3; max=5' } }, expected: 3 },
+    { what: 'no amz-sdk-request header', request: { headers: {} }, expected: 1 },
+    { what: 'no request', request: undefined, expected: 1 },
+  ])('reads attempt $expected from $what', ({ request, expected }) => {
     expect(attemptOf(request)).toBe(expected);
   });
 });

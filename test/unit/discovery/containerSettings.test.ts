@@ -203,7 +203,7 @@ describe('readContainerSettings', () => {
       expect(settings).toMatchObject({
         scrapes: [{ port: { kind: 'container', port: 9404, setting: 'ECS_PROMETHEUS_EXPORTER_PORT', mapped: true }, endpoints: [{ interval: 'generic', path: '/stats' }] }],
         job: 'jmx',
-        labelStyle: 'ours',
+        labelStyle: 'ecs-observer',
       });
     });
 

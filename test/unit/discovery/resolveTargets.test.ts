@@ -1095,7 +1095,7 @@ describe('resolveTaskTargets: labels', () => {
 });
 
 describe('fixtures', () => {
-  it.each(['bridge', 'host', 'awsvpc-fargate', 'awsvpc-ec2'] as const)(
+  it.each(['bridge', 'host', 'awsvpc-fargate', 'awsvpc-ec2', 'awsvpc-ipv6', 'external', 'bridge-ports', 'awsvpc-ec2-ipv6'] as const)(
     'uses only loopback addresses in the %s fixtures',
     (kind) => {
       // Prepare

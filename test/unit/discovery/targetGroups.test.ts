@@ -9,7 +9,7 @@ const target = (interval: Target['interval'], address: string, job: string): Tar
   labels: { instance: address, job },
 });
 const published = (...targets: Target[]) => targets.map(toPublishedGroup);
-const parsed = (groups: { json: string }[]) => groups.map((group) => JSON.parse(group.json) as TargetGroup);
+const parsed = (groups: readonly { json: string }[]) => groups.map((group) => JSON.parse(group.json) as TargetGroup);
 
 describe('toPublishedGroup', () => {
   it('holds the group as JSON text, with its interval and cluster', () => {
@@ -50,6 +50,15 @@ describe('toGroupsByInterval', () => {
       '127.0.0.1:81 a',
       '127.0.0.3:80 c',
     ]);
+  });
+
+  it('hands out frozen groups: the object, the list of each interval and each group', () => {
+    const groups = toGroupsByInterval(published(target('1m', '127.0.0.1:80', 'a')));
+
+    expect(Object.isFrozen(groups)).toBe(true);
+    expect(Object.isFrozen(groups['1m'])).toBe(true);
+    expect(Object.isFrozen(groups.generic)).toBe(true);
+    expect(Object.isFrozen(groups['1m'][0])).toBe(true);
   });
 
   it('drops a target that appears twice with the same labels', () => {

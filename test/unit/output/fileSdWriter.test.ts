@@ -119,7 +119,7 @@ describe('FileSdWriter', () => {
     await createWriter({ onWrite: (outcome) => outcomes.push(outcome) }).write(noGroups());
 
     expect((await lstat(join(directory, 'tasks.json'))).isFile()).toBe(true);
-    expect(outcomes.filter((outcome) => outcome === 'written')).toHaveLength(5);
+    expect(outcomes.sort()).toEqual(['repaired', 'written', 'written', 'written', 'written']);
   });
 
   it('writes files larger than one chunk byte for byte', async () => {
@@ -184,6 +184,37 @@ describe('FileSdWriter', () => {
       expect((await readdir(directory)).sort()).toEqual(Object.values(fileNames).sort());
       expect(warnings[0]).toBe(`output directory vanished; recreating it ${directory}`);
       expect(warnings.slice(1).sort()).toEqual(Object.values(fileNames).map((name) => `target file vanished; rewriting it ${join(directory, name)}`).sort());
+    });
+
+    it('counts the rewrite of a file that vanished, was altered or replaced by a link as repaired, not written', async () => {
+      const outcomes: string[] = [];
+      const writer = createWriter({ onWrite: (outcome) => outcomes.push(outcome) });
+      await writer.write(oneGroup());
+      await rm(path());
+      await writeFile(join(directory, 'tasks.json'), 'garbage');
+      await rm(join(directory, '15s-tasks.json'));
+      await symlink(join(outside, 'victim.json'), join(directory, '15s-tasks.json'));
+      outcomes.length = 0;
+
+      await writer.write(oneGroup());
+
+      expect(outcomes.sort()).toEqual(['repaired', 'repaired', 'repaired', 'unchanged', 'unchanged']);
+    });
+
+    it('counts a change of targets as written, and the files of a recreated directory as repaired', async () => {
+      const outcomes: string[] = [];
+      const writer = createWriter({ onWrite: (outcome) => outcomes.push(outcome) });
+      await writer.write(noGroups());
+      outcomes.length = 0;
+      await writer.write(oneGroup());
+      const afterChange = [...outcomes];
+      outcomes.length = 0;
+      await rm(directory, { recursive: true });
+
+      await writer.write(oneGroup());
+
+      expect(afterChange.sort()).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'written']);
+      expect(outcomes).toEqual(['repaired', 'repaired', 'repaired', 'repaired', 'repaired']);
     });
 
     it('neither rewrites nor warns when a file was only touched, or rewritten with the same content', async () => {

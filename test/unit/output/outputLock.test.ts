@@ -77,13 +77,23 @@ describe('OutputLock', () => {
     expect(await acquire()).toHaveProperty('refused');
   });
 
-  it('takes over, with a warning, the lock of a process of this host that is gone', async () => {
+  it('takes over, with a warning, the lock of a process of this host that is gone, and says so for the metric', async () => {
     await plant({ pid: 300, hostname: 'host-a' });
+    const recoveries: string[] = [];
 
-    await acquired();
+    await acquired({ onRecovery: (action) => recoveries.push(action) });
 
     expect((await lockContent())['pid']).toBe(100);
     expect(warnings).toEqual(['taking over a stale lock']);
+    expect(recoveries).toEqual(['stale_lock_taken_over']);
+  });
+
+  it('says nothing for the metric when it creates a lock where there was none, or is refused', async () => {
+    const recoveries: string[] = [];
+    await acquired({ onRecovery: (action) => recoveries.push(action) });
+    await acquire({ pid: 200, isAlive: () => true, onRecovery: (action) => recoveries.push(action) });
+
+    expect(recoveries).toEqual([]);
   });
 
   it('takes over a lock of this host with our own pid: a restarted container where we are pid 1 again', async () => {
@@ -148,14 +158,17 @@ describe('OutputLock', () => {
     expect((await stat(lockPath)).mtimeMs).toBe(NOW + 30_000);
   });
 
-  it('recreates a lock file that vanished when it refreshes, with a warning', async () => {
-    const lock = await acquired();
+  it('recreates a lock file that vanished when it refreshes, with a warning, and says so for the metric', async () => {
+    const recoveries: string[] = [];
+    const lock = await acquired({ onRecovery: (action) => recoveries.push(action) });
     await rm(lockPath);
 
+    await lock.refresh();
     await lock.refresh();
 
     expect(await lockContent()).toMatchObject({ pid: 100, hostname: 'host-a' });
     expect(warnings).toEqual(['lock file vanished; recreated it']);
+    expect(recoveries).toEqual(['lock_recreated']);
   });
 
   it('never rejects when it cannot refresh, and says so once', async () => {
