@@ -1,10 +1,11 @@
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
-import { lastArnSegment } from './discovery/model.js';
+import { accountOfArn, lastArnSegment } from './discovery/model.js';
 import type { Skip, Warning } from './discovery/resolveTargets.js';
 import { countByShard } from './discovery/shards.js';
 import { countByInterval, toGroupsByInterval, type PublishedGroup, type TargetGroup } from './discovery/targetGroups.js';
 import { EXIT } from './exitCodes.js';
-import type { ClusterState, RoundOutcome, RoundReport } from './round.js';
+import { placeOf } from './readerOutcomes.js';
+import type { ClusterState, ReaderOutcome, RoundOutcome, RoundReport } from './round.js';
 
 /**
  * What `check` found, as `check --json` prints it (README, "check"; the shape is tested by
@@ -14,6 +15,8 @@ export interface CheckReport {
   outcome: RoundOutcome;
   /** What makes the check fail besides skipped containers: unreadable AWS, clusters that do not exist, nothing marked. */
   problems: string[];
+  /** Each account and region that was read, and how (a role that cannot be assumed is failing). */
+  accounts: CheckedAccount[];
   clusters: CheckedCluster[];
   /** Every target group, as Prometheus would get it. */
   targets: (TargetGroup & { interval: IntervalName; cluster: string })[];
@@ -36,8 +39,22 @@ export interface CheckExtras {
 
 const addressesOf = (groups: Iterable<PublishedGroup>): string[] => [...groups].flatMap((group) => (JSON.parse(group.json) as TargetGroup).targets);
 
+
+/** One account and region that `check` read. */
+export interface CheckedAccount {
+  /** Absent when it could not be known (the process's own credentials, nothing listed). */
+  account?: string;
+  region: string;
+  /** The role read through; absent: the process's own credentials. */
+  role?: string;
+  /** Clusters listed and selected; absent when the listing failed. */
+  clusters?: number;
+  error?: string;
+}
+
 /** What `check` found in one cluster. */
 export interface CheckedCluster {
+  account: string;
   region: string;
   name: string;
   arn: string;
@@ -52,6 +69,7 @@ export interface CheckedCluster {
 /** Whose a skipped container or a warning is. */
 interface Owner {
   cluster: string;
+  account: string;
   region: string;
   family: string;
   revision?: number;
@@ -63,6 +81,7 @@ interface Owner {
 
 const ownerOf = (entry: Skip | Warning, region: string): Owner => ({
   cluster: entry.cluster,
+  account: accountOfArn(entry.taskArn),
   region,
   family: entry.family,
   ...(entry.revision !== undefined && { revision: entry.revision }),
@@ -85,10 +104,20 @@ const SUGGESTIONS: Record<string, string> = {
 
 const sum = <T>(items: readonly T[], count: (item: T) => number) => items.reduce((total, item) => total + count(item), 0);
 
+const toCheckedAccount = ({ account, region, role, clusters, error }: ReaderOutcome): CheckedAccount => ({
+  ...(account !== undefined && { account }),
+  region,
+  ...(role !== undefined && { role }),
+  ...(clusters !== undefined && { clusters }),
+  ...(error !== undefined && { error }),
+});
+
 export function toCheckReport(states: readonly ClusterState[], round: RoundReport, { staticTargets, shards }: CheckExtras = {}): CheckReport {
-  const sorted = [...states].sort((a, b) => `${a.region}/${a.cluster.name}`.localeCompare(`${b.region}/${b.cluster.name}`));
+  const keyOf = (state: ClusterState) => `${state.region}/${state.cluster.name}/${accountOfArn(state.cluster.arn)}`;
+  const sorted = [...states].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   const clusters = sorted.map(
     (state): CheckedCluster => ({
+      account: accountOfArn(state.cluster.arn),
       region: state.region,
       name: state.cluster.name,
       arn: state.cluster.arn,
@@ -126,6 +155,7 @@ export function toCheckReport(states: readonly ClusterState[], round: RoundRepor
   return {
     outcome: round.outcome,
     problems,
+    accounts: (round.readers ?? []).map(toCheckedAccount),
     clusters,
     targets,
     skipped,
@@ -176,13 +206,17 @@ const inTasks = (tasks: string[]) => (tasks.length === 1 ? `task ${tasks[0]}` : 
 /** The report for people: per cluster its tasks and targets, skipped containers and warnings grouped by family, and the problems. */
 export function renderCheckReport(report: CheckReport): string {
   const lines: string[] = [];
+  // Read through roles, several accounts: cluster names repeat, the account tells them apart.
+  const namesAccounts = report.accounts.some((account) => account.role !== undefined);
   for (const cluster of report.clusters) {
     const pending = cluster.pendingTasks > 0 ? `, ${cluster.pendingTasks} not running yet` : '';
-    lines.push(`cluster ${cluster.name} (${cluster.region}): ${cluster.tasks} tasks${pending}, ${cluster.markedContainers} marked containers`);
+    const place = placeOf(cluster.region, cluster.account, namesAccounts);
+    lines.push(`cluster ${cluster.name} (${place}): ${cluster.tasks} tasks${pending}, ${cluster.markedContainers} marked containers`);
     if (cluster.error !== undefined) lines.push(`  could not be read: ${cluster.error}`);
     const perInterval = INTERVALS.filter((interval) => cluster.targets[interval] > 0).map((interval) => `${interval} ${cluster.targets[interval]}`);
     lines.push(`  targets: ${perInterval.length > 0 ? perInterval.join(', ') : 'none'}`);
-    const own = <T extends Owner>(entries: readonly T[]) => entries.filter((entry) => entry.cluster === cluster.name && entry.region === cluster.region);
+    const own = <T extends Owner>(entries: readonly T[]) =>
+      entries.filter((entry) => entry.cluster === cluster.name && entry.region === cluster.region && entry.account === cluster.account);
     for (const { first, tasks } of grouped(own(report.skipped), (skip) => skip.reason)) {
       lines.push(`  skipped: ${ownerText(first)}, container ${first.container}, ${first.reason} in ${inTasks(tasks)}: ${first.detail}`);
     }
@@ -217,10 +251,12 @@ export interface CheckExitOptions {
 /**
  * 3 when AWS could not be read fully; 1 when marked containers were skipped, a cluster asked
  * for does not exist, nothing is marked (or, if asked, nothing found, or any warning); else 0.
+ * Tasks that the health filter leaves out are listed, but fail nothing: the setting asked for it.
  */
 export function checkExitCode(report: CheckReport, { failIfEmpty, strict }: CheckExitOptions): number {
   if (report.outcome !== 'ok') return EXIT.unreadable;
+  const skipped = report.skipped.some((skip) => skip.reason !== 'health_filtered');
   const failing =
-    report.problems.length > 0 || report.totals.skipped > 0 || (failIfEmpty && report.totals.targets === 0) || (strict && report.totals.warnings > 0);
+    report.problems.length > 0 || skipped || (failIfEmpty && report.totals.targets === 0) || (strict && report.totals.warnings > 0);
   return failing ? EXIT.findings : EXIT.ok;
 }

@@ -37,11 +37,16 @@ async function main(argv: string[]): Promise<number> {
   return run({ config, mode: invocation.mode, signal: stop.signal, signals, reloadConfig: loadSettings });
 }
 
+/**
+ * Exits once what was written to stdout and stderr has gone out: a pipe takes a large `check
+ * --json` report in several writes, and process.exit() would cut it short.
+ */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 // Exit explicitly: idle keep-alive sockets of the AWS clients must not hold the process.
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${NAME}: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
-    process.exit(error instanceof ConfigError ? EXIT.usage : EXIT.failed);
-  },
-);
+main(process.argv.slice(2)).then(exitAfterOutput, (error: unknown) => {
+  process.stderr.write(`${NAME}: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
+  exitAfterOutput(error instanceof ConfigError ? EXIT.usage : EXIT.failed);
+});

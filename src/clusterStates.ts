@@ -1,9 +1,23 @@
-import type { ClusterRef } from './discovery/model.js';
+import { accountOfArn, type ClusterRef } from './discovery/model.js';
 import type { ClusterState } from './round.js';
 
 /**
- * The last state of each cluster, by cluster ARN. States are frozen and replaced, never
- * changed: a snapshot handed to the outputs stays as it was when the round made it.
+ * The clusters of one reader: a region, and an account when it is known. With the process's own
+ * credentials the account may not be known yet; there is one account then, and the region says it.
+ */
+export interface ReaderScope {
+  readonly region: string;
+  readonly account?: string | undefined;
+}
+
+/** Whether a cluster's state is one of the reader's: by region, and by the account of its ARN. */
+export const isInScope = (state: ClusterState, scope: ReaderScope): boolean =>
+  state.region === scope.region && (scope.account === undefined || accountOfArn(state.cluster.arn) === scope.account);
+
+/**
+ * The last state of each cluster, by cluster ARN (which names its account, region and name: the
+ * same name in two accounts is two clusters). States are frozen and replaced, never changed: a
+ * snapshot handed to the outputs stays as it was when the round made it.
  */
 export class ClusterStates {
   readonly #states = new Map<string, ClusterState>();
@@ -31,22 +45,22 @@ export class ClusterStates {
     return failed;
   }
 
-  /** How many clusters of a region have a state. */
-  countOf(region: string): number {
+  /** How many clusters of a reader have a state. */
+  countOf(scope: ReaderScope): number {
     let count = 0;
-    for (const state of this.#states.values()) if (state.region === region) count += 1;
+    for (const state of this.#states.values()) if (isInScope(state, scope)) count += 1;
     return count;
   }
 
-  /** Records that a region's listing failed: each of its clusters keeps its last good targets. */
-  markRegionFailed(region: string, reason: string): void {
-    for (const state of this.#states.values()) if (state.region === region) this.markFailed(state.cluster.arn, reason);
+  /** Records that a reader's listing failed: each of its clusters keeps its last good targets. */
+  markRegionFailed(scope: ReaderScope, reason: string): void {
+    for (const state of this.#states.values()) if (isInScope(state, scope)) this.markFailed(state.cluster.arn, reason);
   }
 
-  /** Forgets the clusters of a region that its listing no longer returns; returns them. */
-  retainListed(region: string, listed: readonly ClusterRef[]): ClusterState[] {
+  /** Forgets the clusters of a reader that its listing no longer returns; returns them. */
+  retainListed(scope: ReaderScope, listed: readonly ClusterRef[]): ClusterState[] {
     const listedArns = new Set(listed.map((cluster) => cluster.arn));
-    const gone = [...this.#states.values()].filter((state) => state.region === region && !listedArns.has(state.cluster.arn));
+    const gone = [...this.#states.values()].filter((state) => isInScope(state, scope) && !listedArns.has(state.cluster.arn));
     for (const state of gone) this.#states.delete(state.cluster.arn);
     return gone;
   }

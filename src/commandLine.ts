@@ -49,7 +49,8 @@ export function helpText(): string {
     '',
     'Discovers the ECS containers marked for Prometheus and publishes them as file_sd files and',
     'over HTTP SD. AWS credentials, region and endpoints come from the AWS SDK\'s usual chain',
-    '(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EC2, ...).',
+    '(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EC2, ...); with --roles, each',
+    'account\'s role is assumed with them through STS (AWS_ENDPOINT_URL_STS).',
     '',
     'Options:',
   ];

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import convict from 'convict';
 import { RETRY_MODES, type RetryMode } from './aws/clients.js';
+import { rolesProblem, toRoleSettings, type RoleSetting } from './aws/roles.js';
 import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
 import { parseMatchers } from './discovery/matchers.js';
-import { FARGATE_IDS, type FargateIds } from './discovery/resolveTargets.js';
+import { FARGATE_IDS, HEALTH_FILTERS, type FargateIds, type HealthFilter } from './discovery/resolveTargets.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
 import { ConfigError, describeError } from './errors.js';
@@ -141,6 +142,16 @@ convict.addFormat({
   },
 });
 
+// The environment and flags give role ARNs, comma-separated; the config file a list of role objects.
+convict.addFormat({
+  name: 'roles',
+  validate(value: unknown) {
+    const problem = rolesProblem(value);
+    if (problem !== undefined) throw new Error(problem);
+  },
+  coerce: toRoleSettings,
+});
+
 const env = (name: string) => `${ENV_PREFIX}${name}`;
 
 /** The settings: one schema, with documented defaults, environment variables and flags. */
@@ -202,6 +213,13 @@ const schema = {
     default: 'generic',
     env: env('DEFAULT_INTERVAL'),
     arg: 'default-interval',
+  },
+  healthFilter: {
+    doc: 'Which tasks are scraped by their health status: any; healthy (only HEALTHY tasks); not-unhealthy (all but UNHEALTHY ones). The others are skipped as health_filtered.',
+    format: [...HEALTH_FILTERS],
+    default: 'any',
+    env: env('HEALTH_FILTER'),
+    arg: 'health-filter',
   },
   allTargetsFile: {
     doc: 'One more file in the output directory with every target group of every interval (teralytics users: its -config.write-to file); empty: none.',
@@ -271,6 +289,12 @@ const schema = {
       default: false,
       env: env('LABEL_TASK_TAGS'),
     },
+    clusterTags: {
+      doc: 'Add cluster tags as __meta_ecs_tag_cluster_<name> labels (one DescribeClusters call per 100 clusters, cached for taskRefresh seconds).',
+      format: 'true-or-false',
+      default: false,
+      env: env('LABEL_CLUSTER_TAGS'),
+    },
     noLabelsValue: {
       doc: 'The one PROMETHEUS_NOLABELS value (any case) that turns it on, e.g. true; empty: any value that says yes.',
       format: String,
@@ -337,6 +361,13 @@ const schema = {
       default: [] as string[],
       env: env('REGIONS'),
       arg: 'regions',
+    },
+    roles: {
+      doc: 'IAM roles to assume, one per account, each read in every region of aws.regions: role ARNs, comma-separated (in the --config file, a list of {"arn", "externalId", "sessionName"}); empty: the process\'s own credentials, one account.',
+      format: 'roles',
+      default: [] as RoleSetting[],
+      env: env('ROLES'),
+      arg: 'roles',
     },
     maxAttempts: {
       doc: 'Attempts per AWS call, first one included (the SDK retries throttling and 5xx with backoff).',
@@ -473,7 +504,7 @@ const schema = {
 
 type Schema = typeof schema;
 type Leaf = { default: unknown };
-type ValueOf<D> = D extends string[] ? readonly string[] : D extends number ? number : D extends boolean ? boolean : D extends string ? string : Readonly<D>;
+type ValueOf<D> = D extends (infer Item)[] ? readonly Item[] : D extends number ? number : D extends boolean ? boolean : D extends string ? string : Readonly<D>;
 type ValuesOf<S> = {
   readonly [K in keyof S]: S[K] extends Leaf ? ValueOf<S[K]['default']> : ValuesOf<S[K]>;
 };
@@ -482,6 +513,7 @@ type ValuesOf<S> = {
 export type Config = ValuesOf<Schema> & {
   readonly preset: PresetName | '';
   readonly defaultInterval: IntervalName;
+  readonly healthFilter: HealthFilter;
   readonly marker: { readonly source: MarkerSource };
   readonly labels: { readonly fargateIds: FargateIds };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };

@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { withCallPriority } from './callPriority.js';
 import { ChangeLog, FindingsLog } from './changeLog.js';
-import { ClusterStates } from './clusterStates.js';
+import { ClusterStates, isInScope } from './clusterStates.js';
 import { INTERVALS } from './discovery/endpoints.js';
 import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
-import type { ClusterRef } from './discovery/model.js';
+import { accountOfArn, type ClusterRef } from './discovery/model.js';
 import type { ResolveOptions, Skip, Warning } from './discovery/resolveTargets.js';
 import { countByInterval, toGroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
 import { untilAborted } from './abort.js';
@@ -12,6 +12,7 @@ import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { ResolutionCache } from './resolutionCache.js';
+import { ReaderOutcomes, namesAccounts, placeOf } from './readerOutcomes.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
 import { reportProgress, type ProgressFigures } from './roundProgress.js';
@@ -24,7 +25,9 @@ interface RoundProgress {
   /** Failures of the round as a whole (a region's listing): they go into the round's log line. */
   roundFailures: string[];
   /** One per failing cluster: each gets a log line of its own. */
-  clusterFailures: { text: string; cluster: string; region: string; error: string }[];
+  clusterFailures: { text: string; cluster: string; region: string; account?: string; error: string }[];
+  /** How each reader (account and region) fared; a failing role gets a log line of its own. */
+  readers: ReaderOutcomes;
   /** Clusters read afresh. */
   fresh: number;
   /** Every cluster that a region listed, before selection. */
@@ -85,14 +88,18 @@ export class Discoverer {
   #early: { running: Promise<void>; again: boolean } | undefined;
   #firstPublished = false;
   #roundsRun = 0;
-  /** Regions whose last listing answered no cluster at all, after one that listed some: not believed yet. */
+  /** Readers (account/region) whose last listing answered no cluster at all, after one that listed some: not believed yet. */
   readonly #doubtedEmptyListings = new Set<string>();
+  /** Texts name the account of each cluster: the process reads several (aws.roles). */
+  readonly #namesAccounts: boolean;
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    for (const state of options.earlierStates ?? []) this.#states.set(state);
-    this.#publishAsRead = (options.earlierStates ?? []).length === 0;
+    // What an earlier run published for an account or region no longer read is not kept.
+    for (const state of options.earlierStates ?? []) if (options.readers.some((reader) => isInScope(state, reader))) this.#states.set(state);
+    this.#namesAccounts = namesAccounts(options.readers);
+    this.#publishAsRead = this.#states.list().length === 0;
     this.#resolutions = new ResolutionCache(options.resolveOptions);
     this.#findings = new FindingsLog(options.logger);
   }
@@ -108,7 +115,7 @@ export class Discoverer {
     const { logger, publish } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
-    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], fresh: 0, listed: [], selected: 0, done: 0 };
+    const progress: RoundProgress = { roundFailures: [], clusterFailures: [], readers: new ReaderOutcomes(), fresh: 0, listed: [], selected: 0, done: 0 };
 
     // A first round describes everything: on a large account it takes a while; say how it goes.
     const stopProgress = this.#firstPublished || this.#roundsRun > 0 ? undefined : this.#reportProgress(progress, requestsBefore, startedAt);
@@ -123,7 +130,9 @@ export class Discoverer {
     const unknownClusters = this.#warnOfUnknownClusters(progress);
 
     const { roundFailures, clusterFailures } = progress;
-    const failed = roundFailures.length + clusterFailures.length > 0;
+    // check publishes nothing, and keeps nothing: it says what could not be read.
+    const roleFailures = progress.readers.roleFailures(publish === undefined ? 'clusters could not be listed' : 'clusters kept from the last good round');
+    const failed = roundFailures.length + clusterFailures.length + roleFailures.length > 0;
     const states = this.#states.list();
     this.#findings.log(states);
     let outcome: RoundOutcome = !failed ? 'ok' : progress.fresh > 0 ? 'partial' : 'failed';
@@ -157,12 +166,15 @@ export class Discoverer {
       tasks: states.reduce((sum, state) => sum + state.tasks, 0),
       pendingTasks: states.reduce((sum, state) => sum + state.pendingTasks, 0),
       targets: countByInterval(snapshot.groups),
-      failures: [...roundFailures, ...clusterFailures.map((failure) => failure.text)],
+      failures: [...roundFailures, ...roleFailures.map((failure) => failure.text), ...clusterFailures.map((failure) => failure.text)],
       unreadClusters,
       unknownClusters,
+      readers: progress.readers.list(),
     });
     recordRound(this.#options.metrics, report, states, this.#options.readers);
-    // One line per failing cluster, one line for the round: a total outage logs one line per round.
+    // One line per failing role and per failing cluster, one line for the round: a total outage of
+    // the process's own account logs one line per round.
+    for (const { text, fields } of roleFailures) logger.warn(text, fields);
     for (const { text, ...fields } of clusterFailures) logger.warn(text, fields);
     logger[outcome === 'ok' ? 'info' : 'warn']('round', {
       outcome,
@@ -246,13 +258,13 @@ export class Discoverer {
     const patience = this.#options.unreadClusterRounds ?? 3;
     const unread = [...this.#unread.values()];
     const overdue = unread.filter((cluster) => cluster.rounds >= patience);
-    const byKey = new Map(overdue.map((cluster) => [`${cluster.region}/${cluster.name}`, cluster]));
+    const byKey = new Map(overdue.map((cluster) => [`${cluster.account ?? ''}/${cluster.region}/${cluster.name}`, cluster]));
     for (const [key] of this.#unreadLog.changed([...byKey].map(([key, cluster]) => [key, cluster.reason]))) {
       const cluster = byKey.get(key);
       if (cluster === undefined) continue;
       this.#options.logger.warn(
-        `cluster ${cluster.name} (${cluster.region}) has not been read in ${cluster.rounds} rounds and had no earlier targets: published without targets`,
-        { cluster: cluster.name, region: cluster.region, error: cluster.reason },
+        `cluster ${cluster.name} (${placeOf(cluster.region, cluster.account, true)}) has not been read in ${cluster.rounds} rounds and had no earlier targets: published without targets`,
+        { cluster: cluster.name, region: cluster.region, account: cluster.account, error: cluster.reason },
       );
     }
     return unread;
@@ -262,21 +274,25 @@ export class Discoverer {
     let listed: ClusterRef[];
     try {
       const all = await reader.listClusters(signal);
-      this.#doubtEmptyListing(reader.region, all);
+      this.#doubtEmptyListing(reader, all);
       progress.listed.push(...all);
       listed = this.#options.clusterSelection ? selectClusters(all, this.#options.clusterSelection) : all;
     } catch (error) {
       const reason = describeError(error);
-      // check publishes nothing, and keeps nothing: it says what could not be read.
+      progress.readers.failed(reader, reason);
+      // check publishes nothing, and keeps nothing: it says what could not be read. A role's failure has a line of its own.
       const what = this.#options.publish === undefined ? 'clusters could not be listed' : 'clusters kept from the last good round';
-      progress.roundFailures.push(`region ${reader.region}: ${what}: ${reason}`);
-      this.#states.markRegionFailed(reader.region, reason);
+      if (reader.role === undefined) progress.roundFailures.push(`region ${reader.region}: ${what}: ${reason}`);
+      this.#states.markRegionFailed(reader, reason);
       return;
     }
+    progress.readers.listed(reader, listed.length);
     progress.selected += listed.length;
-    this.#states.retainListed(reader.region, listed);
+    this.#states.retainListed(reader, listed);
     const listedArns = new Set(listed.map((cluster) => cluster.arn));
-    for (const [arn, unread] of this.#unread) if (unread.region === reader.region && !listedArns.has(arn)) this.#unread.delete(arn);
+    for (const [arn, unread] of this.#unread) {
+      if (unread.region === reader.region && (reader.account === undefined || accountOfArn(arn) === reader.account) && !listedArns.has(arn)) this.#unread.delete(arn);
+    }
     // In listing order when calls must wait (callPriority.ts): the clusters finish one after the other.
     await Promise.all(listed.map((cluster, rank) => withCallPriority(rank, () => this.#readCluster(reader, cluster, progress, signal))));
   }
@@ -296,12 +312,19 @@ export class Discoverer {
       const abandoned = deadline.signal.aborted && !signal?.aborted;
       const reason = abandoned ? `abandoned for this round: ${(deadline.signal.reason as Error).message}` : describeError(error);
       const kept = this.#states.markFailed(cluster.arn, reason) !== undefined;
+      const account = this.#namesAccounts ? accountOfArn(cluster.arn) : undefined;
       if (!kept) {
         const rounds = (this.#unread.get(cluster.arn)?.rounds ?? 0) + 1;
-        this.#unread.set(cluster.arn, { name: cluster.name, region: reader.region, rounds, reason });
+        this.#unread.set(cluster.arn, { name: cluster.name, region: reader.region, ...(account !== undefined && { account }), rounds, reason });
       }
       const what = this.#options.publish === undefined ? 'could not be read' : kept ? 'keeps its last good targets' : 'no targets yet';
-      progress.clusterFailures.push({ text: `cluster ${cluster.name} (${reader.region}): ${what}: ${reason}`, cluster: cluster.name, region: reader.region, error: reason });
+      progress.clusterFailures.push({
+        text: `cluster ${cluster.name} (${placeOf(reader.region, account, true)}): ${what}: ${reason}`,
+        cluster: cluster.name,
+        region: reader.region,
+        ...(account !== undefined && { account }),
+        error: reason,
+      });
       progress.done += 1;
       return;
     } finally {
@@ -350,17 +373,18 @@ export class Discoverer {
   }
 
   /**
-   * Every cluster of a region gone at once is far more likely an odd answer than a fact: one
-   * such listing after a round that had clusters is not believed (throws, so the region keeps
-   * its clusters), the next one in a row is.
+   * Every cluster of an account's region gone at once is far more likely an odd answer than a
+   * fact: one such listing after a round that had clusters is not believed (throws, so the
+   * reader keeps its clusters), the next one in a row is.
    */
-  #doubtEmptyListing(region: string, all: readonly ClusterRef[]): void {
-    const known = this.#states.countOf(region);
-    if (all.length > 0 || known === 0 || this.#doubtedEmptyListings.has(region)) {
-      this.#doubtedEmptyListings.delete(region);
+  #doubtEmptyListing(reader: RegionReader, all: readonly ClusterRef[]): void {
+    const key = `${reader.account ?? ''}/${reader.region}`;
+    const known = this.#states.countOf(reader);
+    if (all.length > 0 || known === 0 || this.#doubtedEmptyListings.has(key)) {
+      this.#doubtedEmptyListings.delete(key);
       return;
     }
-    this.#doubtedEmptyListings.add(region);
+    this.#doubtedEmptyListings.add(key);
     throw new Error(`ListClusters answered no cluster at all, where the last good round had ${known}; not believed until the next answer agrees`);
   }
 

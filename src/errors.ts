@@ -16,6 +16,11 @@ export class MalformedAnswerError extends AwsError {
   override name = 'MalformedAnswerError';
 }
 
+/** The role of an account (`aws.roles`) cannot be assumed: that account is not read this round. */
+export class AssumeRoleError extends AwsError {
+  override name = 'AssumeRoleError';
+}
+
 /**
  * No complete AWS answer (headers and body) within aws.requestTimeout. Named as the SDK's retry
  * strategy names a timeout, so that it is retried as one.

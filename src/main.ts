@@ -1,8 +1,5 @@
 import { setMaxListeners, type EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { createEc2Client, createEcsClient, createSsmClient } from './aws/clients.js';
-import { EcsReader } from './aws/ecsReader.js';
-import { createInstrumentation } from './aws/instrumentation.js';
 import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
 import { version, type RunMode } from './commandLine.js';
 import { changedSettings, settingError, type Config } from './config.js';
@@ -26,6 +23,7 @@ import { readPublishedGroups } from './output/publishedGroups.js';
 import { StaticDirectory, type StaticTargets } from './output/staticDirectory.js';
 import { parseMatchers, type LabelMatcher } from './discovery/matchers.js';
 import { Publisher } from './publisher.js';
+import { createReaders } from './readers.js';
 import type { ClusterState, RoundResult } from './round.js';
 import { toShownSettings } from './shownSettings.js';
 
@@ -49,7 +47,7 @@ export interface RunOptions {
 }
 
 /** What SIGHUP can change while the process runs; the rest needs a restart. */
-const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.)/;
+const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.|healthFilter$)/;
 
 /**
  * Re-reads the settings on SIGHUP and applies those that can change while running (log level,
@@ -97,6 +95,7 @@ export function toResolveOptions(config: Config): ResolveOptions {
     customLabelsDockerLabel: config.labels.customLabelsDockerLabel,
     fromDockerLabels: config.labels.fromDockerLabels,
     fargateIds: config.labels.fargateIds,
+    healthFilter: config.healthFilter,
     labelNames: { cluster, taskVersion, taskId, containerId, instanceId },
   };
 }
@@ -107,53 +106,6 @@ export function toClusterSelection(config: Config): ClusterSelection {
     ...(config.clusters.include !== '' && { include: compileNamePattern(config.clusters.include) }),
     ...(config.clusters.exclude !== '' && { exclude: compileNamePattern(config.clusters.exclude) }),
   };
-}
-
-/** One ECS/EC2 client pair, instrumented and paced, per region. */
-async function createReaders(config: Config, metrics: Metrics, signal: AbortSignal, logger: Logger) {
-  const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
-  const instrumentations = regions.map(() => createInstrumentation(metrics, signal, logger));
-  const readers = await Promise.all(
-    regions.map(async (region, index) => {
-      const settings = {
-        region,
-        maxAttempts: config.aws.maxAttempts,
-        retryMode: config.aws.retryMode,
-        requestTimeoutMs: config.aws.requestTimeout * 1000,
-      };
-      const ecs = createEcsClient(settings);
-      const instrumentation = instrumentations[index];
-      instrumentation?.attach(ecs);
-      // Loaded when first needed, in the region the ECS client resolved.
-      const onDemand = <C extends Parameters<NonNullable<typeof instrumentation>['attach']>[0]>(create: (given: typeof settings) => Promise<C>) => async () => {
-        const client = await create({ ...settings, region: await ecs.config.region() });
-        instrumentation?.attach(client);
-        return client;
-      };
-      const ec2 = onDemand(createEc2Client);
-      const ssm = onDemand(createSsmClient);
-      let resolvedRegion: string;
-      try {
-        resolvedRegion = await ecs.config.region();
-      } catch (error) {
-        const problem = region === undefined ? 'no AWS region: set AWS_REGION (or a profile region), or --regions' : `region "${region}" cannot be used`;
-        throw settingError('aws.regions', problem, error);
-      }
-      return new EcsReader({
-        ecs,
-        ec2,
-        ssm,
-        region: resolvedRegion,
-        metrics,
-        includeTags: config.labels.taskTags,
-        taskRefreshMs: config.taskRefresh * 1000,
-        intervalMs: config.interval * 1000,
-      });
-    }),
-  );
-  const countRequests = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0);
-  const countThrottled = () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.throttled, 0);
-  return { readers, countRequests, countThrottled };
 }
 
 /** What every mode shares: logger, metrics, readers, the discoverer and the loop that runs its rounds. */

@@ -90,7 +90,13 @@ export function createMetrics({
     clusterLastSuccess: new Gauge({
       name: name('cluster_last_success_timestamp_seconds'),
       help: 'Unix time of the last successful listing of each cluster.',
-      labelNames: ['region', 'cluster'] as const,
+      labelNames: ['account', 'region', 'cluster'] as const,
+      registers,
+    }),
+    accountUp: new Gauge({
+      name: name('account_up'),
+      help: 'Per account and region: 1 when the last round listed its clusters; 0 when it failed (a role that cannot be assumed, ListClusters failing).',
+      labelNames: ['account', 'region'] as const,
       registers,
     }),
     targets: new Gauge({
@@ -102,7 +108,7 @@ export function createMetrics({
     clusterTargets: new Gauge({
       name: name('cluster_targets'),
       help: 'Targets published, by cluster and interval.',
-      labelNames: ['region', 'cluster', 'interval'] as const,
+      labelNames: ['account', 'region', 'cluster', 'interval'] as const,
       registers,
     }),
     skippedContainers: new Gauge({

@@ -1,4 +1,4 @@
-import type { HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
+import type { ClusterRef, HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
 import { resolveTaskTargets, type ResolveOptions, type Skip, type TaskContext, type Warning } from './discovery/resolveTargets.js';
 import { toPublishedGroup, type PublishedGroup } from './discovery/targetGroups.js';
 
@@ -14,6 +14,8 @@ export interface TaskResolution {
 interface CachedResolution extends TaskResolution {
   readonly definition: TaskDefinitionRecord | undefined;
   readonly host: HostRecord | undefined;
+  /** The reader keeps one tags object for as long as a cluster's tags do not change. */
+  readonly clusterTags: ClusterRef['tags'];
 }
 
 /** Hosts are small records that the reader may rebuild each round: equal fields mean the same host. */
@@ -32,7 +34,7 @@ function freezeAll<T extends object>(items: T[]): readonly T[] {
 /**
  * Resolutions by task record. The reader hands out the same record object for as long as it
  * holds a task unchanged (a new describe makes a new record), so a task is resolved again only
- * when its record, its task definition or its host changed. Entries go with the records the
+ * when its record, its task definition, its host or its cluster's tags changed. Entries go with the records the
  * reader forgets.
  */
 export class ResolutionCache {
@@ -45,11 +47,19 @@ export class ResolutionCache {
 
   resolve(context: TaskContext): TaskResolution {
     const cached = this.#resolutions.get(context.task);
-    if (cached !== undefined && cached.definition === context.definition && sameHost(cached.host, context.host)) return cached;
+    if (
+      cached !== undefined &&
+      cached.definition === context.definition &&
+      cached.clusterTags === context.cluster.tags &&
+      sameHost(cached.host, context.host)
+    ) {
+      return cached;
+    }
     const resolved = resolveTaskTargets(context, this.#options);
     const resolution: CachedResolution = Object.freeze({
       definition: context.definition,
       host: context.host,
+      clusterTags: context.cluster.tags,
       targets: freezeAll(resolved.targets.map(toPublishedGroup)),
       skips: freezeAll(resolved.skips),
       warnings: freezeAll(resolved.warnings),

@@ -17,9 +17,16 @@ export interface ClusterReading {
   readonly pendingTasks: number;
 }
 
-/** What a round needs of one region's AWS reader. */
+/** What a round needs of one region's AWS reader: one per account and region. */
 export interface RegionReader {
   readonly region: string;
+  /**
+   * The AWS account it reads: its role's, else the caller's identity, else the account of the
+   * first cluster it listed; undefined until known.
+   */
+  readonly account?: string | undefined;
+  /** The IAM role it reads through (`aws.roles`); undefined: the process's own credentials. */
+  readonly role?: string | undefined;
   listClusters(signal?: AbortSignal): Promise<ClusterRef[]>;
   /**
    * Reads one cluster. `signal` is this cluster's deadline and the round's; `roundSignal` the
@@ -61,6 +68,7 @@ export interface ClusterState {
 export interface UnreadCluster {
   readonly name: string;
   readonly region: string;
+  readonly account?: string;
   /** Rounds in a row it could not be read. */
   readonly rounds: number;
   readonly reason: string;
@@ -95,6 +103,19 @@ export interface RoundReport {
   readonly unreadClusters: readonly UnreadCluster[];
   /** Names or ARNs of the clusters setting that no region lists (a typo?). */
   readonly unknownClusters?: readonly string[];
+  /** How each reader (account and region) fared. */
+  readonly readers?: readonly ReaderOutcome[];
+}
+
+/** How one reader, one account and region, fared in a round. */
+export interface ReaderOutcome {
+  readonly account: string | undefined;
+  readonly region: string;
+  readonly role: string | undefined;
+  /** Clusters it listed and selected; undefined when its listing failed. */
+  readonly clusters: number | undefined;
+  /** Why its listing failed (a role that cannot be assumed, ListClusters failing). */
+  readonly error?: string;
 }
 
 /** A round's report and the snapshot it made (published or not). */

@@ -1,3 +1,4 @@
+import { accountOfArn } from './discovery/model.js';
 import { SKIP_REASONS } from './discovery/resolveTargets.js';
 import { INTERVALS } from './discovery/endpoints.js';
 import type { Metrics } from './metrics.js';
@@ -23,14 +24,19 @@ export function recordRound(
   metrics.clusterLastSuccess.reset();
   for (const state of states) {
     if (state.lastSuccessAt !== undefined) {
-      metrics.clusterLastSuccess.set({ region: state.region, cluster: state.cluster.name }, state.lastSuccessAt / 1000);
+      metrics.clusterLastSuccess.set({ account: accountOfArn(state.cluster.arn), region: state.region, cluster: state.cluster.name }, state.lastSuccessAt / 1000);
     }
   }
   metrics.clusterTargets.reset();
   for (const state of states) {
     const byInterval = new Map<string, number>(INTERVALS.map((interval) => [interval, 0]));
     for (const group of state.targets) byInterval.set(group.interval, (byInterval.get(group.interval) ?? 0) + 1);
-    for (const [interval, count] of byInterval) metrics.clusterTargets.set({ region: state.region, cluster: state.cluster.name, interval }, count);
+    for (const [interval, count] of byInterval) metrics.clusterTargets.set({ account: accountOfArn(state.cluster.arn), region: state.region, cluster: state.cluster.name, interval }, count);
+  }
+  metrics.accountUp.reset();
+  for (const outcome of report.readers ?? []) {
+    // Until the caller's identity or a cluster ARN names it, the own account is "unknown".
+    metrics.accountUp.set({ account: outcome.account ?? 'unknown', region: outcome.region }, outcome.error === undefined ? 1 : 0);
   }
   metrics.clusters.set(report.clusters);
   metrics.unreadClusters.set(report.unreadClusters.length);

@@ -1,5 +1,5 @@
 import type { Instance } from '@aws-sdk/client-ec2';
-import type { ContainerInstance, Task, TaskDefinition } from '@aws-sdk/client-ecs';
+import type { Cluster, ContainerInstance, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { InstanceInformation } from '@aws-sdk/client-ssm';
 import { MalformedAnswerError } from '../errors.js';
 
@@ -145,6 +145,11 @@ export function checkDescribeTasks(output: object): Task[] {
       'group',
       'healthStatus',
       'containerInstanceArn',
+      'desiredStatus',
+      'platformFamily',
+      'platformVersion',
+      'capacityProviderName',
+      'startedBy',
     ]);
     answer.optionalPairs('a task', task, 'tags', 'a tag', ['key', 'value']);
     for (const attachment of answer.objects('an attachment', answer.optionalList('a task', task, 'attachments'))) {
@@ -177,6 +182,7 @@ export function checkTaskDefinition(output: object): TaskDefinition {
   for (const container of answer.objects('a container definition', answer.list('a task definition', definition, 'containerDefinitions'))) {
     answer.optionalTexts('a container definition', container, ['name', 'image']);
     answer.optionalPairs('a container definition', container, 'environment', 'an environment entry', ['name', 'value']);
+    answer.optionalObject('a container definition', container, 'healthCheck');
     const labels = answer.optionalObject('a container definition', container, 'dockerLabels');
     if (labels !== undefined) answer.optionalTexts('a dockerLabels map', labels, Object.keys(labels));
     for (const mapping of answer.objects('a port mapping', answer.optionalList('a container definition', container, 'portMappings'))) {
@@ -185,6 +191,17 @@ export function checkTaskDefinition(output: object): TaskDefinition {
     }
   }
   return definition;
+}
+
+/** DescribeClusters: its `clusters`, each with its ARN and, when asked for, its tags. */
+export function checkDescribeClusters(output: object): Cluster[] {
+  const answer = new Answer('DescribeClusters');
+  const clusters = answer.objects('a cluster', answer.list(undefined, output as Fields, 'clusters'));
+  for (const cluster of clusters) {
+    answer.text('a cluster', cluster, 'clusterArn');
+    answer.optionalPairs('a cluster', cluster, 'tags', 'a tag', ['key', 'value']);
+  }
+  return clusters;
 }
 
 /** DescribeContainerInstances: its `containerInstances`. */
@@ -207,7 +224,8 @@ export function checkInstances(output: object): Instance[] {
   }
   for (const instance of instances) {
     answer.text('an instance', instance, 'InstanceId');
-    answer.optionalTexts('an instance', instance, ['PrivateIpAddress', 'Ipv6Address', 'InstanceType']);
+    answer.optionalTexts('an instance', instance, ['PrivateIpAddress', 'Ipv6Address', 'InstanceType', 'PublicIpAddress', 'SubnetId']);
+    answer.optionalPairs('an instance', instance, 'Tags', 'a tag', ['Key', 'Value']);
     for (const networkInterface of answer.objects('a network interface', answer.optionalList('an instance', instance, 'NetworkInterfaces'))) {
       answer.optionalPairs('a network interface', networkInterface, 'Ipv6Addresses', 'an IPv6 address', ['Ipv6Address']);
     }

@@ -1,6 +1,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { BoundedHttpHandler } from './boundedHttpHandler.js';
 import { attachRawAnswerChecks } from './rawAnswerChecks.js';
 
@@ -15,6 +16,8 @@ export interface ClientSettings {
   retryMode: RetryMode;
   /** A request's whole answer, headers and body, must arrive within this many ms. */
   requestTimeoutMs: number;
+  /** A role's credentials (aws.roles); undefined: the SDK's own chain, the process's credentials. */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 /**
@@ -44,9 +47,10 @@ export async function createSsmClient(settings: ClientSettings): Promise<SSMClie
 }
 
 /** Each client gets a handler of its own: destroying a client destroys its handler's agent. */
-function toClientConfig({ region, maxAttempts, retryMode, requestTimeoutMs }: ClientSettings) {
+export function toClientConfig({ region, maxAttempts, retryMode, requestTimeoutMs, credentials }: ClientSettings) {
   return {
     ...(region !== undefined && { region }),
+    ...(credentials !== undefined && { credentials }),
     maxAttempts,
     retryMode,
     // The whole answer, body included, within requestTimeout, and no answer beyond 64 MB.

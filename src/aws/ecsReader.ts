@@ -10,6 +10,7 @@ import {
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { LRUCache } from 'lru-cache';
 import {
+  accountOfArn,
   clusterNameOf,
   fromEc2Instance,
   fromManagedInstance,
@@ -18,14 +19,14 @@ import {
   toTaskRecord,
   withRuntimeDataOf,
   type ClusterRef,
-  type HostAddresses,
+  type HostDetails,
   type HostRecord,
   type TaskDefinitionRecord,
   type TaskRecord,
 } from '../discovery/model.js';
 import type { TaskContext } from '../discovery/resolveTargets.js';
 import { untilAborted } from '../abort.js';
-import { AwsError, describeError } from '../errors.js';
+import { AssumeRoleError, AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
 import {
@@ -38,6 +39,7 @@ import {
   checkTaskDefinition,
 } from './answerShapes.js';
 import { BatchedCache, type CacheCounters } from './batchedCache.js';
+import { ClusterTags } from './clusterTags.js';
 import { guardPages } from './pages.js';
 import { TaskCache } from './taskCache.js';
 
@@ -89,7 +91,7 @@ interface Signals {
 const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
 
 /** An instance behind a container instance, as EC2 or SSM answered: found or not, and its addresses. */
-type InstanceLookup = HostAddresses & { found: boolean; unavailable?: string };
+type InstanceLookup = HostDetails & { found: boolean; unavailable?: string };
 
 export interface EcsReaderOptions {
   ecs: ECSClient;
@@ -98,9 +100,25 @@ export interface EcsReaderOptions {
   /** Makes the SSM client, the first time an ECS Anywhere (`mi-…`) instance is seen. */
   ssm?: () => Promise<SSMClient>;
   region: string;
+  /** The account it reads, when known at start: a role's. */
+  account?: string;
+  /** The role it reads through (aws.roles); undefined: the process's own credentials. */
+  role?: string;
+  /**
+   * Makes sure the role's credentials are there (assumed, or still valid) before each listing, so
+   * that a role that cannot be assumed fails the listing with that reason (AssumeRoleError).
+   */
+  assumeRole?: () => Promise<unknown>;
+  /**
+   * The account of the process's own credentials, once sts:GetCallerIdentity answers; until then,
+   * or when it fails, the account of the first cluster ARN listed. Never waited for.
+   */
+  callerAccount?: Promise<string | undefined>;
   metrics: Metrics;
   /** Ask DescribeTasks for task tags (no extra calls). @default false */
   includeTags?: boolean;
+  /** Read each cluster's tags (DescribeClusters, one call per 100 clusters, again every taskRefreshMs). @default false */
+  clusterTags?: boolean;
   /** Every cached task is described again at least this often; 0 never. @default 300_000 */
   taskRefreshMs?: number;
   /** The time between rounds: each round describes again intervalMs / taskRefreshMs of each cluster's tasks. @default 15_000 */
@@ -116,6 +134,9 @@ export interface EcsReaderOptions {
  */
 export class EcsReader implements RegionReader {
   readonly region: string;
+  readonly role: string | undefined;
+  #account: string | undefined;
+  readonly #assumeRole: (() => Promise<unknown>) | undefined;
   readonly #ecs: ECSClient;
   readonly #makeEc2: () => Promise<EC2Client>;
   #ec2: Promise<EC2Client> | undefined;
@@ -123,6 +144,7 @@ export class EcsReader implements RegionReader {
   #ssm: Promise<SSMClient> | undefined;
   readonly #metrics: Metrics;
   readonly #includeTags: boolean;
+  readonly #clusterTags: ClusterTags | undefined;
   readonly #taskRefreshMs: number;
   readonly #intervalMs: number;
   readonly #now: () => number;
@@ -133,13 +155,35 @@ export class EcsReader implements RegionReader {
   readonly #definitions: LRUCache<string, CachedDefinition, AbortSignal>;
   readonly #described = { tasks: 0, taskDefinitions: 0 };
 
-  constructor({ ecs, ec2, ssm, region, metrics, includeTags = false, taskRefreshMs = 300_000, intervalMs = 15_000, now = Date.now }: EcsReaderOptions) {
+  constructor({
+    ecs,
+    ec2,
+    ssm,
+    region,
+    account,
+    role,
+    assumeRole,
+    callerAccount,
+    metrics,
+    includeTags = false,
+    clusterTags = false,
+    taskRefreshMs = 300_000,
+    intervalMs = 15_000,
+    now = Date.now,
+  }: EcsReaderOptions) {
     this.region = region;
+    this.role = role;
+    this.#account = account;
+    this.#assumeRole = assumeRole;
+    void callerAccount?.then((known) => {
+      if (known !== undefined) this.#account = known;
+    });
     this.#ecs = ecs;
     this.#makeEc2 = ec2;
     this.#makeSsm = ssm;
     this.#metrics = metrics;
     this.#includeTags = includeTags;
+    this.#clusterTags = clusterTags ? new ClusterTags({ ecs, refreshMs: taskRefreshMs, now }) : undefined;
     this.#taskRefreshMs = taskRefreshMs;
     this.#intervalMs = intervalMs;
     this.#now = now;
@@ -182,8 +226,20 @@ export class EcsReader implements RegionReader {
     };
   }
 
-  /** Every cluster of the region (all pages of ListClusters). */
+  get account(): string | undefined {
+    return this.#account;
+  }
+
+  /** Every cluster of the region (all pages of ListClusters), with its tags when they are read. */
   async listClusters(signal?: AbortSignal): Promise<ClusterRef[]> {
+    if (this.#assumeRole !== undefined) {
+      try {
+        await waitFor(this.#assumeRole(), signal);
+      } catch (error) {
+        if (isAbort(error) || signal?.aborted) throw error;
+        throw new AssumeRoleError(`the role cannot be assumed: ${describeError(error)}`, { cause: error });
+      }
+    }
     const clusters: ClusterRef[] = [];
     try {
       const pages = paginateListClusters({ client: this.#ecs }, {}, { abortSignal: signal });
@@ -194,7 +250,10 @@ export class EcsReader implements RegionReader {
       throw toAwsError('ListClusters', error);
     }
     this.#tasks.retainClusters(new Set(clusters.map((cluster) => cluster.arn)));
-    return clusters;
+    // Every cluster ARN names the account: the own account is known at the latest now.
+    const [first] = clusters;
+    if (this.#account === undefined && first !== undefined) this.#account = accountOfArn(first.arn);
+    return this.#clusterTags === undefined ? clusters : this.#clusterTags.tag(clusters, signal);
   }
 
   described(): { tasks: number; taskDefinitions: number } {

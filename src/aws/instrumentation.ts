@@ -99,6 +99,8 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
       // The SDK's logger middleware copies every answer for its (no-op) logger: megabytes a
       // round on a large fleet, for nothing. We count and log calls ourselves.
       client.middlewareStack.remove('loggerMiddleware');
+      // Attaching twice (a plugin applied again) must not count each call twice, nor throw.
+      client.middlewareStack.remove('ecsDiscovererInstrumentation');
       // After the retry middleware: each attempt is paced and counted, not only the first.
       client.middlewareStack.addRelativeTo(middleware, {
         relation: 'after',

@@ -7,8 +7,11 @@ export const isLabelName = (name: string): boolean => LABEL_NAME.test(name);
 /** A name Prometheus accepts as a label, and that is not reserved (`__` prefix). */
 export const isUserLabelName = (name: string): boolean => LABEL_NAME.test(name) && !name.startsWith('__');
 
-/** Any text as the tail of a label name: invalid characters become `_`, as Prometheus' SD does. */
-export const sanitizeLabelName = (text: string): string => text.replace(/[^a-zA-Z0-9_]/g, '_');
+/**
+ * Any text as the tail of a label name: invalid characters become `_`, one per character (not per
+ * UTF-16 unit: an emoji is one `_`), as Prometheus' SD does (strutil.SanitizeLabelName).
+ */
+export const sanitizeLabelName = (text: string): string => text.replace(/[^a-zA-Z0-9_]/gu, '_');
 
 export interface CustomLabels {
   labels: Record<string, string>;

@@ -46,6 +46,16 @@ export interface TaskRecord {
   eniPrivateIp?: string;
   /** The `ipv6Address` detail of the task's ENI attachment (awsvpc mode). */
   eniIpv6?: string;
+  /** The `subnetId` detail of the task's ENI attachment (awsvpc mode). */
+  subnetId?: string;
+  desiredStatus?: string;
+  /** `LINUX`, `WINDOWS_SERVER_2022_CORE`, ... (Fargate). */
+  platformFamily?: string;
+  /** The Fargate platform version, `1.4.0`. */
+  platformVersion?: string;
+  capacityProviderName?: string;
+  /** Who started the task: a service's deployment id (`ecs-svc/...`), or what RunTask was given. */
+  startedBy?: string;
   tags: Record<string, string>;
   containers: ContainerRecord[];
 }
@@ -67,6 +77,8 @@ export interface ContainerDefinitionRecord {
   environment: Record<string, string>;
   dockerLabels: Record<string, string>;
   portMappings: PortMapping[];
+  /** The definition has a health check: its task's health becomes HEALTHY or UNHEALTHY, not UNKNOWN for ever. */
+  healthCheck?: true;
 }
 
 /** A task definition, as DescribeTaskDefinition reports it. */
@@ -98,6 +110,10 @@ export interface HostRecord {
   /** The first IPv6 address: what an IPv6-only host has. */
   ipv6?: string;
   instanceType?: string;
+  /** EC2 only: the public IPv4 address, the subnet and the instance's tags. */
+  publicIp?: string;
+  subnetId?: string;
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** ECS Anywhere: the container instance's `ec2InstanceId` is an SSM managed instance id. */
@@ -106,6 +122,8 @@ export const isManagedInstanceId = (instanceId: string): boolean => instanceId.s
 export interface ClusterRef {
   name: string;
   arn: string;
+  /** The cluster's tags, when they are read (`labels.clusterTags`). */
+  tags?: Readonly<Record<string, string>>;
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string';
@@ -124,16 +142,19 @@ const portShape = (entry: Record<string, unknown>): { protocol?: string; contain
   ...ifPresent('containerPortRange', entry['containerPortRange']),
 });
 
-/** Builds a name → value record from ECS `[{name, value}]` or `[{key, value}]` lists. */
-function fromPairs(value: unknown, nameKey: 'name' | 'key'): Record<string, string> {
+/** Builds a name → value record from ECS `[{name, value}]` or `[{key, value}]` lists, or EC2's `[{Key, Value}]`. */
+function fromPairs(value: unknown, nameKey: 'name' | 'key' | 'Key', valueKey: 'value' | 'Value' = 'value'): Record<string, string> {
   const record: Record<string, string> = {};
   for (const pair of arrayOf(value)) {
-    if (isObject(pair) && isString(pair[nameKey]) && isString(pair['value'])) {
-      record[pair[nameKey]] = pair['value'];
+    if (isObject(pair) && isString(pair[nameKey]) && isString(pair[valueKey])) {
+      record[pair[nameKey]] = pair[valueKey];
     }
   }
   return record;
 }
+
+/** ECS tags (`[{key, value}]`, as DescribeTasks and DescribeClusters answer them) as a record. */
+export const toTagRecord = (tags: unknown): Record<string, string> => fromPairs(tags, 'key');
 
 function fromStringMap(value: unknown): Record<string, string> {
   const record: Record<string, string> = {};
@@ -186,6 +207,12 @@ export function toTaskRecord(task: Task): TaskRecord | undefined {
     containerInstanceArn: optionalString(task.containerInstanceArn),
     eniPrivateIp: toEniDetail(task, 'privateIPv4Address'),
     ...ifPresent('eniIpv6', toEniDetail(task, 'ipv6Address')),
+    ...ifPresent('subnetId', toEniDetail(task, 'subnetId')),
+    ...ifPresent('desiredStatus', task.desiredStatus),
+    ...ifPresent('platformFamily', task.platformFamily),
+    ...ifPresent('platformVersion', task.platformVersion),
+    ...ifPresent('capacityProviderName', task.capacityProviderName),
+    ...ifPresent('startedBy', task.startedBy),
     tags: fromPairs(task.tags, 'key'),
     containers,
   };
@@ -228,6 +255,7 @@ function toContainerDefinitionRecord(container: ContainerDefinition): ContainerD
       hostPort: mapping['hostPort'],
       ...portShape(mapping),
     })),
+    ...(isObject(container.healthCheck) && { healthCheck: true as const }),
   };
 }
 
@@ -247,23 +275,30 @@ export function toTaskDefinitionRecord(arn: string, definition: TaskDefinition):
   };
 }
 
-/** What resolution reads of the machine behind a container instance: its addresses and type. */
-export type HostAddresses = Pick<HostRecord, 'privateIp' | 'ipv6' | 'instanceType'>;
+/** What resolution reads of the machine behind a container instance: its addresses, type, subnet and tags. */
+export type HostDetails = Pick<HostRecord, 'privateIp' | 'ipv6' | 'instanceType' | 'publicIp' | 'subnetId' | 'tags'>;
 
-/** Trims a DescribeInstances instance: its private IPv4, else (IPv6-only) its first IPv6 address. */
-export function fromEc2Instance(instance: Instance): HostAddresses {
+/**
+ * Trims a DescribeInstances instance: its private IPv4, else (IPv6-only) its first IPv6 address;
+ * its type, public IPv4, subnet and tags, which the same answer holds.
+ */
+export function fromEc2Instance(instance: Instance): HostDetails {
   const firstInterface = arrayOf(instance.NetworkInterfaces)[0];
   const interfaceIpv6 = isObject(firstInterface) ? arrayOf(firstInterface['Ipv6Addresses'])[0] : undefined;
   const ipv6 = optionalString(instance.Ipv6Address) ?? (isObject(interfaceIpv6) ? optionalString(interfaceIpv6['Ipv6Address']) : undefined);
+  const tags = fromPairs(instance.Tags, 'Key', 'Value');
   return {
     ...ifPresent('privateIp', instance.PrivateIpAddress || undefined),
     ...ifPresent('ipv6', ipv6),
     ...ifPresent('instanceType', instance.InstanceType),
+    ...ifPresent('publicIp', instance.PublicIpAddress || undefined),
+    ...ifPresent('subnetId', instance.SubnetId || undefined),
+    ...(Object.keys(tags).length > 0 && { tags }),
   };
 }
 
 /** Trims a DescribeInstanceInformation entry (ECS Anywhere): its `IPAddress`, IPv4 or IPv6. */
-export function fromManagedInstance(information: InstanceInformation): HostAddresses {
+export function fromManagedInstance(information: InstanceInformation): HostDetails {
   const ip = optionalString(information.IPAddress);
   if (ip === undefined || ip === '') return {};
   return ip.includes(':') ? { ipv6: ip } : { privateIp: ip };
@@ -272,6 +307,11 @@ export function fromManagedInstance(information: InstanceInformation): HostAddre
 /** The last segment of an ARN (`.../cluster-name/abc123` → `abc123`). */
 export function lastArnSegment(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
+}
+
+/** The account of an ARN (`arn:aws:ecs:eu-west-1:123456789012:...` → `123456789012`); '' when it has none. */
+export function accountOfArn(arn: string): string {
+  return arn.split(':')[4] ?? '';
 }
 
 /** The cluster name of a cluster ARN (`arn:aws:ecs:...:cluster/prod` → `prod`). */

@@ -2,6 +2,7 @@ import { readContainerSettings, type ContainerSettings, type SettingsOptions } f
 import type { IntervalName } from './endpoints.js';
 import { sanitizeLabelName, sortLabels } from './labels.js';
 import {
+  accountOfArn,
   isManagedInstanceId,
   lastArnSegment,
   type ClusterRef,
@@ -24,6 +25,7 @@ export const SKIP_REASONS = [
   'bad_port',
   'no_port_binding',
   'bad_scrape_entry',
+  'health_filtered',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -44,11 +46,20 @@ export interface LabelNames {
 export const FARGATE_IDS = ['keep', 'launchType', 'compatibility'] as const;
 export type FargateIds = (typeof FARGATE_IDS)[number];
 
+/**
+ * Which tasks are scraped by their health status: any; only HEALTHY ones; all but UNHEALTHY ones.
+ * A task left out is skipped as `health_filtered`.
+ */
+export const HEALTH_FILTERS = ['any', 'healthy', 'not-unhealthy'] as const;
+export type HealthFilter = (typeof HEALTH_FILTERS)[number];
+
 /** How containers are read (SettingsOptions) and how their targets are labelled. */
 export interface ResolveOptions extends SettingsOptions {
   labelNames: LabelNames;
   /** @default 'keep' */
   fargateIds?: FargateIds;
+  /** @default 'any' */
+  healthFilter?: HealthFilter;
 }
 
 /** Everything known about one task: the input of resolution. */
@@ -180,7 +191,9 @@ function toMetaLabels(
   ip: string,
 ): Record<string, string> {
   const { task, host, cluster } = context;
+  const ec2 = host?.instanceId !== undefined && !isManagedInstanceId(host.instanceId);
   const meta: Record<string, string | undefined> = {
+    __meta_ecs_account_id: accountOfArn(cluster.arn),
     __meta_ecs_cluster: cluster.name,
     __meta_ecs_cluster_arn: cluster.arn,
     __meta_ecs_region: context.region,
@@ -192,10 +205,20 @@ function toMetaLabels(
     __meta_ecs_availability_zone: task.availabilityZone,
     __meta_ecs_network_mode: mode,
     __meta_ecs_health_status: task.healthStatus,
+    __meta_ecs_desired_status: task.desiredStatus,
+    __meta_ecs_last_status: task.lastStatus,
+    __meta_ecs_platform_family: task.platformFamily,
+    __meta_ecs_platform_version: task.platformVersion,
+    // As Prometheus' role: the ENI's subnet in awsvpc mode, the host's in bridge and host mode.
+    __meta_ecs_subnet_id: mode === 'awsvpc' ? task.subnetId : host?.subnetId,
+    __meta_ecs_capacity_provider: task.capacityProviderName,
+    __meta_ecs_task_started_by: task.startedBy,
     __meta_ecs_ip_address: ip,
     __meta_ecs_container_instance_arn: task.containerInstanceArn,
     __meta_ecs_ec2_instance_id: host?.instanceId,
     __meta_ecs_ec2_instance_type: host?.instanceType,
+    __meta_ecs_ec2_instance_private_ip: host?.privateIp,
+    __meta_ecs_ec2_instance_public_ip: ec2 ? host.publicIp : undefined,
     __meta_ecs_task_definition_family: definition.family,
     __meta_ecs_task_definition_revision: definition.revision?.toString(),
     __meta_ecs_container_name: containerDefinition.name,
@@ -206,6 +229,12 @@ function toMetaLabels(
   }
   for (const [name, value] of Object.entries(task.tags)) {
     meta[`__meta_ecs_tag_task_${sanitizeLabelName(name)}`] = value;
+  }
+  for (const [name, value] of Object.entries(cluster.tags ?? {})) {
+    meta[`__meta_ecs_tag_cluster_${sanitizeLabelName(name)}`] = value;
+  }
+  for (const [name, value] of Object.entries((ec2 && host.tags) || {})) {
+    meta[`__meta_ecs_tag_ec2_${sanitizeLabelName(name)}`] = value;
   }
   const labels: Record<string, string> = {};
   for (const [name, value] of Object.entries(meta)) {
@@ -302,6 +331,28 @@ function toLabelSet(
 }
 
 /**
+ * Why the health filter leaves a task out; undefined when it keeps it. A task whose health
+ * checks have not answered yet (UNKNOWN, with a health check in its definition) is described
+ * again next round, so that it is scraped as soon as it turns HEALTHY; without any health check
+ * it stays UNKNOWN, and waits for the task refresh like any other.
+ */
+function healthProblem(task: TaskRecord, definition: TaskDefinitionRecord, filter: HealthFilter | undefined): Problem | undefined {
+  const status = task.healthStatus ?? 'UNKNOWN';
+  if (filter === undefined || filter === 'any') return undefined;
+  if (filter === 'not-unhealthy') {
+    return status === 'UNHEALTHY' ? { reason: 'health_filtered', detail: 'task health status UNHEALTHY; healthFilter not-unhealthy leaves it out' } : undefined;
+  }
+  if (status === 'HEALTHY') return undefined;
+  const checked = definition.containers.some((container) => container.healthCheck === true);
+  const why = status !== 'UNKNOWN' ? '' : checked ? ' (its health checks have not answered yet: described again next round)' : ' (no container of its task definition has a health check: it stays UNKNOWN)';
+  return {
+    reason: 'health_filtered',
+    detail: `task health status ${status}; healthFilter healthy scrapes only HEALTHY tasks${why}`,
+    ...(status === 'UNKNOWN' && checked && { transient: true }),
+  };
+}
+
+/**
  * Resolves the targets of one task: one per marked container and metrics path, following the
  * README's rules ("Marking containers"). Never throws on odd data: a container that cannot be
  * scraped becomes a skip with its reason, and the other containers of the task still resolve.
@@ -333,6 +384,8 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   }
 
   const mode = toNetworkMode(definition.networkMode);
+  // One skip for the whole task, when it has a marked container.
+  const filtered = healthProblem(task, definition, options.healthFilter);
 
   for (const containerDefinition of definition.containers) {
     const settings = readContainerSettings(containerDefinition, options);
@@ -341,6 +394,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       continue;
     }
     resolution.marked += 1;
+    if (filtered !== undefined) continue;
 
     const containerName = containerDefinition.name ?? '(unnamed)';
     const skip = (problem: Problem) => resolution.skips.push({ ...ref(containerName), ...problem });
@@ -376,6 +430,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       }
     }
   }
+  if (filtered !== undefined && resolution.marked > 0) resolution.skips.push({ ...ref('*'), ...filtered });
   return resolution;
 }
 

@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
+import { FakeSts, StsFault, isStsRequest, stsErrorXml } from './fakeSts.js';
 
 /**
- * A wire-level fake of the ECS and SSM (JSON 1.1) and EC2 (query/XML) APIs that the discoverer
- * calls, for the real SDK clients to reach through AWS_ENDPOINT_URL_ECS, _SSM and _EC2.
+ * A wire-level fake of the ECS and SSM (JSON 1.1) and EC2 and STS (query/XML) APIs that the
+ * discoverer calls, for the real SDK clients to reach through AWS_ENDPOINT_URL_ECS, _SSM, _EC2
+ * and _STS (STS: fakeSts.ts). Each account (see FakeSts) and region has a fleet of its own.
  * It listens on 127.0.0.1 only. Faults (errors, outage, latency, hangs, ECS-like throttling,
  * odd, slow and endless answers) are switches that tests flip while it runs.
  */
@@ -18,6 +20,8 @@ export interface FakeCluster {
   name: string;
   tasks: Task[];
   containerInstances: FakeContainerInstance[];
+  /** What DescribeClusters answers with `include: TAGS`. */
+  tags?: Record<string, string>;
 }
 
 export interface FakeInstance {
@@ -25,6 +29,9 @@ export interface FakeInstance {
   /** The instance's IPv6 address (its only address on an IPv6-only host). */
   ipv6?: string;
   instanceType?: string;
+  publicIp?: string;
+  subnetId?: string;
+  tags?: Record<string, string>;
 }
 
 /** An SSM managed instance (ECS Anywhere host). */
@@ -121,6 +128,8 @@ export interface CallRecord {
   /** The discoverer's round, as the fake counts them: first attempts of ListClusters (see onRound). */
   round: number;
   region?: string;
+  /** The account whose credentials signed it (see FakeSts). */
+  account?: string;
   outcome: 'ok' | 'throttled' | 'error';
   at: number;
   /** For ListTasks, DescribeTasks and DescribeContainerInstances: the cluster. */
@@ -184,6 +193,7 @@ export function sdkEnvFor(url: string): Record<string, string> {
     AWS_ENDPOINT_URL_ECS: url,
     AWS_ENDPOINT_URL_EC2: url,
     AWS_ENDPOINT_URL_SSM: url,
+    AWS_ENDPOINT_URL_STS: url,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
@@ -193,6 +203,10 @@ export class FakeAws {
   fleet: FakeFleet;
   /** Fleets by region: a request goes to the fleet of the region it is signed for. */
   readonly regions = new Map<string, FakeFleet>();
+  /** Fleets of other accounts, by account and region: a request goes to the account its access key names (see FakeSts). */
+  readonly accounts = new Map<string, Map<string, FakeFleet>>();
+  /** AssumeRole and GetCallerIdentity; which roles are denied. */
+  readonly sts = new FakeSts(() => this.fleet.accountId);
   readonly faults: Faults = {
     failureRate: 0,
     outage: false,
@@ -224,11 +238,21 @@ export class FakeAws {
     this.#random = random;
   }
 
-  /** The fleet of the region named in the request's SigV4 credential scope. */
+  /** Adds a fleet, of the default account or another, in its region. */
+  addFleet(fleet: FakeFleet): void {
+    if (fleet.accountId === this.fleet.accountId) this.regions.set(fleet.region, fleet);
+    else this.accounts.set(fleet.accountId, (this.accounts.get(fleet.accountId) ?? new Map<string, FakeFleet>()).set(fleet.region, fleet));
+  }
+
+  /** The fleet of the account whose key signed the request, in the region of its SigV4 credential scope. */
   #fleetOf(request: IncomingMessage): FakeFleet {
     const region = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1];
+    const account = this.sts.accountOf(request);
+    const empty = (accountId: string, named: string): FakeFleet =>
+      ({ accountId, region: named, clusters: [], taskDefinitions: new Map(), instances: new Map(), managedInstances: new Map() });
+    if (account !== this.fleet.accountId) return this.accounts.get(account)?.get(region ?? this.fleet.region) ?? empty(account, region ?? this.fleet.region);
     if (region === undefined || region === this.fleet.region) return this.fleet;
-    return this.regions.get(region) ?? { ...this.fleet, region, clusters: [], taskDefinitions: new Map(), instances: new Map(), managedInstances: new Map() };
+    return this.regions.get(region) ?? empty(this.fleet.accountId, region);
   }
 
   /** Starts listening on 127.0.0.1 (a free port); returns the endpoint URL. */
@@ -320,6 +344,7 @@ export class FakeAws {
     const body = Buffer.concat(chunks).toString('utf8');
     const json = jsonServiceOf(request.headers['x-amz-target']);
     const isEcs = json !== undefined;
+    const sts = !isEcs && isStsRequest(request);
     const form = isEcs ? undefined : new URLSearchParams(body);
     const action = json?.action ?? form?.get('Action') ?? 'Unknown';
     const attempt = /attempt=(\d+)/.exec(String(request.headers['amz-sdk-request'] ?? ''))?.[1] ?? '1';
@@ -351,6 +376,7 @@ export class FakeAws {
       }
       const fleet = this.#fleetOf(request);
       record.region = fleet.region;
+      record.account = fleet.accountId;
       let call: AnswerCall;
       let text: string;
       if (json !== undefined) {
@@ -361,7 +387,8 @@ export class FakeAws {
         text = JSON.stringify(output);
       } else {
         const input = form ?? new URLSearchParams();
-        const xml = this.#ec2(fleet, action, input, record);
+        if (sts && action === 'AssumeRole') record.items = [input.get('RoleArn') ?? ''];
+        const xml = sts ? this.sts.answer(action, input, request) : this.#ec2(fleet, action, input, record);
         call = { action, input, output: xml };
         const token = this.#endlessTokenOf(call);
         text = token === undefined ? xml : xml.replace(/<\/DescribeInstancesResponse>$/, `<nextToken>${token}</nextToken>$&`);
@@ -374,8 +401,11 @@ export class FakeAws {
       this.#send(response, call, odd?.body ?? text);
     } catch (error) {
       if (record.outcome === 'ok') record.outcome = 'error';
-      const fault = error instanceof FakeError ? error : new FakeError(500, 'InternalError', String(error));
-      if (isEcs) {
+      const fault = error instanceof FakeError || error instanceof StsFault ? error : new FakeError(500, 'InternalError', String(error));
+      if (sts) {
+        response.writeHead(fault.status, { 'content-type': 'text/xml' });
+        response.end(stsErrorXml(fault.type, fault.message));
+      } else if (isEcs) {
         response.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify({ __type: fault.type, message: fault.message }));
       } else {
@@ -484,6 +514,29 @@ export class FakeAws {
         if (!definition) throw new FakeError(400, 'ClientException', 'Unable to describe task definition.');
         return { taskDefinition: definition };
       }
+      case 'DescribeClusters': {
+        const wanted = Array.isArray(input['clusters']) ? (input['clusters'] as string[]) : ['default'];
+        if (wanted.length > 100) throw new FakeError(400, 'InvalidParameterException', 'clusters cannot be more than 100.');
+        record.items = wanted;
+        const withTags = Array.isArray(input['include']) && input['include'].includes('TAGS');
+        const clusters = [];
+        const failures = [];
+        for (const ref of wanted) {
+          const cluster = findCluster(fleet, ref);
+          if (cluster === undefined) {
+            failures.push({ arn: ref, reason: 'MISSING' });
+            continue;
+          }
+          clusters.push({
+            clusterArn: clusterArnOf(fleet, cluster.name),
+            clusterName: cluster.name,
+            status: 'ACTIVE',
+            runningTasksCount: cluster.tasks.length,
+            ...(withTags && { tags: Object.entries(cluster.tags ?? {}).map(([key, value]) => ({ key, value })) }),
+          });
+        }
+        return { clusters, failures };
+      }
       case 'DescribeContainerInstances': {
         const cluster = findCluster(fleet, input['cluster']);
         const wanted = Array.isArray(input['containerInstances']) ? (input['containerInstances'] as string[]) : [];
@@ -569,6 +622,12 @@ export class FakeAws {
           instance.instanceType ? `<instanceType>${escapeXml(instance.instanceType)}</instanceType>` : ''
         }${instance.privateIp ? `<privateIpAddress>${escapeXml(instance.privateIp)}</privateIpAddress>` : ''}${
           instance.ipv6 ? `<ipv6Address>${escapeXml(instance.ipv6)}</ipv6Address>` : ''
+        }${instance.publicIp ? `<ipAddress>${escapeXml(instance.publicIp)}</ipAddress>` : ''}${
+          instance.subnetId ? `<subnetId>${escapeXml(instance.subnetId)}</subnetId>` : ''
+        }${
+          instance.tags
+            ? `<tagSet>${Object.entries(instance.tags).map(([key, value]) => `<item><key>${escapeXml(key)}</key><value>${escapeXml(value)}</value></item>`).join('')}</tagSet>`
+            : ''
         }</item>`;
       });
     const reservations = items.map(

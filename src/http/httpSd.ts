@@ -10,6 +10,9 @@ export interface TargetFilter {
   interval?: IntervalName;
   /** Cluster name. */
   cluster?: string;
+  /** AWS account id (12 digits). */
+  account?: string;
+  region?: string;
   /** Only the targets of this shard (the groups are split by target). */
   shard?: Shard;
   /** Only the groups whose labels match every matcher. */
@@ -61,7 +64,7 @@ export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}
 
 export type ParsedFilter = { filter: TargetFilter } | { error: string };
 
-/** Reads `?interval=&cluster=&shard=&of=&match=`; anything else is an error with a one-line reason. */
+/** Reads `?interval=&cluster=&account=&region=&shard=&of=&match=`; anything else is an error with a one-line reason. */
 export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
   const filter: TargetFilter = {};
   const matchers: LabelMatcher[] = [];
@@ -74,12 +77,18 @@ export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
     } else if (name === 'cluster') {
       if (value.trim() === '') return { error: 'cluster is empty; expected a cluster name' };
       filter.cluster = value;
+    } else if (name === 'account') {
+      if (!/^\d{12}$/.test(value)) return { error: `account "${value}" is not an AWS account id (12 digits)` };
+      filter.account = value;
+    } else if (name === 'region') {
+      if (!/^[a-z0-9-]+$/.test(value)) return { error: `region "${value}" is not an AWS region name (such as eu-west-1)` };
+      filter.region = value;
     } else if (name === 'match') {
       const parsed = parseMatchers(value);
       if ('error' in parsed) return { error: `match: ${parsed.error}` };
       matchers.push(...parsed.matchers);
     } else if (name !== 'shard' && name !== 'of') {
-      return { error: `unknown query parameter "${name}"; expected interval, cluster, match, or shard and of` };
+      return { error: `unknown query parameter "${name}"; expected interval, cluster, account, region, match, or shard and of` };
     }
   }
   const index = query.get('shard');
@@ -99,6 +108,8 @@ export function filterKey(filter: TargetFilter): string {
   return [
     filter.interval ?? '',
     filter.cluster ?? '',
+    filter.account ?? '',
+    filter.region ?? '',
     filter.shard === undefined ? '' : `${filter.shard.index}/${filter.shard.count}`,
     filter.matchers === undefined ? '' : formatMatchers(filter.matchers),
   ].join('\u0000');

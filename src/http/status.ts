@@ -1,12 +1,14 @@
 import { LRUCache } from 'lru-cache';
-import type { RoundReport, Snapshot, UnreadCluster } from '../round.js';
+import { INTERVALS } from '../discovery/endpoints.js';
+import { accountOfArn } from '../discovery/model.js';
+import { countByShard } from '../discovery/shards.js';
+import { toGroupsByInterval, type TargetGroup } from '../discovery/targetGroups.js';
+import { placeOf } from '../readerOutcomes.js';
+import type { ClusterState, RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import type { ProgressFigures } from '../roundProgress.js';
 import { filterKey, toHttpSdJson, type TargetFilter } from './httpSd.js';
 import { SharedAnswer } from './sharedAnswer.js';
 import { SERVED_AT, renderStatusPage, type Readiness, type StatusView } from './statusPage.js';
-import { INTERVALS } from '../discovery/endpoints.js';
-import { countByShard } from '../discovery/shards.js';
-import type { TargetGroup } from '../discovery/targetGroups.js';
 
 export interface StatusOptions {
   unreadyAfterFailedRounds: number;
@@ -24,6 +26,12 @@ export interface StatusOptions {
 
 /** The answer about a cluster that does not exist: one for all such names, so that they cost no memory. */
 const NO_TARGETS = new SharedAnswer('[]', 'application/json');
+
+/** Whether a cluster is one the filter names: by name, account and region, each when given. */
+const isSelected = (state: ClusterState, { cluster, account, region }: TargetFilter): boolean =>
+  (cluster === undefined || state.cluster.name === cluster) &&
+  (account === undefined || accountOfArn(state.cluster.arn) === account) &&
+  (region === undefined || state.region === region);
 
 /**
  * What the HTTP endpoints serve: the last published snapshot and the recent rounds. Answers are
@@ -153,13 +161,23 @@ export class Status {
   targetsAnswer(filter: TargetFilter): SharedAnswer | undefined {
     const snapshot = this.#snapshot;
     if (snapshot === undefined) return undefined;
+    const byCluster = filter.cluster !== undefined || filter.account !== undefined || filter.region !== undefined;
+    // A cluster name repeats across accounts and regions: the groups are those of the clusters selected.
+    const selected = byCluster ? snapshot.clusters.filter((state) => isSelected(state, filter)) : undefined;
     // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
-    if (filter.cluster !== undefined && !snapshot.clusters.some((state) => state.cluster.name === filter.cluster)) return NO_TARGETS;
+    if (selected?.length === 0) return NO_TARGETS;
     const key = filterKey(filter);
+    // Shards and matchers are chosen by clients: their answers go to a bounded cache of their own.
     const cache = filter.shard === undefined && filter.matchers === undefined ? this.#bodies : this.#chosenBodies;
     let answer = cache.get(key);
     if (answer === undefined) {
-      answer = new SharedAnswer(toHttpSdJson(snapshot.groups, filter), 'application/json');
+      const groups = selected === undefined ? snapshot.groups : toGroupsByInterval(selected.flatMap((state) => state.targets));
+      const body = toHttpSdJson(groups, {
+        ...(filter.interval !== undefined && { interval: filter.interval }),
+        ...(filter.shard !== undefined && { shard: filter.shard }),
+        ...(filter.matchers !== undefined && { matchers: filter.matchers }),
+      });
+      answer = new SharedAnswer(body, 'application/json');
       cache.set(key, answer);
     }
     return answer;
@@ -182,7 +200,7 @@ export class Status {
     }
     // A cluster never read is waited for, a few rounds; then it is published without targets, and said so.
     const unread = this.lastRound?.unreadClusters ?? [];
-    const describe = (cluster: UnreadCluster) => `${cluster.name} (${cluster.region}): ${cluster.reason}`;
+    const describe = (cluster: UnreadCluster) => `${cluster.name} (${placeOf(cluster.region, cluster.account, true)}): ${cluster.reason}`;
     const waiting = unread.filter((cluster) => cluster.rounds < this.#unreadyAfterFailedRounds);
     if (waiting.length > 0) {
       return { ready: false, reason: `waiting for clusters never read yet: ${waiting.map(describe).join('; ')}` };

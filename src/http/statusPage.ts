@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { INTERVALS } from '../discovery/endpoints.js';
-import { lastArnSegment } from '../discovery/model.js';
+import { accountOfArn, lastArnSegment } from '../discovery/model.js';
 import type { Skip, Warning } from '../discovery/resolveTargets.js';
 import type { TargetGroup } from '../discovery/targetGroups.js';
-import type { RoundReport, Snapshot } from '../round.js';
+import type { ClusterState, RoundReport, Snapshot } from '../round.js';
 import type { ProgressFigures } from '../roundProgress.js';
 import { toFindingGroups, type FindingGroup } from './findingGroups.js';
 
@@ -44,8 +44,13 @@ function at(ms: number | undefined): Html {
   return html(`<time datetime="${iso}" data-at="${ms}" title="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`);
 }
 
-/** A relative link: the page works under any path prefix. */
-const targetsLink = (cluster: string, text: Cell): Html => html(`<a href="targets?cluster=${escapeHtml(encodeURIComponent(cluster))}">${cell(text)}</a>`);
+/** A relative link to a cluster's targets (its name repeats across accounts and regions): the page works under any path prefix. */
+function targetsLink(state: ClusterState, text: Cell): Html {
+  const query = new URLSearchParams({ cluster: state.cluster.name, region: state.region });
+  const account = accountOfArn(state.cluster.arn);
+  if (/^\d{12}$/.test(account)) query.set('account', account);
+  return html(`<a href="targets?${escapeHtml(query.toString())}">${cell(text)}</a>`);
+}
 
 function table(headers: string[], rows: Cell[][], empty: string, className = ''): string {
   if (rows.length === 0) return `<p class="none">${escapeHtml(empty)}</p>`;
@@ -106,40 +111,71 @@ function renderLastRound(round: RoundReport | undefined): string {
   return table(['Ended', 'Duration', 'Outcome', 'AWS API calls', 'Clusters', 'Tasks', 'Pending tasks'], rows, '') + failures;
 }
 
-function renderRegions(snapshot: Snapshot | undefined): string {
-  const regions = new Map<string, { clusters: number; failing: number; tasks: number; targets: number; skipped: number; warnings: number; oldest: number | undefined }>();
-  for (const state of snapshot?.clusters ?? []) {
-    const region = regions.get(state.region) ?? { clusters: 0, failing: 0, tasks: 0, targets: 0, skipped: 0, warnings: 0, oldest: undefined };
-    region.clusters += 1;
-    if (state.error !== undefined) region.failing += 1;
-    region.tasks += state.tasks;
-    region.targets += state.targets.length;
-    region.skipped += state.skips.length;
-    region.warnings += state.warnings.length;
-    if (state.lastSuccessAt !== undefined && (region.oldest === undefined || state.lastSuccessAt < region.oldest)) region.oldest = state.lastSuccessAt;
-    regions.set(state.region, region);
+/**
+ * One row per account and region: how its last listing went (a role that cannot be assumed shows
+ * here, with its reason) and what its clusters hold.
+ */
+function renderAccounts(snapshot: Snapshot | undefined, lastRound: RoundReport | undefined): string {
+  interface Place { account: string; region: string; role: string; listing: string; clusters: number; failing: number; tasks: number; targets: number; skipped: number; warnings: number; oldest: number | undefined }
+  const places = new Map<string, Place>();
+  const placeFor = (account: string, region: string): Place => {
+    const key = `${account}/${region}`;
+    let place = places.get(key);
+    if (place === undefined) {
+      place = { account, region, role: '', listing: '', clusters: 0, failing: 0, tasks: 0, targets: 0, skipped: 0, warnings: 0, oldest: undefined };
+      places.set(key, place);
+    }
+    return place;
+  };
+  for (const reader of lastRound?.readers ?? []) {
+    const place = placeFor(reader.account ?? 'unknown', reader.region);
+    place.role = reader.role ?? 'own credentials';
+    place.listing = reader.error === undefined ? 'ok' : `failing: ${reader.error}`;
   }
-  const rows = [...regions]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, region]): Cell[] => [name, region.clusters, region.failing, region.tasks, region.targets, region.skipped, region.warnings, at(region.oldest)]);
-  return table(['Region', 'Clusters', 'Failing', 'Tasks', 'Targets', 'Skipped', 'Warnings', 'Oldest last success'], rows, 'No region read yet.');
+  for (const state of snapshot?.clusters ?? []) {
+    const place = placeFor(accountOfArn(state.cluster.arn) || 'unknown', state.region);
+    place.clusters += 1;
+    if (state.error !== undefined) place.failing += 1;
+    place.tasks += state.tasks;
+    place.targets += state.targets.length;
+    place.skipped += state.skips.length;
+    place.warnings += state.warnings.length;
+    if (state.lastSuccessAt !== undefined && (place.oldest === undefined || state.lastSuccessAt < place.oldest)) place.oldest = state.lastSuccessAt;
+  }
+  const rows = [...places.values()]
+    .sort((a, b) => `${a.account}/${a.region}`.localeCompare(`${b.account}/${b.region}`))
+    .map((place): Cell[] => [
+      place.account,
+      place.region,
+      place.role,
+      place.listing === '' || place.listing === 'ok' ? place.listing : html(`<span class="error">${escapeHtml(place.listing)}</span>`),
+      place.clusters,
+      place.failing,
+      place.tasks,
+      place.targets,
+      place.skipped,
+      place.warnings,
+      at(place.oldest),
+    ]);
+  return table(['Account', 'Region', 'Role', 'Last listing', 'Clusters', 'Failing', 'Tasks', 'Targets', 'Skipped', 'Warnings', 'Oldest last success'], rows, 'No account or region read yet.');
 }
 
 function renderClusters(snapshot: Snapshot | undefined): string {
   const rows = [...(snapshot?.clusters ?? [])]
-    .sort((a, b) => `${a.region}/${a.cluster.name}`.localeCompare(`${b.region}/${b.cluster.name}`))
+    .sort((a, b) => `${accountOfArn(a.cluster.arn)}/${a.region}/${a.cluster.name}`.localeCompare(`${accountOfArn(b.cluster.arn)}/${b.region}/${b.cluster.name}`))
     .map((state): Cell[] => [
+      accountOfArn(state.cluster.arn),
       state.region,
-      targetsLink(state.cluster.name, state.cluster.name),
+      targetsLink(state, state.cluster.name),
       state.tasks,
       state.pendingTasks,
-      targetsLink(state.cluster.name, state.targets.length),
+      targetsLink(state, state.targets.length),
       state.skips.length,
       state.warnings.length,
       state.restored ? 'not yet: targets of an earlier run' : at(state.lastSuccessAt),
       state.error ?? '',
     ]);
-  return table(['Region', 'Cluster', 'Tasks', 'Pending', 'Targets', 'Skipped', 'Warnings', 'Last success', 'Error'], rows, 'No cluster read yet.', 'clusters');
+  return table(['Account', 'Region', 'Cluster', 'Tasks', 'Pending', 'Targets', 'Skipped', 'Warnings', 'Last success', 'Error'], rows, 'No cluster read yet.', 'clusters');
 }
 
 /** One group of skipped containers or warnings: a line with the count, which opens to its tasks. */
@@ -212,7 +248,7 @@ function renderTargets(snapshot: Snapshot | undefined): string {
       ]);
       const cut = state.targets.length > TARGETS_PER_CLUSTER ? ` (the first ${TARGETS_PER_CLUSTER.toLocaleString('en')} here)` : '';
       const summary = `${escapeHtml(state.cluster.name)} <span class="owner">${escapeHtml(state.region)}: ${escapeHtml(plural(state.targets.length, 'target'))}${escapeHtml(cut)}</span>`;
-      const json = `<p>${cell(targetsLink(state.cluster.name, 'All of them as HTTP SD JSON'))}</p>`;
+      const json = `<p>${cell(targetsLink(state, 'All of them as HTTP SD JSON'))}</p>`;
       return `<details class="cluster"${open ? ' open data-open' : ''}><summary>${summary}</summary>\n${json}\n${table(['Address', 'Interval', 'Job', 'Path', 'Service', 'Container', 'Labels'], rows, '', 'targets')}</details>`;
     });
   return `<p><label>Filter <input id="filter" type="search" placeholder="address, job, service, label…" autocomplete="off"></label> <span id="matches"></span></p>\n${clusters.join('\n')}`;
@@ -298,11 +334,11 @@ ${progress !== undefined && lastRound === undefined ? renderProgress(progress) :
 ${renderLastRound(lastRound)}
 <h2>Targets per interval</h2>
 ${perInterval}
-<h2>Regions</h2>
-${renderRegions(snapshot)}
+<h2>Accounts and regions</h2>
+${renderAccounts(snapshot, lastRound)}
 <h2>Clusters</h2>
 ${renderClusters(snapshot)}
-${unread.length > 0 ? `<h2>Clusters never read</h2>\n<p>Listed, but never read, and with no earlier targets: they have no targets.</p>\n${table(['Region', 'Cluster', 'Rounds', 'Why'], unread.map((cluster) => [cluster.region, cluster.name, cluster.rounds, cluster.reason]), '')}` : ''}
+${unread.length > 0 ? `<h2>Clusters never read</h2>\n<p>Listed, but never read, and with no earlier targets: they have no targets.</p>\n${table(['Account', 'Region', 'Cluster', 'Rounds', 'Why'], unread.map((cluster) => [cluster.account ?? '', cluster.region, cluster.name, cluster.rounds, cluster.reason]), '')}` : ''}
 <h2 id="skipped">Skipped containers (${findings.skipCount.toLocaleString('en')})</h2>
 <p class="meta">Containers that carry the marker but yield no target, by reason, task family and container; open a line for its tasks.</p>
 ${findings.skipped}

@@ -71,8 +71,8 @@ describe.skipIf(!installed)('the status page in a browser', () => {
     const rows = await visibleTexts('table.clusters tbody tr');
     const link = page.locator('table.clusters a', { hasText: 'batch' }).first();
 
-    expect(rows.map((row) => row.split('\t').slice(0, 2).join(' '))).toEqual(['eu-west-1 batch', 'eu-west-1 empty', 'eu-west-1 prod']);
-    expect(await link.getAttribute('href')).toBe('targets?cluster=batch');
+    expect(rows.map((row) => row.split('\t').slice(0, 3).join(' '))).toEqual(['123456789012 eu-west-1 batch', '123456789012 eu-west-1 empty', '123456789012 eu-west-1 prod']);
+    expect(await link.getAttribute('href')).toBe('targets?cluster=batch&region=eu-west-1&account=123456789012');
     expect(await page.locator('table.clusters time').first().innerText()).toMatch(/^\d+ s ago$/);
     expect(await page.locator('#refreshed').innerText()).toMatch(/^Page loaded \d+ s ago; reloads every 30 s\.$/);
   });

@@ -65,6 +65,7 @@ describe('prometheus-ecs-discoverer --once against a fake ECS', () => {
     const [search] = (await readGroups('30s-tasks.json')).filter(inCluster('prod'));
     const meta = Object.fromEntries(Object.entries(search?.labels ?? {}).filter(([name]) => name.startsWith('__meta_')));
     expect(meta).toEqual({
+      __meta_ecs_account_id: '123456789012',
       __meta_ecs_cluster: 'prod',
       __meta_ecs_cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
       __meta_ecs_region: 'eu-west-1',
@@ -76,10 +77,14 @@ describe('prometheus-ecs-discoverer --once against a fake ECS', () => {
       __meta_ecs_availability_zone: 'eu-west-1a',
       __meta_ecs_network_mode: 'awsvpc',
       __meta_ecs_health_status: 'HEALTHY',
+      __meta_ecs_desired_status: 'RUNNING',
+      __meta_ecs_last_status: 'RUNNING',
+      __meta_ecs_subnet_id: 'subnet-1',
       __meta_ecs_ip_address: '127.0.20.1',
       __meta_ecs_container_instance_arn: 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/ci-i-0bbbbbbbbbbbbbbb2',
       __meta_ecs_ec2_instance_id: 'i-0bbbbbbbbbbbbbbb2',
       __meta_ecs_ec2_instance_type: 'm5.large',
+      __meta_ecs_ec2_instance_private_ip: '127.0.10.2',
       __meta_ecs_task_definition_family: 'search',
       __meta_ecs_task_definition_revision: '4',
       __meta_ecs_container_name: 'search',

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,5 +67,35 @@ describe('the npm package', () => {
   it('installs no dependency: the bundle holds them', async () => {
     const lock = JSON.parse(await readFile(join(workDir, 'user', 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
     expect(Object.keys(lock.packages).filter((name) => name.startsWith('node_modules/'))).toEqual(['node_modules/prometheus-ecs-discoverer']);
+  });
+});
+
+/** The modules the built CLI loads at start: cli.js and what it imports statically, file by file. */
+async function loadedAtStart(dist: string): Promise<Map<string, string>> {
+  const loaded = new Map<string, string>();
+  const visit = async (file: string): Promise<void> => {
+    if (loaded.has(file)) return;
+    const text = await readFile(join(dist, file), 'utf8');
+    loaded.set(file, text);
+    for (const [, imported] of text.matchAll(/^(?:import|export)\b[^;]*?from\s*"\.\/([^"]+)"/gm)) await visit(imported as string);
+  };
+  await visit('cli.js');
+  return loaded;
+}
+
+describe('the bundle', () => {
+  const dist = join(ROOT, 'dist');
+
+  it('loads the role credentials and the STS clients only on demand: a single-account process never loads the role provider', async () => {
+    assertBuilt();
+    const atStart = await loadedAtStart(dist);
+    const all = await readdir(dist);
+    const holding = async (text: string) => (await Promise.all(all.map(async (file) => [file, await readFile(join(dist, file), 'utf8')] as const))).filter(([, code]) => code.includes(text)).map(([file]) => file);
+
+    for (const name of ['fromTemporaryCredentials', 'AssumeRoleCommand', 'GetCallerIdentityCommand']) {
+      const files = await holding(name);
+      expect(files.length, `${name} is in the bundle`).toBeGreaterThan(0);
+      expect(files.filter((file) => atStart.has(file)), `${name} is loaded at start`).toEqual([]);
+    }
   });
 });

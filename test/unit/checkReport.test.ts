@@ -89,6 +89,7 @@ describe('check report', () => {
 
     expect(report.clusters).toEqual([
       {
+        account: '123456789012',
         region: 'eu-west-1',
         name: 'prod',
         arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
@@ -105,6 +106,7 @@ describe('check report', () => {
     expect(report.skipped).toEqual([
       {
         cluster: 'prod',
+        account: '123456789012',
         region: 'eu-west-1',
         family: 'jobs',
         revision: 2,
@@ -141,5 +143,34 @@ describe('check report', () => {
     expect(checkExitCode(toCheckReport([warned], round('ok')), noFlags)).toBe(0);
     expect(checkExitCode(toCheckReport([warned], round('ok')), { ...noFlags, strict: true })).toBe(1);
     expect(checkExitCode(toCheckReport([state('a')], round('partial', ['x'])), noFlags)).toBe(3);
+  });
+
+  it('names each account and region read, and the account of each cluster when read through roles', () => {
+    const inAccount = (account: string, name: string) => state(name, { cluster: { name, arn: `arn:aws:ecs:eu-west-1:${account}:cluster/${name}` }, tasks: 1 });
+    const role = (account: string) => `arn:aws:iam::${account}:role/discoverer`;
+    const readers = [
+      { account: '111111111111', region: 'eu-west-1', role: role('111111111111'), clusters: 1 },
+      { account: '222222222222', region: 'eu-west-1', role: role('222222222222'), clusters: undefined, error: 'AssumeRoleError: AccessDenied' },
+    ];
+    const failure = `role ${role('222222222222')} (account 222222222222) in eu-west-1: clusters could not be listed: AssumeRoleError: AccessDenied`;
+
+    const report = toCheckReport([inAccount('222222222222', 'prod'), inAccount('111111111111', 'prod')], { ...round('partial', [failure]), readers });
+
+    expect(report.accounts).toEqual([
+      { account: '111111111111', region: 'eu-west-1', role: role('111111111111'), clusters: 1 },
+      { account: '222222222222', region: 'eu-west-1', role: role('222222222222'), error: 'AssumeRoleError: AccessDenied' },
+    ]);
+    expect(report.problems).toEqual([failure]);
+    expect(renderCheckReport(report)).toContain('cluster prod (111111111111, eu-west-1): 1 tasks, 0 marked containers\n  targets: none\ncluster prod (222222222222, eu-west-1): 1 tasks');
+    expect(renderCheckReport(toCheckReport([state('prod')], round('ok')))).toContain('cluster prod (eu-west-1): ');
+  });
+
+  it('lists the tasks the health filter leaves out, but does not fail for them', () => {
+    const filtered = { ...prod.skips[0]!, container: '*', reason: 'health_filtered' as const, detail: 'task health status UNHEALTHY' };
+    const report = toCheckReport([state('a', { tasks: 1, markedContainers: 1, skips: [filtered] })], round('ok'));
+
+    expect(report.skipped).toEqual([expect.objectContaining({ reason: 'health_filtered', container: '*' })]);
+    expect(checkExitCode(report, noFlags)).toBe(0);
+    expect(checkExitCode(toCheckReport([state('a', { tasks: 1, markedContainers: 1, skips: [filtered, prod.skips[0]!] })], round('ok')), noFlags)).toBe(1);
   });
 });

@@ -24,7 +24,7 @@ describe('ClusterStates', () => {
 
     // Act
     states.markFailed(clusterArn('a'), 'ThrottlingException');
-    states.markRegionFailed('eu-west-1', 'ListClusters failed');
+    states.markRegionFailed({ region: 'eu-west-1' }, 'ListClusters failed');
 
     // Assess
     expect(Object.isFrozen(before)).toBe(true);
@@ -49,9 +49,31 @@ describe('ClusterStates', () => {
     states.set(state('b'));
     states.set(state('a-us', 'us-east-1'));
 
-    const gone = states.retainListed('eu-west-1', [{ name: 'b', arn: clusterArn('b') }]);
+    const gone = states.retainListed({ region: 'eu-west-1' }, [{ name: 'b', arn: clusterArn('b') }]);
 
     expect(gone.map((entry) => entry.cluster.name)).toEqual(['a']);
     expect(states.list().map((entry) => entry.cluster.name)).toEqual(['b', 'a-us']);
+  });
+
+  it('tells apart the clusters of one name in two accounts of one region: each reader keeps and forgets only its own', () => {
+    const states = new ClusterStates();
+    const inAccount = (account: string, name: string): ClusterState => ({
+      ...state(name),
+      cluster: { name, arn: `arn:aws:ecs:eu-west-1:${account}:cluster/${name}` },
+    });
+    states.set(inAccount('111111111111', 'prod'));
+    states.set(inAccount('222222222222', 'prod'));
+    states.set(inAccount('222222222222', 'old'));
+
+    states.markRegionFailed({ region: 'eu-west-1', account: '111111111111' }, 'AccessDenied');
+    const gone = states.retainListed({ region: 'eu-west-1', account: '222222222222' }, [{ name: 'prod', arn: 'arn:aws:ecs:eu-west-1:222222222222:cluster/prod' }]);
+
+    expect(gone.map((entry) => entry.cluster.arn)).toEqual(['arn:aws:ecs:eu-west-1:222222222222:cluster/old']);
+    expect(states.list().map((entry) => [entry.cluster.arn, entry.error])).toEqual([
+      ['arn:aws:ecs:eu-west-1:111111111111:cluster/prod', 'AccessDenied'],
+      ['arn:aws:ecs:eu-west-1:222222222222:cluster/prod', undefined],
+    ]);
+    expect(states.countOf({ region: 'eu-west-1', account: '222222222222' })).toBe(1);
+    expect(states.countOf({ region: 'eu-west-1' })).toBe(2);
   });
 });

@@ -106,6 +106,40 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads roles as comma-separated ARNs from the environment and flags, and as role objects from the config file', async () => {
+    const fromEnv = loadConfig({ env: { ECS_DISCOVERER_ROLES: 'arn:aws:iam::111111111111:role/discoverer, arn:aws-cn:iam::222222222222:role/ops/discoverer' } });
+    const file = await configFile(
+      JSON.stringify({ aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/discoverer', externalId: 'central-42', sessionName: 'ecs-sd' }] } }),
+    );
+
+    expect(fromEnv.aws.roles).toEqual([{ arn: 'arn:aws:iam::111111111111:role/discoverer' }, { arn: 'arn:aws-cn:iam::222222222222:role/ops/discoverer' }]);
+    expect(loadConfig({ env: {}, configFile: file }).aws.roles).toEqual([{ arn: 'arn:aws:iam::111111111111:role/discoverer', externalId: 'central-42', sessionName: 'ecs-sd' }]);
+    expect(loadConfig({ env: {} }).aws.roles).toEqual([]);
+  });
+
+  it.each([
+    [{ aws: { roles: [{ arn: 'arn:aws:iam::1111:role/x' }] } }, '"arn:aws:iam::1111:role/x" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)'],
+    [{ aws: { roles: ['arn:aws:iam::111111111111:role/x'] } }, '"arn:aws:iam::111111111111:role/x" is not a role object'],
+    [{ aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/x', externalID: 'a' }] } }, 'role field "externalID" is unknown (expected arn, externalId, sessionName)'],
+    [{ aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/x', sessionName: 'has space' }] } }, 'sessionName "has space" of arn:aws:iam::111111111111:role/x is not a session name'],
+    [
+      { aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/a' }, { arn: 'arn:aws:iam::111111111111:role/b' }] } },
+      'arn:aws:iam::111111111111:role/a and arn:aws:iam::111111111111:role/b are both of account 111111111111: one role per account',
+    ],
+  ])('rejects the roles of a config file %j, naming the setting and the entry', async (content, problem) => {
+    const file = await configFile(JSON.stringify(content));
+
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(`aws.roles (--roles, ECS_DISCOVERER_ROLES): ${problem}`);
+  });
+
+  it('reads the health filter and cluster tags', () => {
+    const config = loadConfig({ env: { ECS_DISCOVERER_LABEL_CLUSTER_TAGS: 'true' }, flags: { healthFilter: 'not-unhealthy' } });
+
+    expect(config.healthFilter).toBe('not-unhealthy');
+    expect(config.labels.clusterTags).toBe(true);
+    expect(loadConfig({ env: {} })).toMatchObject({ healthFilter: 'any', labels: { clusterTags: false } });
+  });
+
   it.each([
     [{ flags: { interval: 'soon' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was "soon"'],
     [{ flags: { interval: '0' } }, 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 0'],
@@ -124,6 +158,9 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_INTERVL: '5' } }, 'unknown environment variable ECS_DISCOVERER_INTERVL'],
     [{ flags: { 'clusters.include': '(' } }, 'clusters.include (--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE): expected a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none: value was "("'],
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
+    [{ flags: { 'aws.roles': 'arn:aws:iam::111111111111:user/alice' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "arn:aws:iam::111111111111:user/alice" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"arn:aws:iam::111111111111:user/alice"}]'],
+    [{ env: { ECS_DISCOVERER_ROLES: 'discoverer' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "discoverer" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"discoverer"}]'],
+    [{ flags: { healthFilter: 'green' } }, 'healthFilter (--health-filter, ECS_DISCOVERER_HEALTH_FILTER): must be one of the possible values: ["any","healthy","not-unhealthy"]: value was "green"'],
     [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer","sepich"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));

@@ -16,7 +16,7 @@ import {
 import { NormalizedSchema } from '@smithy/core/schema';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SETTINGS } from '../../src/config.js';
+import { SETTINGS, loadConfig } from '../../src/config.js';
 import { parseWebConfig } from '../../src/http/webConfig.js';
 import { loadWebSecurity } from '../../src/http/webSecurity.js';
 import { makeTestPki } from '../support/testPki.js';
@@ -246,7 +246,8 @@ describe('examples/', () => {
       // A JSON Schema names its dialect by URL; that identifier is never fetched.
       const contacted = text.replace(/"\$schema":\s*"http:\/\/json-schema\.org\/[^"]*"/g, '');
       for (const [, host] of contacted.matchAll(/\bhttps?:\/\/([^/:\s'"]+)/g)) expect(host, `${file}: URL host`).toMatch(placeholderHost);
-      for (const [account] of text.matchAll(/\b\d{12}\b/g)) expect(account, `${file}: AWS account`).toBe('123456789012');
+      // The accounts the AWS documentation uses as placeholders.
+      for (const [account] of text.matchAll(/\b\d{12}\b/g)) expect(account, `${file}: AWS account`).toMatch(/^(123456789012|111122223333|444455556666)$/);
       expect(text, `${file}: AWS access key`).not.toMatch(/\b(AKIA|ASIA)[0-9A-Z]{16}\b/);
       // A password given as a value; password_file (where Prometheus reads one) and bcrypt hashes are no secret.
       expect(text, `${file}: secret`).not.toMatch(/secret_access_key|aws_session_token|\bpassword\s*[:=]|BEGIN [A-Z ]*PRIVATE KEY/i);
@@ -467,8 +468,13 @@ describe('every Prometheus example', () => {
 
     expect(self).toHaveLength(1);
     expect(self[0]?.metrics_path ?? '/metrics').toBe('/metrics');
-    expect(targets).toHaveLength(1);
-    expect(targets[0]).toMatch(new RegExp(`^(prometheus-ecs-discoverer|127\\.0\\.0\\.1):${HTTP_PORT}$`));
+    // One discoverer, or each of several (the accounts example splits them over two processes).
+    const discoverers = new Set(config.scrape_configs.flatMap((job) => job.http_sd_configs ?? []).map((sd) => new URL(sd.url).host));
+    expect(targets.length).toBeGreaterThanOrEqual(1);
+    for (const target of targets) {
+      expect(target).toMatch(new RegExp(`^[\\w.-]+:${HTTP_PORT}$`));
+      if (discoverers.size > 1) expect(discoverers).toContain(target);
+    }
     expect(read('src/http/server.ts')).toContain("case '/metrics':");
   });
 
@@ -507,6 +513,28 @@ describe('examples/prometheus-http-sd.yml', () => {
       `http://prometheus-ecs-discoverer:${HTTP_PORT}/targets`,
     ]);
     expect(Object.keys(composeServices())).toContain('prometheus-ecs-discoverer');
+  });
+});
+
+describe('examples of several accounts', () => {
+  it('gives settings that load, with a role per account in every region', () => {
+    const config = loadConfig({ env: {}, configFile: join(EXAMPLES, 'settings-accounts.json') });
+
+    expect(config.aws.roles.map((role) => role.arn)).toEqual([
+      'arn:aws:iam::111122223333:role/prometheus-ecs-discoverer',
+      'arn:aws:iam::444455556666:role/prometheus-ecs-discoverer',
+    ]);
+    expect(config.aws.regions.length).toBeGreaterThan(1);
+  });
+
+  it('has one Prometheus job with one HTTP SD entry per discoverer', () => {
+    const config = parseYaml('examples/prometheus-http-sd-accounts.yml') as PrometheusConfig;
+
+    const jobs = config.scrape_configs.filter((job) => job.http_sd_configs !== undefined);
+    expect(jobs).toHaveLength(1);
+    const urls = jobs[0]?.http_sd_configs?.map((sd) => sd.url) ?? [];
+    expect(urls.length).toBeGreaterThan(1);
+    for (const url of urls) expect(url).toMatch(new RegExp(`:${HTTP_PORT}/targets$`));
   });
 });
 

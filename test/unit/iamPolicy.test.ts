@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
- * iam-policy.json must grant exactly the AWS actions that the code calls: each one derived from
- * the SDK commands (`XxxCommand`) and paginators (`paginateXxx`) that src/ imports.
+ * iam-policy.json must grant exactly the AWS actions that the code calls in an account: each one
+ * derived from the SDK commands (`XxxCommand`) and paginators (`paginateXxx`) that src/ imports.
+ * With aws.roles, a central role assumes one role per account: its policy grants exactly the
+ * STS action of the SDK credential providers src/ imports, and each account's role trusts it
+ * (examples/iam-central-role-policy.json, examples/iam-account-role-trust-policy.json).
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -15,7 +18,17 @@ const IAM_PREFIX: Record<string, string> = {
   '@aws-sdk/client-ecs': 'ecs',
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-ssm': 'ssm',
+  '@aws-sdk/client-sts': 'sts',
 };
+
+/** The SDK credential providers the code may use, and the action each calls. */
+const PROVIDER_ACTIONS: Record<string, string> = { fromTemporaryCredentials: 'sts:AssumeRole' };
+
+/** Actions that no policy can grant or deny: AWS answers them to any caller. */
+const NO_PERMISSION_NEEDED = ['sts:GetCallerIdentity'];
+
+/** Actions of the central role that assumes the accounts' roles, not of a role that reads an account. */
+const CENTRAL_ACTIONS = ['sts:AssumeRole'];
 
 interface Derived {
   /** IAM action → the files that call it. */
@@ -25,6 +38,8 @@ interface Derived {
 }
 
 const MODULE_SPECIFIER = /['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g;
+/** Named imports of the SDK's credential providers. */
+const PROVIDER_IMPORT = /\bimport\s*\{([^}]*)\}\s*from\s*['"]@aws-sdk\/credential-providers['"]/g;
 const IMPORT_STATEMENT =
   /\b(?:import|export)\s+(type\s+)?(?:(\*\s+as\s+\w+)|(?:\w+\s*,\s*)?\{([^}]*)\})\s*from\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g;
 /** A module loaded on demand, its names taken by destructuring: `const { A, B: C } = await import('...')`. */
@@ -36,6 +51,13 @@ function scan(source: string, file: string, into: Derived): void {
     ...source.matchAll(IMPORT_STATEMENT),
     ...[...source.matchAll(DYNAMIC_IMPORT)].map(([all, names, module]) => [all, undefined, undefined, names, module] as const),
   ];
+  for (const [, names = ''] of source.matchAll(PROVIDER_IMPORT)) {
+    for (const name of names.split(',').map((part) => part.trim().split(/\s+as\s+/)[0] ?? '').filter((part) => part !== '' && !part.startsWith('type '))) {
+      const action = PROVIDER_ACTIONS[name];
+      if (action === undefined) into.problems.push(`${file}: ${name} from @aws-sdk/credential-providers calls actions the scan cannot name; map it in PROVIDER_ACTIONS`);
+      else into.actions.set(action, (into.actions.get(action) ?? new Set()).add(file));
+    }
+  }
   const mentions = [...source.matchAll(MODULE_SPECIFIER)].length;
   if (mentions !== statements.length) {
     into.problems.push(`${file}: ${mentions} mention(s) of @aws-sdk/client-* but ${statements.length} named import(s) parsed; extend the scan`);
@@ -73,20 +95,27 @@ function deriveFromSource(): Derived {
 }
 
 interface Statement {
+  Principal?: { AWS?: unknown };
+  Condition?: unknown;
   Effect?: unknown;
   Action?: unknown;
   NotAction?: unknown;
   Resource?: unknown;
 }
 
-const policy = JSON.parse(readFileSync(join(ROOT, 'iam-policy.json'), 'utf8')) as {
+interface PolicyDocument {
   Version?: unknown;
   Statement?: Statement[];
-};
+}
+const readPolicy = (path: string) => JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as PolicyDocument;
+const actionsOf = (document: PolicyDocument) =>
+  (document.Statement ?? []).flatMap((statement) => (Array.isArray(statement.Action) ? (statement.Action as string[]) : [statement.Action as string]));
+
+const policy = readPolicy('iam-policy.json');
 const statements = policy.Statement ?? [];
-const policyActions = statements.flatMap((statement) =>
-  Array.isArray(statement.Action) ? (statement.Action as string[]) : [statement.Action as string],
-);
+const policyActions = actionsOf(policy);
+const centralPolicy = readPolicy('examples/iam-central-role-policy.json');
+const trustPolicy = readPolicy('examples/iam-account-role-trust-policy.json');
 
 describe('the source scan', () => {
   it('maps commands, paginators and aliases to actions, static or loaded on demand, and ignores types and clients', () => {
@@ -99,27 +128,37 @@ describe('the source scan', () => {
          ECSClient,
        } from "@aws-sdk/client-ecs";
        import type { ListClustersCommand } from '@aws-sdk/client-ecs';
-       const { paginateDescribeInstanceInformation, SSMClient: Client } = await import('@aws-sdk/client-ssm');`,
+       const { paginateDescribeInstanceInformation, SSMClient: Client } = await import('@aws-sdk/client-ssm');
+       import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+       import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';`,
       'a.ts',
       derived,
     );
 
     expect(derived.problems).toEqual([]);
-    expect([...derived.actions.keys()].sort()).toEqual(['ec2:DescribeInstances', 'ecs:DescribeTasks', 'ecs:ListTasks', 'ssm:DescribeInstanceInformation']);
+    expect([...derived.actions.keys()].sort()).toEqual([
+      'ec2:DescribeInstances',
+      'ecs:DescribeTasks',
+      'ecs:ListTasks',
+      'ssm:DescribeInstanceInformation',
+      'sts:AssumeRole',
+      'sts:GetCallerIdentity',
+    ]);
   });
 
   it('reports what it cannot map instead of missing it', () => {
     const derived: Derived = { actions: new Map(), problems: [] };
     scan(
       `import * as ecs from '@aws-sdk/client-ecs';
-       import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+       import { GetObjectCommand } from '@aws-sdk/client-s3';
        import { waitUntilTasksRunning } from '@aws-sdk/client-ecs';
-       const lazy = await import('@aws-sdk/client-ec2');`,
+       const lazy = await import('@aws-sdk/client-ec2');
+       import { fromIni } from '@aws-sdk/credential-providers';`,
       'b.ts',
       derived,
     );
 
-    expect(derived.problems).toHaveLength(4);
+    expect(derived.problems).toHaveLength(5);
     expect(derived.actions.size).toBe(0);
   });
 });
@@ -134,8 +173,10 @@ describe('iam-policy.json', () => {
     }
   });
 
-  it('grants exactly the actions that src/ calls through the AWS SDK', () => {
-    const { actions, problems } = deriveFromSource();
+  it('grants exactly the actions that src/ calls in an account through the AWS SDK', () => {
+    const derived = deriveFromSource();
+    const { problems } = derived;
+    const actions = new Map([...derived.actions].filter(([action]) => !NO_PERMISSION_NEEDED.includes(action) && !CENTRAL_ACTIONS.includes(action)));
 
     expect(problems, problems.join('\n')).toEqual([]);
     expect(actions.size, 'no AWS SDK command found in src/: the scan is broken').toBeGreaterThan(0);
@@ -160,7 +201,8 @@ describe('iam-policy.json', () => {
 
   it('lists the same actions as the README', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = /## AWS permissions\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    // The section up to its first subsection: the roles of several accounts have one of their own.
+    const section = /## AWS permissions\n([\s\S]*?)\n##/.exec(readme)?.[1] ?? '';
     const listed = [...section.matchAll(/`([a-z0-9]+:[A-Za-z0-9]+)`/g)].map((match) => match[1] ?? '');
     const message = [
       ...policyActions.filter((action) => !listed.includes(action)).map((action) => `README "AWS permissions" lacks ${action}`),
@@ -168,5 +210,38 @@ describe('iam-policy.json', () => {
     ].join('\n');
 
     expect(listed.sort(), message).toEqual([...policyActions].sort());
+  });
+});
+
+describe('the policies of several accounts (aws.roles)', () => {
+  it('let the central role assume the accounts\' roles, and nothing else, on role ARNs only', () => {
+    const { actions } = deriveFromSource();
+    const central = [...actions.keys()].filter((action) => CENTRAL_ACTIONS.includes(action));
+
+    expect(central, 'src/ assumes roles through the SDK provider: the scan is broken').toEqual(['sts:AssumeRole']);
+    expect(centralPolicy.Version).toBe('2012-10-17');
+    expect(actionsOf(centralPolicy).sort()).toEqual(central);
+    for (const statement of centralPolicy.Statement ?? []) {
+      expect(statement.Effect).toBe('Allow');
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      for (const resource of resources) expect(resource, 'an IAM role ARN (account may be *)').toMatch(/^arn:aws:iam::(\*|\d{12}):role\/[\w+=,.@/-]+$/);
+    }
+  });
+
+  it('make each account\'s role trust the central role alone, with an external id', () => {
+    const [statement, ...others] = trustPolicy.Statement ?? [];
+
+    expect(trustPolicy.Version).toBe('2012-10-17');
+    expect(others).toEqual([]);
+    expect(statement).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': expect.any(String) as string } } });
+    expect(statement?.Principal?.AWS).toMatch(/^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
+  });
+
+  it('are named in the README\'s section on several accounts, with the actions of each', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = /### Several accounts\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+
+    for (const file of ['iam-policy.json', 'examples/iam-central-role-policy.json', 'examples/iam-account-role-trust-policy.json']) expect(section).toContain(file);
+    for (const action of [...actionsOf(centralPolicy), ...NO_PERMISSION_NEEDED]) expect(section).toContain(`\`${action}\``);
   });
 });

@@ -56,8 +56,10 @@ describe('IPv6', () => {
   });
 
   it('reads the IPv6 address of an IPv6-only EC2 instance, and the IPv4 one of others', () => {
-    expect(fromEc2Instance(onlyInstance())).toEqual({ ipv6: '::1', instanceType: 't4g.medium' });
-    expect(fromEc2Instance({ ...onlyInstance(), Ipv6Address: undefined })).toEqual({ ipv6: '::1', instanceType: 't4g.medium' });
+    // The same answer gives the subnet and the tags.
+    const rest = { instanceType: 't4g.medium', subnetId: 'subnet-0b1c2d3e4f5a6b7c8', tags: { Name: 'ecs-ipv6-host' } };
+    expect(fromEc2Instance(onlyInstance())).toEqual({ ipv6: '::1', ...rest });
+    expect(fromEc2Instance({ ...onlyInstance(), Ipv6Address: undefined })).toEqual({ ipv6: '::1', ...rest });
     expect(fromEc2Instance({ InstanceId: 'i-1', PrivateIpAddress: '127.0.0.5', Ipv6Address: '::1' })).toEqual({ privateIp: '127.0.0.5', ipv6: '::1' });
   });
 

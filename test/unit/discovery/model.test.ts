@@ -40,6 +40,8 @@ describe('toTaskRecord', () => {
       healthStatus: 'HEALTHY',
       containerInstanceArn: PROD_HOST.containerInstanceArn,
       eniPrivateIp: undefined,
+      desiredStatus: 'RUNNING',
+      startedBy: 'ecs-svc/4372618890123456789',
       tags: {},
       containers: [
         {
@@ -91,6 +93,12 @@ describe('toTaskRecord', () => {
       healthStatus: 'HEALTHY',
       containerInstanceArn: undefined,
       eniPrivateIp: '127.0.1.10',
+      subnetId: 'subnet-0a1b2c3d4e5f67890',
+      desiredStatus: 'RUNNING',
+      platformFamily: 'Linux',
+      platformVersion: '1.4.0',
+      capacityProviderName: 'FARGATE',
+      startedBy: 'ecs-svc/8816045532109876543',
       tags: { team: 'search', 'cost-center': 'cc-1042' },
       containers: [
         {
@@ -238,6 +246,8 @@ describe('toTaskDefinitionRecord', () => {
           },
           dockerLabels: {},
           portMappings: [{ containerPort: 9901, hostPort: 0 }],
+          // Only whether there is one: the task's health can then become HEALTHY.
+          healthCheck: true,
         },
       ],
     };

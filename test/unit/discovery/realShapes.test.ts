@@ -66,6 +66,12 @@ describe('a bridge task with port ranges and UDP ports (EC2)', () => {
       __meta_ecs_ec2_instance_type: 'm5.large',
       __meta_ecs_container_name: 'media',
       __meta_ecs_container_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/media:3.2.0',
+      // From the same answers, at no extra call (issue 18).
+      __meta_ecs_account_id: '123456789012',
+      __meta_ecs_desired_status: 'RUNNING',
+      __meta_ecs_last_status: 'RUNNING',
+      __meta_ecs_task_started_by: 'ecs-svc/5519843302217654321',
+      __meta_ecs_ec2_instance_private_ip: '127.0.0.11',
     });
   });
 });

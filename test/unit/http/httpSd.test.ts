@@ -67,15 +67,20 @@ describe('toHttpSdJson', () => {
 });
 
 describe('parseTargetFilter', () => {
-  it('reads interval and cluster', () => {
+  it('reads interval, cluster, account and region', () => {
     expect(parseTargetFilter(new URLSearchParams('interval=1m&cluster=prod'))).toEqual({ filter: { interval: '1m', cluster: 'prod' } });
     expect(parseTargetFilter(new URLSearchParams('interval=generic'))).toEqual({ filter: { interval: 'generic' } });
+    expect(parseTargetFilter(new URLSearchParams('account=222222222222&region=us-east-1&cluster=prod'))).toEqual({
+      filter: { account: '222222222222', region: 'us-east-1', cluster: 'prod' },
+    });
   });
 
   it.each([
     ['interval=2m', 'interval "2m" is not one of 15s, 30s, 1m, 5m, generic'],
     ['cluster=', 'cluster is empty; expected a cluster name'],
-    ['intervall=1m', 'unknown query parameter "intervall"; expected interval, cluster, match, or shard and of'],
+    ['intervall=1m', 'unknown query parameter "intervall"; expected interval, cluster, account, region, match, or shard and of'],
+    ['account=1234', 'account "1234" is not an AWS account id (12 digits)'],
+    ['region=EU WEST', 'region "EU WEST" is not an AWS region name (such as eu-west-1)'],
   ])('rejects %s with a one-line reason', (query, error) => {
     expect(parseTargetFilter(new URLSearchParams(query))).toEqual({ error });
   });
@@ -132,7 +137,7 @@ describe('parseTargetFilter: shards and matchers', () => {
     if ('error' in parsed) throw new Error(parsed.error);
     expect(parsed.filter.shard).toEqual({ index: 1, count: 2 });
     expect(parsed.filter.matchers?.map((matcher) => `${matcher.name}${matcher.operator}${matcher.value}`)).toEqual(['team=payments', 'job=~api-.*']);
-    expect(filterKey(parsed.filter)).toBe(`\u0000\u00001/2\u0000{team="payments",job=~"api-.*"}`);
+    expect(filterKey(parsed.filter)).toBe(`\u0000\u0000\u0000\u00001/2\u0000{team="payments",job=~"api-.*"}`);
   });
 
   it.each([

@@ -51,16 +51,22 @@ const cluster: ClusterState = {
   error: undefined,
 };
 
+const prodGroups = {
+  generic: toPublishedGroup({ interval: 'generic', cluster: 'prod', address: '127.0.0.1:8080', labels: { __meta_ecs_cluster: 'prod', job: 'api' } }),
+  '15s': toPublishedGroup({ interval: '15s', cluster: 'prod', address: '127.0.0.2:9100', labels: { __meta_ecs_cluster: 'prod', job: 'node' } }),
+};
+/** Another account's cluster of the same name and region. */
+const otherProd: ClusterState = {
+  ...cluster,
+  cluster: { name: 'prod', arn: 'arn:aws:ecs:eu-west-1:222222222222:cluster/prod' },
+  skips: [],
+  targets: [toPublishedGroup({ interval: '15s', cluster: 'prod', address: '127.0.0.3:9100', labels: { __meta_ecs_account_id: '222222222222', job: 'node' } })],
+};
+
 const snapshot: Snapshot = {
   finishedAt: Date.parse('2026-11-24T10:00:01Z'),
-  clusters: [cluster],
-  groups: {
-    generic: [toPublishedGroup({ interval: 'generic', cluster: 'prod', address: '127.0.0.1:8080', labels: { __meta_ecs_cluster: 'prod', job: 'api' } })],
-    '15s': [toPublishedGroup({ interval: '15s', cluster: 'prod', address: '127.0.0.2:9100', labels: { __meta_ecs_cluster: 'prod', job: 'node' } })],
-    '30s': [],
-    '1m': [],
-    '5m': [],
-  },
+  clusters: [{ ...cluster, targets: [prodGroups.generic, prodGroups['15s']] }],
+  groups: { generic: [prodGroups.generic], '15s': [prodGroups['15s']], '30s': [], '1m': [], '5m': [] },
 };
 
 /** bcryptjs' hash of "correct horse", cost 4. */
@@ -106,6 +112,18 @@ describe('HTTP server', () => {
     expect(((await fifteen.json()) as unknown[]).length).toBe(1);
     expect(none.status).toBe(200);
     expect(await none.text()).toBe('[]');
+  });
+
+  it('tells apart clusters of one name in two accounts: filters by account, region and cluster', async () => {
+    const clusters = [snapshot.clusters[0]!, otherProd];
+    status.publish({ ...snapshot, clusters, groups: { ...snapshot.groups, '15s': [prodGroups['15s'], otherProd.targets[0]!] } });
+    const addresses = async (query: string) => ((await (await fetch(`${base}/targets?${query}`)).json()) as { targets: string[] }[]).map((group) => group.targets[0]);
+
+    expect(await addresses('cluster=prod')).toEqual(['127.0.0.2:9100', '127.0.0.3:9100', '127.0.0.1:8080']);
+    expect(await addresses('account=222222222222&region=eu-west-1&cluster=prod')).toEqual(['127.0.0.3:9100']);
+    expect(await addresses('account=123456789012&cluster=prod&interval=15s')).toEqual(['127.0.0.2:9100']);
+    expect(await addresses('region=us-east-1')).toEqual([]);
+    expect(await addresses('account=333333333333')).toEqual([]);
   });
 
   it('answers 400 with a one-line reason for a bad filter', async () => {
@@ -158,7 +176,7 @@ describe('HTTP server', () => {
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page).toContain('<h1>prometheus-ecs-discoverer <span class="version">1.2.3</span></h1>');
     expect(page).toContain('<td>120 ms</td><td>ok</td><td>5</td>');
-    expect(page).toContain('<tr><td>eu-west-1</td><td><a href="targets?cluster=prod">prod</a></td><td>2</td>');
+    expect(page).toContain('<tr><td>123456789012</td><td>eu-west-1</td><td><a href="targets?cluster=prod&amp;region=eu-west-1&amp;account=123456789012">prod</a></td><td>2</td>');
     expect(page).toContain('<span class="what">bad_port</span>: PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535');
     expect(page).toContain('<tr><td>prod</td><td>abc123</td><td>2</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td></tr>');
     expect(page).toContain('container &lt;script&gt; of jobs:2 (service jobs) in prod');
