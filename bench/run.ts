@@ -11,6 +11,8 @@
  *                                          # 2,000 clients that never read, 100 gzip readers, /-/healthy
  *   npm run bench -- --http --http-tasks 1000 --http-idle-clients 200 --http-readers 10   # smaller
  *   npm run bench -- --http --http-tls     # the same over HTTPS (a certificate made for the run)
+ *   npm run bench -- --events              # events against polling: 10,000 tasks, 1 % churn a minute, 10 minutes each
+ *   npm run bench -- --events --sizes 200 --minutes 1 --resync 20   # the same, small and short (a check)
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
@@ -22,6 +24,7 @@ import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../sr
 import { generateFleet } from '../src/fake/fleet.js';
 import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
+import { runEventsScenario } from './events.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
 const BUCKETS: Record<string, TokenBucket> = {
@@ -260,11 +263,43 @@ function toTable(bySize: Row[][]): string {
   return [format(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...lines.map(format)].join('\n');
 }
 
+/** `--events`: event-driven discovery against polling, on the same fleet and churn (bench/events.ts). */
+async function mainEvents(values: { sizes?: string | undefined; minutes?: string | undefined; churn?: string | undefined; resync?: string | undefined }): Promise<void> {
+  const sizes = (values.sizes ?? '10000').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
+  const minutes = Number(values.minutes ?? '10');
+  const churnPercent = Number(values.churn ?? '1');
+  const resyncS = Number(values.resync ?? '300');
+  console.log(`prometheus-ecs-discoverer benchmark, events against polling, ${new Date().toISOString()}`);
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${process.platform} ${process.arch}`);
+  console.log(`fake ECS/EC2/SQS: ${LATENCY_MS} ms per ECS/EC2 call, ECS's buckets; ${churnPercent} % of the tasks replaced a minute, ${minutes} min`);
+  console.log(`discoverer: --interval ${INTERVAL_S} --task-refresh ${TASK_REFRESH_S}; with events --events-resync-interval ${resyncS}\n`);
+  const all = [];
+  for (const tasks of sizes) {
+    const shape = FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 100)) };
+    const scenario = { tasks, ...shape, minutes, churnPercent, intervalS: INTERVAL_S, taskRefreshS: TASK_REFRESH_S, resyncS, latencyMs: LATENCY_MS, buckets: BUCKETS };
+    const { table, results, sameTargets } = await runEventsScenario(scenario);
+    console.log(`${tasks.toLocaleString('en-US')} tasks, ${shape.clusters} clusters, ${shape.definitions} task definitions:\n${table}\n`);
+    all.push({ scenario, sameTargets, results: results.map(({ files: _files, ...result }) => result) });
+  }
+  console.log('latency: from the fake having the task RUNNING (and sending its event) to its target seen in /targets (asked after each file write, every 50 ms).');
+  console.log('ECS calls/min: ECS and EC2 calls during the churn, per minute; SQS calls are apart.');
+  const directory = new URL('./results/', import.meta.url);
+  await mkdir(directory, { recursive: true });
+  const file = new URL(`bench-events-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, directory);
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), runs: all }, null, 2)}\n`);
+  console.log(`\nJSON: ${file.pathname}`);
+  if (all.some((run) => !run.sameTargets)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      sizes: { type: 'string', default: '100,1000,10000' },
+      sizes: { type: 'string' },
       runs: { type: 'string', default: '1' },
+      events: { type: 'boolean', default: false },
+      minutes: { type: 'string' },
+      churn: { type: 'string' },
+      resync: { type: 'string' },
       http: { type: 'boolean', default: false },
       'http-tasks': { type: 'string', default: '10000' },
       'http-idle-clients': { type: 'string', default: '2000' },
@@ -274,6 +309,7 @@ async function main(): Promise<void> {
       'http-tls': { type: 'boolean', default: false },
     },
   });
+  if (values.events) return mainEvents(values);
   if (values.http) {
     const options: HttpLoadOptions = {
       tasks: Number(values['http-tasks']),
@@ -293,7 +329,7 @@ async function main(): Promise<void> {
     console.log(`\nJSON: ${file.pathname}`);
     return;
   }
-  const sizes = (values.sizes ?? '').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
+  const sizes = (values.sizes ?? '100,1000,10000').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
   const runs = Math.max(1, Number(values.runs) || 1);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   console.log(`prometheus-ecs-discoverer benchmark, ${new Date().toISOString()}`);

@@ -56,6 +56,28 @@ function wholeNumber(unit: 'seconds' | 'count', min: number, max: number, zeroMe
   return name;
 }
 
+/**
+ * An SQS queue URL: http(s), a host, and the path /<12-digit account>/<queue name> (letters,
+ * digits, - and _, up to 80, .fifo for a FIFO queue), nothing after it. Any host: a VPC endpoint,
+ * or a local fake, answers for SQS too.
+ */
+function isQueueUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    url.username === '' &&
+    url.search === '' &&
+    url.hash === '' &&
+    /^\/\d{12}\/[A-Za-z0-9_-]+(\.fifo)?$/.test(url.pathname) &&
+    url.pathname.length - '/123456789012/'.length <= 80
+  );
+}
+
 /** A file name in the output directory: no path, not a name that means a directory. */
 const isPlainFileName = (value: unknown) =>
   isNonEmptyText(value) && !/[/\\]/.test(String(value)) && !String(value).includes('\u0000') && value !== '.' && value !== '..';
@@ -85,6 +107,11 @@ addRule(
 );
 addRule('route-prefix', 'a path such as /ecs (plain segments: no "//", ".", "..", "?", "#" or "%"), or empty', (value) => typeof value === 'string' && isRoutePrefix(value));
 addRule('external-url', 'an absolute http or https URL without query or fragment, such as https://proxy.example/ecs/, or empty', (value) => typeof value === 'string' && isExternalUrl(value));
+addRule(
+  'queue-url-or-none',
+  'an SQS queue URL, https://sqs.<region>.amazonaws.com/<account id>/<queue name>, or empty for none',
+  (value) => value === '' || (typeof value === 'string' && isQueueUrl(value)),
+);
 addRule('metrics-path', 'a path starting with "/"', (value) => typeof value === 'string' && value.startsWith('/'));
 addRule('label-name', 'a label name matching [a-zA-Z_][a-zA-Z0-9_]* without "__" prefix', (value) =>
   typeof value === 'string' && isUserLabelName(value),
@@ -494,6 +521,22 @@ const schema = {
     env: env('SELECTIONS'),
     arg: 'selections',
   },
+  events: {
+    queueUrl: {
+      doc: 'URL of an SQS queue that an EventBridge rule fills with ECS task state change events (README, "Events"): task changes are published as they come, and full rounds become a safety net; empty: none. Not used by --once and check.',
+      format: 'queue-url-or-none',
+      default: '',
+      env: env('EVENTS_QUEUE_URL'),
+      arg: 'events-queue-url',
+    },
+    resyncInterval: {
+      doc: 'With events.queueUrl: seconds from the start of one full round to the start of the next while the queue answers (they repair what events missed); while it does not, interval applies. Not less than interval.',
+      format: wholeNumber('seconds', 1, 86_400),
+      default: 300,
+      env: env('EVENTS_RESYNC_INTERVAL'),
+      arg: 'events-resync-interval',
+    },
+  },
   roundTimeout: {
     doc: 'Seconds a round may take before it is abandoned; the files keep their last good targets.',
     format: wholeNumber('seconds', 1, 86_400),
@@ -654,6 +697,12 @@ function checkLabelNames(config: Config): void {
   }
 }
 
+/** With events, full rounds are the safety net: more often than without events makes no sense, and is a typo. */
+function checkEvents(config: Config): void {
+  if (config.events.queueUrl === '' || config.events.resyncInterval >= config.interval) return;
+  throw settingError('events.resyncInterval', `${config.events.resyncInterval} is less than interval (${config.interval}): expected at least that`);
+}
+
 export interface LoadConfigInput {
   /** Settings given as flags, by setting key (`interval` → "20"). They win over everything. */
   flags?: Record<string, string>;
@@ -686,6 +735,7 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
     checkFileNames(properties);
     checkLabelNames(properties);
     checkHttp(properties);
+    checkEvents(properties);
     return deepFreeze(properties);
   } catch (error) {
     if (error instanceof ConfigError) throw error;

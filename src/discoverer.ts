@@ -1,12 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { withCallPriority } from './callPriority.js';
 import { ChangeLog, FindingsLog } from './changeLog.js';
+import { resolveReading } from './clusterResolution.js';
 import { ClusterStates, isInScope } from './clusterStates.js';
 import { INTERVALS } from './discovery/endpoints.js';
 import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
 import { accountOfArn, type ClusterRef } from './discovery/model.js';
-import type { ResolveOptions, Skip, Warning } from './discovery/resolveTargets.js';
-import { countByInterval, toGroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
+import type { ResolveOptions } from './discovery/resolveTargets.js';
+import { countByInterval, toGroupsByInterval } from './discovery/targetGroups.js';
 import { untilAborted } from './abort.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
@@ -16,9 +17,6 @@ import { ReaderOutcomes, namesAccounts, placeOf } from './readerOutcomes.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
 import { reportProgress, type ProgressFigures } from './roundProgress.js';
-
-/** The longest stretch that resolving a cluster holds the event loop before it lets other work run. */
-const RESOLUTION_SLICE_MS = 10;
 
 /** What the reads of one round have found so far. */
 interface RoundProgress {
@@ -92,6 +90,8 @@ export class Discoverer {
   readonly #doubtedEmptyListings = new Set<string>();
   /** Texts name the account of each cluster: the process reads several (aws.roles). */
   readonly #namesAccounts: boolean;
+  /** Per cluster ARN, how many times events changed what its reader holds (see refreshCluster). */
+  readonly #eventChanges = new Map<string, number>();
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
@@ -304,6 +304,7 @@ export class Discoverer {
     const clusterSignal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
     // Every AWS request of the cluster's reading listens to it.
     setMaxListeners(0, clusterSignal);
+    const eventChangesBefore = this.#eventChanges.get(cluster.arn) ?? 0;
     let reading: ClusterReading;
     try {
       reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal), clusterSignal);
@@ -330,27 +331,7 @@ export class Discoverer {
     } finally {
       clearTimeout(timer);
     }
-    const targets: PublishedGroup[] = [];
-    const skips: Skip[] = [];
-    const warnings: Warning[] = [];
-    const incomplete = new Set<string>();
-    let markedContainers = 0;
-    const markerHints: Record<string, number> = {};
-    let sliceStartedAt = performance.now();
-    for (const context of reading.tasks) {
-      // Resolving thousands of tasks would hold the event loop: paced calls would go out late.
-      if (performance.now() - sliceStartedAt > RESOLUTION_SLICE_MS) {
-        await new Promise<void>((resolveSlice) => setImmediate(resolveSlice));
-        sliceStartedAt = performance.now();
-      }
-      const resolution = this.#resolutions.resolve(context);
-      targets.push(...resolution.targets);
-      skips.push(...resolution.skips);
-      warnings.push(...resolution.warnings);
-      for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
-      markedContainers += resolution.marked;
-      for (const hint of resolution.markerHints) markerHints[hint] = (markerHints[hint] ?? 0) + 1;
-    }
+    const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading);
     // A RUNNING task whose bindings or address ECS has not filled in yet is described again, like a PENDING one.
     if (incomplete.size > 0) reader.describeAgain(cluster, incomplete);
     this.#states.set({
@@ -358,18 +339,55 @@ export class Discoverer {
       cluster,
       tasks: reading.tasks.length,
       pendingTasks: reading.pendingTasks,
-      targets: Object.freeze(targets),
-      skips: Object.freeze(skips),
-      warnings: Object.freeze(warnings),
-      markedContainers,
-      markerHints: Object.freeze(markerHints),
+      ...resolved,
       lastSuccessAt: this.#now(),
       error: undefined,
     });
     this.#unread.delete(cluster.arn);
+    // Events changed the cluster while it was read: this reading may predate them, the caches do not.
+    if ((this.#eventChanges.get(cluster.arn) ?? 0) !== eventChangesBefore) await this.refreshCluster(cluster.arn, signal).catch(() => {});
     progress.fresh += 1;
     progress.done += 1;
     this.#publishSoFar();
+  }
+
+  /** Whether the cluster has a state (it was listed and selected): events of other clusters are not for this discoverer, yet. */
+  hasCluster(clusterArn: string): boolean {
+    return this.#states.get(clusterArn) !== undefined;
+  }
+
+  /**
+   * Resolves a cluster again from what its reader holds, after events changed it, so that the
+   * change is published without a round (publishLatest). A cluster not read afresh yet is left
+   * to its first reading; returns whether the cluster was resolved. Rejects when something its
+   * tasks need cannot be read. Each state is made from the caches as they were when it was
+   * made: one set meanwhile (a round's, another event's) makes it start again from the latest.
+   */
+  async refreshCluster(clusterArn: string, signal?: AbortSignal): Promise<boolean> {
+    this.#eventChanges.set(clusterArn, (this.#eventChanges.get(clusterArn) ?? 0) + 1);
+    for (;;) {
+      const state = this.#states.get(clusterArn);
+      if (state === undefined || state.restored === true || state.lastSuccessAt === undefined) return false;
+      const reader = this.#options.readers.find((candidate) => candidate.region === state.region);
+      if (reader?.readCached === undefined) return false;
+      const reading = await reader.readCached(state.cluster, signal);
+      const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading);
+      if (this.#states.get(clusterArn) !== state) continue;
+      if (incomplete.size > 0) reader.describeAgain(state.cluster, incomplete);
+      this.#states.set({ ...state, tasks: reading.tasks.length, ...resolved });
+      return true;
+    }
+  }
+
+  /** Publishes every cluster's current state (after refreshCluster), as a round would; rejects when an output failed. */
+  async publishLatest(): Promise<void> {
+    const { publish, metrics } = this.#options;
+    // Before a first publication, the round publishes (or says why it could not).
+    if (publish === undefined || !this.#firstPublished) return;
+    const clusters = this.#states.list();
+    const groups = toGroupsByInterval(clusters.flatMap((state) => state.targets));
+    await publish(Object.freeze({ finishedAt: this.#now(), groups, clusters }));
+    for (const [interval, count] of Object.entries(countByInterval(groups))) metrics.targets.set({ interval }, count);
   }
 
   /**

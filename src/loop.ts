@@ -2,8 +2,8 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from './log.js';
 
 export interface LoopOptions<T> {
-  /** From the start of one round to the start of the next. */
-  intervalMs: number;
+  /** From the start of one round to the start of the next; a function when it changes (see reschedule). */
+  intervalMs: number | (() => number);
   /** A round still running after this long is aborted. */
   roundTimeoutMs: number;
   /** Runs one round; must not reject. */
@@ -19,15 +19,20 @@ export interface LoopOptions<T> {
  */
 export class Loop<T = unknown> {
   readonly #options: LoopOptions<T>;
+  readonly #intervalMs: () => number;
   readonly #now: () => number;
   readonly #stopping = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #rounds = 0;
+  /** When the last round started (for reschedule). */
+  #lastStartedAt: number | undefined;
 
   constructor(options: LoopOptions<T>) {
     setMaxListeners(0, this.#stopping.signal);
     this.#options = options;
+    const { intervalMs } = options;
+    this.#intervalMs = typeof intervalMs === 'function' ? intervalMs : () => intervalMs;
     this.#now = options.now ?? Date.now;
   }
 
@@ -44,6 +49,17 @@ export class Loop<T = unknown> {
     return round.finally(() => {
       this.#running = undefined;
     });
+  }
+
+  /**
+   * The interval has changed: the round waiting for its turn starts at its new time, counted
+   * from the start of the last one (at once when that is past). A running round schedules the
+   * next one when it ends, with the interval of then.
+   */
+  reschedule(): void {
+    if (this.#timer === undefined || this.#lastStartedAt === undefined) return;
+    clearTimeout(this.#timer);
+    this.#schedule(Math.max(0, this.#intervalMs() - (this.#now() - this.#lastStartedAt)));
   }
 
   /** Aborts the running round and waits for it to end; idempotent. */
@@ -81,8 +97,9 @@ export class Loop<T = unknown> {
   }
 
   async #round(): Promise<void> {
-    const { intervalMs, logger } = this.#options;
+    const { logger } = this.#options;
     const startedAt = this.#now();
+    this.#lastStartedAt = startedAt;
     this.#rounds += 1;
     try {
       await this.#runWithDeadline();
@@ -90,6 +107,7 @@ export class Loop<T = unknown> {
       logger.error('round failed unexpectedly', { error: String(error) });
     }
     if (this.#stopping.signal.aborted) return;
+    const intervalMs = this.#intervalMs();
     const elapsedMs = this.#now() - startedAt;
     // A first round describes everything and is expected to be long: only later ones are worth a word.
     if (elapsedMs > intervalMs && this.#rounds > 1) {

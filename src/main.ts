@@ -10,6 +10,7 @@ import { describeError } from './errors.js';
 import { EXIT } from './exitCodes.js';
 import { startHttpService } from './http/httpService.js';
 import { toWebPaths } from './http/routing.js';
+import { EventListening } from './events.js';
 import { Status } from './http/status.js';
 import { createLogger, type AdjustableLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
@@ -116,14 +117,23 @@ async function compose(
   publish?: DiscovererOptions['publish'],
   afterRound: (result: RoundResult) => void | Promise<void> = () => {},
   earlierStates: readonly ClusterState[] = [],
-  { onProgress, onSettings }: { onProgress?: DiscovererOptions['onProgress']; onSettings?: (shown: [string, string][]) => void } = {},
+  {
+    onProgress,
+    onSettings,
+    events,
+  }: {
+    onProgress?: DiscovererOptions['onProgress'];
+    onSettings?: (shown: [string, string][]) => void;
+    /** Event-driven discovery (serve alone): the listening, and what to tell after each batch. */
+    events?: { listening: EventListening; afterBatch: () => void } | undefined;
+  } = {},
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
   signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger);
+  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger, { ...(events && { events: events.listening }) });
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
@@ -139,12 +149,13 @@ async function compose(
     progressEveryMs: config.log.progressEvery * 1000,
     ...(onProgress && { onProgress }),
   });
-  const loop = new Loop<RoundResult>({
-    intervalMs: config.interval * 1000,
+  const loop: Loop<RoundResult> = new Loop<RoundResult>({
+    intervalMs: events === undefined ? config.interval * 1000 : () => events.listening.roundIntervalMs(),
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
       await afterRound(result);
+      events?.listening.start({ readers, discoverer, onListeningChange: () => loop.reschedule(), onBatch: events.afterBatch });
       return result;
     },
     logger,
@@ -163,6 +174,7 @@ async function compose(
     regions: readers.map((reader) => reader.region).join(','),
     output_dir: mode.kind === 'check' ? undefined : resolve(config.outputDir),
     interval_s: mode.kind === 'serve' ? config.interval : undefined,
+    events_queue: events === undefined ? undefined : config.events.queueUrl,
   });
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
   if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
@@ -174,7 +186,11 @@ async function compose(
  * A lock file of another host is stale once it has missed about three refreshes. It is refreshed
  * after every round, and a round may take up to roundTimeout: the wait covers that too.
  */
-const toLockStaleAfterMs = (config: Config) => Math.max(3 * config.interval, config.interval + config.roundTimeout, 60) * 1000;
+const toLockStaleAfterMs = (config: Config) => {
+  // With events, full rounds come every resyncInterval while the queue answers.
+  const spacing = config.events.queueUrl === '' ? config.interval : Math.max(config.interval, config.events.resyncInterval);
+  return Math.max(3 * spacing, spacing + config.roundTimeout, 60) * 1000;
+};
 
 interface Output {
   writer: FileSdWriter;
@@ -274,13 +290,17 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
   const { linkBase } = toWebPaths(config.http.routePrefix, config.http.externalUrl);
+  // Events (events.queueUrl) are for serve alone: --once and check are one round.
+  const events = config.events.queueUrl === '' ? undefined : new EventListening({ config, logger, metrics, signal: options.signal ?? new AbortController().signal });
   const status = new Status({
     unreadyAfterFailedRounds: config.http.unreadyAfterFailedRounds,
     version: version(),
     settings: toShownSettings(config),
     intervalSeconds: config.interval,
     linkBase,
+    events: () => events?.view(),
   });
+  // Rounds, events and the static targets publish: one publication at a time, in the order they were made.
   const publisher = new Publisher({
     publish: async (snapshot) => {
       // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
@@ -314,7 +334,11 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
       await lock.refresh();
     },
     earlierStates,
-    { onProgress: (progress) => status.showProgress(progress), onSettings: (shown) => status.showSettings(shown) },
+    {
+      onProgress: (progress) => status.showProgress(progress),
+      onSettings: (shown) => status.showSettings(shown),
+      events: events && { listening: events, afterBatch: () => status.eventsChanged() },
+    },
   );
   for (const { address, tls } of http?.listeners ?? []) logger.info('listening', { address, tls });
 
@@ -325,7 +349,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
   });
   logger.info('stopping');
   const gave = await Promise.race([
-    loop.stop().then(() => true),
+    Promise.all([loop.stop(), events?.stop()]).then(() => true),
     new Promise<boolean>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_GRACE_MS).unref()),
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');

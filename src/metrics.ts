@@ -148,5 +148,16 @@ export function createMetrics({
       labelNames: ['action'] as const,
       registers,
     }),
+    events: new Counter({
+      name: name('events_total'),
+      help: 'Messages of the event queue (events.queueUrl) by outcome: applied, stale (a newer state was known), ignored, unreadable (deleted) or failed (left to come again).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    eventsListening: new Gauge({
+      name: name('events_listening'),
+      help: 'With events.queueUrl: 1 while the event queue answers (full rounds every events.resyncInterval), 0 while it does not (full rounds every interval).',
+      registers,
+    }),
   };
 }

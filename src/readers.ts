@@ -6,6 +6,7 @@ import { settingError, type Config } from './config.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { TaskVersions } from './discovery/taskEvents.js';
 
 /** The readers of a process, and the AWS requests they made. */
 export interface ReaderSet {
@@ -49,7 +50,14 @@ export async function createReaders(
   metrics: Metrics,
   signal: AbortSignal,
   logger: Logger,
-  factories: ReaderFactories = SDK_FACTORIES,
+  {
+    factories = SDK_FACTORIES,
+    events,
+  }: {
+    factories?: ReaderFactories;
+    /** With event-driven discovery: the task versions events have seen, and the time between full rounds, which changes. */
+    events?: { versions: TaskVersions; roundIntervalMs: () => number };
+  } = {},
 ): Promise<ReaderSet> {
   const regions = config.aws.regions.length > 0 ? config.aws.regions : [undefined];
   const base = { maxAttempts: config.aws.maxAttempts, retryMode: config.aws.retryMode, requestTimeoutMs: config.aws.requestTimeout * 1000 };
@@ -102,7 +110,8 @@ export async function createReaders(
           includeTags: config.labels.taskTags,
           clusterTags: config.labels.clusterTags,
           taskRefreshMs: config.taskRefresh * 1000,
-          intervalMs: config.interval * 1000,
+          intervalMs: events === undefined ? config.interval * 1000 : () => events.roundIntervalMs(),
+          ...(events && { taskVersions: events.versions }),
         }),
       );
     }

@@ -36,6 +36,8 @@ export interface RegionReader {
   readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading>;
   /** Forget these tasks, so that the next reading describes them again (their runtime data was incomplete). */
   describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void;
+  /** Reads a cluster from what is cached (after events changed its tasks); only what is not cached is asked of AWS. */
+  readCached?(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading>;
   /** Entries per cache, for the cache size metric. */
   cacheSizes(): Record<string, number>;
   /** Tasks and task definitions described so far (progress of a long first round). */

@@ -31,10 +31,14 @@ const isFields = (value: unknown): value is Fields => typeof value === 'object' 
 
 /** One answer of one action being checked; every failure names the action. */
 class Answer {
-  constructor(readonly action: string) {}
+  /** @param verb joins the action and the problem: "DescribeTasks answered a task whose ..." */
+  constructor(
+    readonly action: string,
+    readonly verb = 'answered',
+  ) {}
 
   error(problem: string): MalformedAnswerError {
-    return new MalformedAnswerError(`${this.action} answered ${problem}`);
+    return new MalformedAnswerError(`${this.action} ${this.verb} ${problem}`);
   }
 
   /** `subject` is what holds the field ("a task"), or undefined at the top of the answer. */
@@ -135,38 +139,76 @@ export function checkListTasks(output: object): string[] {
 export function checkDescribeTasks(output: object): Task[] {
   const answer = new Answer('DescribeTasks');
   const tasks = answer.objects('a task', answer.list(undefined, output as Fields, 'tasks'));
-  for (const task of tasks) {
-    answer.text('a task', task, 'taskArn');
-    answer.optionalTexts('a task', task, [
-      'taskDefinitionArn',
-      'lastStatus',
-      'launchType',
-      'availabilityZone',
-      'group',
-      'healthStatus',
-      'containerInstanceArn',
-      'desiredStatus',
-      'platformFamily',
-      'platformVersion',
-      'capacityProviderName',
-      'startedBy',
-    ]);
-    answer.optionalPairs('a task', task, 'tags', 'a tag', ['key', 'value']);
-    for (const attachment of answer.objects('an attachment', answer.optionalList('a task', task, 'attachments'))) {
-      answer.optionalPairs('an attachment', attachment, 'details', 'an attachment detail', ['name', 'value']);
+  for (const task of tasks) checkTask(answer, task);
+  return tasks;
+}
+
+/** A task as resolution reads it: in DescribeTasks' answer, or in a task state change event. */
+function checkTask(answer: Answer, task: Fields): void {
+  answer.text('a task', task, 'taskArn');
+  answer.optionalTexts('a task', task, [
+    'taskDefinitionArn',
+    'lastStatus',
+    'launchType',
+    'availabilityZone',
+    'group',
+    'healthStatus',
+    'containerInstanceArn',
+    'desiredStatus',
+    'platformFamily',
+    'platformVersion',
+    'capacityProviderName',
+    'startedBy',
+  ]);
+  answer.optionalPairs('a task', task, 'tags', 'a tag', ['key', 'value']);
+  for (const attachment of answer.objects('an attachment', answer.optionalList('a task', task, 'attachments'))) {
+    answer.optionalPairs('an attachment', attachment, 'details', 'an attachment detail', ['name', 'value']);
+  }
+  for (const container of answer.objects('a container', answer.optionalList('a task', task, 'containers'))) {
+    answer.optionalTexts('a container', container, ['name', 'containerArn']);
+    for (const networkInterface of answer.objects('a network interface', answer.optionalList('a container', container, 'networkInterfaces'))) {
+      answer.optionalTexts('a network interface', networkInterface, ['privateIpv4Address', 'ipv6Address']);
     }
-    for (const container of answer.objects('a container', answer.optionalList('a task', task, 'containers'))) {
-      answer.optionalTexts('a container', container, ['name', 'containerArn']);
-      for (const networkInterface of answer.objects('a network interface', answer.optionalList('a container', container, 'networkInterfaces'))) {
-        answer.optionalTexts('a network interface', networkInterface, ['privateIpv4Address', 'ipv6Address']);
-      }
-      for (const binding of answer.objects('a network binding', answer.optionalList('a container', container, 'networkBindings'))) {
-        answer.optionalTexts('a network binding', binding, ['bindIP', 'protocol', 'containerPortRange', 'hostPortRange']);
-        answer.optionalPorts('a network binding', binding, ['containerPort', 'hostPort']);
-      }
+    for (const binding of answer.objects('a network binding', answer.optionalList('a container', container, 'networkBindings'))) {
+      answer.optionalTexts('a network binding', binding, ['bindIP', 'protocol', 'containerPortRange', 'hostPortRange']);
+      answer.optionalPorts('a network binding', binding, ['containerPort', 'hostPort']);
     }
   }
-  return tasks;
+}
+
+/** The version of a task or container instance in an event's detail: a whole number. */
+function checkVersion(answer: Answer, subject: string, fields: Fields): number {
+  const version = fields['version'];
+  if (!Number.isSafeInteger(version) || (version as number) < 0) {
+    throw answer.error(`${subject} whose version is ${show(version)} (expected a whole number)`);
+  }
+  return version as number;
+}
+
+/**
+ * The detail of an "ECS Task State Change" event: a task in DescribeTasks' shape, with its
+ * cluster, statuses and version, which ordering events needs.
+ */
+export function checkTaskEvent(detail: unknown): Task & { taskArn: string; clusterArn: string; lastStatus: string; version: number } {
+  const answer = new Answer('ECS Task State Change event', 'with');
+  if (!isFields(detail)) throw answer.error(`a detail ${show(detail)} (expected an object)`);
+  checkTask(answer, detail);
+  answer.text('a task', detail, 'clusterArn');
+  answer.text('a task', detail, 'lastStatus');
+  answer.optionalTexts('a task', detail, ['desiredStatus']);
+  checkVersion(answer, 'a task', detail);
+  return detail as unknown as Task & { taskArn: string; clusterArn: string; lastStatus: string; version: number };
+}
+
+/** The detail of an "ECS Container Instance State Change" event: which EC2 (or managed) instance a container instance is. */
+export function checkContainerInstanceEvent(detail: unknown): { containerInstanceArn: string; clusterArn: string; ec2InstanceId?: string; version: number } {
+  const answer = new Answer('ECS Container Instance State Change event', 'with');
+  if (!isFields(detail)) throw answer.error(`a detail ${show(detail)} (expected an object)`);
+  answer.text('a container instance', detail, 'containerInstanceArn');
+  answer.text('a container instance', detail, 'clusterArn');
+  answer.optionalTexts('a container instance', detail, ['ec2InstanceId']);
+  checkVersion(answer, 'a container instance', detail);
+  return detail as { containerInstanceArn: string; clusterArn: string; ec2InstanceId?: string; version: number };
 }
 
 /** DescribeTaskDefinition: its `taskDefinition`, as resolution reads it. */

@@ -53,6 +53,12 @@ export class BatchedCache<V extends object> {
     this.#cache.delete(key);
   }
 
+  /** Keeps a value learnt otherwise than by fetching it (an event told it), as a fetch would. */
+  set(key: string, value: V): void {
+    const ttl = this.#ttlOf(value);
+    if (ttl !== 0) this.#cache.set(key, value, ttl === undefined ? {} : { ttl });
+  }
+
   /** The values of `keys` that exist; rejects when a fetch fails. */
   async getMany(keys: Iterable<string>, fetch: BatchFetcher<V>): Promise<Map<string, V>> {
     const found = new Map<string, V>();

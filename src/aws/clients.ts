@@ -1,5 +1,6 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { BoundedHttpHandler } from './boundedHttpHandler.js';
@@ -43,6 +44,15 @@ export async function createEc2Client(settings: ClientSettings): Promise<EC2Clie
  */
 export async function createSsmClient(settings: ClientSettings): Promise<SSMClient> {
   const { SSMClient: Client } = await import('@aws-sdk/client-ssm');
+  return new Client(toClientConfig(settings));
+}
+
+/**
+ * The SQS client of the event queue (events.queueUrl), with the same settings;
+ * AWS_ENDPOINT_URL_SQS as for the others. Loaded on demand: without events, nobody pays for it.
+ */
+export async function createSqsClient(settings: ClientSettings): Promise<SQSClient> {
+  const { SQSClient: Client } = await import('@aws-sdk/client-sqs');
   return new Client(toClientConfig(settings));
 }
 

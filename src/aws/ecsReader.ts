@@ -25,6 +25,7 @@ import {
   type TaskRecord,
 } from '../discovery/model.js';
 import type { TaskContext } from '../discovery/resolveTargets.js';
+import { withKnownDataOf, type TaskVersions } from '../discovery/taskEvents.js';
 import { untilAborted } from '../abort.js';
 import { AssumeRoleError, AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -121,8 +122,14 @@ export interface EcsReaderOptions {
   clusterTags?: boolean;
   /** Every cached task is described again at least this often; 0 never. @default 300_000 */
   taskRefreshMs?: number;
-  /** The time between rounds: each round describes again intervalMs / taskRefreshMs of each cluster's tasks. @default 15_000 */
-  intervalMs?: number;
+  /**
+   * The time between rounds: each round describes again intervalMs / taskRefreshMs of each
+   * cluster's tasks. A function when it changes (events: the resync interval while the queue
+   * answers). @default 15_000
+   */
+  intervalMs?: number | (() => number);
+  /** The newest version seen of each task (with events): a described state older than one an event brought is not kept. */
+  taskVersions?: TaskVersions;
   now?: () => number;
 }
 
@@ -146,7 +153,8 @@ export class EcsReader implements RegionReader {
   readonly #includeTags: boolean;
   readonly #clusterTags: ClusterTags | undefined;
   readonly #taskRefreshMs: number;
-  readonly #intervalMs: number;
+  readonly #intervalMs: () => number;
+  readonly #taskVersions: TaskVersions | undefined;
   readonly #now: () => number;
   readonly #tasks = new TaskCache();
   readonly #instanceIds: BatchedCache<{ instanceId?: string }>;
@@ -169,6 +177,7 @@ export class EcsReader implements RegionReader {
     clusterTags = false,
     taskRefreshMs = 300_000,
     intervalMs = 15_000,
+    taskVersions,
     now = Date.now,
   }: EcsReaderOptions) {
     this.region = region;
@@ -185,7 +194,8 @@ export class EcsReader implements RegionReader {
     this.#includeTags = includeTags;
     this.#clusterTags = clusterTags ? new ClusterTags({ ecs, refreshMs: taskRefreshMs, now }) : undefined;
     this.#taskRefreshMs = taskRefreshMs;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = typeof intervalMs === 'function' ? intervalMs : () => intervalMs;
+    this.#taskVersions = taskVersions;
     this.#now = now;
     // What has gone is remembered for a while only: it may be a moment's inconsistency.
     this.#instanceIds = new BatchedCache({
@@ -275,6 +285,7 @@ export class EcsReader implements RegionReader {
   async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal): Promise<ClusterReading> {
     const signals: Signals = { own: signal, shared: roundSignal };
     const startedAt = this.#now();
+    const cachedBefore = this.#tasks.mark();
     const listed = new Set<string>();
     const describing: Promise<TaskRecord[]>[] = [];
     const describe = (arns: string[]) => {
@@ -310,7 +321,8 @@ export class EcsReader implements RegionReader {
     } catch (error) {
       throw toAwsError('ListTasks', error);
     }
-    this.#tasks.retainListed(cluster.arn, listed);
+    // Tasks that events brought while the cluster was listed are newer than the listing: kept.
+    this.#tasks.retainListed(cluster.arn, listed, cachedBefore);
     this.#metrics.cacheMisses.inc({ cache: 'tasks' }, uncached.length);
     for (const last of this.#withRefreshes(cluster, batch, listed.size - uncached.length, startedAt)) describe(last);
 
@@ -322,8 +334,58 @@ export class EcsReader implements RegionReader {
       const task = this.#tasks.get(cluster.arn, arn);
       if (task !== undefined) running.push(task);
     }
+    running.push(...this.#tasks.list(cluster.arn, cachedBefore).filter((task) => !listed.has(task.arn)));
+    const contexts = await this.#toContexts(cluster, running, signals);
+    const notRunning = [...describedArns].filter((arn) => this.#tasks.get(cluster.arn, arn) === undefined).length;
+    const undescribed = uncached.filter((arn) => !describedArns.has(arn)).length;
+    return { cluster, tasks: contexts, pendingTasks: notRunning + undescribed };
+  }
+
+  /**
+   * A reading of the cluster from the caches (after events changed its tasks): its cached
+   * tasks, with the task definitions and hosts they need, read when not cached yet. Rejects when
+   * one of those cannot be read.
+   */
+  async readCached(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading> {
+    const running = this.#tasks.list(cluster.arn);
+    return { cluster, tasks: await this.#toContexts(cluster, running, { own: signal, shared: signal }), pendingTasks: 0 };
+  }
+
+  /**
+   * Takes what task state change events said of a cluster's tasks: running ones are cached as
+   * described now, completed with what events lack from their last describe (with task tags on,
+   * one never described is described, since events carry no tags); stopped ones are forgotten.
+   * Then reads what the running ones need (task definitions, hosts), so that a failure to read
+   * them shows here. Rejects when something could not be read.
+   */
+  async applyTaskStates(cluster: ClusterRef, running: readonly TaskRecord[], stopped: readonly string[], signal?: AbortSignal): Promise<void> {
+    this.#tasks.delete(cluster.arn, stopped);
+    const now = this.#now();
+    const toDescribe: string[] = [];
+    for (const task of running) {
+      const known = this.#tasks.get(cluster.arn, task.arn);
+      if (this.#includeTags && known === undefined) {
+        toDescribe.push(task.arn);
+        continue;
+      }
+      this.#tasks.set(cluster.arn, withKnownDataOf(task, known), now);
+      // Its health status is not known until a describe says it: the next round's, in the batches that go anyway.
+      if (known === undefined && task.healthStatus === undefined) this.#tasks.markUndescribed(cluster.arn, [task.arn]);
+    }
+    await Promise.all(toChunks(toDescribe, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, signal)));
+    const signals: Signals = { own: signal, shared: signal };
+    await Promise.all([this.#readTaskDefinitions(running, signals), this.#readHosts(cluster, running, signals)]);
+  }
+
+  /** Keeps which instance a container instance is, as an event told (it never changes): its first task needs no describe for it. */
+  learnContainerInstance(containerInstanceArn: string, instanceId: string): void {
+    this.#instanceIds.set(containerInstanceArn, { instanceId });
+  }
+
+  /** The tasks with their task definitions and hosts, read through the caches. */
+  async #toContexts(cluster: ClusterRef, running: readonly TaskRecord[], signals: Signals): Promise<TaskContext[]> {
     const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, signals), this.#readHosts(cluster, running, signals)]);
-    const contexts = running.map((task): TaskContext => {
+    return running.map((task): TaskContext => {
       const definition = definitions.get(task.taskDefinitionArn ?? '');
       return {
         region: this.region,
@@ -333,9 +395,6 @@ export class EcsReader implements RegionReader {
         host: hosts.get(task.containerInstanceArn ?? ''),
       };
     });
-    const notRunning = [...describedArns].filter((arn) => this.#tasks.get(cluster.arn, arn) === undefined).length;
-    const undescribed = uncached.filter((arn) => !describedArns.has(arn)).length;
-    return { cluster, tasks: contexts, pendingTasks: notRunning + undescribed };
   }
 
   /**
@@ -344,18 +403,20 @@ export class EcsReader implements RegionReader {
    * and, in a batch that goes out anyway for uncached tasks, more of the stalest to fill it.
    */
   #withRefreshes(cluster: ClusterRef, uncached: string[], cached: number, startedAt: number): string[][] {
-    if (this.#taskRefreshMs === 0) return toChunks(uncached, DESCRIBE_BATCH);
-    const none = new Set<string>();
+    // Tasks that events brought and no describe has seen (their health status): described like new ones.
+    const unseen = this.#tasks.undescribed(cluster.arn);
+    if (this.#taskRefreshMs === 0) return toChunks([...uncached, ...unseen], DESCRIBE_BATCH);
+    const unseenSet = new Set(unseen);
     // Only tasks cached before this reading: those it described already are as fresh as can be.
-    const share = Math.ceil((cached * this.#intervalMs) / this.#taskRefreshMs);
-    const byShare = this.#tasks.stalest(cluster.arn, share, none, startedAt);
-    const overdue = this.#tasks.stalest(cluster.arn, Infinity, none, Math.min(startedAt, this.#now() - this.#taskRefreshMs));
+    const share = Math.ceil((cached * this.#intervalMs()) / this.#taskRefreshMs);
+    const byShare = this.#tasks.stalest(cluster.arn, share, unseenSet, startedAt);
+    const overdue = this.#tasks.stalest(cluster.arn, Infinity, unseenSet, Math.min(startedAt, this.#now() - this.#taskRefreshMs));
     // Both lists start at the stalest task: the longer one holds the other.
     const due = overdue.length > byShare.length ? overdue : byShare;
-    const batches = toChunks([...uncached, ...due], DESCRIBE_BATCH);
+    const batches = toChunks([...uncached, ...unseen, ...due], DESCRIBE_BATCH);
     const last = batches.at(-1);
-    if (last !== undefined && uncached.length > 0 && last.length < DESCRIBE_BATCH && batches.length === 1) {
-      last.push(...this.#tasks.stalest(cluster.arn, DESCRIBE_BATCH - last.length, new Set(due), startedAt));
+    if (last !== undefined && uncached.length + unseen.length > 0 && last.length < DESCRIBE_BATCH && batches.length === 1) {
+      last.push(...this.#tasks.stalest(cluster.arn, DESCRIBE_BATCH - last.length, new Set([...due, ...unseen]), startedAt));
     }
     return batches;
   }
@@ -377,12 +438,22 @@ export class EcsReader implements RegionReader {
     this.#described.tasks += records.length;
     const kept: TaskRecord[] = [];
     for (const described of records) {
+      // An event brought a newer state while this call was under way: that one stands.
+      if (this.#isOutdated(described)) continue;
       const record = described.lastStatus === 'RUNNING' ? withRuntimeDataOf(described, this.#tasks.get(cluster.arn, described.arn)) : described;
       if (record.lastStatus === 'RUNNING') this.#tasks.set(cluster.arn, record, describedAt);
       else this.#tasks.delete(cluster.arn, [record.arn]);
       kept.push(record);
     }
     return kept;
+  }
+
+  /** With events: whether a newer state of the task has been seen; notes this one otherwise. */
+  #isOutdated(task: TaskRecord): boolean {
+    if (this.#taskVersions === undefined || task.version === undefined) return false;
+    if (this.#taskVersions.isOutdated(task.arn, task.version)) return true;
+    this.#taskVersions.note(task.arn, task.version);
+    return false;
   }
 
   async #readTaskDefinitions(tasks: readonly TaskRecord[], signals: Signals): Promise<Map<string, CachedDefinition>> {

@@ -4,6 +4,8 @@ interface CachedTask {
   readonly record: TaskRecord;
   /** When DescribeTasks last returned it (ms). */
   readonly describedAt: number;
+  /** The cache's count of sets when it was set (see mark). */
+  readonly setAt: number;
 }
 
 /**
@@ -13,6 +15,9 @@ interface CachedTask {
  */
 export class TaskCache {
   readonly #clusters = new Map<string, Map<string, CachedTask>>();
+  /** By cluster: tasks that events brought and no describe has seen yet (their health status is not known). */
+  readonly #undescribed = new Map<string, Set<string>>();
+  #sets = 0;
 
   #tasksOf(clusterArn: string): Map<string, CachedTask> {
     let tasks = this.#clusters.get(clusterArn);
@@ -42,7 +47,34 @@ export class TaskCache {
   set(clusterArn: string, record: TaskRecord, describedAt: number): void {
     const tasks = this.#tasksOf(clusterArn);
     tasks.delete(record.arn);
-    tasks.set(record.arn, { record, describedAt });
+    this.#undescribed.get(clusterArn)?.delete(record.arn);
+    this.#sets += 1;
+    tasks.set(record.arn, { record, describedAt, setAt: this.#sets });
+  }
+
+  /** Tasks set from events, never described: the next reading describes them (markUndescribed after set). */
+  markUndescribed(clusterArn: string, taskArns: Iterable<string>): void {
+    let undescribed = this.#undescribed.get(clusterArn);
+    if (undescribed === undefined) {
+      undescribed = new Set();
+      this.#undescribed.set(clusterArn, undescribed);
+    }
+    for (const arn of taskArns) undescribed.add(arn);
+  }
+
+  /** A cluster's cached tasks that no describe has seen. */
+  undescribed(clusterArn: string): string[] {
+    const undescribed = this.#undescribed.get(clusterArn);
+    if (undescribed === undefined) return [];
+    const tasks = this.#clusters.get(clusterArn);
+    // Forgotten tasks leave the set here, not in every method that forgets.
+    for (const arn of undescribed) if (!tasks?.has(arn)) undescribed.delete(arn);
+    return [...undescribed];
+  }
+
+  /** A mark of now: tasks set after it are newer than what was known then (retainListed, list). */
+  mark(): number {
+    return this.#sets;
   }
 
   /** Forgets tasks, so that the next reading describes them again. */
@@ -52,16 +84,27 @@ export class TaskCache {
     for (const arn of taskArns) tasks.delete(arn);
   }
 
-  /** Forgets the tasks of a cluster that its listing no longer has. */
-  retainListed(clusterArn: string, listed: ReadonlySet<string>): void {
+  /**
+   * Forgets the tasks of a cluster that its listing no longer has, but those set (described, or
+   * told of by an event) after the mark `keepSetAfter`: they are newer than the listing.
+   */
+  retainListed(clusterArn: string, listed: ReadonlySet<string>, keepSetAfter = Infinity): void {
     const tasks = this.#clusters.get(clusterArn);
     if (tasks === undefined) return;
-    for (const arn of tasks.keys()) if (!listed.has(arn)) tasks.delete(arn);
+    for (const [arn, cached] of tasks) if (!listed.has(arn) && cached.setAt <= keepSetAfter) tasks.delete(arn);
+  }
+
+  /** A cluster's tasks, stalest first; with `setAfter` (a mark), only those set after it. */
+  list(clusterArn: string, setAfter = -Infinity): TaskRecord[] {
+    const found: TaskRecord[] = [];
+    for (const cached of this.#clusters.get(clusterArn)?.values() ?? []) if (cached.setAt > setAfter) found.push(cached.record);
+    return found;
   }
 
   /** Forgets every cluster but these (the others are gone, or no longer selected). */
   retainClusters(clusterArns: ReadonlySet<string>): void {
     for (const arn of this.#clusters.keys()) if (!clusterArns.has(arn)) this.#clusters.delete(arn);
+    for (const arn of this.#undescribed.keys()) if (!clusterArns.has(arn)) this.#undescribed.delete(arn);
   }
 
   /**

@@ -58,6 +58,8 @@ export interface TaskRecord {
   startedBy?: string;
   tags: Record<string, string>;
   containers: ContainerRecord[];
+  /** ECS's version of the task's state: each change increments it (task state change events carry it too). */
+  version?: number;
 }
 
 /** A port mapping of a container definition. */
@@ -215,6 +217,7 @@ export function toTaskRecord(task: Task): TaskRecord | undefined {
     ...ifPresent('startedBy', task.startedBy),
     tags: fromPairs(task.tags, 'key'),
     containers,
+    ...(typeof task.version === 'number' && Number.isSafeInteger(task.version) && { version: task.version }),
   };
 }
 

@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
+import { FakeSqs } from './fakeSqs.js';
 import { FakeSts, StsFault, isStsRequest, stsErrorXml } from './fakeSts.js';
 
 /**
  * A wire-level fake of the ECS and SSM (JSON 1.1) and EC2 and STS (query/XML) APIs that the
  * discoverer calls, for the real SDK clients to reach through AWS_ENDPOINT_URL_ECS, _SSM, _EC2
- * and _STS (STS: fakeSts.ts). Each account (see FakeSts) and region has a fleet of its own.
+ * and _STS (STS: fakeSts.ts), and of the SQS queue of ECS events (JSON 1.0,
+ * AWS_ENDPOINT_URL_SQS; fakeSqs.ts). Each account (see FakeSts) and region has a fleet of its own.
  * It listens on 127.0.0.1 only. Faults (errors, outage, latency, hangs, ECS-like throttling,
  * odd, slow and endless answers) are switches that tests flip while it runs.
  */
@@ -194,6 +196,7 @@ export function sdkEnvFor(url: string): Record<string, string> {
     AWS_ENDPOINT_URL_EC2: url,
     AWS_ENDPOINT_URL_SSM: url,
     AWS_ENDPOINT_URL_STS: url,
+    AWS_ENDPOINT_URL_SQS: url,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
@@ -222,6 +225,8 @@ export class FakeAws {
     endlessToken: new Map(),
   };
   readonly calls: CallRecord[] = [];
+  /** The SQS queue of ECS events (AWS JSON 1.0, `AmazonSQS.*`): see fakeSqs.ts, and fleetEvents.ts for the events. */
+  readonly sqs: FakeSqs;
   #server: Server | undefined;
   #tokens = new Map<string, { tokens: number; at: number }>();
   #random: () => number;
@@ -236,6 +241,7 @@ export class FakeAws {
   constructor(fleet: FakeFleet, { random = Math.random }: { random?: () => number } = {}) {
     this.fleet = fleet;
     this.#random = random;
+    this.sqs = new FakeSqs({ accountId: fleet.accountId, region: fleet.region, endpoint: () => this.url });
   }
 
   /** Adds a fleet, of the default account or another, in its region. */
@@ -269,6 +275,7 @@ export class FakeAws {
   }
 
   async stop(): Promise<void> {
+    this.sqs.stop();
     for (const response of [...this.#held, ...this.#streaming]) response.destroy();
     this.#held.clear();
     this.#streaming.clear();
@@ -342,6 +349,11 @@ export class FakeAws {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
+    const sqsAction = /^AmazonSQS\.(\w+)$/.exec(String(request.headers['x-amz-target'] ?? ''))?.[1];
+    if (sqsAction !== undefined) {
+      await this.#answerSqs(sqsAction, body, response);
+      return;
+    }
     const json = jsonServiceOf(request.headers['x-amz-target']);
     const isEcs = json !== undefined;
     const sts = !isEcs && isStsRequest(request);
@@ -415,6 +427,23 @@ export class FakeAws {
         );
       }
     }
+  }
+
+  /** SQS (AWS JSON 1.0): the queue's own faults, not the ECS ones; each call is recorded, long polls when they start. */
+  async #answerSqs(action: string, body: string, response: ServerResponse): Promise<void> {
+    const record: CallRecord = { action, round: this.#round, outcome: 'ok', at: Date.now() };
+    this.calls.push(record);
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(body === '' ? '{}' : body) as Record<string, unknown>;
+    } catch {
+      input = {};
+    }
+    const answer = await this.sqs.handle(action, input);
+    record.outcome = answer.outcome;
+    if (response.destroyed) return;
+    response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0', ...answer.headers });
+    response.end(answer.body);
   }
 
   /** The next-page token an endless listing answers, if this call's listing is made endless. */

@@ -8,7 +8,7 @@ import type { ClusterState, RoundReport, Snapshot, UnreadCluster } from '../roun
 import type { ProgressFigures } from '../roundProgress.js';
 import { filterKey, toHttpSdJson, type TargetFilter } from './httpSd.js';
 import { SharedAnswer } from './sharedAnswer.js';
-import { SERVED_AT, renderStatusPage, type Readiness, type StatusView } from './statusPage.js';
+import { SERVED_AT, renderStatusPage, type EventsView, type Readiness, type StatusView } from './statusPage.js';
 
 export interface StatusOptions {
   unreadyAfterFailedRounds: number;
@@ -19,6 +19,8 @@ export interface StatusOptions {
   settings?: readonly (readonly [key: string, value: string])[];
   /** The interval setting: the page reloads itself as often, within 5 to 30 s. @default 15 */
   intervalSeconds?: number;
+  /** What the status page shows of event-driven discovery, when it is on. @default nothing */
+  events?: () => EventsView | undefined;
   now?: () => number;
   /** The status page's own path, ending in "/": its links are made under it (a route prefix, a proxy's path). @default "/" */
   linkBase?: string;
@@ -60,8 +62,9 @@ export class Status {
   #page: string | undefined;
   #rounds: RoundReport[] = [];
   #progress: ProgressFigures | undefined;
+  readonly #events: (() => EventsView | undefined) | undefined;
 
-  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, now = Date.now, linkBase = '/' }: StatusOptions) {
+  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, events, now = Date.now, linkBase = '/' }: StatusOptions) {
     this.#linkBase = linkBase;
     this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
     this.#version = version;
@@ -69,6 +72,12 @@ export class Status {
     this.#startedAt = startedAt ?? now();
     this.#settings = settings;
     this.#refreshSeconds = Math.min(Math.max(intervalSeconds, 5), 30);
+    this.#events = events;
+  }
+
+  /** What the events show changed (a batch, the queue answering or not): the page is made again. */
+  eventsChanged(): void {
+    this.#invalidate();
   }
 
   /** The settings in force, after SIGHUP has changed some. */
@@ -138,6 +147,7 @@ export class Status {
       ...(this.#staticFiles !== undefined && { staticFiles: this.#staticFiles }),
       ...(shards !== undefined && { shards }),
       base: this.#linkBase,
+      events: this.#events?.(),
     });
   }
 

@@ -61,6 +61,22 @@ function table(headers: string[], rows: Cell[][], empty: string, className = '')
 
 const plural = (count: number, one: string, many = `${one}s`) => `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
 
+/** Event-driven discovery (events.queueUrl), as the status page shows it. */
+export interface EventsView {
+  readonly queueUrl: string;
+  /** The queue answers: full rounds every resyncSeconds; otherwise every intervalSeconds. */
+  readonly listening: boolean;
+  /** Unix ms since when it is (or is not) listening. */
+  readonly since: number | undefined;
+  readonly lastError: string | undefined;
+  /** Messages so far, by outcome. */
+  readonly counts: Readonly<Record<string, number>>;
+  /** Unix ms of the last change applied. */
+  readonly lastAppliedAt: number | undefined;
+  readonly resyncSeconds: number;
+  readonly intervalSeconds: number;
+}
+
 export interface StatusView {
   version: string;
   readiness: Readiness;
@@ -80,6 +96,20 @@ export interface StatusView {
   shards?: { count: number; targets: readonly number[] };
   /** The path of the page itself, ending in "/" (the route prefix, or the external URL's path): the base of its relative links, wherever the page is reached (a `<base>` when not "/"). @default "/" */
   base?: string;
+  /** Undefined without events (or before they start). */
+  events?: EventsView | undefined;
+}
+
+/** The events section: whether the queue answers, and what came of its messages. */
+function renderEvents(events: EventsView): string {
+  const since = events.since === undefined ? '' : ` since ${cell(at(events.since))}`;
+  const mode = events.listening
+    ? `Listening${since}: full rounds every ${events.resyncSeconds} s.`
+    : `The queue does not answer${since}: full rounds every ${events.intervalSeconds} s until it does. ${escapeHtml(events.lastError ?? '')}`;
+  return `<h2 id="events">Events</h2>
+<p class="${events.listening ? 'ready' : 'unready'}">${mode.trim()}</p>
+<p>Queue ${escapeHtml(events.queueUrl)}; last change applied: ${cell(at(events.lastAppliedAt))}.</p>
+${table(Object.keys(events.counts), [Object.values(events.counts)], '')}`;
 }
 
 function renderStatic(files: StatusView['staticFiles']): string {
@@ -306,7 +336,7 @@ const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
  * relative, so that the page works under any path prefix. Rendered once per round (the server
  * puts in the time it is served, `SERVED_AT`).
  */
-export function renderStatusPage({ version, readiness, lastRound, snapshot, startedAt, settings, progress, refreshSeconds, staticFiles, shards, base = '/' }: StatusView): string {
+export function renderStatusPage({ version, readiness, lastRound, snapshot, startedAt, settings, progress, refreshSeconds, staticFiles, shards, events, base = '/' }: StatusView): string {
   const findings = renderFindings(snapshot);
   const perInterval = table(
     INTERVALS.map((interval) => interval),
@@ -334,6 +364,7 @@ ${progress !== undefined && lastRound === undefined ? renderProgress(progress) :
 ${renderLastRound(lastRound)}
 <h2>Targets per interval</h2>
 ${perInterval}
+${events === undefined ? '' : renderEvents(events)}
 <h2>Accounts and regions</h2>
 ${renderAccounts(snapshot, lastRound)}
 <h2>Clusters</h2>

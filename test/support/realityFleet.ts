@@ -1,4 +1,5 @@
-import type { FakeAws, FakeFleet } from '../../src/fake/fakeAws.js';
+import type { Task } from '@aws-sdk/client-ecs';
+import type { FakeAws, FakeFleet, FakeInstance } from '../../src/fake/fakeAws.js';
 import { addDefinition, addHost, addManagedHost, addTask, emptyFleet, makeTaskDefinition, taskArn } from '../../src/fake/fleet.js';
 
 /**
@@ -171,6 +172,12 @@ const saysYes = (value: string | undefined) => value !== undefined && !['', 'fal
  * custom labels, then instance, job, metrics_path and __metrics_path__, then the placement
  * labels (no instance_id on Fargate), then the __meta_ecs_* labels of the task, container and host.
  */
+/** The subnet: of the task's network interface in awsvpc mode, else of its EC2 host. */
+function subnetOf(task: Task, ec2: FakeInstance | undefined): string | undefined {
+  const details = task.attachments?.flatMap((attachment) => attachment.details ?? []) ?? [];
+  return details.find((detail) => detail.name === 'subnetId')?.value ?? ec2?.subnetId;
+}
+
 export function expectedRealityGroups(fleet: FakeFleet): ExpectedGroup[] {
   const cluster = fleet.clusters.find((candidate) => candidate.name === REALITY);
   if (cluster === undefined) throw new Error('no reality cluster in the fleet');
@@ -185,6 +192,8 @@ export function expectedRealityGroups(fleet: FakeFleet): ExpectedGroup[] {
     const instance = cluster.containerInstances.find((candidate) => candidate.arn === task.containerInstanceArn);
     const hostId = instance?.ec2InstanceId;
     const ec2 = hostId === undefined ? undefined : fleet.instances.get(hostId);
+    // An ECS Anywhere host's address comes from SSM; an EC2 host's private address from EC2.
+    const hostIp = hostId === undefined ? undefined : hostId.startsWith('mi-') ? fleet.managedInstances.get(hostId)?.ip : ec2?.privateIp;
     const noLabels = saysYes(environment['PROMETHEUS_NOLABELS']);
     const custom = Object.fromEntries(
       Object.entries(environment)
@@ -223,6 +232,18 @@ export function expectedRealityGroups(fleet: FakeFleet): ExpectedGroup[] {
       __meta_ecs_task_definition_revision: String(definition.revision),
       __meta_ecs_container_name: name,
       __meta_ecs_container_image: containerDefinition.image ?? '',
+      // From the same answers (issue 18): the account of the ARNs, the task's statuses and placement, its host's addresses and tags.
+      __meta_ecs_account_id: fleet.accountId,
+      ...(task.desiredStatus !== undefined && { __meta_ecs_desired_status: task.desiredStatus }),
+      ...(task.lastStatus !== undefined && { __meta_ecs_last_status: task.lastStatus }),
+      ...(task.platformFamily !== undefined && { __meta_ecs_platform_family: task.platformFamily }),
+      ...(task.platformVersion !== undefined && { __meta_ecs_platform_version: task.platformVersion }),
+      ...(task.capacityProviderName !== undefined && { __meta_ecs_capacity_provider: task.capacityProviderName }),
+      ...(task.startedBy !== undefined && { __meta_ecs_task_started_by: task.startedBy }),
+      ...(subnetOf(task, ec2) !== undefined && { __meta_ecs_subnet_id: subnetOf(task, ec2) }),
+      ...(hostIp !== undefined && { __meta_ecs_ec2_instance_private_ip: hostIp }),
+      ...(ec2?.publicIp !== undefined && { __meta_ecs_ec2_instance_public_ip: ec2.publicIp }),
+      ...Object.fromEntries(Object.entries(ec2?.tags ?? {}).map(([tag, value]) => [`__meta_ecs_tag_ec2_${tag.replace(/[^a-zA-Z0-9_]/g, '_')}`, value])),
       ...Object.fromEntries(
         Object.entries(containerDefinition.dockerLabels ?? {}).map(([label, value]) => [`__meta_ecs_container_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`, value]),
       ),

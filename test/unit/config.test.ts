@@ -268,3 +268,42 @@ describe('settingError', () => {
     expect(error.cause).toBeUndefined();
   });
 });
+
+describe('events settings', () => {
+  it('have no queue and a resync every 300 s by default', () => {
+    expect(loadConfig({ env: {} }).events).toEqual({ queueUrl: '', resyncInterval: 300 });
+  });
+
+  it('read the queue URL from the flag or ECS_DISCOVERER_EVENTS_QUEUE_URL, and the resync interval', () => {
+    const fromEnv = loadConfig({ env: { ECS_DISCOVERER_EVENTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events' } });
+    const fromFlags = loadConfig({ env: {}, flags: { 'events.queueUrl': 'http://127.0.0.1:4566/123456789012/events.fifo', 'events.resyncInterval': '60' } });
+
+    expect(fromEnv.events.queueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events');
+    expect(fromFlags.events).toEqual({ queueUrl: 'http://127.0.0.1:4566/123456789012/events.fifo', resyncInterval: 60 });
+  });
+
+  it.each([
+    'sqs.eu-west-1.amazonaws.com/123456789012/ecs-events',
+    'https://sqs.eu-west-1.amazonaws.com/ecs-events',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs events',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events?x=1',
+    'ftp://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events',
+    `https://sqs.eu-west-1.amazonaws.com/123456789012/${'q'.repeat(81)}`,
+    'arn:aws:sqs:eu-west-1:123456789012:ecs-events',
+  ])('refuse %s as a queue URL, in one line naming the setting and what is expected', (url) => {
+    expect(() => loadConfig({ env: {}, flags: { 'events.queueUrl': url } })).toThrow(
+      new ConfigError(
+        `events.queueUrl (--events-queue-url, ECS_DISCOVERER_EVENTS_QUEUE_URL): expected an SQS queue URL, https://sqs.<region>.amazonaws.com/<account id>/<queue name>, or empty for none: value was ${JSON.stringify(url)}`,
+      ),
+    );
+  });
+
+  it('refuse a resync interval shorter than the interval when events are on', () => {
+    const flags = { 'events.queueUrl': 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events', 'events.resyncInterval': '10', interval: '15' };
+
+    expect(() => loadConfig({ env: {}, flags })).toThrow(
+      new ConfigError('events.resyncInterval (--events-resync-interval, ECS_DISCOVERER_EVENTS_RESYNC_INTERVAL): 10 is less than interval (15): expected at least that'),
+    );
+    expect(loadConfig({ env: {}, flags: { 'events.resyncInterval': '10' } }).events.resyncInterval).toBe(10);
+  });
+});

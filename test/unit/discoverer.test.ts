@@ -56,8 +56,21 @@ class FakeReader implements RegionReader {
     return this.clusterList;
   }
 
+  /** What the caches hold after events, by cluster name (readCached); the answers when not set. */
+  readonly cached = new Map<string, TaskContext[]>();
+  /** Runs while a cluster is being read (an event that comes meanwhile). */
+  duringRead: ((cluster: ClusterRef) => Promise<void>) | undefined;
+
+  async readCached(cluster: ClusterRef): Promise<ClusterReading> {
+    await Promise.resolve();
+    const tasks = this.cached.get(cluster.name) ?? this.answers.get(cluster.name);
+    if (!Array.isArray(tasks)) throw new Error(`no cached tasks for ${cluster.name}`);
+    return { cluster, tasks, pendingTasks: 0 };
+  }
+
   async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading> {
     this.signals.set(cluster.name, { signal, roundSignal });
+    await this.duringRead?.(cluster);
     await Promise.resolve(); // The priority must hold across awaits, as in the AWS reader.
     this.priorities.set(cluster.name, currentCallPriority());
     const answer = this.answers.get(cluster.name) ?? [];
@@ -584,5 +597,98 @@ describe('Discoverer', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('Discoverer with events', () => {
+  it('resolves a cluster again from what its reader caches, and publishes it without a round', async () => {
+    // Prepare
+    const { reader, discoverer, addresses, published } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    reader.set('b', [fargateTask('b', 't2', '127.0.0.2')]);
+    await discoverer.runRound();
+    const publishedByRound = published.length;
+    reader.cached.set('a', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 't3', '127.0.0.3')]);
+
+    // Act
+    const refreshed = await discoverer.refreshCluster(clusterArn('a'));
+    await discoverer.publishLatest();
+
+    // Assess
+    expect(refreshed).toBe(true);
+    expect(published).toHaveLength(publishedByRound + 1);
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'b 127.0.0.2:80', 'a 127.0.0.3:80']);
+    expect(published.at(-1)?.clusters.find((state) => state.cluster.name === 'a')?.tasks).toBe(2);
+  });
+
+  it('knows the clusters a round has listed, and no other', async () => {
+    const { reader, discoverer } = setup();
+    reader.set('a', []);
+    await discoverer.runRound();
+
+    expect(discoverer.hasCluster(clusterArn('a'))).toBe(true);
+    expect(discoverer.hasCluster(clusterArn('new'))).toBe(false);
+  });
+
+  it('leaves a cluster not read afresh yet to its first reading: its targets of an earlier run stay', async () => {
+    // Prepare
+    const earlier: ClusterState = {
+      region: 'eu-west-1',
+      cluster: ref('a'),
+      tasks: 0,
+      pendingTasks: 0,
+      targets: [toPublishedGroup({ interval: 'generic', cluster: 'a', address: '127.0.0.9:80', labels: { job: 'web' } })],
+      skips: [],
+      warnings: [],
+      lastSuccessAt: undefined,
+      error: undefined,
+      restored: true,
+    };
+    const { reader, discoverer } = setup({ earlierStates: [earlier] });
+    reader.cached.set('a', []);
+
+    // Act
+    const refreshed = await discoverer.refreshCluster(clusterArn('a'));
+
+    // Assess
+    expect(refreshed).toBe(false);
+    expect(discoverer.hasCluster(clusterArn('a'))).toBe(true);
+  });
+
+  it('publishes nothing before the first publication of a round', async () => {
+    const { discoverer, published } = setup();
+
+    await discoverer.publishLatest();
+
+    expect(published).toEqual([]);
+  });
+
+  it('resolves a cluster again from the caches after a round whose reading an event overtook', async () => {
+    // Prepare: the event's task is in the caches, but not in the round's reading, which began before it.
+    const { reader, discoverer, addresses } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.duringRead = async () => {
+      reader.cached.set('a', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 'e1', '127.0.0.5')]);
+      await discoverer.refreshCluster(clusterArn('a'));
+    };
+
+    // Act
+    await discoverer.runRound();
+
+    // Assess
+    expect(addresses()).toEqual(['a 127.0.0.1:80', 'a 127.0.0.5:80']);
+  });
+
+  it('sets the targets metric when it publishes', async () => {
+    const { reader, discoverer, metrics } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    await discoverer.runRound();
+    reader.cached.set('a', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 't2', '127.0.0.2')]);
+
+    await discoverer.refreshCluster(clusterArn('a'));
+    await discoverer.publishLatest();
+
+    expect((await metrics.targets.get()).values.find((entry) => entry.labels.interval === 'generic')?.value).toBe(2);
   });
 });

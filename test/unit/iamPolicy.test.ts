@@ -19,6 +19,7 @@ const IAM_PREFIX: Record<string, string> = {
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-sqs': 'sqs',
 };
 
 /** The SDK credential providers the code may use, and the action each calls. */
@@ -29,6 +30,12 @@ const NO_PERMISSION_NEEDED = ['sts:GetCallerIdentity'];
 
 /** Actions of the central role that assumes the accounts' roles, not of a role that reads an account. */
 const CENTRAL_ACTIONS = ['sts:AssumeRole'];
+
+/** API actions that IAM authorizes by another action's name: SQS's batch actions by the single one's. */
+const IAM_ACTION_OF: Record<string, string> = { 'sqs:DeleteMessageBatch': 'sqs:DeleteMessage' };
+
+/** The statement of event-driven discovery (events.queueUrl): the only one that is not read-only. */
+const EVENTS_SID = 'PrometheusEcsDiscovererEvents';
 
 interface Derived {
   /** IAM action → the files that call it. */
@@ -78,7 +85,7 @@ function scan(source: string, file: string, into: Derived): void {
       const name = specifier.split(/\s+as\s+|\s*:\s*/)[0]?.trim() ?? '';
       const action = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
       if (action !== undefined) {
-        const key = `${prefix}:${action}`;
+        const key = IAM_ACTION_OF[`${prefix}:${action}`] ?? `${prefix}:${action}`;
         into.actions.set(key, (into.actions.get(key) ?? new Set()).add(file));
       } else if (/^waitUntil/.test(name) || name === 'ECS' || name === 'EC2') {
         into.problems.push(`${file}: ${name} from ${module} calls actions the scan cannot name; map it in this test`);
@@ -97,6 +104,7 @@ function deriveFromSource(): Derived {
 interface Statement {
   Principal?: { AWS?: unknown };
   Condition?: unknown;
+  Sid?: unknown;
   Effect?: unknown;
   Action?: unknown;
   NotAction?: unknown;
@@ -146,6 +154,13 @@ describe('the source scan', () => {
     ]);
   });
 
+  it('names the IAM action of a batch action that IAM authorizes by another name', () => {
+    const derived: Derived = { actions: new Map(), problems: [] };
+    scan(`const { DeleteMessageBatchCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');`, 'c.ts', derived);
+
+    expect([...derived.actions.keys()].sort()).toEqual(['sqs:DeleteMessage', 'sqs:ReceiveMessage']);
+  });
+
   it('reports what it cannot map instead of missing it', () => {
     const derived: Derived = { actions: new Map(), problems: [] };
     scan(
@@ -191,12 +206,24 @@ describe('iam-policy.json', () => {
     expect(new Set(policyActions).size, 'an action is listed twice').toBe(policyActions.length);
   });
 
-  it('grants read actions only, each named in full', () => {
-    const bad = policyActions.filter(
+  it('grants read actions only, each named in full, but in the statement of events', () => {
+    const readOnly = statements.filter((statement) => statement.Sid !== EVENTS_SID);
+    const actions = readOnly.flatMap((statement) => (Array.isArray(statement.Action) ? (statement.Action as unknown[]) : [statement.Action]));
+    const bad = actions.filter(
       (action) => typeof action !== 'string' || action.includes('*') || !/^[a-z0-9]+:(Describe|List|Get)[A-Za-z0-9]+$/.test(action),
     );
 
+    expect(actions.length).toBeGreaterThan(0);
     expect(bad, `not a read action named in full (Describe*, List*, Get*; no wildcard): ${bad.join(', ')}`).toEqual([]);
+  });
+
+  it('grants in the statement of events exactly what listening to the queue takes, and SQS nowhere else', () => {
+    const events = statements.filter((statement) => statement.Sid === EVENTS_SID);
+    const sqsElsewhere = statements.filter((statement) => statement.Sid !== EVENTS_SID).flatMap((statement) => statement.Action as string[]).filter((action) => action.startsWith('sqs:'));
+
+    expect(events).toHaveLength(1);
+    expect([...(events[0]?.Action as string[])].sort()).toEqual(['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+    expect(sqsElsewhere).toEqual([]);
   });
 
   it('lists the same actions as the README', () => {

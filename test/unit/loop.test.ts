@@ -39,6 +39,27 @@ afterEach(() => {
 });
 
 describe('Loop', () => {
+  it('asks an interval given as a function each time, and reschedules the waiting round when it changes', async () => {
+    // Prepare: rounds every 10 s (events heard); at 2.5 s the queue stops answering: every 1 s.
+    const rounds = recordingRounds(100);
+    let intervalMs = 10_000;
+    const loop = new Loop({ intervalMs: () => intervalMs, roundTimeoutMs: 10_000, runRound: rounds.runRound, logger });
+
+    // Act
+    loop.start();
+    await vi.advanceTimersByTimeAsync(2500);
+    intervalMs = 1000;
+    loop.reschedule();
+    await vi.advanceTimersByTimeAsync(2000);
+    intervalMs = 10_000;
+    loop.reschedule();
+    await vi.advanceTimersByTimeAsync(12_000);
+    await loop.stop();
+
+    // Assess: at once when the new interval is past, then 1 s apart, then 10 s again.
+    expect(rounds.starts).toEqual([0, 2500, 3500, 4500, 14_500]);
+  });
+
   it('starts a round at once, then each round an interval after the previous one started', async () => {
     const rounds = recordingRounds(400);
     const loop = new Loop({ intervalMs: 1000, roundTimeoutMs: 10_000, runRound: rounds.runRound, logger });

@@ -15,6 +15,8 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
+import { toTaskRecord } from '../../../src/discovery/model.js';
+import { TaskVersions } from '../../../src/discovery/taskEvents.js';
 import { AwsError, MalformedAnswerError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { FakeFleet } from '../../../src/fake/fakeAws.js';
@@ -844,3 +846,210 @@ describe('EcsReader: ECS Anywhere', () => {
 function makeTaskIn(clusterName: string, id: string): Task {
   return makeTask({ cluster: clusterName, id, definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.3.0.1', containers: [{ name: 'worker' }] });
 }
+
+/** A task as a task state change event brings it: DescribeTasks' shape, no tags, no health status. */
+function fromEvent(task: Task, version: number) {
+  const record = toTaskRecord({ ...task, tags: undefined, healthStatus: undefined, version });
+  if (record === undefined) throw new Error('fixture without ARN');
+  return record;
+}
+
+describe('EcsReader with events', () => {
+  it('takes a running task from an event without describing it, and reads from the caches what it needs', async () => {
+    // Prepare
+    const fleet = fargateFleet(3);
+    answerFrom(fleet);
+    const reader = createReader();
+    await reader.readCluster(cluster);
+    ecsMock.resetHistory();
+    const started = addTask(fleet, { cluster: 'prod', id: 'e1', definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.3.0.1', containers: [{ name: 'worker' }] });
+
+    // Act
+    await reader.applyTaskStates(cluster, [fromEvent(started, 2)], []);
+    const reading = await reader.readCached(cluster);
+
+    // Assess
+    expect(reading.tasks.map((context) => context.task.arn)).toContain(taskArn('prod', 'e1'));
+    expect(reading.tasks.find((context) => context.task.arn === taskArn('prod', 'e1'))?.definition?.family).toBe('worker');
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it('describes the task definition of a task an event brought, when it is new', async () => {
+    const fleet = fargateFleet(1);
+    answerFrom(fleet);
+    const reader = createReader();
+    await reader.readCluster(cluster);
+    const fresh = addDefinition(fleet, makeTaskDefinition('worker', 2, 'awsvpc', [{ name: 'worker', environment: { PROMETHEUS: 'true' } }]));
+    const started = addTask(fleet, { cluster: 'prod', id: 'e1', definition: fresh, launchType: 'FARGATE', eniIp: '127.3.0.1', containers: [{ name: 'worker' }] });
+    ecsMock.resetHistory();
+
+    await reader.applyTaskStates(cluster, [fromEvent(started, 2)], []);
+
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand).map((call) => call.args[0].input.taskDefinition)).toEqual([fresh.taskDefinitionArn]);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(0);
+  });
+
+  it('forgets a task an event says stopped', async () => {
+    answerFrom(fargateFleet(3));
+    const reader = createReader();
+    await reader.readCluster(cluster);
+
+    await reader.applyTaskStates(cluster, [], [taskArn('prod', 't1')]);
+    const reading = await reader.readCached(cluster);
+
+    expect(reading.tasks.map((context) => context.task.arn).sort()).toEqual([taskArn('prod', 't0'), taskArn('prod', 't2')]);
+  });
+
+  it('keeps the health status of the last describe, which events do not carry', async () => {
+    const fleet = fargateFleet(1);
+    fleet.clusters[0]!.tasks[0]!.healthStatus = 'UNHEALTHY';
+    answerFrom(fleet);
+    const reader = createReader();
+    await reader.readCluster(cluster);
+
+    await reader.applyTaskStates(cluster, [fromEvent(fleet.clusters[0]!.tasks[0]!, 9)], []);
+    const [context] = (await reader.readCached(cluster)).tasks;
+
+    expect(context?.task).toMatchObject({ healthStatus: 'UNHEALTHY', version: 9 });
+  });
+
+  it('describes a task never described when task tags are asked for, since events carry no tags', async () => {
+    const fleet = fargateFleet(0);
+    answerFrom(fleet);
+    const started = addTask(fleet, { cluster: 'prod', id: 'e1', definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.3.0.1', containers: [{ name: 'worker' }], tags: { team: 'a' } });
+    const reader = createReader({ includeTags: true });
+
+    await reader.applyTaskStates(cluster, [fromEvent(started, 2)], []);
+    const [context] = (await reader.readCached(cluster)).tasks;
+
+    expect(describedTaskArns()).toEqual([taskArn('prod', 'e1')]);
+    expect(context?.task.tags).toEqual({ team: 'a' });
+  });
+
+  it('rejects, so that the event comes again, when a task definition cannot be read', async () => {
+    const fleet = fargateFleet(0);
+    answerFrom(fleet);
+    ecsMock.on(DescribeTaskDefinitionCommand).rejects(new ServerException({ message: 'boom', $metadata: {} }));
+    const started = makeTaskIn('prod', 'e1');
+
+    await expect(createReader().applyTaskStates(cluster, [fromEvent(started, 2)], [])).rejects.toThrow('DescribeTaskDefinition failed');
+  });
+
+  it('keeps in a reading the tasks that events brought while the cluster was listed, and still forgets the others not listed', async () => {
+    // Prepare: an event comes while ListTasks answers, and the task is not in that listing yet.
+    const fleet = fargateFleet(2);
+    answerFrom(fleet);
+    const reader = createReader();
+    await reader.readCluster(cluster);
+    fleet.clusters[0]!.tasks.splice(0, 1); // t0 stopped, and its event was lost
+    const started = makeTaskIn('prod', 'e1');
+    ecsMock.on(ListTasksCommand).callsFake(async () => {
+      await reader.applyTaskStates(cluster, [fromEvent(started, 2)], []);
+      return { taskArns: fleet.clusters[0]!.tasks.map((task) => task.taskArn as string) };
+    });
+
+    // Act
+    const reading = await reader.readCluster(cluster);
+
+    // Assess
+    expect(reading.tasks.map((context) => context.task.arn).sort()).toEqual([taskArn('prod', 'e1'), taskArn('prod', 't1')]);
+  });
+
+  it('does not keep a described state older than one an event brought while the call was under way', async () => {
+    // Prepare: the event (version 5) says stopped; DescribeTasks answers the version 4 it read before.
+    const fleet = fargateFleet(1);
+    const task = fleet.clusters[0]!.tasks[0]!;
+    task.version = 4;
+    answerFrom(fleet);
+    const versions = new TaskVersions();
+    const reader = createReader({ taskVersions: versions });
+    ecsMock.on(DescribeTasksCommand).callsFake(async () => {
+      await reader.applyTaskStates(cluster, [], [task.taskArn as string]);
+      versions.note(task.taskArn as string, 5);
+      return { tasks: [task] };
+    });
+
+    // Act
+    const reading = await reader.readCluster(cluster);
+
+    // Assess
+    expect(reading.tasks).toEqual([]);
+    expect((await reader.readCached(cluster)).tasks).toEqual([]);
+  });
+
+  it('notes the version of what it describes, so that an older event is no news', async () => {
+    const fleet = fargateFleet(1);
+    fleet.clusters[0]!.tasks[0]!.version = 6;
+    answerFrom(fleet);
+    const versions = new TaskVersions();
+
+    await createReader({ taskVersions: versions }).readCluster(cluster);
+
+    expect(versions.isStale(taskArn('prod', 't0'), 6)).toBe(true);
+    expect(versions.isStale(taskArn('prod', 't0'), 7)).toBe(false);
+  });
+
+  it.each([
+    ['a small refresh share', 3_600_000],
+    ['the refresh off', 0],
+  ])('describes at the next reading, with %s, a task an event brought and no describe has seen: its health status', async (_what, taskRefreshMs) => {
+    // Prepare: 150 tasks, a refresh share of 1 task a round; the new task is the freshest of all.
+    const fleet = fargateFleet(150);
+    answerFrom(fleet);
+    const reader = createReader({ taskRefreshMs, intervalMs: 15_000 });
+    await reader.readCluster(cluster);
+    const started = addTask(fleet, { cluster: 'prod', id: 'e1', definition: fargateDefinition, launchType: 'FARGATE', eniIp: '127.3.0.1', containers: [{ name: 'worker' }], healthStatus: 'UNHEALTHY' });
+    await reader.applyTaskStates(cluster, [fromEvent(started, 2)], []);
+    const before = (await reader.readCached(cluster)).tasks.find((context) => context.task.arn === started.taskArn);
+    ecsMock.resetHistory();
+
+    // Act
+    const reading = await reader.readCluster(cluster);
+    const twice = describedTaskArns().filter((arn) => arn === started.taskArn).length;
+    await reader.readCluster(cluster);
+
+    // Assess
+    expect(before?.task.healthStatus).toBeUndefined();
+    expect(reading.tasks.find((context) => context.task.arn === started.taskArn)?.task.healthStatus).toBe('UNHEALTHY');
+    expect(twice).toBe(1);
+    expect(describedTaskArns().filter((arn) => arn === started.taskArn)).toHaveLength(1);
+  });
+
+  it('needs no DescribeContainerInstances for a container instance an event told of', async () => {
+    const fleet = emptyFleet();
+    addDefinition(fleet, bridgeDefinition);
+    const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1');
+    const started = addTask(fleet, { cluster: 'prod', id: 'b1', definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
+    answerFrom(fleet);
+    const reader = createReader();
+
+    reader.learnContainerInstance(host, 'i-0123456789abcdef0');
+    await reader.applyTaskStates(cluster, [fromEvent(started, 2)], []);
+    const [context] = (await reader.readCached(cluster)).tasks;
+
+    expect(context?.host).toMatchObject({ instanceId: 'i-0123456789abcdef0', privateIp: '127.0.5.1' });
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
+  });
+
+  it('asks for the interval each round when it is a function (the resync interval while events are heard)', async () => {
+    // Prepare: 8 tasks, refresh every 60 s; rounds every 60 s (events) describe them all at once.
+    answerFrom(fargateFleet(8));
+    let now = 1_000_000;
+    let intervalMs = 60_000;
+    const reader = createReader({ taskRefreshMs: 60_000, intervalMs: () => intervalMs, now: () => now });
+    await reader.readCluster(cluster);
+    ecsMock.resetHistory();
+
+    // Act
+    now += 1_000;
+    await reader.readCluster(cluster);
+    const withEvents = describedTaskArns().length;
+    intervalMs = 15_000;
+    now += 1_000;
+    await reader.readCluster(cluster);
+
+    // Assess
+    expect(withEvents).toBe(8);
+    expect(describedTaskArns().length - withEvents).toBe(2);
+  });
+});

@@ -22,6 +22,15 @@ const firstTask = (kind: 'bridge' | 'host' | 'awsvpc-fargate' | 'awsvpc-ec2'): T
 };
 
 describe('toTaskRecord', () => {
+  it('keeps ECS version of the task when it is a whole number, and nothing else', () => {
+    const task = firstTask('bridge');
+
+    expect(toTaskRecord({ ...task, version: 12 })?.version).toBe(12);
+    expect(toTaskRecord({ ...task, version: 1.5 })).not.toHaveProperty('version');
+    expect(toTaskRecord({ ...task, version: '12' as unknown as number })).not.toHaveProperty('version');
+    expect(toTaskRecord({ ...task, version: undefined })).not.toHaveProperty('version');
+  });
+
   it('keeps what resolution reads of a bridge task, bindings in API order', () => {
     // Prepare
     const task = firstTask('bridge');
@@ -43,6 +52,8 @@ describe('toTaskRecord', () => {
       desiredStatus: 'RUNNING',
       startedBy: 'ecs-svc/4372618890123456789',
       tags: {},
+      // ECS's version of the task's state: events are ordered by it.
+      version: 3,
       containers: [
         {
           name: 'envoy',
@@ -100,6 +111,7 @@ describe('toTaskRecord', () => {
       capacityProviderName: 'FARGATE',
       startedBy: 'ecs-svc/8816045532109876543',
       tags: { team: 'search', 'cost-center': 'cc-1042' },
+      version: 4,
       containers: [
         {
           name: 'api',

@@ -12,6 +12,7 @@ import type { ClusterState, RoundReport, Snapshot } from '../../../src/round.js'
 import { BasicAuth } from '../../../src/http/basicAuth.js';
 import { close, createHttpServer, listen } from '../../../src/http/server.js';
 import { Status } from '../../../src/http/status.js';
+import type { EventsView } from '../../../src/http/statusPage.js';
 import { silentLogger } from '../../../src/log.js';
 import { createMetrics } from '../../../src/metrics.js';
 
@@ -87,6 +88,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await close(server);
 });
+
+const page = (of: Status) => of.page;
 
 describe('HTTP server', () => {
   it('answers 503 on /targets before the first published round', async () => {
@@ -181,6 +184,45 @@ describe('HTTP server', () => {
     expect(page).toContain('<tr><td>prod</td><td>abc123</td><td>2</td><td>PROMETHEUS_PORT &quot;9x9&quot; is not a port in 1..65535</td></tr>');
     expect(page).toContain('container &lt;script&gt; of jobs:2 (service jobs) in prod');
     expect(page.match(/<script/g), 'the page\'s own script alone').toHaveLength(1);
+  });
+
+  it('shows on the status page whether the event queue answers, what came of its messages, and again when that changes', async () => {
+    // Prepare
+    let events: EventsView = {
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events',
+      listening: true,
+      since: Date.parse('2026-11-24T10:00:00Z'),
+      lastError: undefined,
+      counts: { applied: 12, stale: 3, ignored: 1, unreadable: 0, failed: 0 },
+      lastAppliedAt: Date.parse('2026-11-24T10:05:00Z'),
+      resyncSeconds: 300,
+      intervalSeconds: 15,
+    };
+    const withEvents = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', events: () => events });
+    withEvents.publish(snapshot);
+    withEvents.recordRound(report('ok'));
+
+    // Act
+    const listening = withEvents.page;
+    events = { ...events, listening: false, since: Date.parse('2026-11-24T10:06:00Z'), lastError: 'ReceiveMessage failed: <ServiceUnavailable>' };
+    const cached = withEvents.page;
+    withEvents.eventsChanged();
+    const down = withEvents.page;
+
+    // Assess
+    const time = (iso: string) => `<time datetime="${iso}" data-at="${Date.parse(iso)}" title="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`;
+    expect(listening).toContain(`Listening since ${time('2026-11-24T10:00:00.000Z')}: full rounds every 300 s.`);
+    expect(listening).toContain('<tr><td>12</td><td>3</td><td>1</td><td>0</td><td>0</td></tr>');
+    expect(listening).toContain(`last change applied: ${time('2026-11-24T10:05:00.000Z')}`);
+    expect(cached).toBe(listening);
+    expect(down).toContain(`The queue does not answer since ${time('2026-11-24T10:06:00.000Z')}: full rounds every 15 s until it does. ReceiveMessage failed: &lt;ServiceUnavailable&gt;`);
+    expect(page(withEvents)).not.toContain('<ServiceUnavailable>');
+  });
+
+  it('shows no events section without events', async () => {
+    status.publish(snapshot);
+
+    expect(page(status)).not.toContain('<h2>Events</h2>');
   });
 
   it('answers 404 for other paths, 405 for other methods, and HEAD without a body', async () => {
