@@ -114,7 +114,9 @@ describe.skipIf(!installed)('the status page in a browser', () => {
   });
 
   it('has only links that work behind the prefix, each under it', async () => {
-    const hrefs = [...new Set(await page.locator('a[href]').evaluateAll((links) => links.map((link) => (link as HTMLAnchorElement).href)))];
+    // Each link as the browser resolves it (against the page's URL and its <base>).
+    const resolved: string[] = await page.locator('a[href]').evaluateAll((links): string[] => links.map((link) => String((link as unknown as { href: string }).href)));
+    const hrefs = [...new Set(resolved)];
     const answers = await Promise.all(hrefs.map(async (href) => `${(await fetch(href)).status} ${href}`));
 
     expect(hrefs.length).toBeGreaterThan(5);
