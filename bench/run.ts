@@ -7,6 +7,10 @@
  *   npm run bench -- --sizes 10000,50000   # some sizes (50,000 takes about 3 minutes)
  *   npm run bench -- --runs 3              # each size 3 times: min and median of each figure
  *   BENCH_DEBUG=1 npm run bench            # also print each throttled call (action, ms into the round)
+ *   npm run bench -- --http                # the HTTP scenario instead (bench/httpLoad.ts): 10,000 tasks,
+ *                                          # 2,000 clients that never read, 100 gzip readers, /-/healthy
+ *   npm run bench -- --http --http-tasks 1000 --http-idle-clients 200 --http-readers 10   # smaller
+ *   npm run bench -- --http --http-tls     # the same over HTTPS (a certificate made for the run)
  *   npm run bench -- --events              # events against polling: 10,000 tasks, 1 % churn a minute, 10 minutes each
  *   npm run bench -- --events --sizes 200 --minutes 1 --resync 20   # the same, small and short (a check)
  *
@@ -18,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../src/fake/fakeAws.js';
 import { generateFleet } from '../src/fake/fleet.js';
+import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 import { runEventsScenario } from './events.js';
 
@@ -297,9 +302,35 @@ async function main(): Promise<void> {
       minutes: { type: 'string' },
       churn: { type: 'string' },
       resync: { type: 'string' },
+      http: { type: 'boolean', default: false },
+      'http-tasks': { type: 'string', default: '10000' },
+      'http-idle-clients': { type: 'string', default: '2000' },
+      'http-readers': { type: 'string', default: '100' },
+      'http-requests': { type: 'string', default: '10' },
+      'http-hold': { type: 'string', default: '10' },
+      'http-tls': { type: 'boolean', default: false },
     },
   });
   if (values.events) return mainEvents(values);
+  if (values.http) {
+    const options: HttpLoadOptions = {
+      tasks: Number(values['http-tasks']),
+      idleClients: Number(values['http-idle-clients']),
+      readers: Number(values['http-readers']),
+      requestsPerReader: Number(values['http-requests']),
+      holdSeconds: Number(values['http-hold']),
+      tls: values['http-tls'] === true,
+    };
+    console.log(`prometheus-ecs-discoverer HTTP benchmark, ${new Date().toISOString()}; machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n`);
+    const figures = await measureHttpLoad(options);
+    printHttpLoad(figures, options);
+    const directory = new URL('./results/', import.meta.url);
+    await mkdir(directory, { recursive: true });
+    const file = new URL(`bench-http-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, directory);
+    await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), options, figures }, null, 2)}\n`);
+    console.log(`\nJSON: ${file.pathname}`);
+    return;
+  }
   const sizes = (values.sizes ?? '100,1000,10000').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
   const runs = Math.max(1, Number(values.runs) || 1);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };

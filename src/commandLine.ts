@@ -90,7 +90,9 @@ export function parseCommandLine(argv: string[]): Invocation {
   for (const [name, option] of Object.entries(COMMAND_OPTIONS)) {
     options[name] = { type: option.type, ...('short' in option && { short: option.short }) };
   }
-  for (const setting of settingFlags) options[(setting.flag as string).slice(2)] = { type: 'string' };
+  // A list setting's flag may be repeated (--web.listen-address a --web.listen-address b): the values are joined.
+  const isList = (setting: (typeof settingFlags)[number]) => Array.isArray(setting.default);
+  for (const setting of settingFlags) options[(setting.flag as string).slice(2)] = { type: 'string', ...(isList(setting) && { multiple: true }) };
 
   let parsed;
   try {
@@ -122,8 +124,9 @@ export function parseCommandLine(argv: string[]): Invocation {
 
   const flags: Record<string, string> = {};
   for (const setting of settingFlags) {
-    const value = values[(setting.flag as string).slice(2)];
+    const value = (parsed.values as Record<string, string | string[] | boolean | undefined>)[(setting.flag as string).slice(2)];
     if (typeof value === 'string') flags[setting.key] = value;
+    else if (Array.isArray(value)) flags[setting.key] = value.join(',');
   }
   const mode: RunMode = checking
     ? {

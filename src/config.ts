@@ -12,6 +12,8 @@ import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
 import { ConfigError, describeError } from './errors.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { parseListenAddress } from './http/listenAddresses.js';
+import { isExternalUrl, isRoutePrefix } from './http/routing.js';
 
 /** Every environment variable of ours starts with this. */
 export const ENV_PREFIX = 'ECS_DISCOVERER_';
@@ -90,7 +92,21 @@ addRule(
   (value) => typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value),
   (text) => text.toLowerCase(),
 );
-addRule('host', 'an IP address (IPv4 or IPv6) or a host name', (value) => typeof value === 'string' && (isIP(value) !== 0 || /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value)));
+addRule(
+  'host',
+  'an IP address (IPv4 or IPv6) or a host name',
+  (value) => typeof value === 'string' && (isIP(value) !== 0 || /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value)),
+  // [::1] as in a URL is ::1.
+  (text) => (/^\[[^\]]*\]$/.test(text) && isIP(text.slice(1, -1)) === 6 ? text.slice(1, -1) : text),
+);
+addRule(
+  'listen-addresses',
+  'host:port addresses, comma-separated ([::1]:8080 for IPv6, :8080 for every address)',
+  (value) => Array.isArray(value) && value.every((item) => typeof item === 'string' && !('error' in parseListenAddress(item))),
+  (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+);
+addRule('route-prefix', 'a path such as /ecs (plain segments: no "//", ".", "..", "?", "#" or "%"), or empty', (value) => typeof value === 'string' && isRoutePrefix(value));
+addRule('external-url', 'an absolute http or https URL without query or fragment, such as https://proxy.example/ecs/, or empty', (value) => typeof value === 'string' && isExternalUrl(value));
 addRule(
   'queue-url-or-none',
   'an SQS queue URL, https://sqs.<region>.amazonaws.com/<account id>/<queue name>, or empty for none',
@@ -426,6 +442,70 @@ const schema = {
       default: 3,
       env: env('HTTP_UNREADY_AFTER_FAILED_ROUNDS'),
     },
+    listenAddresses: {
+      doc: 'Addresses to listen on instead of http.host and http.port (leave those unset then): host:port, [::1]:8080 for IPv6, :8080 for every address; comma-separated, or the flag repeated, for several listeners.',
+      format: 'listen-addresses',
+      default: [] as string[],
+      env: env('HTTP_LISTEN_ADDRESSES'),
+      arg: 'web.listen-address',
+    },
+    webConfigFile: {
+      doc: 'Web configuration file in the format of Prometheus exporters (exporter-toolkit): TLS, basic auth users with bcrypt hashes, response headers; read again when it or its certificates change; empty: plain HTTP without authentication (README, "HTTP endpoints").',
+      format: String,
+      default: '',
+      env: env('HTTP_WEB_CONFIG_FILE'),
+      arg: 'web.config.file',
+    },
+    openHealthEndpoints: {
+      doc: '/-/healthy and /-/ready answer without basic auth, for load balancer health checks (a required client certificate still applies).',
+      format: 'true-or-false',
+      default: false,
+      env: env('HTTP_OPEN_HEALTH_ENDPOINTS'),
+    },
+    routePrefix: {
+      doc: 'Path prefix of every endpoint, as Prometheus\' --web.route-prefix (/ecs: /ecs/targets, /ecs/metrics, the status page at /ecs/); empty: the path of http.externalUrl, or /.',
+      format: 'route-prefix',
+      default: '',
+      env: env('HTTP_ROUTE_PREFIX'),
+      arg: 'web.route-prefix',
+    },
+    externalUrl: {
+      doc: 'URL under which clients reach the discoverer, e.g. through a reverse proxy (https://proxy.example/ecs/), as Prometheus\' --web.external-url: its path is the default route prefix and the base of the status page\'s links.',
+      format: 'external-url',
+      default: '',
+      env: env('HTTP_EXTERNAL_URL'),
+      arg: 'web.external-url',
+    },
+    headersTimeout: {
+      doc: 'Seconds a client may take to send the headers of a request, from the moment it connects or its last answer ends; then it gets 408 and is disconnected.',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 10,
+      env: env('HTTP_HEADERS_TIMEOUT'),
+    },
+    requestTimeout: {
+      doc: 'Seconds a client may take to send a whole request; not below http.headersTimeout.',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 30,
+      env: env('HTTP_REQUEST_TIMEOUT'),
+    },
+    keepAliveTimeout: {
+      doc: 'Seconds an idle keep-alive connection stays open; above a load balancer\'s idle timeout (60 s on an ALB), so that it never reuses a connection being closed.',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 65,
+      env: env('HTTP_KEEP_ALIVE_TIMEOUT'),
+    },
+    writeTimeout: {
+      doc: 'Seconds an answer may go without any of it being read; then the connection is dropped, so that a client that stops reading holds nothing.',
+      format: wholeNumber('seconds', 1, 3_600),
+      default: 30,
+      env: env('HTTP_WRITE_TIMEOUT'),
+    },
+    maxConnections: {
+      doc: 'Connections each listener holds at once; more are closed as they come.',
+      format: wholeNumber('count', 1, 1_000_000),
+      default: 4_096,
+      env: env('HTTP_MAX_CONNECTIONS'),
+    },
   },
   staticDir: {
     doc: 'Directory of static target files (*.json, *.yaml in file_sd format; names starting with _ or . are ignored), served with the ECS targets and written by the targets API; empty: none.',
@@ -584,6 +664,23 @@ function checkFileNames(config: Config): void {
   }
 }
 
+/** Listen addresses replace http.host and http.port: both given is a contradiction, said rather than guessed. */
+function checkHttp(config: Config): void {
+  const { http } = config;
+  const defaultOf = (key: string) => SETTINGS.find((setting) => setting.key === key)?.default;
+  if (http.listenAddresses.length > 0) {
+    const given = (['http.host', 'http.port'] as const).filter((key) => valueOf(config, key) !== defaultOf(key));
+    if (given.length > 0) {
+      throw new ConfigError(
+        `${nameSetting('http.listenAddresses')} and ${given.map(nameSetting).join(' and ')} are both set: give every address in http.listenAddresses (host:port, [::1]:8080 for IPv6), and leave ${given.join(' and ')} unset`,
+      );
+    }
+  }
+  if (http.headersTimeout > http.requestTimeout) {
+    throw settingError('http.headersTimeout', `${http.headersTimeout} s is above http.requestTimeout (${http.requestTimeout} s): a request cannot take less time than its headers`);
+  }
+}
+
 /** The labels every target has, which the label settings may not take. */
 const OWN_LABELS = ['job', 'instance', 'metrics_path'];
 
@@ -637,6 +734,7 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
     const properties = config.getProperties() as unknown as Config;
     checkFileNames(properties);
     checkLabelNames(properties);
+    checkHttp(properties);
     checkEvents(properties);
     return deepFreeze(properties);
   } catch (error) {

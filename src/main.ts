@@ -8,8 +8,9 @@ import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer, type DiscovererOptions } from './discoverer.js';
 import { describeError } from './errors.js';
 import { EXIT } from './exitCodes.js';
+import { startHttpService } from './http/httpService.js';
+import { toWebPaths } from './http/routing.js';
 import { EventListening } from './events.js';
-import { close, createHttpServer, listen } from './http/server.js';
 import { Status } from './http/status.js';
 import { createLogger, type AdjustableLogger, type Logger } from './log.js';
 import { Loop } from './loop.js';
@@ -288,6 +289,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
 
 async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, writer: FileSdWriter, lock: OutputLock, earlierStates: ClusterState[]): Promise<number> {
   const { config } = options;
+  const { linkBase } = toWebPaths(config.http.routePrefix, config.http.externalUrl);
   // Events (events.queueUrl) are for serve alone: --once and check are one round.
   const events = config.events.queueUrl === '' ? undefined : new EventListening({ config, logger, metrics, signal: options.signal ?? new AbortController().signal });
   const status = new Status({
@@ -295,6 +297,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
     version: version(),
     settings: toShownSettings(config),
     intervalSeconds: config.interval,
+    linkBase,
     events: () => events?.view(),
   });
   // Rounds, events and the static targets publish: one publication at a time, in the order they were made.
@@ -318,30 +321,8 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
   recordStatic(metrics, staticDirectory);
   if (staticDirectory !== undefined) status.showStatic(staticDirectory.current.files);
 
-  // Listen first: an address that cannot be used is a setting error, before anything else is started.
-  const server =
-    config.http.port === 0
-      ? undefined
-      : createHttpServer({
-          status,
-          registry: metrics.registry,
-          logger,
-          selections: toSelections(config),
-          // Writes need an authenticated user: until the server authenticates, the API only reads.
-          targetsApi: { directory: staticDirectory, authenticatedUser: undefined },
-        });
-  let listening: string | undefined;
-  if (server) {
-    try {
-      const address = await listen(server, config.http.host, config.http.port);
-      listening = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
-    } catch (error) {
-      // An address this host does not have, or a name that does not resolve, is the host's fault; the rest (in use, denied) the port's.
-      const code = (error as NodeJS.ErrnoException).code ?? '';
-      const key = ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'].includes(code) ? 'http.host' : 'http.port';
-      throw settingError(key, `cannot listen on ${config.http.host}:${config.http.port}`, error);
-    }
-  }
+  // Listen first: an address or a web config that cannot be used is a setting error, before anything else is started.
+  const http = await startHttpService({ config, status, registry: metrics.registry, logger, selections: toSelections(config), staticDirectory });
   const { stopping, loop } = await compose(
     options,
     logger,
@@ -359,7 +340,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
       events: events && { listening: events, afterBatch: () => status.eventsChanged() },
     },
   );
-  if (listening !== undefined) logger.info('listening', { address: listening });
+  for (const { address, tls } of http?.listeners ?? []) logger.info('listening', { address, tls });
 
   loop.start();
   await new Promise<void>((resolveStop) => {
@@ -373,7 +354,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
   staticDirectory?.stop();
-  if (server) await close(server);
+  await http?.close();
   logger.info('stopped');
   return EXIT.ok;
 }

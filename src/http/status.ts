@@ -7,6 +7,7 @@ import { placeOf } from '../readerOutcomes.js';
 import type { ClusterState, RoundReport, Snapshot, UnreadCluster } from '../round.js';
 import type { ProgressFigures } from '../roundProgress.js';
 import { filterKey, toHttpSdJson, type TargetFilter } from './httpSd.js';
+import { SharedAnswer } from './sharedAnswer.js';
 import { SERVED_AT, renderStatusPage, type EventsView, type Readiness, type StatusView } from './statusPage.js';
 
 export interface StatusOptions {
@@ -21,7 +22,12 @@ export interface StatusOptions {
   /** What the status page shows of event-driven discovery, when it is on. @default nothing */
   events?: () => EventsView | undefined;
   now?: () => number;
+  /** The status page's own path, ending in "/": its links are made under it (a route prefix, a proxy's path). @default "/" */
+  linkBase?: string;
 }
+
+/** The answer about a cluster that does not exist: one for all such names, so that they cost no memory. */
+const NO_TARGETS = new SharedAnswer('[]', 'application/json');
 
 /** Whether a cluster is one the filter names: by name, account and region, each when given. */
 const isSelected = (state: ClusterState, { cluster, account, region }: TargetFilter): boolean =>
@@ -47,8 +53,9 @@ export class Status {
   readonly #refreshSeconds: number;
   readonly #now: () => number;
   #snapshot: Snapshot | undefined;
-  #bodies = new Map<string, string>();
-  #chosenBodies = new LRUCache<string, string>({ max: CHOSEN_FILTER_ANSWERS });
+  readonly #linkBase: string;
+  #bodies = new Map<string, SharedAnswer>();
+  #chosenBodies = new LRUCache<string, SharedAnswer>({ max: CHOSEN_FILTER_ANSWERS });
   /** Pages with targets per shard, by shard count: clients choose the count, so only a few are kept. */
   #shardPages = new LRUCache<number, string>({ max: 8 });
   #staticFiles: StatusView['staticFiles'];
@@ -57,7 +64,8 @@ export class Status {
   #progress: ProgressFigures | undefined;
   readonly #events: (() => EventsView | undefined) | undefined;
 
-  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, events, now = Date.now }: StatusOptions) {
+  constructor({ unreadyAfterFailedRounds, version, startedAt, settings = [], intervalSeconds = 15, events, now = Date.now, linkBase = '/' }: StatusOptions) {
+    this.#linkBase = linkBase;
     this.#unreadyAfterFailedRounds = unreadyAfterFailedRounds;
     this.#version = version;
     this.#now = now;
@@ -138,6 +146,7 @@ export class Status {
       refreshSeconds: this.#refreshSeconds,
       ...(this.#staticFiles !== undefined && { staticFiles: this.#staticFiles }),
       ...(shards !== undefined && { shards }),
+      base: this.#linkBase,
       events: this.#events?.(),
     });
   }
@@ -150,29 +159,38 @@ export class Status {
     return this.#rounds.at(-1);
   }
 
-  /** The HTTP SD answer for a filter; undefined before the first published round. */
+  /** The HTTP SD answer for a filter, as text; undefined before the first published round. */
   targetsBody(filter: TargetFilter): string | undefined {
+    return this.targetsAnswer(filter)?.text;
+  }
+
+  /**
+   * The HTTP SD answer for a filter, built once per snapshot and filter and shared by every
+   * request that asks for it (gzip and ETag included); undefined before the first published round.
+   */
+  targetsAnswer(filter: TargetFilter): SharedAnswer | undefined {
     const snapshot = this.#snapshot;
     if (snapshot === undefined) return undefined;
     const byCluster = filter.cluster !== undefined || filter.account !== undefined || filter.region !== undefined;
     // A cluster name repeats across accounts and regions: the groups are those of the clusters selected.
     const selected = byCluster ? snapshot.clusters.filter((state) => isSelected(state, filter)) : undefined;
     // Only answers about clusters that exist are kept: any other name a client sends is `[]`, and costs no memory.
-    if (selected?.length === 0) return '[]';
+    if (selected?.length === 0) return NO_TARGETS;
     const key = filterKey(filter);
     // Shards and matchers are chosen by clients: their answers go to a bounded cache of their own.
     const cache = filter.shard === undefined && filter.matchers === undefined ? this.#bodies : this.#chosenBodies;
-    let body = cache.get(key);
-    if (body === undefined) {
+    let answer = cache.get(key);
+    if (answer === undefined) {
       const groups = selected === undefined ? snapshot.groups : toGroupsByInterval(selected.flatMap((state) => state.targets));
-      body = toHttpSdJson(groups, {
+      const body = toHttpSdJson(groups, {
         ...(filter.interval !== undefined && { interval: filter.interval }),
         ...(filter.shard !== undefined && { shard: filter.shard }),
         ...(filter.matchers !== undefined && { matchers: filter.matchers }),
       });
-      cache.set(key, body);
+      answer = new SharedAnswer(body, 'application/json');
+      cache.set(key, answer);
     }
-    return body;
+    return answer;
   }
 
   /** HTTP SD answers held for the current snapshot (one per filter asked for): bounded by its clusters and the intervals. */

@@ -94,6 +94,8 @@ export interface StatusView {
   staticFiles?: readonly { name: string; groups: readonly unknown[]; error: string | undefined }[];
   /** Targets per shard, when the page was asked for them (`?shards=n`). */
   shards?: { count: number; targets: readonly number[] };
+  /** The path of the page itself, ending in "/" (the route prefix, or the external URL's path): the base of its relative links, wherever the page is reached (a `<base>` when not "/"). @default "/" */
+  base?: string;
   /** Undefined without events (or before they start). */
   events?: EventsView | undefined;
 }
@@ -334,7 +336,7 @@ const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
  * relative, so that the page works under any path prefix. Rendered once per round (the server
  * puts in the time it is served, `SERVED_AT`).
  */
-export function renderStatusPage({ version, readiness, lastRound, snapshot, startedAt, settings, progress, refreshSeconds, staticFiles, shards, events }: StatusView): string {
+export function renderStatusPage({ version, readiness, lastRound, snapshot, startedAt, settings, progress, refreshSeconds, staticFiles, shards, events, base = '/' }: StatusView): string {
   const findings = renderFindings(snapshot);
   const perInterval = table(
     INTERVALS.map((interval) => interval),
@@ -348,7 +350,7 @@ export function renderStatusPage({ version, readiness, lastRound, snapshot, star
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'">
+${base === '/' ? '' : `<base href="${escapeHtml(base)}">\n`}<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'">
 <title>prometheus-ecs-discoverer</title>
 <style>${STYLE}</style>
 </head>

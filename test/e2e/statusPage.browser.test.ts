@@ -10,7 +10,8 @@ import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support
 
 /**
  * The status page as a person sees it, in Debian's Chromium, headless, over the page that the
- * built CLI serves against the fake: cluster rows, a skipped container's reason, the filter.
+ * built CLI serves against the fake, behind a route prefix as behind a reverse proxy: cluster
+ * rows, a skipped container's reason, the filter, and every link.
  * .ci/run installs Debian's chromium package; elsewhere the test is skipped, loudly. Playwright
  * drives that Chromium and never downloads a browser of its own.
  */
@@ -27,7 +28,10 @@ let browser: BrowserContext;
 let page: Page;
 let profileDir: string;
 let outputDir: string;
+let base: string;
 const problems: string[] = [];
+/** Served under a prefix, as behind a reverse proxy: every link must stay under it. */
+const PREFIX = '/ecs';
 
 const visibleTexts = (selector: string) => page.locator(`${selector} >> visible=true`).allInnerTexts();
 
@@ -40,7 +44,7 @@ describe.skipIf(!installed)('the status page in a browser', () => {
     const port = await freePort();
     // A long interval: the page reloads itself every 30 s at most, which this test never waits for.
     discoverer = new RunningDiscoverer(
-      ['--interval', '60', '--output-dir', outputDir, '--http-host', '127.0.0.1', '--http-port', String(port)],
+      ['--interval', '60', '--output-dir', outputDir, '--http-host', '127.0.0.1', '--http-port', String(port), '--web.route-prefix', PREFIX],
       fakeAwsEnv(fake.url),
     );
     await discoverer.waitForRounds(1);
@@ -57,7 +61,8 @@ describe.skipIf(!installed)('the status page in a browser', () => {
       if (message.type() === 'error') problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    base = `http://127.0.0.1:${port}${PREFIX}/`;
+    await page.goto(base);
   }, 60_000);
 
   afterAll(async () => {
@@ -106,6 +111,27 @@ describe.skipIf(!installed)('the status page in a browser', () => {
     expect(otherCluster, 'a cluster without a match is hidden').toBe(false);
     expect(refreshed).toContain('reloading paused while you filter');
     expect(cleared).toEqual(before);
+  });
+
+  it('has only links that work behind the prefix, each under it', async () => {
+    // Each link as the browser resolves it (against the page's URL and its <base>).
+    const resolved: string[] = await page.locator('a[href]').evaluateAll((links): string[] => links.map((link) => String((link as unknown as { href: string }).href)));
+    const hrefs = [...new Set(resolved)];
+    const answers = await Promise.all(hrefs.map(async (href) => `${(await fetch(href)).status} ${href}`));
+
+    expect(hrefs.length).toBeGreaterThan(5);
+    expect(hrefs.filter((href) => !href.startsWith(base))).toEqual([]);
+    expect(answers.filter((answer) => !answer.startsWith('200 '))).toEqual([]);
+  });
+
+  it('counts the targets per shard from the form, behind the prefix', async () => {
+    const shards = await browser.newPage();
+    await shards.goto(base);
+    await shards.locator('input[name="shards"]').fill('2');
+    await Promise.all([shards.waitForURL(`${base}?shards=2`), shards.locator('form:has(input[name="shards"]) button').click()]);
+
+    expect(await shards.locator('#shards ~ table a').allInnerTexts()).toEqual(['0', '1']);
+    await shards.close();
   });
 
   it('fits 1,280 px without scrolling sideways, and runs its script without a single error', async () => {

@@ -56,3 +56,11 @@ describe('helpText', () => {
     }
   });
 });
+
+describe('parseCommandLine: repeated list flags', () => {
+  it('joins a list flag given several times, as exporters take --web.listen-address', () => {
+    const invocation = parseCommandLine(['--web.listen-address', '127.0.0.1:8080', '--web.listen-address=[::1]:8080', '--web.config.file', 'web.yml']);
+
+    expect(invocation.flags).toEqual({ 'http.listenAddresses': '127.0.0.1:8080,[::1]:8080', 'http.webConfigFile': 'web.yml' });
+  });
+});

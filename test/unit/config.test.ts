@@ -193,6 +193,46 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: HTTP listeners, prefix and limits', () => {
+  it('reads listen addresses, an IPv6 host in brackets or not, the prefix and the external URL', () => {
+    const config = loadConfig({ env: { ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES: '127.0.0.1:8080, [::1]:8080' }, flags: { 'http.routePrefix': '/ecs', 'http.externalUrl': 'https://proxy.example/ecs/' } });
+
+    expect(config.http.listenAddresses).toEqual(['127.0.0.1:8080', '[::1]:8080']);
+    expect(config.http.routePrefix).toBe('/ecs');
+    expect(loadConfig({ env: {}, flags: { 'http.host': '[::1]' } }).http.host).toBe('::1');
+    expect(loadConfig({ env: {}, flags: { 'http.host': '::1' } }).http.host).toBe('::1');
+  });
+
+  it('has bounded defaults for slow clients', () => {
+    expect(loadConfig({ env: {} }).http).toMatchObject({ headersTimeout: 10, requestTimeout: 30, keepAliveTimeout: 65, writeTimeout: 30, maxConnections: 4096, openHealthEndpoints: false, webConfigFile: '' });
+  });
+
+  it.each([
+    [
+      { flags: { 'http.listenAddresses': '127.0.0.1:8080', 'http.port': '9090' } },
+      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES) and http.port (--http-port, ECS_DISCOVERER_HTTP_PORT) are both set: give every address in http.listenAddresses (host:port, [::1]:8080 for IPv6), and leave http.port unset',
+    ],
+    [
+      { flags: { 'http.listenAddresses': '::1:8080' } },
+      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): expected host:port addresses, comma-separated ([::1]:8080 for IPv6, :8080 for every address): value was ["::1:8080"]',
+    ],
+    [
+      { env: { ECS_DISCOVERER_HTTP_HEADERS_TIMEOUT: '60', ECS_DISCOVERER_HTTP_REQUEST_TIMEOUT: '30' } },
+      'http.headersTimeout (ECS_DISCOVERER_HTTP_HEADERS_TIMEOUT): 60 s is above http.requestTimeout (30 s): a request cannot take less time than its headers',
+    ],
+    [
+      { flags: { 'http.routePrefix': 'ecs' } },
+      'http.routePrefix (--web.route-prefix, ECS_DISCOVERER_HTTP_ROUTE_PREFIX): expected a path such as /ecs (plain segments: no "//", ".", "..", "?", "#" or "%"), or empty: value was "ecs"',
+    ],
+    [
+      { flags: { 'http.externalUrl': 'proxy.example/ecs' } },
+      'http.externalUrl (--web.external-url, ECS_DISCOVERER_HTTP_EXTERNAL_URL): expected an absolute http or https URL without query or fragment, such as https://proxy.example/ecs/, or empty: value was "proxy.example/ecs"',
+    ],
+  ])('rejects %j with one line', (input, message) => {
+    expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
+  });
+});
+
 describe('settingError', () => {
   it('names the setting and its sources, keeps the underlying error as cause and says its reason in the same line', () => {
     const cause = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'), { code: 'EADDRINUSE' });

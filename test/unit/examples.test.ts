@@ -17,6 +17,9 @@ import { NormalizedSchema } from '@smithy/core/schema';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SETTINGS, loadConfig } from '../../src/config.js';
+import { parseWebConfig } from '../../src/http/webConfig.js';
+import { loadWebSecurity } from '../../src/http/webSecurity.js';
+import { makeTestPki } from '../support/testPki.js';
 import { EXIT } from '../../src/exitCodes.js';
 
 /**
@@ -251,7 +254,8 @@ describe('examples/', () => {
       // The accounts the AWS documentation uses as placeholders.
       for (const [account] of text.matchAll(/\b\d{12}\b/g)) expect(account, `${file}: AWS account`).toMatch(/^(123456789012|111122223333|444455556666)$/);
       expect(text, `${file}: AWS access key`).not.toMatch(/\b(AKIA|ASIA)[0-9A-Z]{16}\b/);
-      expect(text, `${file}: secret`).not.toMatch(/secret_access_key|aws_session_token|password|BEGIN [A-Z ]*PRIVATE KEY/i);
+      // A password given as a value; password_file (where Prometheus reads one) and bcrypt hashes are no secret.
+      expect(text, `${file}: secret`).not.toMatch(/secret_access_key|aws_session_token|\bpassword\s*[:=]|BEGIN [A-Z ]*PRIVATE KEY/i);
     }
   });
 });
@@ -619,5 +623,43 @@ describe('examples/docker-compose.yml', () => {
     const ports = Object.values(compose.services).flatMap((service) => service.ports ?? []);
 
     expect(ports.sort()).toEqual([`127.0.0.1:${HTTP_PORT}:${HTTP_PORT}`, '127.0.0.1:9090:9090']);
+  });
+});
+
+// --- HTTPS: examples/web-config.yml and examples/prometheus-http-sd-tls.yml ---
+
+describe('examples/web-config.yml and examples/prometheus-http-sd-tls.yml', () => {
+  const webConfig = parseWebConfig(read('examples/web-config.yml'), join(EXAMPLES, 'web-config.yml'));
+  const prometheus = parseYaml('examples/prometheus-http-sd-tls.yml') as { scrape_configs: (ScrapeConfig & { http_sd_configs?: { url: string; basic_auth?: { username: string; password_file?: string }; tls_config?: { ca_file?: string } }[] })[] };
+
+  it('serves TLS with a user, and Prometheus reads /targets over https as that user, trusting a CA', () => {
+    const sd = prometheus.scrape_configs[0]?.http_sd_configs?.[0];
+
+    expect(webConfig.tls).toBeDefined();
+    expect(new URL(sd?.url ?? '').protocol).toBe('https:');
+    expect(new URL(sd?.url ?? '').port).toBe(String(HTTP_PORT));
+    expect(new URL(sd?.url ?? '').pathname).toBe('/targets');
+    expect([...webConfig.users.keys()]).toContain(sd?.basic_auth?.username);
+    expect(sd?.basic_auth?.password_file, 'a password file, not a password in the config').toBeDefined();
+    expect(sd?.tls_config?.ca_file).toBeDefined();
+  });
+
+  describe.skipIf(!hasPromtool && !inCi)('with its files in place', () => {
+    it('is accepted by the discoverer and by promtool check web-config alike', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'web-config-'));
+      try {
+        makeTestPki(dir);
+        const file = join(dir, 'web-config.yml');
+        writeFileSync(file, read('examples/web-config.yml').replaceAll('/etc/prometheus-ecs-discoverer/tls/', `${dir}/`));
+
+        const security = await loadWebSecurity(file);
+        const result = spawnSync(PROMTOOL, ['check', 'web-config', file], { encoding: 'utf8', timeout: 20_000 });
+
+        expect(security.tls?.context.minVersion).toBe('TLSv1.2');
+        expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -1,7 +1,15 @@
-import type { Server } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StaticDirectory } from '../../../src/output/staticDirectory.js';
+import { compare } from 'bcryptjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../../../src/round.js';
+import { BasicAuth } from '../../../src/http/basicAuth.js';
 import { close, createHttpServer, listen } from '../../../src/http/server.js';
 import { Status } from '../../../src/http/status.js';
 import type { EventsView } from '../../../src/http/statusPage.js';
@@ -61,6 +69,9 @@ const snapshot: Snapshot = {
   clusters: [{ ...cluster, targets: [prodGroups.generic, prodGroups['15s']] }],
   groups: { generic: [prodGroups.generic], '15s': [prodGroups['15s']], '30s': [], '1m': [], '5m': [] },
 };
+
+/** bcryptjs' hash of "correct horse", cost 4. */
+const ALICE_HASH = '$2y$04$9rgXdjNECdizwsB8LSdbreqwFWg/lil0hfaBYfBj8mUJCEx2VAkrS';
 
 let server: Server;
 let base: string;
@@ -227,5 +238,220 @@ describe('HTTP server', () => {
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
     expect(Number(head.headers.get('content-length'))).toBeGreaterThan(2);
+  });
+});
+
+describe('HTTP server: shared answers, prefix, strict targets, authentication', () => {
+  const servers: ReturnType<typeof createHttpServer>[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(close));
+  });
+
+  /** A server of its own, with a logger that keeps its lines. */
+  async function start(options: Partial<Parameters<typeof createHttpServer>[0]> = {}) {
+    const lines: { level: string; message: string; fields: unknown }[] = [];
+    const record = (level: string) => (message: string, fields?: unknown) => lines.push({ level, message, fields });
+    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', linkBase: options.linkBase ?? '/' });
+    own.publish(bigSnapshot());
+    const created = createHttpServer({
+      status: own,
+      registry: createMetrics().registry,
+      logger: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
+      ...options,
+    });
+    servers.push(created);
+    const { port } = await listen(created, '127.0.0.1', 0);
+    return { url: `http://127.0.0.1:${port}`, port, lines, status: own };
+  }
+
+  /** Enough groups that gzip is worth it. */
+  function bigSnapshot(): Snapshot {
+    const groups = Array.from({ length: 200 }, (_, index) =>
+      toPublishedGroup({ interval: 'generic', cluster: 'prod', address: `127.0.${Math.floor(index / 250)}.${index % 250}:8080`, labels: { job: 'api' } }),
+    );
+    return { ...snapshot, groups: { ...snapshot.groups, generic: groups } };
+  }
+
+  /** Sends raw bytes and returns what comes back before the server closes or answers. */
+  function raw(port: number, request: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString();
+        if (answer.includes('\r\n\r\n')) socket.end();
+      });
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  it('gzips /targets for a client that accepts it, with Vary and an ETag, and answers 304 to If-None-Match', async () => {
+    const { url, status: own } = await start();
+
+    const plain = await fetch(`${url}/targets`, { headers: { 'accept-encoding': 'identity' } });
+    const plainBody = Buffer.from(await plain.arrayBuffer());
+    const zipped = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      httpGet(`${url}/targets`, { headers: { 'accept-encoding': 'gzip' } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    const again = await fetch(`${url}/targets`, { headers: { 'if-none-match': String(plain.headers.get('etag')) } });
+
+    expect(plain.headers.get('vary')).toBe('Accept-Encoding');
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plainBody.equals(own.targetsAnswer({})?.body as Buffer)).toBe(true);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['vary']).toBe('Accept-Encoding');
+    expect(zipped.headers['etag']).toBe(String(plain.headers.get('etag')).replace(/"$/, '-gzip"'));
+    expect(gunzipSync(zipped.body).equals(plainBody)).toBe(true);
+    expect(zipped.body.length).toBeLessThan(plainBody.length / 4);
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+  });
+
+  it('changes the ETag when a new snapshot changes the answer', async () => {
+    const { url, status: own } = await start();
+    const before = (await fetch(`${url}/targets`)).headers.get('etag');
+
+    own.publish(snapshot);
+    const after = await fetch(`${url}/targets`, { headers: { 'if-none-match': String(before) } });
+
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(before);
+  });
+
+  it('serves every endpoint under the route prefix only, the page at the prefix with a slash, its links under it', async () => {
+    const { url } = await start({ routePrefix: '/monitoring/ecs', linkBase: '/monitoring/ecs/' });
+
+    const targets = await fetch(`${url}/monitoring/ecs/targets`);
+    const healthy = await fetch(`${url}/monitoring/ecs/-/healthy`);
+    const page = await fetch(`${url}/monitoring/ecs/`);
+    const bare = await fetch(`${url}/monitoring/ecs`, { redirect: 'manual' });
+    const outside = await fetch(`${url}/targets`);
+    const root = await fetch(`${url}/`);
+
+    expect(targets.status).toBe(200);
+    expect(healthy.status).toBe(200);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('<base href="/monitoring/ecs/">');
+    expect(text).toContain('href="targets"');
+    expect(bare.status).toBe(302);
+    expect(bare.headers.get('location')).toBe('/monitoring/ecs/');
+    expect(outside.status).toBe(404);
+    expect(root.status).toBe(404);
+  });
+
+  it('answers //targets with 404, not the status page', async () => {
+    const { url } = await start();
+
+    const response = await fetch(`${url}//targets`);
+
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe('not found: //targets\n');
+  });
+
+  it('answers 400 to an absolute-form target that does not parse and to a malformed request line, without an error log line', async () => {
+    const { port, lines } = await start();
+
+    const absolute = await raw(port, 'GET http://[bad/targets HTTP/1.1\r\nHost: x\r\n\r\n');
+    const garbage = await raw(port, 'GARBAGE\r\n\r\n');
+    const good = await raw(port, 'GET http://discoverer:8080/-/healthy HTTP/1.1\r\nHost: discoverer\r\n\r\n');
+
+    expect(absolute).toMatch(/^HTTP\/1\.1 400 /);
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(good).toMatch(/^HTTP\/1\.1 200 /);
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  it('asks for basic auth on every path, logs wrong credentials without the password, and can leave health open', async () => {
+    const auth = new BasicAuth(new Map([['alice', ALICE_HASH]]), compare);
+    const security = { file: 'web.yml', tls: undefined, headers: { 'X-Frame-Options': 'deny' }, auth, files: ['web.yml'] };
+    const { url, lines } = await start({ security: () => security, openHealthEndpoints: true });
+    const as = (credentials: string) => ({ headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } });
+
+    const none = await fetch(`${url}/targets`);
+    const wrong = await fetch(`${url}/targets`, as('alice:hunter2'));
+    const missing = await fetch(`${url}/nope`);
+    const right = await fetch(`${url}/targets`, as('alice:correct horse'));
+    const healthy = await fetch(`${url}/-/healthy`);
+    const ready = await fetch(`${url}/-/ready`);
+
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expect(none.headers.get('x-frame-options')).toBe('deny');
+    expect(wrong.status).toBe(401);
+    expect(missing.status).toBe(401);
+    expect(right.status).toBe(200);
+    expect(healthy.status).toBe(200);
+    expect(ready.status).toBe(200);
+    const refused = lines.filter((line) => line.message.includes('wrong credentials'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.fields).toMatchObject({ reason: 'wrong password', user: 'alice', path: '/targets' });
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+});
+
+describe('HTTP server: the status page as a snapshot', () => {
+  it('has an ETag that changes with its content, and answers 304 while it does not', async () => {
+    // The page carries the time it is served: a clock that stands still keeps it the same.
+    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', now: () => Date.parse('2026-11-24T10:00:05Z') });
+    own.publish(snapshot);
+    own.recordRound(report('ok'));
+    const pageServer = createHttpServer({ status: own, registry: createMetrics().registry, logger: silentLogger });
+    const { port } = await listen(pageServer, '127.0.0.1', 0);
+    try {
+      const first = await fetch(`http://127.0.0.1:${port}/`);
+      const etag = String(first.headers.get('etag'));
+      const same = await fetch(`http://127.0.0.1:${port}/`, { headers: { 'if-none-match': etag } });
+      own.recordRound(report('failed', 'region eu-west-1: ListClusters failed'));
+      const changed = await fetch(`http://127.0.0.1:${port}/`, { headers: { 'if-none-match': etag } });
+
+      expect(first.status).toBe(200);
+      expect(first.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(same.status).toBe(304);
+      expect(changed.status).toBe(200);
+      expect(await changed.text()).toContain('ListClusters failed');
+    } finally {
+      await close(pageServer);
+    }
+  });
+});
+
+describe('HTTP server: the targets API behind basic auth', () => {
+  it('stores static targets for a user of the web configuration, and for nobody else', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'api-auth-'));
+    const own = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' });
+    own.publish(snapshot);
+    const logged: { message: string; fields: unknown }[] = [];
+    const auth = new BasicAuth(new Map([['alice', ALICE_HASH]]), compare);
+    const apiServer = createHttpServer({
+      status: own,
+      registry: createMetrics().registry,
+      logger: { ...silentLogger, info: (message, fields) => void logged.push({ message, fields }) },
+      security: () => ({ file: 'web.yml', tls: undefined, headers: {}, auth, files: ['web.yml'] }),
+      targetsApi: { directory: new StaticDirectory({ directory, logger: silentLogger }) },
+    });
+    const { port } = await listen(apiServer, '127.0.0.1', 0);
+    const put = (authorization?: string) =>
+      fetch(`http://127.0.0.1:${port}/api/v1/static/lab`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+        body: JSON.stringify([{ targets: ['127.0.0.9:9100'], labels: { job: 'lab' } }]),
+      });
+    try {
+      const anonymous = await put();
+      const alice = await put(`Basic ${Buffer.from('alice:correct horse').toString('base64')}`);
+
+      expect(anonymous.status).toBe(401);
+      expect(alice.status).toBe(200);
+      expect(logged).toEqual([expect.objectContaining({ message: 'static targets stored', fields: expect.objectContaining({ name: 'lab', user: 'alice' }) as unknown })]);
+    } finally {
+      await close(apiServer);
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });
