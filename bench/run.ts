@@ -233,6 +233,7 @@ function toTable(bySize: Row[][]): string {
     'throttled',
     'steady calls (formula)',
     'steady s',
+    'CPU s cold / steady',
     'steady CPU ms / 1k tasks',
     'idle RSS MB',
     'peak RSS MB',
@@ -252,6 +253,7 @@ function toTable(bySize: Row[][]): string {
       String(Math.max(...rows.map((row) => row.throttled))),
       `${rows.map((row) => row.steadyCalls).join('/')} (${first.steadyFormula})`,
       figure(rows, (row) => row.steadySeconds, 2),
+      `${figure(rows, (row) => row.coldCpuSeconds, 2)} / ${figure(rows, (row) => row.steadyCpuSeconds, 2)}`,
       figure(rows, (row) => (row.steadyCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => row.idleRssMb, 0),
       figure(rows, (row) => row.peakRssMb, 0),
@@ -352,6 +354,8 @@ async function main(): Promise<void> {
   console.log('(calls − burst) / rate of the slowest bucket. first call, first target: seconds from the start of the process.');
   console.log('steady: the second round, on full buckets; its calls against the formula: 1 ListClusters page per 100 clusters, and per');
   console.log(`cluster 1 ListTasks page per 100 tasks + 1 DescribeTasks per 100 of ceil(tasks × interval / taskRefresh).`);
+  console.log('CPU: user + system seconds of the process, up to the end of the cold round (its start included) and from there');
+  console.log('to the end of the steady round (the interval between them included); per 1k tasks: the steady figure per 1,000 tasks.');
   console.log('idle RSS: when the first AWS call goes out; peak RSS: the high-water mark (VmHWM) after the steady round.');
 
   const directory = new URL('./results/', import.meta.url);

@@ -4,7 +4,10 @@ import { NAME, helpText, parseCommandLine, version } from './commandLine.js';
 import { EXIT } from './exitCodes.js';
 import { loadConfig } from './config.js';
 import { ConfigError, describeError } from './errors.js';
+import { applyHeapSettings } from './heapSettings.js';
 import { run } from './main.js';
+
+applyHeapSettings();
 
 // The SDK's own notice spans nine lines of every log; main() logs one line instead.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';

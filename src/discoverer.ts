@@ -7,7 +7,7 @@ import { INTERVALS } from './discovery/endpoints.js';
 import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
 import { accountOfArn, type ClusterRef } from './discovery/model.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
-import { countByInterval, toGroupsByInterval } from './discovery/targetGroups.js';
+import { countByInterval } from './discovery/targetGroups.js';
 import { untilAborted } from './abort.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
@@ -17,6 +17,8 @@ import { ReaderOutcomes, namesAccounts, placeOf } from './readerOutcomes.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
 import { recordRound } from './roundMetrics.js';
 import { reportProgress, type ProgressFigures } from './roundProgress.js';
+import { SnapshotGroups } from './snapshotGroups.js';
+import type { TimeSlicing } from './timeSlices.js';
 
 /** What the reads of one round have found so far. */
 interface RoundProgress {
@@ -62,6 +64,8 @@ export interface DiscovererOptions {
   /** Rounds after which a cluster that was never read is said, loudly, to be published without targets. @default 3 */
   unreadClusterRounds?: number;
   now?: () => number;
+  /** How resolving a cluster gives way to other work. @default slices of 10 ms (DEFAULT_TIME_SLICING) */
+  timeSlicing?: TimeSlicing;
 }
 
 /**
@@ -75,6 +79,7 @@ export class Discoverer {
   readonly #now: () => number;
   readonly #states = new ClusterStates();
   #resolutions: ResolutionCache;
+  readonly #groups = new SnapshotGroups();
   readonly #findings: FindingsLog;
   readonly #unknownClusterLog = new ChangeLog();
   readonly #unreadLog = new ChangeLog();
@@ -136,9 +141,10 @@ export class Discoverer {
     const states = this.#states.list();
     this.#findings.log(states);
     let outcome: RoundOutcome = !failed ? 'ok' : progress.fresh > 0 ? 'partial' : 'failed';
+    this.#resolutions.retainClusters(new Set(states.map((state) => state.cluster.arn)));
     const snapshot: Snapshot = Object.freeze({
       finishedAt: this.#now(),
-      groups: toGroupsByInterval(states.flatMap((state) => state.targets)),
+      groups: this.#groups.of(states),
       clusters: states,
     });
     const unreadClusters = this.#reportUnread();
@@ -233,7 +239,7 @@ export class Discoverer {
         const clusters = this.#states.list();
         const snapshot: Snapshot = Object.freeze({
           finishedAt: this.#now(),
-          groups: toGroupsByInterval(clusters.flatMap((state) => state.targets)),
+          groups: this.#groups.of(clusters),
           clusters,
         });
         try {
@@ -331,7 +337,7 @@ export class Discoverer {
     } finally {
       clearTimeout(timer);
     }
-    const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading);
+    const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading, this.#options.timeSlicing);
     // A RUNNING task whose bindings or address ECS has not filled in yet is described again, like a PENDING one.
     if (incomplete.size > 0) reader.describeAgain(cluster, incomplete);
     this.#states.set({
@@ -371,7 +377,7 @@ export class Discoverer {
       const reader = this.#options.readers.find((candidate) => candidate.region === state.region);
       if (reader?.readCached === undefined) return false;
       const reading = await reader.readCached(state.cluster, signal);
-      const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading);
+      const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading, this.#options.timeSlicing);
       if (this.#states.get(clusterArn) !== state) continue;
       if (incomplete.size > 0) reader.describeAgain(state.cluster, incomplete);
       this.#states.set({ ...state, tasks: reading.tasks.length, ...resolved });
@@ -385,7 +391,7 @@ export class Discoverer {
     // Before a first publication, the round publishes (or says why it could not).
     if (publish === undefined || !this.#firstPublished) return;
     const clusters = this.#states.list();
-    const groups = toGroupsByInterval(clusters.flatMap((state) => state.targets));
+    const groups = this.#groups.of(clusters);
     await publish(Object.freeze({ finishedAt: this.#now(), groups, clusters }));
     for (const [interval, count] of Object.entries(countByInterval(groups))) metrics.targets.set({ interval }, count);
   }

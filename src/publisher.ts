@@ -1,5 +1,4 @@
-import { INTERVALS } from './discovery/endpoints.js';
-import { toGroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
+import { mergeGroupsByInterval, toGroupsByInterval, type PublishedGroup } from './discovery/targetGroups.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Snapshot } from './round.js';
@@ -52,7 +51,7 @@ export class Publisher {
   #withStatic(snapshot: Snapshot): Snapshot {
     const groups = this.#options.staticGroups?.() ?? [];
     if (groups.length === 0) return snapshot;
-    const all = INTERVALS.flatMap((interval) => snapshot.groups[interval]);
-    return Object.freeze({ ...snapshot, groups: toGroupsByInterval([...all, ...groups]) });
+    // The round's groups are sorted already: merged with the static ones, not sorted again.
+    return Object.freeze({ ...snapshot, groups: mergeGroupsByInterval([snapshot.groups, toGroupsByInterval(groups)]) });
   }
 }

@@ -1,6 +1,6 @@
 import type { ClusterRef, HostRecord, TaskDefinitionRecord, TaskRecord } from './discovery/model.js';
 import { resolveTaskTargets, type ResolveOptions, type Skip, type TaskContext, type Warning } from './discovery/resolveTargets.js';
-import { toPublishedGroup, type PublishedGroup } from './discovery/targetGroups.js';
+import { isSameText, toPublishedGroup, type PublishedGroup } from './discovery/targetGroups.js';
 
 /** The published form of one task's resolution. Frozen: it is shared by every round that reuses it. */
 export interface TaskResolution {
@@ -11,62 +11,109 @@ export interface TaskResolution {
   readonly markerHints: readonly string[];
 }
 
-interface CachedResolution extends TaskResolution {
+interface CachedResolution {
+  readonly task: TaskRecord;
   readonly definition: TaskDefinitionRecord | undefined;
   readonly host: HostRecord | undefined;
   /** The reader keeps one tags object for as long as a cluster's tags do not change. */
   readonly clusterTags: ClusterRef['tags'];
+  readonly resolution: TaskResolution;
+  /** The reading of its cluster that last asked for it (see ResolutionCache.endReading). */
+  reading: number;
 }
 
 /** Hosts are small records that the reader may rebuild each round: equal fields mean the same host. */
 function sameHost(a: HostRecord | undefined, b: HostRecord | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof HostRecord>;
-  return [...keys].every((key) => a[key] === b[key]);
+  // Each way, so that a field one of them lacks counts; for...in makes no array of keys (a check per task and round).
+  for (const key in a) if (a[key as keyof HostRecord] !== b[key as keyof HostRecord]) return false;
+  for (const key in b) if (a[key as keyof HostRecord] !== b[key as keyof HostRecord]) return false;
+  return true;
 }
 
+/** Most tasks have no skip, warning or hint: they all share this one empty list. */
+const NONE: readonly never[] = Object.freeze([]);
+
 function freezeAll<T extends object>(items: T[]): readonly T[] {
+  if (items.length === 0) return NONE;
   for (const item of items) Object.freeze(item);
   return Object.freeze(items);
 }
 
+/** The same groups, in the same order, by text. */
+const sameTargets = (a: readonly PublishedGroup[], b: readonly PublishedGroup[]) =>
+  a.length === b.length && a.every((group, index) => group.interval === b[index]?.interval && isSameText(group, b[index]));
+
+interface ClusterResolutions {
+  /** Counts the cluster's readings. */
+  reading: number;
+  readonly byTask: Map<string, CachedResolution>;
+}
+
 /**
- * Resolutions by task record. The reader hands out the same record object for as long as it
- * holds a task unchanged (a new describe makes a new record), so a task is resolved again only
- * when its record, its task definition, its host or its cluster's tags changed. Entries go with the records the
- * reader forgets.
+ * The last resolution of each task, by cluster and task ARN. The reader hands out the same
+ * record object for as long as it holds a task unchanged (a new describe makes a new record),
+ * so a task is resolved again only when its record, its task definition, its host or its
+ * cluster's tags changed; and when that gives the groups it had (a refresh that found nothing
+ * new), they are the very same objects, so that the outputs see nothing changed. Tasks that a
+ * cluster's reading no longer has are forgotten at its end (endReading).
  */
 export class ResolutionCache {
   readonly #options: ResolveOptions;
-  readonly #resolutions = new WeakMap<TaskRecord, CachedResolution>();
+  readonly #clusters = new Map<string, ClusterResolutions>();
 
   constructor(options: ResolveOptions) {
     this.#options = options;
   }
 
   resolve(context: TaskContext): TaskResolution {
-    const cached = this.#resolutions.get(context.task);
+    let cluster = this.#clusters.get(context.cluster.arn);
+    if (cluster === undefined) {
+      cluster = { reading: 0, byTask: new Map() };
+      this.#clusters.set(context.cluster.arn, cluster);
+    }
+    const cached = cluster.byTask.get(context.task.arn);
     if (
       cached !== undefined &&
+      cached.task === context.task &&
       cached.definition === context.definition &&
       cached.clusterTags === context.cluster.tags &&
       sameHost(cached.host, context.host)
     ) {
-      return cached;
+      cached.reading = cluster.reading;
+      return cached.resolution;
     }
     const resolved = resolveTaskTargets(context, this.#options);
-    const resolution: CachedResolution = Object.freeze({
-      definition: context.definition,
-      host: context.host,
-      clusterTags: context.cluster.tags,
-      targets: freezeAll(resolved.targets.map(toPublishedGroup)),
+    const targets = resolved.targets.map(toPublishedGroup);
+    const resolution: TaskResolution = Object.freeze({
+      targets: cached !== undefined && sameTargets(cached.resolution.targets, targets) ? cached.resolution.targets : freezeAll(targets),
       skips: freezeAll(resolved.skips),
       warnings: freezeAll(resolved.warnings),
       marked: resolved.marked,
-      markerHints: Object.freeze(resolved.markerHints),
+      markerHints: resolved.markerHints.length === 0 ? NONE : Object.freeze(resolved.markerHints),
     });
-    this.#resolutions.set(context.task, resolution);
+    cluster.byTask.set(context.task.arn, {
+      task: context.task,
+      definition: context.definition,
+      host: context.host,
+      clusterTags: context.cluster.tags,
+      resolution,
+      reading: cluster.reading,
+    });
     return resolution;
+  }
+
+  /** A reading of the cluster has resolved all its tasks: forgets the tasks it did not ask for. */
+  endReading(clusterArn: string): void {
+    const cluster = this.#clusters.get(clusterArn);
+    if (cluster === undefined) return;
+    for (const [arn, cached] of cluster.byTask) if (cached.reading !== cluster.reading) cluster.byTask.delete(arn);
+    cluster.reading += 1;
+  }
+
+  /** Forgets every cluster but these (the others are gone). */
+  retainClusters(clusterArns: ReadonlySet<string>): void {
+    for (const arn of this.#clusters.keys()) if (!clusterArns.has(arn)) this.#clusters.delete(arn);
   }
 }

@@ -39,7 +39,9 @@ export class BatchedCache<V extends object> {
   readonly #counters: CacheCounters | undefined;
 
   constructor({ max, batchSize, ttlOf = () => undefined, counters }: BatchedCacheOptions<V>) {
-    this.#cache = new LRUCache({ max });
+    // Bounded by count through maxSize, not max: lru-cache allocates `max` slots up front (some
+    // 1.2 MB for 50,000), maxSize grows with what is cached.
+    this.#cache = new LRUCache({ maxSize: max, sizeCalculation: () => 1 });
     this.#batchSize = batchSize;
     this.#ttlOf = ttlOf;
     this.#counters = counters;

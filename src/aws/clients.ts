@@ -34,7 +34,7 @@ export function createEcsClient(settings: ClientSettings): ECSClient {
 
 /** The EC2 client (hosts of bridge and host tasks), with the same settings; loaded on demand, as the SSM client. */
 export async function createEc2Client(settings: ClientSettings): Promise<EC2Client> {
-  const { EC2Client: Client } = await import('@aws-sdk/client-ec2');
+  const { EC2Client: Client } = await import('./ec2Client.js');
   return new Client(toClientConfig(settings));
 }
 
@@ -43,7 +43,7 @@ export async function createEc2Client(settings: ClientSettings): Promise<EC2Clie
  * others. Loaded on demand: most users have no managed instance and need not pay for it.
  */
 export async function createSsmClient(settings: ClientSettings): Promise<SSMClient> {
-  const { SSMClient: Client } = await import('@aws-sdk/client-ssm');
+  const { SSMClient: Client } = await import('./ssmClient.js');
   return new Client(toClientConfig(settings));
 }
 

@@ -25,6 +25,7 @@ import {
   type TaskRecord,
 } from '../discovery/model.js';
 import type { TaskContext } from '../discovery/resolveTargets.js';
+import { StringPool } from '../discovery/stringPool.js';
 import { withKnownDataOf, type TaskVersions } from '../discovery/taskEvents.js';
 import { untilAborted } from '../abort.js';
 import { AssumeRoleError, AwsError, describeError } from '../errors.js';
@@ -157,6 +158,8 @@ export class EcsReader implements RegionReader {
   readonly #taskVersions: TaskVersions | undefined;
   readonly #now: () => number;
   readonly #tasks = new TaskCache();
+  /** The strings that thousands of cached tasks repeat, once. */
+  readonly #strings = new StringPool();
   readonly #instanceIds: BatchedCache<{ instanceId?: string }>;
   readonly #ec2Instances: BatchedCache<InstanceLookup>;
   readonly #managedInstances: BatchedCache<InstanceLookup>;
@@ -214,7 +217,9 @@ export class EcsReader implements RegionReader {
       counters: this.#counters('managed_instances'),
     });
     this.#definitions = new LRUCache<string, CachedDefinition, AbortSignal>({
-      max: 20_000,
+      // By count through maxSize, which allocates nothing up front (see BatchedCache).
+      maxSize: 20_000,
+      sizeCalculation: () => 1,
       fetchMethod: (arn, _stale, { context, options }) => this.#describeTaskDefinition(arn, context, options),
     });
   }
@@ -430,7 +435,9 @@ export class EcsReader implements RegionReader {
         { abortSignal: signal },
       );
       // Checked before anything is cached: a malformed answer is asked again next round.
-      records = checkDescribeTasks(output).map(toTaskRecord).filter((record) => record !== undefined);
+      records = checkDescribeTasks(output)
+        .map((task) => toTaskRecord(task, this.#strings))
+        .filter((record) => record !== undefined);
     } catch (error) {
       throw toAwsError('DescribeTasks', error);
     }
@@ -543,7 +550,7 @@ export class EcsReader implements RegionReader {
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
       // Loaded only now: a fleet without EC2 container instances never pays for the EC2 client.
-      const { paginateDescribeInstances } = await import('@aws-sdk/client-ec2');
+      const { paginateDescribeInstances } = await import('./ec2Client.js');
       this.#ec2 ??= this.#makeEc2();
       const paginator = paginateDescribeInstances(
         { client: await this.#ec2 },
@@ -570,7 +577,7 @@ export class EcsReader implements RegionReader {
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
       // Loaded only now: most users have no ECS Anywhere host, and need not pay for the SSM client.
-      const { paginateDescribeInstanceInformation } = await import('@aws-sdk/client-ssm');
+      const { paginateDescribeInstanceInformation } = await import('./ssmClient.js');
       this.#ssm ??= this.#makeSsmClient();
       const paginator = paginateDescribeInstanceInformation(
         { client: await this.#ssm, pageSize: MANAGED_INSTANCE_BATCH },

@@ -1,6 +1,7 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import type { ContainerDefinition, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { InstanceInformation } from '@aws-sdk/client-ssm';
+import { NO_POOL, type StringPool } from './stringPool.js';
 
 /**
  * The parts of ECS and EC2 objects that resolution reads. The AWS adapter caches these trimmed
@@ -177,45 +178,58 @@ function toEniDetail(task: Task, name: string): string | undefined {
   return undefined;
 }
 
-/** Trims a DescribeTasks task to what resolution reads; undefined when it has no ARN. */
-export function toTaskRecord(task: Task): TaskRecord | undefined {
+/** Shared by every record without tags, or a container without bindings: most of them, in thousands of tasks. */
+const NO_TAGS: Record<string, string> = Object.freeze({});
+const NO_BINDINGS: PortBinding[] = Object.freeze([]) as unknown as PortBinding[];
+
+/**
+ * Trims a DescribeTasks task to what resolution reads; undefined when it has no ARN. The
+ * strings that many tasks repeat (ARNs of the task definition and container instance, group,
+ * zone, names) are taken from `pool`, so that thousands of cached tasks share one copy.
+ */
+export function toTaskRecord(task: Task, pool: Pick<StringPool, 'intern'> = NO_POOL): TaskRecord | undefined {
   if (!isObject(task) || !isString(task.taskArn) || task.taskArn === '') return undefined;
-  const containers: ContainerRecord[] = [];
-  for (const container of arrayOf(task.containers)) {
-    if (!isObject(container)) continue;
-    const firstInterface = arrayOf(container['networkInterfaces'])[0];
-    containers.push({
-      name: optionalString(container['name']),
-      arn: optionalString(container['containerArn']),
-      privateIp: isObject(firstInterface) ? optionalString(firstInterface['privateIpv4Address']) : undefined,
-      ...ifPresent('ipv6', isObject(firstInterface) ? firstInterface['ipv6Address'] : undefined),
-      bindings: arrayOf(container['networkBindings']).filter(isObject).map((binding) => ({
-        containerPort: binding['containerPort'],
-        hostPort: binding['hostPort'],
-        bindIP: optionalString(binding['bindIP']),
-        ...portShape(binding),
-        ...ifPresent('hostPortRange', binding['hostPortRange']),
-      })),
+  const containers = arrayOf(task.containers)
+    .filter(isObject)
+    .map((container): ContainerRecord => {
+      const firstInterface = arrayOf(container['networkInterfaces'])[0];
+      const bindings = arrayOf(container['networkBindings']).filter(isObject);
+      return {
+        name: pool.intern(optionalString(container['name'])),
+        arn: optionalString(container['containerArn']),
+        privateIp: isObject(firstInterface) ? optionalString(firstInterface['privateIpv4Address']) : undefined,
+        ...ifPresent('ipv6', isObject(firstInterface) ? firstInterface['ipv6Address'] : undefined),
+        bindings:
+          bindings.length === 0
+            ? NO_BINDINGS
+            : bindings.map((binding) => ({
+                containerPort: binding['containerPort'],
+                hostPort: binding['hostPort'],
+                bindIP: pool.intern(optionalString(binding['bindIP'])),
+                ...portShape(binding),
+                ...ifPresent('hostPortRange', binding['hostPortRange']),
+              })),
+      };
     });
-  }
+  const tags = fromPairs(task.tags, 'key');
   return {
     arn: task.taskArn,
-    taskDefinitionArn: optionalString(task.taskDefinitionArn),
-    lastStatus: optionalString(task.lastStatus),
-    launchType: optionalString(task.launchType),
-    availabilityZone: optionalString(task.availabilityZone),
-    group: optionalString(task.group),
-    healthStatus: optionalString(task.healthStatus),
-    containerInstanceArn: optionalString(task.containerInstanceArn),
+    taskDefinitionArn: pool.intern(optionalString(task.taskDefinitionArn)),
+    lastStatus: pool.intern(optionalString(task.lastStatus)),
+    launchType: pool.intern(optionalString(task.launchType)),
+    availabilityZone: pool.intern(optionalString(task.availabilityZone)),
+    group: pool.intern(optionalString(task.group)),
+    healthStatus: pool.intern(optionalString(task.healthStatus)),
+    containerInstanceArn: pool.intern(optionalString(task.containerInstanceArn)),
     eniPrivateIp: toEniDetail(task, 'privateIPv4Address'),
     ...ifPresent('eniIpv6', toEniDetail(task, 'ipv6Address')),
-    ...ifPresent('subnetId', toEniDetail(task, 'subnetId')),
-    ...ifPresent('desiredStatus', task.desiredStatus),
-    ...ifPresent('platformFamily', task.platformFamily),
-    ...ifPresent('platformVersion', task.platformVersion),
-    ...ifPresent('capacityProviderName', task.capacityProviderName),
-    ...ifPresent('startedBy', task.startedBy),
-    tags: fromPairs(task.tags, 'key'),
+    ...ifPresent('subnetId', pool.intern(toEniDetail(task, 'subnetId'))),
+    ...ifPresent('desiredStatus', pool.intern(optionalString(task.desiredStatus))),
+    ...ifPresent('platformFamily', pool.intern(optionalString(task.platformFamily))),
+    ...ifPresent('platformVersion', pool.intern(optionalString(task.platformVersion))),
+    ...ifPresent('capacityProviderName', pool.intern(optionalString(task.capacityProviderName))),
+    ...ifPresent('startedBy', pool.intern(optionalString(task.startedBy))),
+    tags: Object.keys(tags).length === 0 ? NO_TAGS : tags,
     containers,
     ...(typeof task.version === 'number' && Number.isSafeInteger(task.version) && { version: task.version }),
   };

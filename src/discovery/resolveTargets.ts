@@ -1,6 +1,6 @@
 import { readContainerSettings, type ContainerSettings, type SettingsOptions } from './containerSettings.js';
 import type { IntervalName } from './endpoints.js';
-import { sanitizeLabelName, sortLabels } from './labels.js';
+import { sanitizeLabelName } from './labels.js';
 import {
   accountOfArn,
   isManagedInstanceId,
@@ -78,6 +78,7 @@ export interface Target {
   interval: IntervalName;
   cluster: string;
   address: string;
+  /** In no particular order: toPublishedGroup writes them sorted. */
   labels: Record<string, string>;
 }
 
@@ -182,17 +183,49 @@ function resolveIp(
   return { ip };
 }
 
-/** `__meta_ecs_*` labels: the names of Prometheus' own `ecs` role where it has the same thing. */
-function toMetaLabels(
+/** Sets a label when its value says something: undefined and empty values make no label. */
+function putDefined(labels: Record<string, string>, values: Record<string, string | undefined>): void {
+  for (const name in values) {
+    const value = values[name];
+    if (value !== undefined && value !== '') labels[name] = value;
+  }
+}
+
+/** Labels of `[name, value]` pairs, as an object of them would hold them (the last of a name wins), without the empty ones. */
+function toDefinedPairs(pairs: Iterable<[string, string]>): (readonly [string, string])[] {
+  const byName = new Map<string, string>();
+  for (const [name, value] of pairs) byName.set(name, value);
+  return [...byName].filter(([, value]) => value !== '');
+}
+
+/** `__meta_ecs_container_label_*`: the same for every task of the definition, so made once (see factsOf). */
+function toDockerMeta(containerDefinition: ContainerDefinitionRecord): (readonly [string, string])[] {
+  return toDefinedPairs(
+    Object.entries(containerDefinition.dockerLabels).map(([name, value]): [string, string] => [`__meta_ecs_container_label_${sanitizeLabelName(name)}`, value]),
+  );
+}
+
+const NO_PAIRS: readonly (readonly [string, string])[] = Object.freeze([]);
+
+/** Labels named `<prefix><name>` from a record of tags (task, cluster, EC2 instance), made only when there are tags. */
+function toTagPairs(prefix: string, tags: Readonly<Record<string, string>> | undefined): readonly (readonly [string, string])[] {
+  if (tags === undefined || Object.keys(tags).length === 0) return NO_PAIRS;
+  return toDefinedPairs(Object.entries(tags).map(([name, value]): [string, string] => [`${prefix}${sanitizeLabelName(name)}`, value]));
+}
+
+/** `__meta_ecs_*` labels: the names of Prometheus' own `ecs` role where it has the same thing. Written into `labels`. */
+function putMetaLabels(
+  labels: Record<string, string>,
   context: TaskContext,
   definition: TaskDefinitionRecord,
   containerDefinition: ContainerDefinitionRecord,
+  facts: ContainerFacts,
   mode: string,
   ip: string,
-): Record<string, string> {
+): void {
   const { task, host, cluster } = context;
   const ec2 = host?.instanceId !== undefined && !isManagedInstanceId(host.instanceId);
-  const meta: Record<string, string | undefined> = {
+  putDefined(labels, {
     __meta_ecs_account_id: accountOfArn(cluster.arn),
     __meta_ecs_cluster: cluster.name,
     __meta_ecs_cluster_arn: cluster.arn,
@@ -223,24 +256,11 @@ function toMetaLabels(
     __meta_ecs_task_definition_revision: definition.revision?.toString(),
     __meta_ecs_container_name: containerDefinition.name,
     __meta_ecs_container_image: containerDefinition.image,
-  };
-  for (const [name, value] of Object.entries(containerDefinition.dockerLabels)) {
-    meta[`__meta_ecs_container_label_${sanitizeLabelName(name)}`] = value;
-  }
-  for (const [name, value] of Object.entries(task.tags)) {
-    meta[`__meta_ecs_tag_task_${sanitizeLabelName(name)}`] = value;
-  }
-  for (const [name, value] of Object.entries(cluster.tags ?? {})) {
-    meta[`__meta_ecs_tag_cluster_${sanitizeLabelName(name)}`] = value;
-  }
-  for (const [name, value] of Object.entries((ec2 && host.tags) || {})) {
-    meta[`__meta_ecs_tag_ec2_${sanitizeLabelName(name)}`] = value;
-  }
-  const labels: Record<string, string> = {};
-  for (const [name, value] of Object.entries(meta)) {
-    if (value !== undefined && value !== '') labels[name] = value;
-  }
-  return labels;
+  });
+  for (const [name, value] of facts.dockerMeta) labels[name] = value;
+  for (const [name, value] of toTagPairs('__meta_ecs_tag_task_', task.tags)) labels[name] = value;
+  for (const [name, value] of toTagPairs('__meta_ecs_tag_cluster_', cluster.tags)) labels[name] = value;
+  for (const [name, value] of toTagPairs('__meta_ecs_tag_ec2_', ec2 ? host.tags : undefined)) labels[name] = value;
 }
 
 /** Whether the ids of a Fargate task are left out (compatibility: as prometheus-ecs-discoverer and prometheus-ecs-sd do). */
@@ -252,28 +272,28 @@ function dropsFargateIds(task: TaskRecord, definition: TaskDefinitionRecord, rul
 
 /**
  * The labels of a container's targets, but for those of the address and path: ours
- * (SEMANTICS.md, "Labels of each target group"), or teralytics' or ecs_observer's set for their users.
+ * (SEMANTICS.md, "Labels of each target group"), or teralytics', sepich's or ecs_observer's set
+ * for their users. Written into one object, each kind over the one before it, as spreading them
+ * would give, without the copies (thousands of tasks of some 30 labels each).
  */
-function toLabelSet(
+function toBaseLabels(
   context: TaskContext,
   definition: TaskDefinitionRecord,
   containerDefinition: ContainerDefinitionRecord,
   container: ContainerRecord | undefined,
+  facts: ContainerFacts,
   settings: ContainerSettings,
   mode: string,
   ip: string,
   family: string,
   options: ResolveOptions,
-): (address: string, path: string) => Record<string, string> {
+): Record<string, string> {
   const { task, cluster } = context;
-  const meta = toMetaLabels(context, definition, containerDefinition, mode, ip);
-  const defined = (labels: Record<string, string | undefined>): Record<string, string> =>
-    Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
-  const scheme: Record<string, string> = settings.scheme === undefined ? {} : { __scheme__: settings.scheme };
-
+  const labels: Record<string, string> = {};
   if (settings.labelStyle === 'teralytics') {
     // teralytics/prometheus-ecs-discovery's set: no instance (Prometheus sets it), no job unless the label gives one.
-    const fixed = defined({
+    putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+    putDefined(labels, {
       task_arn: task.arn,
       task_name: family,
       job: settings.job,
@@ -284,12 +304,14 @@ function toLabelSet(
       container_arn: container?.arn,
       docker_image: containerDefinition.image,
     });
-    return (_address, path) => ({ ...meta, ...fixed, ...(settings.pathGiven && { __metrics_path__: path }), ...scheme });
+    return labels;
   }
 
   if (settings.labelStyle === 'sepich') {
     // sepich/prometheus-ecs-sd's set: its PROMETHEUS_LABELS first, then the task and container (no job: the scrape config's).
-    const fixed = defined({
+    putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+    Object.assign(labels, settings.customLabels);
+    putDefined(labels, {
       container_name: containerDefinition.name,
       task_name: family,
       task_revision: definition.revision?.toString(),
@@ -298,36 +320,93 @@ function toLabelSet(
       __container_image: containerDefinition.image,
       __task_group: task.group,
     });
-    return (_address, path) => ({ ...meta, ...settings.customLabels, ...fixed, __metrics_path__: path, ...scheme });
+    return labels;
   }
 
   if (settings.labelStyle === 'ecs-observer') {
     // ecs_observer's (and the CloudWatch agent's) set: the path, and a job only when the label gives one (else the scrape config's).
-    return (_address, path) => ({ ...meta, ...defined({ job: settings.job }), __metrics_path__: path, ...scheme });
+    putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+    putDefined(labels, { job: settings.job });
+    return labels;
   }
 
-  const names = options.labelNames;
-  const withoutIds = dropsFargateIds(task, definition, options.fargateIds);
-  const placement = settings.noLabels
-    ? {}
-    : defined({
-        [names.cluster]: cluster.name,
-        [names.taskVersion]: definition.revision?.toString(),
-        [names.taskId]: lastArnSegment(task.arn),
-        [names.containerId]: withoutIds || container?.arn === undefined ? undefined : lastArnSegment(container.arn),
-        [names.instanceId]: withoutIds ? undefined : context.host?.instanceId,
-      });
   // Custom labels first: they never override the others.
-  return (address, path) => ({
-    ...settings.customLabels,
-    ...placement,
-    ...meta,
-    instance: settings.noLabels ? family : address,
-    job: settings.job ?? family,
-    metrics_path: path,
-    __metrics_path__: path,
-    ...scheme,
-  });
+  Object.assign(labels, settings.customLabels);
+  if (!settings.noLabels) {
+    const names = options.labelNames;
+    const withoutIds = dropsFargateIds(task, definition, options.fargateIds);
+    putDefined(labels, {
+      [names.cluster]: cluster.name,
+      [names.taskVersion]: definition.revision?.toString(),
+      [names.taskId]: lastArnSegment(task.arn),
+      [names.containerId]: withoutIds || container?.arn === undefined ? undefined : lastArnSegment(container.arn),
+      [names.instanceId]: withoutIds ? undefined : context.host?.instanceId,
+    });
+  }
+  putMetaLabels(labels, context, definition, containerDefinition, facts, mode, ip);
+  return labels;
+}
+
+/** One descriptor for every label defined (see defineLabel): none made per label. */
+const LABEL: PropertyDescriptor & { value: string } = { value: '', enumerable: true, writable: true, configurable: true };
+
+/**
+ * Sets a label by definition, not assignment: V8 keeps an object given its names by
+ * assignment, across the many label sets of a fleet, as a hash table (some 1.6 KB for 30
+ * labels), and one given them by definition in its compact form (some 300 bytes, the hidden
+ * class shared with every set of the same names). A target's labels are held for as long
+ * as its task runs.
+ */
+function defineLabel(labels: Record<string, string>, name: string, value: string): void {
+  LABEL.value = value;
+  Object.defineProperty(labels, name, LABEL);
+}
+
+/** The labels of one target: the container's, with those of its address and path over them. */
+function toTargetLabels(base: Record<string, string>, settings: ContainerSettings, family: string, address: string, path: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const name in base) defineLabel(labels, name, base[name] as string);
+  if (settings.labelStyle === 'teralytics') {
+    if (settings.pathGiven) defineLabel(labels, '__metrics_path__', path);
+  } else if (settings.labelStyle === 'sepich' || settings.labelStyle === 'ecs-observer') {
+    defineLabel(labels, '__metrics_path__', path);
+  } else {
+    defineLabel(labels, 'instance', settings.noLabels ? family : address);
+    defineLabel(labels, 'job', settings.job ?? family);
+    defineLabel(labels, 'metrics_path', path);
+    defineLabel(labels, '__metrics_path__', path);
+  }
+  if (settings.scheme !== undefined) defineLabel(labels, '__scheme__', settings.scheme);
+  return labels;
+}
+
+/**
+ * What resolution reads of a container definition, whatever the task: its settings, and what
+ * its docker labels give. Tasks of one definition share it, so it is worked out once per
+ * definition record (the reader keeps one record per task definition) and options.
+ */
+interface ContainerFacts {
+  readonly options: ResolveOptions;
+  readonly settings: ContainerSettings | undefined;
+  /** For an unmarked container: the marker-like settings it has (see Resolution.markerHints). */
+  readonly markerHints: readonly string[];
+  readonly dockerMeta: readonly (readonly [string, string])[];
+}
+
+const containerFacts = new WeakMap<ContainerDefinitionRecord, ContainerFacts>();
+
+function factsOf(containerDefinition: ContainerDefinitionRecord, options: ResolveOptions): ContainerFacts {
+  const known = containerFacts.get(containerDefinition);
+  if (known?.options === options) return known;
+  const settings = readContainerSettings(containerDefinition, options);
+  const facts: ContainerFacts = {
+    options,
+    settings,
+    markerHints: settings === undefined ? markerHintsOf(containerDefinition) : [],
+    dockerMeta: settings === undefined ? NO_PAIRS : toDockerMeta(containerDefinition),
+  };
+  containerFacts.set(containerDefinition, facts);
+  return facts;
 }
 
 /**
@@ -361,8 +440,9 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   const resolution: Resolution = { targets: [], skips: [], warnings: [], marked: 0, markerHints: [] };
   const { cluster, task, definition } = context;
   // An empty family (odd data) would make an empty job and, with NOLABELS, an empty instance.
-  const [arnFamily, arnRevision] = lastArnSegment(definition?.arn ?? task.taskDefinitionArn ?? '').split(':');
-  const family = definition?.family || arnFamily || definition?.arn || '(unknown)';
+  const fromArn = () => lastArnSegment(definition?.arn ?? task.taskDefinitionArn ?? '').split(':');
+  const family = definition?.family || fromArn()[0] || definition?.arn || '(unknown)';
+  const arnRevision = definition?.revision === undefined ? fromArn()[1] : undefined;
   const revision = definition?.revision ?? (arnRevision !== undefined && /^\d+$/.test(arnRevision) ? Number(arnRevision) : undefined);
   const service = serviceOf(task);
   const ref = (container: string): ContainerRef => ({
@@ -388,9 +468,10 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
   const filtered = healthProblem(task, definition, options.healthFilter);
 
   for (const containerDefinition of definition.containers) {
-    const settings = readContainerSettings(containerDefinition, options);
+    const facts = factsOf(containerDefinition, options);
+    const { settings } = facts;
     if (settings === undefined) {
-      resolution.markerHints.push(...markerHintsOf(containerDefinition));
+      resolution.markerHints.push(...facts.markerHints);
       continue;
     }
     resolution.marked += 1;
@@ -413,7 +494,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
     settings.warnings.forEach(warn);
     for (const detail of settings.badEntries) skip({ reason: 'bad_scrape_entry', detail });
 
-    const labelsOf = toLabelSet(context, definition, containerDefinition, container, settings, mode, ip.ip, family, options);
+    const base = toBaseLabels(context, definition, containerDefinition, container, facts, settings, mode, ip.ip, family, options);
     const portInputs = { networkMode: mode, portMappings: containerDefinition.portMappings, bindings: container?.bindings ?? [] };
     for (const scrape of settings.scrapes) {
       const port =
@@ -426,7 +507,7 @@ export function resolveTaskTargets(context: TaskContext, options: ResolveOptions
       }
       const address = toAddress(settings.serverName ?? ip.ip, port.port);
       for (const endpoint of scrape.endpoints) {
-        resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: sortLabels(labelsOf(address, endpoint.path)) });
+        resolution.targets.push({ interval: endpoint.interval, cluster: cluster.name, address, labels: toTargetLabels(base, settings, family, address, endpoint.path) });
       }
     }
   }

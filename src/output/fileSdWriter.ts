@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INTERVALS, type IntervalName } from '../discovery/endpoints.js';
-import { toAllGroups, toFileSdParts, type GroupsByInterval, type PublishedGroup } from '../discovery/targetGroups.js';
+import { isSameText, toAllGroups, toFileSdParts, type GroupsByInterval, type PublishedGroup } from '../discovery/targetGroups.js';
 import { OutputError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { makeDirectory } from './outputDirectory.js';
@@ -11,13 +11,14 @@ import { writeAtomically } from './writeAtomically.js';
 
 /** Groups are immutable once published: the same objects in the same order mean the same text. */
 const sameGroups = (a: readonly PublishedGroup[], b: readonly PublishedGroup[]) =>
-  a.length === b.length && a.every((group, index) => group === b[index] || group.json === b[index]?.json);
+  a === b || (a.length === b.length && a.every((group, index) => isSameText(group, b[index] as PublishedGroup)));
 
-/** Files of 10,000 targets are megabytes: only a digest of the last content is kept, made from its parts. */
-function toDigest(parts: Iterable<string>): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest('base64');
+/** The chunks, each added to `hash` as it goes by. */
+function* hashing(chunks: Iterable<Buffer>, hash: Hash): Generator<Buffer, void, undefined> {
+  for (const chunk of chunks) {
+    hash.update(chunk);
+    yield chunk;
+  }
 }
 
 /**
@@ -158,31 +159,49 @@ export class FileSdWriter {
   }
 
   async #writeFile(path: string, groups: readonly PublishedGroup[]): Promise<void> {
-    const digest = this.#digestOf(path, groups);
+    const wanted = this.#wanted.get(path);
+    const known = wanted !== undefined && sameGroups(wanted.groups, groups) ? wanted.digest : undefined;
     const { digest: onDisk, problem } = await this.#inspect(path);
-    if (onDisk === digest) {
+    if (known !== undefined && onDisk === known) {
       this.#onWrite('unchanged');
       return;
     }
-    if (problem !== undefined) this.#logger.warn(`target file ${problem}; rewriting it`, { file: path });
+    // New groups, or a file that is not what we wrote: the text is made once, and hashed as it is
+    // written. When it turns out to be what the file holds, the file is left as it is.
+    const hash = createHash('sha256');
+    let digest = known;
+    let warned = false;
+    const warn = () => {
+      if (problem === undefined || warned) return;
+      warned = true;
+      this.#logger.warn(`target file ${problem}; rewriting it`, { file: path });
+    };
+    // Said before writing when it is sure to be rewritten; else once the new text is known to differ.
+    if (onDisk === undefined || known !== undefined) warn();
+    let replaced: boolean;
     try {
-      await writeAtomically(path, toChunks(toFileSdParts(groups)));
+      replaced = await writeAtomically(path, hashing(toChunks(toFileSdParts(groups)), hash), {
+        replaces: () => {
+          digest = hash.digest('base64');
+          if (digest === onDisk) return false;
+          warn();
+          return true;
+        },
+      });
     } catch (error) {
       this.#onWrite('error');
       throw error;
+    }
+    if (digest === undefined) throw new Error('unreachable: the digest is made before the file is replaced');
+    this.#wanted.set(path, { groups, digest });
+    if (!replaced) {
+      this.#onWrite('unchanged');
+      return;
     }
     const written = await lstat(path).catch(() => undefined);
     if (written === undefined) this.#known.delete(path);
     else this.#known.set(path, { ...toIdentity(written), digest });
     this.#onWrite(problem === undefined ? 'written' : 'repaired');
-  }
-
-  #digestOf(path: string, groups: readonly PublishedGroup[]): string {
-    const wanted = this.#wanted.get(path);
-    if (wanted !== undefined && sameGroups(wanted.groups, groups)) return wanted.digest;
-    const digest = toDigest(toFileSdParts(groups));
-    this.#wanted.set(path, { groups, digest });
-    return digest;
   }
 
   /** Never follows a link, and reads the content only when the file is not what we last saw. */

@@ -28,6 +28,11 @@ export type OpenFile = (path: string, flags: number, mode: number) => Promise<Wr
 export interface WriteAtomicallyOptions {
   /** @default fs.promises.open */
   open?: OpenFile;
+  /**
+   * Asked once every chunk is written: false leaves `path` as it is and removes the temporary
+   * file (the content turned out to be what `path` holds). @default always true
+   */
+  replaces?: () => boolean;
 }
 
 /** Created, never opened: a planted file or link of that name fails the write instead of being followed. */
@@ -36,13 +41,17 @@ const CREATE_EXCLUSIVELY = constants.O_CREAT | constants.O_EXCL | constants.O_WR
 const FILE_MODE = 0o644;
 
 /**
- * Replaces `path` with `chunks`, all or nothing: a temporary file created exclusively in the same
+ * Replaces `path` with `chunks`, all or nothing (true when it did; see `replaces`): a temporary file created exclusively in the same
  * directory, every byte written (a short write is continued, a write that makes no progress is an
  * error), fsynced, its size checked, renamed over `path` (which replaces a symlink rather than
  * following it), then the directory fsynced so that the rename survives a crash. On any error the
  * temporary file is removed, `path` keeps its previous content, and an OutputError says why.
  */
-export async function writeAtomically(path: string, chunks: Iterable<Uint8Array>, { open: openFile = open }: WriteAtomicallyOptions = {}): Promise<void> {
+export async function writeAtomically(
+  path: string,
+  chunks: Iterable<Uint8Array>,
+  { open: openFile = open, replaces = () => true }: WriteAtomicallyOptions = {},
+): Promise<boolean> {
   const directory = dirname(path);
   const temporary = join(directory, temporaryFileName());
   let file: WritableFile | undefined;
@@ -60,6 +69,14 @@ export async function writeAtomically(path: string, chunks: Iterable<Uint8Array>
       }
       total += chunk.length;
     }
+    if (!replaces()) {
+      const closing = file;
+      file = undefined;
+      await closing.close();
+      await unlink(temporary);
+      created = false;
+      return false;
+    }
     await file.sync();
     const { size } = await file.stat();
     if (size !== total) throw new Error(`short write: ${size} of ${total} bytes on disk`);
@@ -69,6 +86,7 @@ export async function writeAtomically(path: string, chunks: Iterable<Uint8Array>
     await rename(temporary, path);
     created = false;
     await syncDirectory(directory);
+    return true;
   } catch (error) {
     await file?.close().catch(() => {});
     if (created) await unlink(temporary).catch(() => {});

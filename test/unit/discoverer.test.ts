@@ -9,6 +9,7 @@ import { createMetrics } from '../../src/metrics.js';
 import type { ClusterReading, ClusterState, RegionReader, Snapshot } from '../../src/round.js';
 import type { ProgressFigures } from '../../src/roundProgress.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../../src/fake/fleet.js';
+import type { TimeSlicing } from '../../src/timeSlices.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
 
 const resolveOptions = DEFAULT_OPTIONS;
@@ -90,7 +91,13 @@ class FakeReader implements RegionReader {
   }
 }
 
-function setup({ failPublish = false, earlierStates, unreadClusterRounds, clusterTimeoutMs }: { failPublish?: boolean; earlierStates?: ClusterState[]; unreadClusterRounds?: number; clusterTimeoutMs?: number } = {}) {
+function setup({
+  failPublish = false,
+  earlierStates,
+  unreadClusterRounds,
+  clusterTimeoutMs,
+  timeSlicing,
+}: { failPublish?: boolean; earlierStates?: ClusterState[]; unreadClusterRounds?: number; clusterTimeoutMs?: number; timeSlicing?: TimeSlicing } = {}) {
   const reader = new FakeReader();
   const published: Snapshot[] = [];
   const lines: string[] = [];
@@ -116,6 +123,7 @@ function setup({ failPublish = false, earlierStates, unreadClusterRounds, cluste
     now: () => (now += 10),
     ...(earlierStates && { earlierStates }),
     ...(unreadClusterRounds && { unreadClusterRounds }),
+    ...(timeSlicing && { timeSlicing }),
   });
   const addresses = () =>
     (published.at(-1)?.groups.generic ?? [])
@@ -132,6 +140,35 @@ describe('Discoverer', () => {
     await discoverer.runRound();
 
     expect(Object.fromEntries(reader.priorities)).toEqual({ c: 0, a: 1, b: 2 });
+  });
+
+  it('gives way to other work while it resolves a large cluster, in slices no longer than the limit', async () => {
+    // Prepare: a clock that moves 1 ms each time it is read; the times read in each slice.
+    let time = 0;
+    const slices: number[][] = [[]];
+    const timeSlicing: TimeSlicing = {
+      sliceMs: 10,
+      now: () => {
+        time += 1;
+        slices.at(-1)?.push(time);
+        return time;
+      },
+      giveWay: async () => {
+        // The read that decided to give way came after the slice's last task: not part of it.
+        slices.at(-1)?.pop();
+        slices.push([]);
+      },
+    };
+    const { reader, discoverer, addresses } = setup({ timeSlicing });
+    reader.set('big', Array.from({ length: 300 }, (_, index) => fargateTask('big', `t${index}`, `127.0.${Math.floor(index / 200)}.${(index % 200) + 1}`)));
+
+    // Act
+    await discoverer.runRound();
+
+    // Assess: every target is there, and resolution gave way many times, each slice within 10 ms.
+    expect(addresses()).toHaveLength(300);
+    expect(slices.length).toBeGreaterThan(20);
+    for (const slice of slices) expect((slice.at(-1) ?? 0) - (slice[0] ?? 0)).toBeLessThanOrEqual(10);
   });
 
   it('publishes the targets of every cluster and reports the round', async () => {

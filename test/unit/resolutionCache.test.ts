@@ -59,6 +59,34 @@ describe('ResolutionCache', () => {
     expect(redescribed.targets.every((group) => group.json.includes('"__meta_ecs_health_status":"UNHEALTHY"'))).toBe(true);
   });
 
+  it('hands back the very same groups when a new record of the task resolves to the same targets (a refresh that found nothing new)', () => {
+    const cache = new ResolutionCache(DEFAULT_OPTIONS);
+    const context = loadContext('awsvpc-fargate');
+
+    const first = cache.resolve(context);
+    const refreshed = cache.resolve({ ...context, task: { ...context.task } });
+
+    expect(refreshed).not.toBe(first);
+    expect(refreshed.targets).toBe(first.targets);
+  });
+
+  it('forgets, at the end of a reading of the cluster, the tasks that reading did not resolve', () => {
+    const cache = new ResolutionCache(DEFAULT_OPTIONS);
+    const kept = loadContext('awsvpc-fargate');
+    const gone = { ...kept, task: { ...kept.task, arn: `${kept.task.arn}-gone` } };
+    const first = cache.resolve(kept);
+    const goneFirst = cache.resolve(gone);
+
+    cache.endReading(kept.cluster.arn);
+    cache.resolve(kept);
+    cache.endReading(kept.cluster.arn);
+    const goneAgain = cache.resolve({ ...gone, task: { ...gone.task } });
+
+    expect(cache.resolve(kept)).toBe(first);
+    // Forgotten: a new record of it is resolved afresh, not matched with its old groups.
+    expect(goneAgain.targets).not.toBe(goneFirst.targets);
+  });
+
   it('hands out frozen resolutions', () => {
     const resolution = new ResolutionCache(DEFAULT_OPTIONS).resolve(loadContext('host'));
 

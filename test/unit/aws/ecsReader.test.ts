@@ -326,6 +326,26 @@ describe('EcsReader.readCluster', () => {
     expect(describeInstances[0]?.args[0].input).toEqual({ Filters: [{ Name: 'instance-id', Values: ['i-0123456789abcdef0'] }] });
   });
 
+  it('looks up a host once for all the ListTasks pages of its tasks: one DescribeContainerInstances, one DescribeInstances', async () => {
+    const fleet = emptyFleet();
+    addDefinition(fleet, bridgeDefinition);
+    const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1', 'c6g.large');
+    for (let index = 0; index < 250; index++) {
+      addTask(fleet, { cluster: 'prod', id: `b${index}`, definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
+    }
+    answerFrom(fleet);
+    const reader = createReader();
+
+    const reading = await reader.readCluster(cluster);
+
+    expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(3);
+    expect(reading.tasks).toHaveLength(250);
+    expect(reading.tasks.every((context) => context.host?.privateIp === '127.0.5.1')).toBe(true);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)[0]?.args[0].input.containerInstances).toEqual([host]);
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+  });
+
   it('reports a host as not found, instead of failing, when its EC2 instance has gone, and does not ask again soon', async () => {
     const fleet = emptyFleet();
     addDefinition(fleet, bridgeDefinition);
