@@ -1,9 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { withCallPriority } from './callPriority.js';
-import { ChangeLog, FindingsLog } from './changeLog.js';
+import { FindingsLog } from './changeLog.js';
 import { resolveReading } from './clusterResolution.js';
 import { ClusterStates, isInScope } from './clusterStates.js';
-import { INTERVALS } from './discovery/endpoints.js';
 import { selectClusters, type ClusterSelection } from './discovery/clusters.js';
 import { accountOfArn, type ClusterRef } from './discovery/model.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
@@ -13,11 +12,14 @@ import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { ResolutionCache } from './resolutionCache.js';
+import { EmptyListingDoubt, UnknownClusterNames } from './listingChecks.js';
 import { ReaderOutcomes, namesAccounts, placeOf } from './readerOutcomes.js';
-import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundReport, RoundResult, Snapshot, UnreadCluster } from './round.js';
+import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundResult, Snapshot } from './round.js';
+import { logRound, toRoundReport, type ClusterFailure } from './roundReport.js';
 import { recordRound } from './roundMetrics.js';
 import { reportProgress, type ProgressFigures } from './roundProgress.js';
 import { SnapshotGroups } from './snapshotGroups.js';
+import { UnreadClusters } from './unreadClusters.js';
 import type { TimeSlicing } from './timeSlices.js';
 
 /** What the reads of one round have found so far. */
@@ -25,7 +27,7 @@ interface RoundProgress {
   /** Failures of the round as a whole (a region's listing): they go into the round's log line. */
   roundFailures: string[];
   /** One per failing cluster: each gets a log line of its own. */
-  clusterFailures: { text: string; cluster: string; region: string; account?: string; error: string }[];
+  clusterFailures: ClusterFailure[];
   /** How each reader (account and region) fared; a failing role gets a log line of its own. */
   readers: ReaderOutcomes;
   /** Clusters read afresh. */
@@ -81,18 +83,15 @@ export class Discoverer {
   #resolutions: ResolutionCache;
   readonly #groups = new SnapshotGroups();
   readonly #findings: FindingsLog;
-  readonly #unknownClusterLog = new ChangeLog();
-  readonly #unreadLog = new ChangeLog();
-  /** Listed clusters that have no state yet (never read, nothing in the files): for how many rounds, and why. */
-  readonly #unread = new Map<string, UnreadCluster>();
+  readonly #unknownClusterNames: UnknownClusterNames;
+  readonly #unread: UnreadClusters;
   /** Publish each cluster as soon as it is read: until a first round ends, when nothing earlier was published. */
   #publishAsRead: boolean;
   /** The publication under way while clusters are read, and whether another was asked for meanwhile. */
   #early: { running: Promise<void>; again: boolean } | undefined;
   #firstPublished = false;
   #roundsRun = 0;
-  /** Readers (account/region) whose last listing answered no cluster at all, after one that listed some: not believed yet. */
-  readonly #doubtedEmptyListings = new Set<string>();
+  readonly #emptyListingDoubt = new EmptyListingDoubt();
   /** Texts name the account of each cluster: the process reads several (aws.roles). */
   readonly #namesAccounts: boolean;
   /** Per cluster ARN, how many times events changed what its reader holds (see refreshCluster). */
@@ -107,6 +106,8 @@ export class Discoverer {
     this.#publishAsRead = this.#states.list().length === 0;
     this.#resolutions = new ResolutionCache(options.resolveOptions);
     this.#findings = new FindingsLog(options.logger);
+    this.#unknownClusterNames = new UnknownClusterNames(options.logger);
+    this.#unread = new UnreadClusters(options.logger, options.unreadClusterRounds);
   }
 
   /** Takes new resolve options and cluster selection (a reloaded config) from the next round on. */
@@ -132,7 +133,7 @@ export class Discoverer {
     this.#roundsRun += 1;
     this.#publishAsRead = false;
     await this.#early?.running;
-    const unknownClusters = this.#warnOfUnknownClusters(progress);
+    const unknownClusters = this.#unknownClusterNames.find(this.#options.clusterSelection?.names ?? [], progress.listed, progress.roundFailures.length > 0);
 
     const { roundFailures, clusterFailures } = progress;
     // check publishes nothing, and keeps nothing: it says what could not be read.
@@ -147,7 +148,7 @@ export class Discoverer {
       groups: this.#groups.of(states),
       clusters: states,
     });
-    const unreadClusters = this.#reportUnread();
+    const unreadClusters = this.#unread.report();
     if (publish !== undefined) {
       if (states.length === 0 && failed) {
         outcome = 'failed';
@@ -163,36 +164,21 @@ export class Discoverer {
       }
     }
 
-    const report: RoundReport = Object.freeze({
+    const failures = { round: roundFailures, roles: roleFailures, clusters: clusterFailures };
+    const report = toRoundReport({
       outcome,
       startedAt,
       durationMs: this.#now() - startedAt,
       apiCalls: this.#options.countRequests() - requestsBefore,
-      clusters: states.length,
-      tasks: states.reduce((sum, state) => sum + state.tasks, 0),
-      pendingTasks: states.reduce((sum, state) => sum + state.pendingTasks, 0),
-      targets: countByInterval(snapshot.groups),
-      failures: [...roundFailures, ...roleFailures.map((failure) => failure.text), ...clusterFailures.map((failure) => failure.text)],
+      states,
+      groups: snapshot.groups,
+      failures,
       unreadClusters,
       unknownClusters,
       readers: progress.readers.list(),
     });
     recordRound(this.#options.metrics, report, states, this.#options.readers);
-    // One line per failing role and per failing cluster, one line for the round: a total outage of
-    // the process's own account logs one line per round.
-    for (const { text, fields } of roleFailures) logger.warn(text, fields);
-    for (const { text, ...fields } of clusterFailures) logger.warn(text, fields);
-    logger[outcome === 'ok' ? 'info' : 'warn']('round', {
-      outcome,
-      clusters: report.clusters,
-      tasks: report.tasks,
-      pending: report.pendingTasks,
-      ...Object.fromEntries(INTERVALS.map((interval) => [`targets_${interval}`, report.targets[interval]])),
-      api_calls: report.apiCalls,
-      duration_ms: report.durationMs,
-      ...(unreadClusters.length > 0 && { unread_clusters: unreadClusters.length }),
-      ...(roundFailures.length > 0 && { error: roundFailures.join('; ') }),
-    });
+    logRound(logger, report, failures);
     return { report, snapshot };
   }
 
@@ -256,31 +242,11 @@ export class Discoverer {
     this.#early = early;
   }
 
-  /**
-   * The clusters never read so far, and a warning, once and when the reason changes, for those
-   * past the patience: they are published without targets.
-   */
-  #reportUnread(): UnreadCluster[] {
-    const patience = this.#options.unreadClusterRounds ?? 3;
-    const unread = [...this.#unread.values()];
-    const overdue = unread.filter((cluster) => cluster.rounds >= patience);
-    const byKey = new Map(overdue.map((cluster) => [`${cluster.account ?? ''}/${cluster.region}/${cluster.name}`, cluster]));
-    for (const [key] of this.#unreadLog.changed([...byKey].map(([key, cluster]) => [key, cluster.reason]))) {
-      const cluster = byKey.get(key);
-      if (cluster === undefined) continue;
-      this.#options.logger.warn(
-        `cluster ${cluster.name} (${placeOf(cluster.region, cluster.account, true)}) has not been read in ${cluster.rounds} rounds and had no earlier targets: published without targets`,
-        { cluster: cluster.name, region: cluster.region, account: cluster.account, error: cluster.reason },
-      );
-    }
-    return unread;
-  }
-
   async #readRegion(reader: RegionReader, progress: RoundProgress, signal?: AbortSignal): Promise<void> {
     let listed: ClusterRef[];
     try {
       const all = await reader.listClusters(signal);
-      this.#doubtEmptyListing(reader, all);
+      this.#emptyListingDoubt.check(reader, all, this.#states.countOf(reader));
       progress.listed.push(...all);
       listed = this.#options.clusterSelection ? selectClusters(all, this.#options.clusterSelection) : all;
     } catch (error) {
@@ -295,10 +261,7 @@ export class Discoverer {
     progress.readers.listed(reader, listed.length);
     progress.selected += listed.length;
     this.#states.retainListed(reader, listed);
-    const listedArns = new Set(listed.map((cluster) => cluster.arn));
-    for (const [arn, unread] of this.#unread) {
-      if (unread.region === reader.region && (reader.account === undefined || accountOfArn(arn) === reader.account) && !listedArns.has(arn)) this.#unread.delete(arn);
-    }
+    this.#unread.retainListed(reader, new Set(listed.map((cluster) => cluster.arn)));
     // In listing order when calls must wait (callPriority.ts): the clusters finish one after the other.
     await Promise.all(listed.map((cluster, rank) => withCallPriority(rank, () => this.#readCluster(reader, cluster, progress, signal))));
   }
@@ -320,10 +283,7 @@ export class Discoverer {
       const reason = abandoned ? `abandoned for this round: ${(deadline.signal.reason as Error).message}` : describeError(error);
       const kept = this.#states.markFailed(cluster.arn, reason) !== undefined;
       const account = this.#namesAccounts ? accountOfArn(cluster.arn) : undefined;
-      if (!kept) {
-        const rounds = (this.#unread.get(cluster.arn)?.rounds ?? 0) + 1;
-        this.#unread.set(cluster.arn, { name: cluster.name, region: reader.region, ...(account !== undefined && { account }), rounds, reason });
-      }
+      if (!kept) this.#unread.failed(cluster, reader.region, account, reason);
       const what = this.#options.publish === undefined ? 'could not be read' : kept ? 'keeps its last good targets' : 'no targets yet';
       progress.clusterFailures.push({
         text: `cluster ${cluster.name} (${placeOf(reader.region, account, true)}): ${what}: ${reason}`,
@@ -349,7 +309,7 @@ export class Discoverer {
       lastSuccessAt: this.#now(),
       error: undefined,
     });
-    this.#unread.delete(cluster.arn);
+    this.#unread.read(cluster.arn);
     // Events changed the cluster while it was read: this reading may predate them, the caches do not.
     if ((this.#eventChanges.get(cluster.arn) ?? 0) !== eventChangesBefore) await this.refreshCluster(cluster.arn, signal).catch(() => {});
     progress.fresh += 1;
@@ -374,7 +334,7 @@ export class Discoverer {
     for (;;) {
       const state = this.#states.get(clusterArn);
       if (state === undefined || state.restored === true || state.lastSuccessAt === undefined) return false;
-      const reader = this.#options.readers.find((candidate) => candidate.region === state.region);
+      const reader = this.#options.readers.find((candidate) => isInScope(state, candidate));
       if (reader?.readCached === undefined) return false;
       const reading = await reader.readCached(state.cluster, signal);
       const { incomplete, ...resolved } = await resolveReading(this.#resolutions, reading, this.#options.timeSlicing);
@@ -394,32 +354,5 @@ export class Discoverer {
     const groups = this.#groups.of(clusters);
     await publish(Object.freeze({ finishedAt: this.#now(), groups, clusters }));
     for (const [interval, count] of Object.entries(countByInterval(groups))) metrics.targets.set({ interval }, count);
-  }
-
-  /**
-   * Every cluster of an account's region gone at once is far more likely an odd answer than a
-   * fact: one such listing after a round that had clusters is not believed (throws, so the
-   * reader keeps its clusters), the next one in a row is.
-   */
-  #doubtEmptyListing(reader: RegionReader, all: readonly ClusterRef[]): void {
-    const key = `${reader.account ?? ''}/${reader.region}`;
-    const known = this.#states.countOf(reader);
-    if (all.length > 0 || known === 0 || this.#doubtedEmptyListings.has(key)) {
-      this.#doubtedEmptyListings.delete(key);
-      return;
-    }
-    this.#doubtedEmptyListings.add(key);
-    throw new Error(`ListClusters answered no cluster at all, where the last good round had ${known}; not believed until the next answer agrees`);
-  }
-
-  /** Names of the clusters setting that no region lists: probably a typo; said once. */
-  #warnOfUnknownClusters({ listed, roundFailures }: RoundProgress): string[] {
-    const names = this.#options.clusterSelection?.names ?? [];
-    if (roundFailures.length > 0) return []; // A region's listing is missing: nothing to conclude.
-    const unknown = names.filter((name) => !listed.some((cluster) => cluster.name === name || cluster.arn === name));
-    for (const name of this.#unknownClusterLog.update(unknown.map((name) => [name, name]))) {
-      this.#options.logger.warn(`cluster "${name}" of the clusters setting is not in any region's cluster list`, { cluster: name });
-    }
-    return unknown;
   }
 }

@@ -658,6 +658,39 @@ describe('Discoverer with events', () => {
     expect(published.at(-1)?.clusters.find((state) => state.cluster.name === 'a')?.tasks).toBe(2);
   });
 
+  it('resolves an event-changed cluster with the reader of its own account, where two accounts share a region and a cluster name', async () => {
+    // Prepare: cluster "a" in two accounts of one region, one reader each.
+    const readerIn = (account: string, cached: TaskContext[]) => {
+      const reader = Object.assign(new FakeReader(), { account, role: `arn:aws:iam::${account}:role/discoverer` });
+      reader.clusterList = [{ name: 'a', arn: clusterArn('a').replace('123456789012', account) }];
+      reader.answers.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+      reader.cached.set('a', cached);
+      return reader;
+    };
+    const first = readerIn('111111111111', [fargateTask('a', 't1', '127.0.0.1'), fargateTask('a', 't3', '127.0.0.3')]);
+    const second = readerIn('222222222222', [fargateTask('a', 't1', '127.0.0.1')]);
+    const published: Snapshot[] = [];
+    const discoverer = new Discoverer({
+      readers: [first, second],
+      resolveOptions,
+      publish: async (snapshot) => void published.push(snapshot),
+      countRequests: () => 0,
+      logger: silentLogger,
+      metrics: createMetrics(),
+    });
+    await discoverer.runRound();
+
+    // Act
+    const refreshed = await discoverer.refreshCluster(clusterArn('a').replace('123456789012', '222222222222'));
+    await discoverer.publishLatest();
+    const tasksIn = (account: string) => published.at(-1)?.clusters.find((state) => state.cluster.arn.includes(account))?.tasks;
+
+    // Assess: the second account's cluster was resolved from the second reader's caches (1 task), not the first's (2).
+    expect(refreshed).toBe(true);
+    expect(tasksIn('222222222222')).toBe(1);
+    expect(tasksIn('111111111111')).toBe(1);
+  });
+
   it('knows the clusters a round has listed, and no other', async () => {
     const { reader, discoverer } = setup();
     reader.set('a', []);
