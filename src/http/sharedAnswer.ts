@@ -128,14 +128,18 @@ export async function sendSharedAnswer(request: IncomingMessage, response: Serve
 /**
  * Slices of the shared body (views, not copies), the next one only once the last has drained:
  * over TLS, where each write is encrypted into a buffer of its own, a client that stops reading
- * then holds one slice, not an encrypted copy of the whole answer.
+ * then holds one slice, not an encrypted copy of the whole answer. Over TLS a slice is one TLS
+ * record (16 KiB), so that thousands of such clients hold megabytes, not hundreds of them; in
+ * plain HTTP a slice is only a view of the shared buffer, and larger slices mean fewer writes.
  */
-const SLICE_BYTES = 256 * 1024;
+const PLAIN_SLICE_BYTES = 256 * 1024;
+const TLS_SLICE_BYTES = 16 * 1024;
 
 async function writeInSlices(response: ServerResponse, body: Buffer): Promise<void> {
-  for (let offset = 0; offset < body.length; offset += SLICE_BYTES) {
-    const last = offset + SLICE_BYTES >= body.length;
-    const slice = body.subarray(offset, offset + SLICE_BYTES);
+  const sliceBytes = (response.socket as { encrypted?: boolean } | null)?.encrypted === true ? TLS_SLICE_BYTES : PLAIN_SLICE_BYTES;
+  for (let offset = 0; offset < body.length; offset += sliceBytes) {
+    const last = offset + sliceBytes >= body.length;
+    const slice = body.subarray(offset, offset + sliceBytes);
     if (last) {
       response.end(slice);
       return;
