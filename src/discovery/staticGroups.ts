@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { INTERVAL_SECONDS, INTERVALS, type IntervalName } from './endpoints.js';
 import { sortLabels } from './labels.js';
 import type { PublishedGroup, TargetGroup } from './targetGroups.js';
@@ -50,13 +50,15 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /**
  * Reads and checks a list of target groups in file_sd format (JSON, or YAML when `format` says
- * so): every group an object of `targets` (addresses `host:port`, none twice in the file) and
+ * so, with the `yaml` package that the caller loads: a process without YAML files never does):
+ * every group an object of `targets` (addresses `host:port`, none twice in the file) and
  * optional `labels` (valid names, text values). The first problem is the error, with where it is.
  */
-export function parseStaticGroups(text: string, format: 'json' | 'yaml'): ParsedStaticGroups {
+export function parseStaticGroups(text: string, format: 'json' | 'yaml', yaml?: typeof Yaml): ParsedStaticGroups {
+  if (format === 'yaml' && yaml === undefined) throw new Error('parseStaticGroups: YAML needs the yaml package');
   let content: unknown;
   try {
-    content = format === 'json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
+    content = format === 'json' ? JSON.parse(text) : yaml?.parse(text, { maxAliasCount: 100 });
   } catch (error) {
     return { error: `not valid ${format.toUpperCase()}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
   }

@@ -74,7 +74,8 @@ export async function handleTargetsApi(request: IncomingMessage, response: Serve
   }
   const body = await readBody(request);
   if (body === undefined) return sendJson(response, 413, { message: `body larger than ${MAX_BODY_BYTES} bytes` });
-  const parsed = parseStaticGroups(body, formatOf(request));
+  const format = formatOf(request);
+  const parsed = parseStaticGroups(body, format, format === 'yaml' ? await import('yaml') : undefined);
   if ('error' in parsed) return sendJson(response, 400, { message: parsed.error });
   try {
     await directory.write(name, parsed.groups);

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, join } from 'node:path';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import {
   CLIENT_AUTH_ALIASES,
   CLIENT_AUTH_TYPES,
@@ -254,12 +254,13 @@ function users(value: unknown): Map<string, string> {
 }
 
 /**
- * Reads the text of a web configuration file (`file` names it, for relative paths). Throws
- * WebConfigProblem naming the key and what is wrong: unknown keys, bad values, TLS without a
- * certificate, a client CA without a client auth policy, anything Node cannot honour.
+ * Reads the text of a web configuration file (`file` names it, for relative paths) with the
+ * `yaml` package, which the caller loads (only a process with a web configuration needs it).
+ * Throws WebConfigProblem naming the key and what is wrong: unknown keys, bad values, TLS
+ * without a certificate, a client CA without a client auth policy, anything Node cannot honour.
  */
-export function parseWebConfig(text: string, file: string): WebConfig {
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+export function parseWebConfig(text: string, file: string, yaml: typeof Yaml): WebConfig {
+  const document = yaml.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const error = document.errors[0];
   if (error !== undefined) throw new WebConfigProblem(`not valid YAML: ${error.message.split('\n')[0] ?? ''}`);
   const root = mapAt(document.toJS(), '(the file)');

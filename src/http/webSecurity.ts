@@ -104,7 +104,7 @@ export async function loadWebSecurity(file: string): Promise<WebSecurity> {
     throw new WebConfigError(`${file}: cannot be read: ${describeError(error)}`, { cause: error });
   }
   try {
-    const config = parseWebConfig(text, file);
+    const config = parseWebConfig(text, file, await import('yaml'));
     const tls = config.tls === undefined ? undefined : await toTlsSettings(config.tls);
     let auth: BasicAuth | undefined;
     if (config.users.size > 0) {

@@ -141,7 +141,8 @@ export class StaticDirectory {
       const found = await lstat(path);
       if (!found.isFile()) return { name, groups: lastGood, error: 'not a regular file' };
       if (found.size > MAX_FILE_BYTES) return { name, groups: lastGood, error: `larger than ${MAX_FILE_BYTES} bytes` };
-      const parsed = parseStaticGroups(await readFile(path, 'utf8'), extname(name) === '.json' ? 'json' : 'yaml');
+      const format = extname(name) === '.json' ? 'json' : 'yaml';
+      const parsed = parseStaticGroups(await readFile(path, 'utf8'), format, format === 'yaml' ? await import('yaml') : undefined);
       if ('error' in parsed) return { name, groups: lastGood, error: parsed.error };
       const read = toStaticPublishedGroups(name, parsed.groups);
       // The same content is the same groups: nothing to publish again.

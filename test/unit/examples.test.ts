@@ -1,3 +1,4 @@
+import * as yaml from 'yaml';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -629,7 +630,7 @@ describe('examples/docker-compose.yml', () => {
 // --- HTTPS: examples/web-config.yml and examples/prometheus-http-sd-tls.yml ---
 
 describe('examples/web-config.yml and examples/prometheus-http-sd-tls.yml', () => {
-  const webConfig = parseWebConfig(read('examples/web-config.yml'), join(EXAMPLES, 'web-config.yml'));
+  const webConfig = parseWebConfig(read('examples/web-config.yml'), join(EXAMPLES, 'web-config.yml'), yaml);
   const prometheus = parseYaml('examples/prometheus-http-sd-tls.yml') as { scrape_configs: (ScrapeConfig & { http_sd_configs?: { url: string; basic_auth?: { username: string; password_file?: string }; tls_config?: { ca_file?: string } }[] })[] };
 
   it('serves TLS with a user, and Prometheus reads /targets over https as that user, trusting a CA', () => {

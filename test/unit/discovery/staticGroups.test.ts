@@ -1,3 +1,4 @@
+import * as yamlPackage from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { isStaticFileName, isTargetAddress, parseStaticGroups, toStaticPublishedGroups } from '../../../src/discovery/staticGroups.js';
 
@@ -38,14 +39,14 @@ describe('isTargetAddress', () => {
 describe('parseStaticGroups', () => {
   it('reads file_sd JSON and YAML alike', () => {
     const json = parseStaticGroups('[{"targets":["127.0.0.1:9187"],"labels":{"job":"rds"}}]', 'json');
-    const yaml = parseStaticGroups('- targets: ["127.0.0.1:9187"]\n  labels:\n    job: rds\n', 'yaml');
+    const yaml = parseStaticGroups('- targets: ["127.0.0.1:9187"]\n  labels:\n    job: rds\n', 'yaml', yamlPackage);
     expect(json).toEqual({ groups: [{ targets: ['127.0.0.1:9187'], labels: { job: 'rds' } }] });
     expect(yaml).toEqual(json);
   });
 
   it('reads a group without labels, and an empty YAML file as no group', () => {
     expect(parseStaticGroups('[{"targets":["127.0.0.1:1"]}]', 'json')).toEqual({ groups: [{ targets: ['127.0.0.1:1'], labels: {} }] });
-    expect(parseStaticGroups('', 'yaml')).toEqual({ groups: [] });
+    expect(parseStaticGroups('', 'yaml', yamlPackage)).toEqual({ groups: [] });
   });
 
   it.each([
@@ -62,7 +63,7 @@ describe('parseStaticGroups', () => {
     ['[{"targets":["127.0.0.1:1"],"label":{}}]', 'json', 'group 1: unknown field "label"'],
     ['- targets: [a\n', 'yaml', 'not valid YAML'],
   ] as const)('rejects %s, saying what is wrong', (text, format, error) => {
-    const parsed = parseStaticGroups(text, format);
+    const parsed = parseStaticGroups(text, format, yamlPackage);
     expect('error' in parsed && parsed.error).toContain(error);
   });
 });

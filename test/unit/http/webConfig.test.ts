@@ -1,10 +1,11 @@
+import * as yaml from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { WebConfigProblem, filesOf, parseWebConfig } from '../../../src/http/webConfig.js';
 
 /** bcryptjs' hash of "correct horse", cost 4. */
 const HASH = '$2y$04$9rgXdjNECdizwsB8LSdbreqwFWg/lil0hfaBYfBj8mUJCEx2VAkrS';
 const FILE = '/etc/discoverer/web.yml';
-const parse = (text: string) => parseWebConfig(text, FILE);
+const parse = (text: string) => parseWebConfig(text, FILE, yaml);
 
 describe('parseWebConfig', () => {
   it('reads an empty file as plain HTTP without authentication', () => {
