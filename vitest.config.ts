@@ -25,6 +25,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           maxWorkers: 2,
+          // Above every wait's own deadline (30 s), so that a stuck test fails with the log of what it waited for.
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
           sequence: { groupOrder: 1 },
         },
       },

@@ -92,10 +92,16 @@ export class RunningDiscoverer {
     return this.rounds()[count - 1] as Record<string, unknown>;
   }
 
+  /**
+   * Waits for a state of the process's output. Fails at once, with the end of its log, when the
+   * process has ended: a process that died must not read as a slow one.
+   */
   async waitFor(isDone: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!isDone()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr so far:\n${this.#stderr}`);
+      const { exitCode, signalCode } = this.#child;
+      if (exitCode !== null || signalCode !== null) throw new Error(`the discoverer ended (${exitCode ?? signalCode}) before ${what}; its log ends:\n${this.#logTail()}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; its log ends:\n${this.#logTail()}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
         this.#waiters.push(() => {
@@ -105,6 +111,10 @@ export class RunningDiscoverer {
       });
       this.#waiters = [];
     }
+  }
+
+  #logTail(): string {
+    return this.#stderr.split('\n').slice(-60).join('\n');
   }
 
   /** Resolves with the exit code once the process has ended by itself. */
