@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStaticTargetsName, parseStaticGroups } from '../discovery/staticGroups.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { loadYaml } from '../yamlPackage.js';
 import type { StaticDirectory } from '../output/staticDirectory.js';
 
 /** The path under which the targets API stores and serves static target groups, by name. */
@@ -75,7 +76,7 @@ export async function handleTargetsApi(request: IncomingMessage, response: Serve
   const body = await readBody(request);
   if (body === undefined) return sendJson(response, 413, { message: `body larger than ${MAX_BODY_BYTES} bytes` });
   const format = formatOf(request);
-  const parsed = parseStaticGroups(body, format, format === 'yaml' ? await import('yaml') : undefined);
+  const parsed = parseStaticGroups(body, format, format === 'yaml' ? await loadYaml() : undefined);
   if ('error' in parsed) return sendJson(response, 400, { message: parsed.error });
   try {
     await directory.write(name, parsed.groups);

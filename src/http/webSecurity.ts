@@ -2,6 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, getCiphers, type SecureContextOptions } from 'node:tls';
 import { describeError } from '../errors.js';
+import { loadYaml } from '../yamlPackage.js';
 import { BasicAuth } from './basicAuth.js';
 import { toClientCertHandling, type ClientAuthType, type ClientCertHandling } from './tlsNames.js';
 import { WebConfigProblem, filesOf, parseWebConfig, type PemSource, type TlsServerConfig } from './webConfig.js';
@@ -104,7 +105,7 @@ export async function loadWebSecurity(file: string): Promise<WebSecurity> {
     throw new WebConfigError(`${file}: cannot be read: ${describeError(error)}`, { cause: error });
   }
   try {
-    const config = parseWebConfig(text, file, await import('yaml'));
+    const config = parseWebConfig(text, file, await loadYaml());
     const tls = config.tls === undefined ? undefined : await toTlsSettings(config.tls);
     let auth: BasicAuth | undefined;
     if (config.users.size > 0) {

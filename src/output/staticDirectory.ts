@@ -5,6 +5,7 @@ import { isStaticFileName, parseStaticGroups, toStaticPublishedGroups } from '..
 import type { PublishedGroup, TargetGroup } from '../discovery/targetGroups.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { loadYaml } from '../yamlPackage.js';
 import { writeAtomically } from './writeAtomically.js';
 
 /** A static file larger than this is refused: file_sd files of a few targets are kilobytes. */
@@ -142,7 +143,7 @@ export class StaticDirectory {
       if (!found.isFile()) return { name, groups: lastGood, error: 'not a regular file' };
       if (found.size > MAX_FILE_BYTES) return { name, groups: lastGood, error: `larger than ${MAX_FILE_BYTES} bytes` };
       const format = extname(name) === '.json' ? 'json' : 'yaml';
-      const parsed = parseStaticGroups(await readFile(path, 'utf8'), format, format === 'yaml' ? await import('yaml') : undefined);
+      const parsed = parseStaticGroups(await readFile(path, 'utf8'), format, format === 'yaml' ? await loadYaml() : undefined);
       if ('error' in parsed) return { name, groups: lastGood, error: parsed.error };
       const read = toStaticPublishedGroups(name, parsed.groups);
       // The same content is the same groups: nothing to publish again.
