@@ -104,7 +104,12 @@ export interface Faults {
   latencyMs: number;
   /** Calls are held without an answer (a hung connection). */
   hang: boolean;
-  /** Token buckets by bucket name (see ACTION_BUCKETS); calls beyond them are throttled. */
+  /**
+   * Picks calls by action and the account and region they are signed for: such a call is held
+   * until the promise settles, then answered as usual (one that never settles: held as by `hang`).
+   */
+  gate: ((call: { action: string; account: string; region: string }) => Promise<void> | undefined) | undefined;
+  /** Token buckets by bucket name (see ACTION_BUCKETS), each account and region with its own, as in ECS; calls beyond them are throttled. */
   buckets: Record<string, TokenBucket>;
   /** Actions that always fail with a 500, whatever the rate. */
   failingActions: Set<string>;
@@ -215,6 +220,7 @@ export class FakeAws {
     outage: false,
     latencyMs: 0,
     hang: false,
+    gate: undefined,
     buckets: {},
     failingActions: new Set(),
     deniedClusters: new Set(),
@@ -315,7 +321,7 @@ export class FakeAws {
     return counts;
   }
 
-  /** Requests held without an answer (faults.hang). */
+  /** Requests held without an answer (faults.hang, faults.gate). */
   get heldRequests(): number {
     return this.#held.size;
   }
@@ -330,15 +336,16 @@ export class FakeAws {
     this.#tokens.clear();
   }
 
-  #takeToken(action: string): boolean {
+  #takeToken(action: string, fleet: FakeFleet): boolean {
     const bucketName = ACTION_BUCKETS[action];
     const bucket = bucketName === undefined ? undefined : this.faults.buckets[bucketName];
     if (bucket === undefined || bucketName === undefined) return true;
     const now = performance.now();
-    const state = this.#tokens.get(bucketName) ?? { tokens: bucket.burst, at: now };
+    const key = `${fleet.accountId} ${fleet.region} ${bucketName}`;
+    const state = this.#tokens.get(key) ?? { tokens: bucket.burst, at: now };
     state.tokens = Math.min(bucket.burst, state.tokens + ((now - state.at) / 1000) * bucket.perSecond);
     state.at = now;
-    this.#tokens.set(bucketName, state);
+    this.#tokens.set(key, state);
     if (state.tokens < 1) return false;
     state.tokens -= 1;
     return true;
@@ -371,13 +378,24 @@ export class FakeAws {
       response.on('close', () => this.#held.delete(response));
       return;
     }
+    const fleet = this.#fleetOf(request);
+    const gate = this.faults.gate?.({ action, account: fleet.accountId, region: fleet.region });
+    if (gate !== undefined) {
+      const release = () => this.#held.delete(response);
+      this.#held.add(response);
+      response.on('close', release);
+      await gate;
+      release();
+      response.off('close', release);
+      if (response.destroyed) return;
+    }
     if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
 
     const record: CallRecord = { action, round, outcome: 'ok', at: Date.now() };
     this.calls.push(record);
     try {
       if (this.faults.outage) throw new FakeError(503, 'ServiceUnavailableException', 'Service unavailable (fake outage)');
-      if (!this.#takeToken(action)) {
+      if (!this.#takeToken(action, fleet)) {
         record.outcome = 'throttled';
         throw isEcs
           ? new FakeError(400, 'ThrottlingException', 'Rate exceeded')
@@ -386,7 +404,6 @@ export class FakeAws {
       if (this.faults.failingActions.has(action) || this.#random() < this.faults.failureRate) {
         throw new FakeError(500, isEcs ? 'ServerException' : 'InternalError', 'Internal failure (fake fault)');
       }
-      const fleet = this.#fleetOf(request);
       record.region = fleet.region;
       record.account = fleet.accountId;
       let call: AnswerCall;

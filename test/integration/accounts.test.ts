@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { FakeAws } from '../../src/fake/fakeAws.js';
-import { emptyFleet } from '../../src/fake/fleet.js';
+import { clusterOf, emptyFleet } from '../../src/fake/fleet.js';
 import { ACCOUNTS, REGIONS, addAccountFleets, addressOf, roleOf } from '../support/accountFleets.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort, runCli } from '../support/runningDiscoverer.js';
 
@@ -247,6 +248,43 @@ describe('two accounts in two regions', () => {
     const report = JSON.parse(result.stdout) as { skipped: { account: string; reason: string; container: string; task: string }[]; totals: { targets: number } };
     expect(report.skipped).toEqual([expect.objectContaining({ account: A, reason: 'health_filtered', container: '*', task: 'fargate1' })]);
     expect(report.totals.targets).toBe(7);
+  });
+
+  it('paces each account and region on its own: while one has every call it may have in flight unanswered, the others are read and published', async () => {
+    // Prepare: account A in eu-west-1 has nine clusters, and the fake never answers their
+    // ListTasks. The others list their clusters only once eight of those are held: as many
+    // calls as a pacer lets be in flight. Had the readers one pacer, no other ListTasks could go.
+    const stuck = fake.accounts.get(A)?.get('eu-west-1');
+    if (stuck === undefined) throw new Error('no fleet of account A in eu-west-1');
+    for (let n = 1; n <= 8; n += 1) clusterOf(stuck, `batch${n}`);
+    const eightHeld = new Promise<void>((resolve) => {
+      const check = () => (fake.heldRequests >= 8 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    fake.faults.gate = ({ action, account, region }) => {
+      if (account === A && region === 'eu-west-1') return action === 'ListTasks' ? new Promise<void>(() => {}) : undefined;
+      return action === 'ListClusters' ? eightHeld : undefined;
+    };
+    const others = everyPlace().filter((place) => !place.startsWith(`${A} eu-west-1 `));
+    const publishedPlaces = () => {
+      try {
+        return placesOf(FILES.flatMap((file) => JSON.parse(readFileSync(join(outputDir, file), 'utf8')) as TargetGroup[]));
+      } catch {
+        return []; // Not written yet.
+      }
+    };
+    // No deadline frees the held calls while the test waits.
+    const env = { ...fakeAwsEnv(fake.url), ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '600', ECS_DISCOVERER_AWS_CLUSTER_TIMEOUT: '600', ECS_DISCOVERER_ROUND_TIMEOUT: '600' };
+
+    // Act
+    running = new RunningDiscoverer(['--output-dir', outputDir, ...ROLES], env);
+    const discoverer = running;
+    await discoverer.waitFor(() => publishedPlaces().length >= others.length, 'the targets of the three other accounts and regions');
+
+    // Assess: the others published while account A's eight calls are still held, and its ninth waits in its own pacer
+    expect(publishedPlaces()).toEqual(others);
+    expect(fake.heldRequests).toBe(8);
+    expect(discoverer.rounds()).toEqual([]);
   });
 
   it('refuses at start a role that is not an IAM role ARN, in one line naming the setting and the value', async () => {
