@@ -33,7 +33,8 @@ beforeEach(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'discoverer-signals-'));
   outputDir = join(workDir, 'targets');
   configPath = join(workDir, 'settings.json');
-  await writeFile(configPath, JSON.stringify({ clusters: { names: ['prod', 'batch'] } }));
+  // HTTP off (port 0): the default port 8080 may be another test's.
+  await writeFile(configPath, JSON.stringify({ clusters: { names: ['prod', 'batch'] }, http: { port: 0 } }));
   running = new RunningDiscoverer(['--interval', '1', '--config', configPath, '--output-dir', outputDir], fakeAwsEnv(fake.url));
 });
 afterEach(async () => {

@@ -44,6 +44,19 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
   });
 }
 
+/**
+ * Integration files run two at a time: two discoverers on the default port 8080 would collide,
+ * and the second would end at once (EADDRINUSE). So HTTP is off unless the test says where to
+ * listen, by a flag, the environment or its --config file.
+ */
+function withHttpOffByDefault(args: string[], env: NodeJS.ProcessEnv): string[] {
+  const saysWhere =
+    args.some((arg) => ['--http-port', '--web.listen-address', '--config'].includes(arg.split('=')[0] ?? '')) ||
+    env['ECS_DISCOVERER_HTTP_PORT'] !== undefined ||
+    env['ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES'] !== undefined;
+  return saysWhere ? args : [...args, '--http-port', '0'];
+}
+
 /** A long-running discoverer with JSON logs, whose log lines tests can wait for. */
 export class RunningDiscoverer {
   readonly lines: Record<string, unknown>[] = [];
@@ -54,7 +67,7 @@ export class RunningDiscoverer {
   #stdout = '';
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.#child = spawn(CLI, ['--log-format', 'json', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = spawn(CLI, ['--log-format', 'json', ...withHttpOffByDefault(args, env)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child.stdout?.on('data', (chunk: Buffer) => {
       this.#stdout += chunk.toString();
       this.#waiters.forEach((wake) => wake());
