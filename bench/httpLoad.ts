@@ -4,7 +4,8 @@
  *   1. 2,000 concurrent clients that send GET /targets and never read the answer: the
  *      discoverer's RSS (now and its high-water mark) while they hang on;
  *   2. 100 concurrent clients reading /targets with gzip, over and over: p50 and p99 latency;
- *   3. during both, a prober asking /-/healthy one request at a time: p50 and p99.
+ *   3. during both, a prober asking /-/healthy one request at a time, from a thread of its own
+ *      (the clients' answers queue on the main thread's event loop): p50 and p99.
  * Every connection goes to 127.0.0.1. Figures of a loaded machine say nothing: run it alone.
  */
 import { request as httpRequest, Agent } from 'node:http';
@@ -14,6 +15,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { FakeAws } from '../src/fake/fakeAws.js';
 import { generateFleet } from '../src/fake/fleet.js';
 import { RunningDiscoverer, fakeAwsEnv, freePort } from '../test/support/runningDiscoverer.js';
@@ -80,24 +82,54 @@ function timedGet(port: number, path: string, agent: Agent, headers: Record<stri
   });
 }
 
-/** Asks /-/healthy one request at a time until `stop` resolves. */
-async function probeHealth(port: number, transport: Transport, stop: Promise<void>): Promise<{ p50: number; p99: number; failed: number }> {
-  const agent = transport.agent(true);
-  const latencies: number[] = [];
-  let failed = 0;
-  let stopped = false;
-  void stop.then(() => (stopped = true));
+/**
+ * The prober's loop, run in a thread of its own: in this thread, the answers of 100 readers (or
+ * 2,000 TLS handshakes) queue on the same event loop, and their wait would be counted as the
+ * discoverer's. Asks /-/healthy one request at a time, 20 ms apart, until told to stop; then
+ * posts its latencies and failures.
+ */
+const PROBER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { port, ca } = workerData;
+const http = require(ca === undefined ? 'node:http' : 'node:https');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1, ...(ca !== undefined && { ca }) });
+const latencies = [];
+let failed = 0;
+let stopped = false;
+parentPort.on('message', () => (stopped = true));
+const once = () => new Promise((resolve) => {
+  const started = performance.now();
+  const request = http.get({ host: '127.0.0.1', port, path: '/-/healthy', agent }, (response) => {
+    response.resume();
+    response.on('end', () => resolve(response.statusCode === 200 ? performance.now() - started : undefined));
+    response.on('error', () => resolve(undefined));
+  });
+  request.setTimeout(60000, () => request.destroy(new Error('no answer in 60 s')));
+  request.on('error', () => resolve(undefined));
+});
+(async () => {
   while (!stopped) {
-    try {
-      const { ms, status } = await timedGet(port, '/-/healthy', agent);
-      if (status === 200) latencies.push(ms);
-      else failed += 1;
-    } catch {
-      failed += 1;
-    }
+    const ms = await once();
+    if (ms === undefined) failed += 1;
+    else latencies.push(ms);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   agent.destroy();
+  parentPort.postMessage({ latencies, failed });
+})();
+`;
+
+/** Asks /-/healthy one request at a time, from a thread of its own, until `stop` resolves. */
+async function probeHealth(port: number, transport: Transport, stop: Promise<void>): Promise<{ p50: number; p99: number; failed: number }> {
+  const prober = new Worker(PROBER, { eval: true, workerData: { port, ca: transport.ca } });
+  const result = new Promise<{ latencies: number[]; failed: number }>((resolve, reject) => {
+    prober.once('message', resolve);
+    prober.once('error', reject);
+  });
+  await stop;
+  prober.postMessage('stop');
+  const { latencies, failed } = await result;
+  await prober.terminate();
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
 }
 

@@ -16,6 +16,7 @@
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,8 @@ interface Row {
   steadySeconds: number;
   coldCpuSeconds: number;
   steadyCpuSeconds: number;
+  /** The steady round alone: from its first call to its log line, the interval before it left out. */
+  steadyRoundCpuSeconds: number;
   idleRssMb: number;
   peakRssMb: number;
   targets: number;
@@ -118,7 +121,11 @@ function steadyFormula(fleet: FakeFleet): number {
 
 /** User and system CPU seconds a process has used so far. */
 async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return cpuSecondsOf(await readFile(`/proc/${pid}/stat`, 'utf8'));
+}
+
+function cpuSecondsOf(stat: string): number {
+  const fields = stat.split(') ')[1]?.split(' ') ?? [];
   // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -140,8 +147,12 @@ async function measure(tasks: number): Promise<Row> {
   fake.faults.buckets = BUCKETS;
   await fake.start();
   const outputDir = await mkdtemp(join(tmpdir(), 'discoverer-bench-'));
-  // The steady round starts on full buckets, as after a quiet interval.
-  fake.onRound(2, () => fake.refillBuckets());
+  // The steady round starts on full buckets, as after a quiet interval; its own CPU is counted from its first call.
+  let steadyRoundStartCpu = NaN;
+  fake.onRound(2, () => {
+    fake.refillBuckets();
+    steadyRoundStartCpu = cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  });
   const startedAt = Date.now();
   const discoverer = new RunningDiscoverer(
     ['--interval', String(INTERVAL_S), '--task-refresh', String(TASK_REFRESH_S), '--output-dir', outputDir, '--http-port', '0'],
@@ -162,7 +173,8 @@ async function measure(tasks: number): Promise<Row> {
     const callsAfterCold = fake.calls.length;
     const coldCpu = await cpuSeconds(pid);
     const steady = await discoverer.waitForRounds(2, 600_000);
-    const steadyCpu = (await cpuSeconds(pid)) - coldCpu;
+    const steadyEndCpu = await cpuSeconds(pid);
+    const steadyCpu = steadyEndCpu - coldCpu;
     const peak = await memoryMb(pid, 'VmHWM');
     if (cold['outcome'] !== 'ok' || steady['outcome'] !== 'ok') throw new Error(`round failed at ${tasks} tasks: ${JSON.stringify({ cold, steady })}`);
     const coldCalls = fake.calls.slice(0, callsAfterCold);
@@ -194,6 +206,7 @@ async function measure(tasks: number): Promise<Row> {
       steadySeconds: Number(steady['duration_ms']) / 1000,
       coldCpuSeconds: coldCpu,
       steadyCpuSeconds: Number(steadyCpu.toFixed(2)),
+      steadyRoundCpuSeconds: Number((steadyEndCpu - steadyRoundStartCpu).toFixed(2)),
       idleRssMb: (await idleRss) ?? NaN,
       peakRssMb: peak,
       targets: INTERVAL_FIELDS.reduce((sum, field) => sum + Number(cold[field] ?? 0), 0),
@@ -235,6 +248,7 @@ function toTable(bySize: Row[][]): string {
     'steady s',
     'CPU s cold / steady',
     'steady CPU ms / 1k tasks',
+    'round alone',
     'idle RSS MB',
     'peak RSS MB',
     'targets',
@@ -255,6 +269,7 @@ function toTable(bySize: Row[][]): string {
       figure(rows, (row) => row.steadySeconds, 2),
       `${figure(rows, (row) => row.coldCpuSeconds, 2)} / ${figure(rows, (row) => row.steadyCpuSeconds, 2)}`,
       figure(rows, (row) => (row.steadyCpuSeconds * 1_000_000) / row.tasks, 0),
+      figure(rows, (row) => (row.steadyRoundCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => row.idleRssMb, 0),
       figure(rows, (row) => row.peakRssMb, 0),
       rows.every((row) => row.targets === row.expectedTargets) ? first.targets.toLocaleString('en-US') : `${rows.map((row) => row.targets).join('/')} (expected ${first.expectedTargets})`,
@@ -355,7 +370,8 @@ async function main(): Promise<void> {
   console.log('steady: the second round, on full buckets; its calls against the formula: 1 ListClusters page per 100 clusters, and per');
   console.log(`cluster 1 ListTasks page per 100 tasks + 1 DescribeTasks per 100 of ceil(tasks × interval / taskRefresh).`);
   console.log('CPU: user + system seconds of the process, up to the end of the cold round (its start included) and from there');
-  console.log('to the end of the steady round (the interval between them included); per 1k tasks: the steady figure per 1,000 tasks.');
+  console.log('to the end of the steady round (the interval between them included); per 1k tasks: the steady figure per 1,000 tasks;');
+  console.log('round alone: the same per 1,000 tasks, from the steady round\'s first call to its end (the interval left out).');
   console.log('idle RSS: when the first AWS call goes out; peak RSS: the high-water mark (VmHWM) after the steady round.');
 
   const directory = new URL('./results/', import.meta.url);
