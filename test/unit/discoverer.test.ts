@@ -91,6 +91,23 @@ class FakeReader implements RegionReader {
   }
 }
 
+/** Holds every reading of `reader` until `release()`; `restore()` gives it back its own readCluster. */
+function holdReadings(reader: FakeReader): { release: () => void; restore: () => void } {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const readCluster = reader.readCluster.bind(reader);
+  reader.readCluster = async (cluster) => {
+    await held;
+    return readCluster(cluster);
+  };
+  return {
+    release: () => release(),
+    restore: () => {
+      reader.readCluster = readCluster;
+    },
+  };
+}
+
 function setup({
   failPublish = false,
   earlierStates,
@@ -463,20 +480,14 @@ describe('Discoverer', () => {
     try {
       const { reader, discoverer, lines, fields } = setup();
       reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
-      let release = () => {};
-      const slow = new Promise<void>((resolve) => (release = resolve));
-      const readCluster = reader.readCluster.bind(reader);
-      reader.readCluster = async (cluster) => {
-        await slow;
-        return readCluster(cluster);
-      };
+      const held = holdReadings(reader);
 
       const first = discoverer.runRound();
       await vi.advanceTimersByTimeAsync(10_001);
-      release();
+      held.release();
       await first;
       await vi.advanceTimersByTimeAsync(20_000);
-      reader.readCluster = readCluster;
+      held.restore();
       await discoverer.runRound();
 
       const progress = lines.filter((line) => line === 'info first round in progress');
@@ -611,20 +622,14 @@ describe('Discoverer', () => {
         onProgress: (progress) => seen.push(progress),
       });
       reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
-      let release = () => {};
-      const slow = new Promise<void>((resolve) => (release = resolve));
-      const readCluster = reader.readCluster.bind(reader);
-      reader.readCluster = async (cluster) => {
-        await slow;
-        return readCluster(cluster);
-      };
+      const held = holdReadings(reader);
 
       const first = withProgress.runRound();
       await vi.advanceTimersByTimeAsync(3_001);
-      release();
+      held.release();
       await first;
       const duringFirst = seen.length;
-      reader.readCluster = readCluster;
+      held.restore();
       await withProgress.runRound();
       await vi.advanceTimersByTimeAsync(3_000);
 
