@@ -6,6 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { FakeAws } from '../../src/fake/fakeAws.js';
 import { addTask } from '../../src/fake/fleet.js';
+import { seededRandom } from '../../src/fake/fakeSqs.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
 import { BIG_CLUSTER_TASKS, EXPECTED_PROD, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 
@@ -31,17 +32,6 @@ function expectedTargets(): string[] {
   );
   for (let index = 0; index < BIG_CLUSTER_TASKS; index++) expected.push(`30s ${bigClusterIp(index)}:8000 /metrics`);
   return expected.sort();
-}
-
-/** A seeded generator (mulberry32), so that a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 let fake: FakeAws;
@@ -93,7 +83,7 @@ beforeAll(() => {
   assertBuilt();
 });
 beforeEach(async () => {
-  fake = new FakeAws(edgeFleet(), { random: seeded(20261124) });
+  fake = new FakeAws(edgeFleet(), { random: seededRandom(20261124) });
   await fake.start();
   workDir = await mkdtemp(join(tmpdir(), 'discoverer-faults-'));
   outputDir = join(workDir, 'targets');

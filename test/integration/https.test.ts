@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest, Agent, type RequestOptions } from 'node:https';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAws } from '../../src/fake/fakeAws.js';
 import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort } from '../support/runningDiscoverer.js';
 import { edgeFleet } from '../support/edgeFleet.js';
+import { rawRequest } from '../support/rawHttp.js';
 import { issueCertificate, makeTestPki, SERVER_EXTENSIONS, type TestPki } from '../support/testPki.js';
 
 /**
@@ -231,20 +232,6 @@ function freePort6(): Promise<number> {
   });
 }
 
-/** Raw bytes in, what comes back before the server answers and closes. */
-function raw(host: string, port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, host, () => socket.write(text));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString();
-      if (answer.includes('\r\n\r\n')) socket.end();
-    });
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
-
 describe('plain HTTP listeners', () => {
   it('listens on ::1 given as --http-host', async () => {
     const port = await freePort6();
@@ -287,11 +274,11 @@ describe('plain HTTP listeners', () => {
 
     const plain = await fetch(`http://127.0.0.1:${port}/targets`, { headers: { 'accept-encoding': 'identity' } });
     const plainBody = await plain.text();
-    const zipped = await raw('127.0.0.1', port, 'GET /targets HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n');
+    const zipped = await rawRequest('127.0.0.1', port, 'GET /targets HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n');
     const notModified = await fetch(`http://127.0.0.1:${port}/targets`, { headers: { 'if-none-match': plain.headers.get('etag') ?? '' } });
     const doubleSlash = await fetch(`http://127.0.0.1:${port}//targets`);
-    const garbage = await raw('127.0.0.1', port, 'GARBAGE\r\n\r\n');
-    const badUrl = await raw('127.0.0.1', port, 'GET http://[oops/targets HTTP/1.1\r\nHost: x\r\n\r\n');
+    const garbage = await rawRequest('127.0.0.1', port, 'GARBAGE\r\n\r\n');
+    const badUrl = await rawRequest('127.0.0.1', port, 'GET http://[oops/targets HTTP/1.1\r\nHost: x\r\n\r\n');
     const zippedLength = Number(/content-length: (\d+)/i.exec(zipped)?.[1]);
 
     expect(plain.headers.get('etag')).toMatch(/^"[\w-]+"$/);

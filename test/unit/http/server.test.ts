@@ -1,5 +1,5 @@
 import { get as httpGet, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { rawRequest } from '../../support/rawHttp.js';
 import { gunzipSync } from 'node:zlib';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -272,20 +272,6 @@ describe('HTTP server: shared answers, prefix, strict targets, authentication', 
     return { ...snapshot, groups: { ...snapshot.groups, generic: groups } };
   }
 
-  /** Sends raw bytes and returns what comes back before the server closes or answers. */
-  function raw(port: number, request: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write(request));
-      let answer = '';
-      socket.on('data', (chunk: Buffer) => {
-        answer += chunk.toString();
-        if (answer.includes('\r\n\r\n')) socket.end();
-      });
-      socket.on('close', () => resolve(answer));
-      socket.on('error', reject);
-    });
-  }
-
   it('gzips /targets for a client that accepts it, with Vary and an ETag, and answers 304 to If-None-Match', async () => {
     const { url, status: own } = await start();
 
@@ -357,9 +343,9 @@ describe('HTTP server: shared answers, prefix, strict targets, authentication', 
   it('answers 400 to an absolute-form target that does not parse and to a malformed request line, without an error log line', async () => {
     const { port, lines } = await start();
 
-    const absolute = await raw(port, 'GET http://[bad/targets HTTP/1.1\r\nHost: x\r\n\r\n');
-    const garbage = await raw(port, 'GARBAGE\r\n\r\n');
-    const good = await raw(port, 'GET http://discoverer:8080/-/healthy HTTP/1.1\r\nHost: discoverer\r\n\r\n');
+    const absolute = await rawRequest('127.0.0.1', port, 'GET http://[bad/targets HTTP/1.1\r\nHost: x\r\n\r\n');
+    const garbage = await rawRequest('127.0.0.1', port, 'GARBAGE\r\n\r\n');
+    const good = await rawRequest('127.0.0.1', port, 'GET http://discoverer:8080/-/healthy HTTP/1.1\r\nHost: discoverer\r\n\r\n');
 
     expect(absolute).toMatch(/^HTTP\/1\.1 400 /);
     expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
