@@ -373,13 +373,9 @@ export class FakeAws {
     }
     const round = this.#round;
 
-    if (this.faults.hang) {
-      this.#held.add(response);
-      response.on('close', () => this.#held.delete(response));
-      return;
-    }
     const fleet = this.#fleetOf(request);
-    const gate = this.faults.gate?.({ action, account: fleet.accountId, region: fleet.region });
+    // A hung call is one whose gate never opens.
+    const gate = this.faults.hang ? new Promise<void>(() => {}) : this.faults.gate?.({ action, account: fleet.accountId, region: fleet.region });
     if (gate !== undefined) {
       const release = () => this.#held.delete(response);
       this.#held.add(response);
