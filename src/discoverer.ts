@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import { withCallPriority } from './callPriority.js';
 import { FindingsLog } from './changeLog.js';
 import { resolveReading } from './clusterResolution.js';
 import { ClusterStates, isInScope } from './clusterStates.js';
@@ -263,10 +262,10 @@ export class Discoverer {
     this.#states.retainListed(reader, listed);
     this.#unread.retainListed(reader, new Set(listed.map((cluster) => cluster.arn)));
     // In listing order when calls must wait (callPriority.ts): the clusters finish one after the other.
-    await Promise.all(listed.map((cluster, rank) => withCallPriority(rank, () => this.#readCluster(reader, cluster, progress, signal))));
+    await Promise.all(listed.map((cluster, rank) => this.#readCluster(reader, cluster, rank, progress, signal)));
   }
 
-  async #readCluster(reader: RegionReader, cluster: ClusterRef, progress: RoundProgress, signal?: AbortSignal) {
+  async #readCluster(reader: RegionReader, cluster: ClusterRef, priority: number, progress: RoundProgress, signal?: AbortSignal) {
     const timeoutMs = this.#options.clusterTimeoutMs ?? 60_000;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error(`still being read after ${timeoutMs / 1000} s (aws.clusterTimeout)`)), timeoutMs);
@@ -276,7 +275,7 @@ export class Discoverer {
     const eventChangesBefore = this.#eventChanges.get(cluster.arn) ?? 0;
     let reading: ClusterReading;
     try {
-      reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal), clusterSignal);
+      reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal, priority), clusterSignal);
     } catch (error) {
       // The cluster's own deadline, not the round's end: say so, instead of "Request aborted".
       const abandoned = deadline.signal.aborted && !signal?.aborted;

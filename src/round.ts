@@ -32,8 +32,9 @@ export interface RegionReader {
    * Reads one cluster. `signal` is this cluster's deadline and the round's; `roundSignal` the
    * round's alone, for calls whose answer other clusters may wait on too (a task definition, an
    * EC2 instance): a cluster that is abandoned must not fail another that shares its call.
+   * `priority` orders its calls against other clusters' when calls must wait (lower first).
    */
-  readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading>;
+  readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal, priority?: number): Promise<ClusterReading>;
   /** Forget these tasks, so that the next reading describes them again (their runtime data was incomplete). */
   describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void;
   /** Reads a cluster from what is cached (after events changed its tasks); only what is not cached is asked of AWS. */

@@ -28,6 +28,7 @@ import type { TaskContext } from '../discovery/resolveTargets.js';
 import { StringPool } from '../discovery/stringPool.js';
 import { withKnownDataOf, type TaskVersions } from '../discovery/taskEvents.js';
 import { untilAborted } from '../abort.js';
+import { withCallPriority } from '../callPriority.js';
 import { AssumeRoleError, AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
@@ -85,9 +86,17 @@ function toChunks<T>(items: readonly T[], size: number): T[][] {
 type CachedDefinition = TaskDefinitionRecord | { arn: string; unavailable: true };
 
 /** A reading's signals: its own (the cluster's deadline and the round's), and the round's for calls that clusters share. */
-interface Signals {
+/** A call that several readings may wait on: the round's signal, and the priority of the reading that made it. */
+interface SharedCall {
+  signal: AbortSignal | undefined;
+  priority: number;
+}
+
+/** What the calls of one reading heed: its own signal, the round's for calls other clusters share, and their priority. */
+interface CallScope {
   own: AbortSignal | undefined;
   shared: AbortSignal | undefined;
+  priority: number;
 }
 
 const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
@@ -163,7 +172,7 @@ export class EcsReader implements RegionReader {
   readonly #instanceIds: BatchedCache<{ instanceId?: string }>;
   readonly #ec2Instances: BatchedCache<InstanceLookup>;
   readonly #managedInstances: BatchedCache<InstanceLookup>;
-  readonly #definitions: LRUCache<string, CachedDefinition, AbortSignal>;
+  readonly #definitions: LRUCache<string, CachedDefinition, SharedCall>;
   readonly #described = { tasks: 0, taskDefinitions: 0 };
 
   constructor({
@@ -216,7 +225,7 @@ export class EcsReader implements RegionReader {
       ttlOf: instanceTtl,
       counters: this.#counters('managed_instances'),
     });
-    this.#definitions = new LRUCache<string, CachedDefinition, AbortSignal>({
+    this.#definitions = new LRUCache<string, CachedDefinition, SharedCall>({
       // By count through maxSize, which allocates nothing up front (see BatchedCache).
       maxSize: 20_000,
       sizeCalculation: () => 1,
@@ -287,16 +296,16 @@ export class EcsReader implements RegionReader {
    * on under `roundSignal`, and this reading stops waiting for them when `signal` aborts. What
    * was described before an abort stays cached.
    */
-  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal): Promise<ClusterReading> {
-    const signals: Signals = { own: signal, shared: roundSignal };
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal, priority = 0): Promise<ClusterReading> {
+    const scope: CallScope = { own: signal, shared: roundSignal, priority };
     const startedAt = this.#now();
     const cachedBefore = this.#tasks.mark();
     const listed = new Set<string>();
     const describing: Promise<TaskRecord[]>[] = [];
     const describe = (arns: string[]) => {
-      const described = this.#describeTasks(cluster, arns, signal);
+      const described = this.#describeTasks(cluster, arns, signal, priority);
       // Task definitions are fetched as soon as their tasks are known: on a cold start they are the long pole.
-      described.then((records) => this.#readTaskDefinitions(records, signals)).catch(() => {});
+      described.then((records) => this.#readTaskDefinitions(records, scope)).catch(() => {});
       described.catch(() => {}); // Awaited below; a failed listing must not leave it unhandled.
       describing.push(described);
     };
@@ -306,7 +315,7 @@ export class EcsReader implements RegionReader {
     try {
       const paginator = paginateListTasks(
         { client: this.#ecs, pageSize: 100 },
-        { cluster: cluster.arn, desiredStatus: 'RUNNING' },
+        withCallPriority({ cluster: cluster.arn, desiredStatus: 'RUNNING' }, priority),
         { abortSignal: signal },
       );
       for await (const page of guardPages('ListTasks', paginator, (answer) => answer.nextToken)) {
@@ -340,7 +349,7 @@ export class EcsReader implements RegionReader {
       if (task !== undefined) running.push(task);
     }
     running.push(...this.#tasks.list(cluster.arn, cachedBefore).filter((task) => !listed.has(task.arn)));
-    const contexts = await this.#toContexts(cluster, running, signals);
+    const contexts = await this.#toContexts(cluster, running, scope);
     const notRunning = [...describedArns].filter((arn) => this.#tasks.get(cluster.arn, arn) === undefined).length;
     const undescribed = uncached.filter((arn) => !describedArns.has(arn)).length;
     return { cluster, tasks: contexts, pendingTasks: notRunning + undescribed };
@@ -353,7 +362,7 @@ export class EcsReader implements RegionReader {
    */
   async readCached(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading> {
     const running = this.#tasks.list(cluster.arn);
-    return { cluster, tasks: await this.#toContexts(cluster, running, { own: signal, shared: signal }), pendingTasks: 0 };
+    return { cluster, tasks: await this.#toContexts(cluster, running, { own: signal, shared: signal, priority: 0 }), pendingTasks: 0 };
   }
 
   /**
@@ -378,8 +387,8 @@ export class EcsReader implements RegionReader {
       if (known === undefined && task.healthStatus === undefined) this.#tasks.markUndescribed(cluster.arn, [task.arn]);
     }
     await Promise.all(toChunks(toDescribe, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, signal)));
-    const signals: Signals = { own: signal, shared: signal };
-    await Promise.all([this.#readTaskDefinitions(running, signals), this.#readHosts(cluster, running, signals)]);
+    const scope: CallScope = { own: signal, shared: signal, priority: 0 };
+    await Promise.all([this.#readTaskDefinitions(running, scope), this.#readHosts(cluster, running, scope)]);
   }
 
   /** Keeps which instance a container instance is, as an event told (it never changes): its first task needs no describe for it. */
@@ -388,8 +397,8 @@ export class EcsReader implements RegionReader {
   }
 
   /** The tasks with their task definitions and hosts, read through the caches. */
-  async #toContexts(cluster: ClusterRef, running: readonly TaskRecord[], signals: Signals): Promise<TaskContext[]> {
-    const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, signals), this.#readHosts(cluster, running, signals)]);
+  async #toContexts(cluster: ClusterRef, running: readonly TaskRecord[], scope: CallScope): Promise<TaskContext[]> {
+    const [definitions, hosts] = await Promise.all([this.#readTaskDefinitions(running, scope), this.#readHosts(cluster, running, scope)]);
     return running.map((task): TaskContext => {
       const definition = definitions.get(task.taskDefinitionArn ?? '');
       return {
@@ -427,11 +436,11 @@ export class EcsReader implements RegionReader {
   }
 
   /** Describes tasks; keeps the RUNNING ones as the freshest of the cluster and forgets the others. Returns what it described. */
-  async #describeTasks(cluster: ClusterRef, arns: string[], signal?: AbortSignal): Promise<TaskRecord[]> {
+  async #describeTasks(cluster: ClusterRef, arns: string[], signal?: AbortSignal, priority = 0): Promise<TaskRecord[]> {
     let records: TaskRecord[];
     try {
       const output = await this.#ecs.send(
-        new DescribeTasksCommand({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }),
+        new DescribeTasksCommand(withCallPriority({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }, priority)),
         { abortSignal: signal },
       );
       // Checked before anything is cached: a malformed answer is asked again next round.
@@ -463,7 +472,7 @@ export class EcsReader implements RegionReader {
     return false;
   }
 
-  async #readTaskDefinitions(tasks: readonly TaskRecord[], signals: Signals): Promise<Map<string, CachedDefinition>> {
+  async #readTaskDefinitions(tasks: readonly TaskRecord[], scope: CallScope): Promise<Map<string, CachedDefinition>> {
     const arns = [...new Set(tasks.map((task) => task.taskDefinitionArn).filter((arn) => arn !== undefined))];
     const definitions = new Map<string, CachedDefinition>();
     await Promise.all(
@@ -471,16 +480,16 @@ export class EcsReader implements RegionReader {
         const cached = this.#definitions.has(arn);
         this.#metrics[cached ? 'cacheHits' : 'cacheMisses'].inc({ cache: 'task_definitions' });
         // fetch() merges concurrent look-ups of one ARN into one call.
-        const definition = await waitFor(this.#definitions.fetch(arn, { context: signals.shared as AbortSignal }), signals.own);
+        const definition = await waitFor(this.#definitions.fetch(arn, { context: { signal: scope.shared, priority: scope.priority } }), scope.own);
         if (definition) definitions.set(arn, definition);
       }),
     );
     return definitions;
   }
 
-  async #describeTaskDefinition(arn: string, signal: AbortSignal | undefined, options: { ttl?: number }): Promise<CachedDefinition> {
+  async #describeTaskDefinition(arn: string, { signal, priority }: SharedCall, options: { ttl?: number }): Promise<CachedDefinition> {
     try {
-      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }), { abortSignal: signal });
+      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand(withCallPriority({ taskDefinition: arn }, priority)), { abortSignal: signal });
       // A malformed definition throws, and lru-cache keeps nothing of a fetch that rejects.
       const definition = toTaskDefinitionRecord(arn, checkTaskDefinition(output));
       this.#described.taskDefinitions += 1;
@@ -493,12 +502,12 @@ export class EcsReader implements RegionReader {
   }
 
   /** The hosts behind the tasks' container instances: EC2 instances, or SSM managed instances (ECS Anywhere). */
-  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared }: Signals): Promise<Map<string, HostRecord>> {
+  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared, priority }: CallScope): Promise<Map<string, HostRecord>> {
     const containerInstanceArns = [...new Set(tasks.map((task) => task.containerInstanceArn).filter((arn) => arn !== undefined))];
     const hosts = new Map<string, HostRecord>();
     if (containerInstanceArns.length === 0) return hosts;
     const instanceIds = await this.#instanceIds.getMany(containerInstanceArns, (chunk) =>
-      this.#describeContainerInstances(cluster, chunk, signal),
+      this.#describeContainerInstances(cluster, chunk, signal, priority),
     );
     const ids = [...new Set([...instanceIds.values()].flatMap(({ instanceId }) => (instanceId === undefined ? [] : [instanceId])))];
     // ECS Anywhere ids are never sent to EC2: it rejects the whole call for one malformed id.
@@ -507,14 +516,14 @@ export class EcsReader implements RegionReader {
       waitFor(
         this.#ec2Instances.getMany(
           ids.filter((id) => !isManagedInstanceId(id)),
-          (chunk) => this.#describeInstances(chunk, shared),
+          (chunk) => this.#describeInstances(chunk, { signal: shared, priority }),
         ),
         signal,
       ),
       managedIds.length === 0
         ? new Map<string, InstanceLookup>()
         : waitFor(
-            this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, shared)),
+            this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, { signal: shared, priority })),
             signal,
           ),
     ]);
@@ -526,9 +535,10 @@ export class EcsReader implements RegionReader {
     return hosts;
   }
 
-  async #describeContainerInstances(cluster: ClusterRef, arns: string[], signal?: AbortSignal) {
+  async #describeContainerInstances(cluster: ClusterRef, arns: string[], signal: AbortSignal | undefined, priority: number) {
     try {
-      const output = await this.#ecs.send(new DescribeContainerInstancesCommand({ cluster: cluster.arn, containerInstances: arns }), {
+      const input = withCallPriority({ cluster: cluster.arn, containerInstances: arns }, priority);
+      const output = await this.#ecs.send(new DescribeContainerInstancesCommand(input), {
         abortSignal: signal,
       });
       // Not returned: the container instance is gone (an answer too, cached for a while).
@@ -545,7 +555,7 @@ export class EcsReader implements RegionReader {
   }
 
   /** By filter, not InstanceIds: one instance that has gone must not fail the whole call. */
-  async #describeInstances(instanceIds: string[], signal?: AbortSignal): Promise<Map<string, InstanceLookup>> {
+  async #describeInstances(instanceIds: string[], { signal, priority }: SharedCall): Promise<Map<string, InstanceLookup>> {
     // Not returned: the instance is gone (an answer too, cached for a while).
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
@@ -554,7 +564,7 @@ export class EcsReader implements RegionReader {
       this.#ec2 ??= this.#makeEc2();
       const paginator = paginateDescribeInstances(
         { client: await this.#ec2 },
-        { Filters: [{ Name: 'instance-id', Values: instanceIds }] },
+        withCallPriority({ Filters: [{ Name: 'instance-id', Values: instanceIds }] }, priority),
         { abortSignal: signal },
       );
       for await (const page of guardPages('DescribeInstances', paginator, (answer) => answer.NextToken)) {
@@ -573,7 +583,7 @@ export class EcsReader implements RegionReader {
    * containers on those hosts, with a reason of their own: it is not cached, so they are asked
    * for again next round.
    */
-  async #describeManagedInstances(instanceIds: string[], signal?: AbortSignal): Promise<Map<string, InstanceLookup>> {
+  async #describeManagedInstances(instanceIds: string[], { signal, priority }: SharedCall): Promise<Map<string, InstanceLookup>> {
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
       // Loaded only now: most users have no ECS Anywhere host, and need not pay for the SSM client.
@@ -581,7 +591,7 @@ export class EcsReader implements RegionReader {
       this.#ssm ??= this.#makeSsmClient();
       const paginator = paginateDescribeInstanceInformation(
         { client: await this.#ssm, pageSize: MANAGED_INSTANCE_BATCH },
-        { Filters: [{ Key: 'InstanceIds', Values: instanceIds }] },
+        withCallPriority({ Filters: [{ Key: 'InstanceIds', Values: instanceIds }] }, priority),
         { abortSignal: signal },
       );
       for await (const page of guardPages('DescribeInstanceInformation', paginator, (answer) => answer.NextToken)) {

@@ -1,7 +1,7 @@
 import { isThrottlingError } from '@smithy/core/retry';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { currentCallPriority } from '../callPriority.js';
+import { callPriorityOf } from '../callPriority.js';
 import { Pacer, type Bucket } from './pacer.js';
 
 /**
@@ -66,8 +66,8 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
   let throttled = 0;
 
   const middleware =
-    (next: (args: { request: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
-    (args: { request: unknown }) => {
+    (next: (args: { request: unknown; input?: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
+    (args: { request: unknown; input?: unknown }) => {
       const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
       const pacer = pacerByAction.get(action);
@@ -91,7 +91,7 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
           logger?.debug('aws call', { action, outcome, attempt, duration_ms: Math.round(seconds * 1000) });
         }
       };
-      return pacer ? pacer.run(send, currentCallPriority()) : send();
+      return pacer ? pacer.run(send, callPriorityOf(args.input)) : send();
     };
 
   return {

@@ -2,7 +2,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src/discovery/model.js';
 import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGroups.js';
-import { currentCallPriority } from '../../src/callPriority.js';
 import { Discoverer } from '../../src/discoverer.js';
 import { silentLogger, type LogFields, type Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -69,11 +68,10 @@ class FakeReader implements RegionReader {
     return { cluster, tasks, pendingTasks: 0 };
   }
 
-  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal): Promise<ClusterReading> {
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal, priority?: number): Promise<ClusterReading> {
     this.signals.set(cluster.name, { signal, roundSignal });
+    this.priorities.set(cluster.name, priority ?? 0);
     await this.duringRead?.(cluster);
-    await Promise.resolve(); // The priority must hold across awaits, as in the AWS reader.
-    this.priorities.set(cluster.name, currentCallPriority());
     const answer = this.answers.get(cluster.name) ?? [];
     if (answer === 'hang') return new Promise(() => {});
     if (answer instanceof Error) throw answer;

@@ -15,6 +15,7 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
+import { callPriorityOf } from '../../../src/callPriority.js';
 import { toTaskRecord } from '../../../src/discovery/model.js';
 import { TaskVersions } from '../../../src/discovery/taskEvents.js';
 import { AwsError, MalformedAnswerError } from '../../../src/errors.js';
@@ -324,6 +325,28 @@ describe('EcsReader.readCluster', () => {
     const describeInstances = ec2Mock.commandCalls(DescribeInstancesCommand);
     expect(describeInstances).toHaveLength(1);
     expect(describeInstances[0]?.args[0].input).toEqual({ Filters: [{ Name: 'instance-id', Values: ['i-0123456789abcdef0'] }] });
+  });
+
+  it('marks every call of a reading with its priority, the calls other clusters may share included', async () => {
+    const fleet = emptyFleet();
+    addDefinition(fleet, bridgeDefinition);
+    const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1', 'c6g.large');
+    for (let index = 0; index < 150; index++) {
+      addTask(fleet, { cluster: 'prod', id: `b${index}`, definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
+    }
+    answerFrom(fleet);
+    const reader = createReader();
+
+    await reader.readCluster(cluster, undefined, undefined, 2);
+
+    const priorities = [...ecsMock.calls(), ...ec2Mock.calls()].map((call) => {
+      const command = call.args[0] as { constructor: { name: string }; input: unknown };
+      return `${command.constructor.name} ${callPriorityOf(command.input)}`;
+    });
+    expect(new Set(priorities)).toEqual(
+      new Set(['ListTasksCommand 2', 'DescribeTasksCommand 2', 'DescribeTaskDefinitionCommand 2', 'DescribeContainerInstancesCommand 2', 'DescribeInstancesCommand 2']),
+    );
+    expect(priorities.filter((call) => call.startsWith('ListTasks'))).toHaveLength(2);
   });
 
   it('looks up a host once for all the ListTasks pages of its tasks: one DescribeContainerInstances, one DescribeInstances', async () => {

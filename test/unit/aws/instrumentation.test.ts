@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
-import { ECSClient, ListClustersCommand, ServerException } from '@aws-sdk/client-ecs';
-import { describe, expect, it } from 'vitest';
+import { ECSClient, ListClustersCommand, ServerException, paginateListTasks } from '@aws-sdk/client-ecs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { attemptOf, createInstrumentation, toOutcome } from '../../../src/aws/instrumentation.js';
+import { Pacer } from '../../../src/aws/pacer.js';
+import { withCallPriority } from '../../../src/callPriority.js';
 import { createMetrics } from '../../../src/metrics.js';
 
 /** An ECS client whose requests are answered, in turn, by `answers` (status and AWS JSON error type), never by the network. */
@@ -82,5 +84,36 @@ describe('createInstrumentation', () => {
 
     expect(await counted(metrics)).toEqual({ 'ListClusters error': 1 });
     expect((await metrics.apiRetries.get()).values).toEqual([]);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('hands the pacer the priority marked on a call\'s input, on every page of a listing; unmarked calls go at 0', async () => {
+    // Prepare: ListTasks answers two pages, ListClusters one.
+    const paced = vi.spyOn(Pacer.prototype, 'run');
+    const instrumentation = createInstrumentation(createMetrics());
+    const client = new ECSClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
+      requestHandler: {
+        handle: async (request: { headers: Record<string, string>; body?: string }) => {
+          const firstPage = request.headers['x-amz-target']?.endsWith('ListTasks') && (JSON.parse(request.body ?? '{}') as { nextToken?: string }).nextToken === undefined;
+          const body = firstPage ? '{"taskArns":[],"nextToken":"page-2"}' : '{"taskArns":[],"clusterArns":[]}';
+          return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([body]) } };
+        },
+      },
+    });
+    instrumentation.attach(client);
+
+    // Act
+    let pages = 0;
+    for await (const page of paginateListTasks({ client }, withCallPriority({ cluster: 'prod' }, 3))) pages += page.taskArns === undefined ? 0 : 1;
+    await client.send(new ListClustersCommand({}));
+
+    // Assess
+    expect(pages).toBe(2);
+    expect(paced.mock.calls.map(([, priority]) => priority)).toEqual([3, 3, 0]);
   });
 });
