@@ -6,6 +6,9 @@
  *   2. 100 concurrent clients reading /targets with gzip, over and over: p50 and p99 latency;
  *   3. during both, a prober asking /-/healthy one request at a time, from a thread of its own
  *      (the clients' answers queue on the main thread's event loop): p50 and p99.
+ * Between 1 and 2 the 2,000 clients go away at once; the prober's figures while the discoverer
+ * closes their connections (until its open files are back to what they were) are reported apart,
+ * so that neither phase's figures hold the other's work.
  * Every connection goes to 127.0.0.1. Figures of a loaded machine say nothing: run it alone.
  */
 import { request as httpRequest, Agent } from 'node:http';
@@ -49,6 +52,9 @@ export interface HttpLoadFigures {
   idleRssMb: number;
   idlePeakRssMb: number;
   healthDuringIdle: { p50: number; p99: number; failed: number };
+  /** While the idle clients' connections are being closed, all at once. */
+  healthDuringDisconnect: { p50: number; p99: number; max: number; failed: number };
+  disconnectMs: number;
   readerLatency: { p50: number; p99: number; failed: number; requests: number };
   healthDuringReaders: { p50: number; p99: number; failed: number };
   peakRssMb: number;
@@ -120,7 +126,7 @@ const once = () => new Promise((resolve) => {
 `;
 
 /** Asks /-/healthy one request at a time, from a thread of its own, until `stop` resolves. */
-async function probeHealth(port: number, transport: Transport, stop: Promise<void>): Promise<{ p50: number; p99: number; failed: number }> {
+async function probeHealth(port: number, transport: Transport, stop: Promise<void>): Promise<{ p50: number; p99: number; max: number; failed: number }> {
   const prober = new Worker(PROBER, { eval: true, workerData: { port, ca: transport.ca } });
   const result = new Promise<{ latencies: number[]; failed: number }>((resolve, reject) => {
     prober.once('message', resolve);
@@ -130,7 +136,23 @@ async function probeHealth(port: number, transport: Transport, stop: Promise<voi
   prober.postMessage('stop');
   const { latencies, failed } = await result;
   await prober.terminate();
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), failed };
+}
+
+/** Connections to 127.0.0.1:`port` that its server has not closed yet (established, or closed by the client only). */
+async function openConnections(port: number): Promise<number> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const lines = (await readFile('/proc/net/tcp', 'utf8')).split('\n');
+  // Fields: sl, local_address, rem_address, st; 01 ESTABLISHED, 08 CLOSE_WAIT.
+  return lines.filter((line) => {
+    const [, address, , state] = line.trim().split(/\s+/);
+    return address === local && (state === '01' || state === '08');
+  }).length;
+}
+
+/** Resolves once the server holds at most `remaining` connections (the prober's). */
+async function untilConnectionsClosed(port: number, remaining: number): Promise<void> {
+  while ((await openConnections(port)) > remaining) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /** A client that sends GET /targets and reads nothing; resolves once connected and sent. */
@@ -171,6 +193,7 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
     const warm = transport.agent(false);
     const plain = await timedGet(port, '/targets', warm);
     const gzipped = await timedGet(port, '/targets', warm, { 'accept-encoding': 'gzip' });
+    warm.destroy();
 
     // 1. Clients that never read, with the prober.
     process.stderr.write(`${options.idleClients} clients that never read...\n`);
@@ -186,7 +209,17 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
     const idlePeakRssMb = await memoryMb(pid, 'VmHWM');
     endIdle();
     const idleHealth = await healthDuringIdle;
+
+    // The idle clients go, all at once; the next phase starts once the discoverer has closed their connections.
+    let endDisconnect = () => {};
+    const disconnected = new Promise<void>((resolve) => (endDisconnect = resolve));
+    const healthDuringDisconnect = probeHealth(port, transport, disconnected);
+    const disconnectStarted = performance.now();
     sockets.splice(0).forEach((socket) => socket.destroy());
+    await untilConnectionsClosed(port, 1);
+    const disconnectMs = performance.now() - disconnectStarted;
+    endDisconnect();
+    const disconnectHealth = await healthDuringDisconnect;
 
     // 2. Readers with gzip, with the prober.
     process.stderr.write(`${options.readers} readers with gzip, ${options.requestsPerReader} requests each...\n`);
@@ -219,6 +252,8 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
       idleRssMb,
       idlePeakRssMb,
       healthDuringIdle: idleHealth,
+      healthDuringDisconnect: disconnectHealth,
+      disconnectMs,
       readerLatency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed, requests: latencies.length + failed },
       healthDuringReaders: await healthDuringReaders,
       peakRssMb: await memoryMb(pid, 'VmHWM'),
@@ -237,6 +272,8 @@ export function printHttpLoad(figures: HttpLoadFigures, options: HttpLoadOptions
   console.log(`1. ${options.idleClients} clients that send GET /targets and never read, held ${options.holdSeconds} s (${figures.idleClientsConnected} connected):`);
   console.log(`   discoverer RSS ${figures.idleRssMb} MB, high-water mark ${figures.idlePeakRssMb} MB`);
   console.log(`   /-/healthy meanwhile: p50 ${ms(figures.healthDuringIdle.p50)}, p99 ${ms(figures.healthDuringIdle.p99)}, failed ${figures.healthDuringIdle.failed}`);
+  const gone = figures.healthDuringDisconnect;
+  console.log(`   then all ${options.idleClients} went at once; their connections closed in ${figures.disconnectMs.toFixed(0)} ms, /-/healthy meanwhile: p50 ${ms(gone.p50)}, p99 ${ms(gone.p99)}, max ${ms(gone.max)}, failed ${gone.failed}`);
   console.log(`2. ${options.readers} concurrent readers of /targets with gzip, ${options.requestsPerReader} requests each (${figures.readerLatency.requests} requests):`);
   console.log(`   latency p50 ${ms(figures.readerLatency.p50)}, p99 ${ms(figures.readerLatency.p99)}, failed ${figures.readerLatency.failed}`);
   console.log(`   /-/healthy meanwhile: p50 ${ms(figures.healthDuringReaders.p50)}, p99 ${ms(figures.healthDuringReaders.p99)}, failed ${figures.healthDuringReaders.failed}`);
