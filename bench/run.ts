@@ -16,7 +16,7 @@
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,12 @@ const LATENCY_MS = 20;
 /** The discoverer's interval and task refresh in the benchmark (seconds): the defaults. */
 const INTERVAL_S = 15;
 const TASK_REFRESH_S = 300;
+/**
+ * Rounds measured after the steady one: the first steady round also pays once for the process
+ * settling after its cold round (V8 compiling the steady path, collecting the cold round's
+ * garbage), and its figure varies from run to run.
+ */
+const LATER_ROUNDS = 2;
 
 /** Fleet shapes: several clusters, a mix of network modes and task definition revisions. */
 const FLEETS: Record<number, { clusters: number; definitions: number }> = {
@@ -65,6 +71,8 @@ interface Row {
   steadyCpuSeconds: number;
   /** The steady round alone: from its first call to its log line, the interval before it left out. */
   steadyRoundCpuSeconds: number;
+  /** Per round, over the LATER_ROUNDS rounds after the steady one, their intervals included. */
+  laterCpuSecondsPerRound: number;
   idleRssMb: number;
   peakRssMb: number;
   targets: number;
@@ -119,15 +127,25 @@ function steadyFormula(fleet: FakeFleet): number {
   );
 }
 
-/** User and system CPU seconds a process has used so far. */
-async function cpuSeconds(pid: number): Promise<number> {
-  return cpuSecondsOf(await readFile(`/proc/${pid}/stat`, 'utf8'));
+/**
+ * CPU seconds a process has used so far, all its threads (V8's helper threads too): the time
+ * each spent running, from /proc/<pid>/task/<tid>/schedstat, in nanoseconds, where the user and
+ * system times of /proc/<pid>/stat count in ticks of 10 ms, too coarse for a round of 1,000 tasks.
+ */
+function cpuSecondsSync(pid: number): number {
+  let nanoseconds = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return nanoseconds / 1e9;
 }
 
-function cpuSecondsOf(stat: string): number {
-  const fields = stat.split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+async function cpuSeconds(pid: number): Promise<number> {
+  return cpuSecondsSync(pid);
 }
 
 /** A field of /proc/<pid>/status, in MB: VmRSS now, VmHWM the peak. */
@@ -151,7 +169,7 @@ async function measure(tasks: number): Promise<Row> {
   let steadyRoundStartCpu = NaN;
   fake.onRound(2, () => {
     fake.refillBuckets();
-    steadyRoundStartCpu = cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    steadyRoundStartCpu = cpuSecondsSync(pid);
   });
   const startedAt = Date.now();
   const discoverer = new RunningDiscoverer(
@@ -175,8 +193,10 @@ async function measure(tasks: number): Promise<Row> {
     const steady = await discoverer.waitForRounds(2, 600_000);
     const steadyEndCpu = await cpuSeconds(pid);
     const steadyCpu = steadyEndCpu - coldCpu;
+    const later = await discoverer.waitForRounds(2 + LATER_ROUNDS, 600_000);
+    const laterCpu = (await cpuSeconds(pid)) - steadyEndCpu;
     const peak = await memoryMb(pid, 'VmHWM');
-    if (cold['outcome'] !== 'ok' || steady['outcome'] !== 'ok') throw new Error(`round failed at ${tasks} tasks: ${JSON.stringify({ cold, steady })}`);
+    if (cold['outcome'] !== 'ok' || steady['outcome'] !== 'ok' || later['outcome'] !== 'ok') throw new Error(`round failed at ${tasks} tasks: ${JSON.stringify({ cold, steady, later })}`);
     const coldCalls = fake.calls.slice(0, callsAfterCold);
     if (process.env['BENCH_DEBUG']) {
       const t0 = coldCalls[0]?.at ?? 0;
@@ -205,8 +225,9 @@ async function measure(tasks: number): Promise<Row> {
       steadyFormula: steadyFormula(fleet),
       steadySeconds: Number(steady['duration_ms']) / 1000,
       coldCpuSeconds: coldCpu,
-      steadyCpuSeconds: Number(steadyCpu.toFixed(2)),
-      steadyRoundCpuSeconds: Number((steadyEndCpu - steadyRoundStartCpu).toFixed(2)),
+      steadyCpuSeconds: Number(steadyCpu.toFixed(3)),
+      steadyRoundCpuSeconds: Number((steadyEndCpu - steadyRoundStartCpu).toFixed(3)),
+      laterCpuSecondsPerRound: Number((laterCpu / LATER_ROUNDS).toFixed(3)),
       idleRssMb: (await idleRss) ?? NaN,
       peakRssMb: peak,
       targets: INTERVAL_FIELDS.reduce((sum, field) => sum + Number(cold[field] ?? 0), 0),
@@ -249,6 +270,7 @@ function toTable(bySize: Row[][]): string {
     'CPU s cold / steady',
     'steady CPU ms / 1k tasks',
     'round alone',
+    'later rounds',
     'idle RSS MB',
     'peak RSS MB',
     'targets',
@@ -270,6 +292,7 @@ function toTable(bySize: Row[][]): string {
       `${figure(rows, (row) => row.coldCpuSeconds, 2)} / ${figure(rows, (row) => row.steadyCpuSeconds, 2)}`,
       figure(rows, (row) => (row.steadyCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => (row.steadyRoundCpuSeconds * 1_000_000) / row.tasks, 0),
+      figure(rows, (row) => (row.laterCpuSecondsPerRound * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => row.idleRssMb, 0),
       figure(rows, (row) => row.peakRssMb, 0),
       rows.every((row) => row.targets === row.expectedTargets) ? first.targets.toLocaleString('en-US') : `${rows.map((row) => row.targets).join('/')} (expected ${first.expectedTargets})`,
@@ -369,10 +392,11 @@ async function main(): Promise<void> {
   console.log('(calls − burst) / rate of the slowest bucket. first call, first target: seconds from the start of the process.');
   console.log('steady: the second round, on full buckets; its calls against the formula: 1 ListClusters page per 100 clusters, and per');
   console.log(`cluster 1 ListTasks page per 100 tasks + 1 DescribeTasks per 100 of ceil(tasks × interval / taskRefresh).`);
-  console.log('CPU: user + system seconds of the process, up to the end of the cold round (its start included) and from there');
+  console.log('CPU: seconds all threads of the process ran, up to the end of the cold round (its start included) and from there');
   console.log('to the end of the steady round (the interval between them included); per 1k tasks: the steady figure per 1,000 tasks;');
-  console.log('round alone: the same per 1,000 tasks, from the steady round\'s first call to its end (the interval left out).');
-  console.log('idle RSS: when the first AWS call goes out; peak RSS: the high-water mark (VmHWM) after the steady round.');
+  console.log('round alone: the same per 1,000 tasks, from the steady round\'s first call to its end (the interval left out);');
+  console.log(`later rounds: per round and 1,000 tasks, over the ${LATER_ROUNDS} rounds after the steady one, their intervals included.`);
+  console.log(`idle RSS: when the first AWS call goes out; peak RSS: the high-water mark (VmHWM) after the last of those rounds.`);
 
   const directory = new URL('./results/', import.meta.url);
   await mkdir(directory, { recursive: true });
