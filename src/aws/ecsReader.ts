@@ -8,6 +8,7 @@ import {
   type ECSClient,
 } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { isDeepStrictEqual } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import {
   accountOfArn,
@@ -456,7 +457,10 @@ export class EcsReader implements RegionReader {
     for (const described of records) {
       // An event brought a newer state while this call was under way: that one stands.
       if (this.#isOutdated(described)) continue;
-      const record = described.lastStatus === 'RUNNING' ? withRuntimeDataOf(described, this.#tasks.get(cluster.arn, described.arn)) : described;
+      const cached = this.#tasks.get(cluster.arn, described.arn);
+      const fresh = described.lastStatus === 'RUNNING' ? withRuntimeDataOf(described, cached) : described;
+      // A refresh that finds the task as it was keeps its record: what was resolved from it stands, not resolved again.
+      const record = cached !== undefined && isDeepStrictEqual(fresh, cached) ? cached : fresh;
       if (record.lastStatus === 'RUNNING') this.#tasks.set(cluster.arn, record, describedAt);
       else this.#tasks.delete(cluster.arn, [record.arn]);
       kept.push(record);

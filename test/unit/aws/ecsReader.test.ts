@@ -761,6 +761,29 @@ describe('EcsReader: freshness', () => {
     expect(reading?.tasks.find((context) => context.task.arn === taskArn('prod', 't5'))?.task.healthStatus).toBe('UNHEALTHY');
   });
 
+  it('keeps the record of a task that a refresh finds as it was, and takes the new one of a task that changed', async () => {
+    // Prepare: 2 tasks, both described again in the next reading
+    const fleet = fargateFleet(2);
+    answerFrom(fleet);
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 15_000, intervalMs: 15_000, now: () => now });
+    const first = await reader.readCluster(cluster);
+    fleet.clusters[0]!.tasks[1]!.healthStatus = 'UNHEALTHY';
+    ecsMock.resetHistory();
+
+    // Act
+    now += 15_000;
+    const second = await reader.readCluster(cluster);
+
+    // Assess: the unchanged task is the same object (what was resolved from it stands), the other a new one
+    expect(describedTaskArns()).toHaveLength(2);
+    const byArn = (reading: typeof first) => new Map(reading.tasks.map((context) => [context.task.arn, context.task]));
+    const [unchanged, changed] = fleet.clusters[0]!.tasks.map((task) => task.taskArn as string);
+    expect(byArn(second).get(unchanged!)).toBe(byArn(first).get(unchanged!));
+    expect(byArn(second).get(changed!)).not.toBe(byArn(first).get(changed!));
+    expect(byArn(second).get(changed!)?.healthStatus).toBe('UNHEALTHY');
+  });
+
   it('describes at once every task older than taskRefresh, when rounds came late', async () => {
     const fleet = fargateFleet(8);
     answerFrom(fleet);
