@@ -7,7 +7,7 @@
  *   3. during both, a prober asking /-/healthy one request at a time, from a thread of its own
  *      (the clients' answers queue on the main thread's event loop): p50 and p99.
  * Between 1 and 2 the 2,000 clients go away at once; the prober's figures while the discoverer
- * closes their connections (until its open files are back to what they were) are reported apart,
+ * closes their connections (until it holds none but the prober's) are reported apart,
  * so that neither phase's figures hold the other's work.
  * Every connection goes to 127.0.0.1. Figures of a loaded machine say nothing: run it alone.
  */
@@ -136,7 +136,7 @@ async function probeHealth(port: number, transport: Transport, stop: Promise<voi
   prober.postMessage('stop');
   const { latencies, failed } = await result;
   await prober.terminate();
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), failed };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.length === 0 ? NaN : Math.max(...latencies), failed };
 }
 
 /** Connections to 127.0.0.1:`port` that its server has not closed yet (established, or closed by the client only). */

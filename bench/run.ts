@@ -132,7 +132,7 @@ function steadyFormula(fleet: FakeFleet): number {
  * each spent running, from /proc/<pid>/task/<tid>/schedstat, in nanoseconds, where the user and
  * system times of /proc/<pid>/stat count in ticks of 10 ms, too coarse for a round of 1,000 tasks.
  */
-function cpuSecondsSync(pid: number): number {
+function cpuSeconds(pid: number): number {
   let nanoseconds = 0;
   for (const thread of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -142,10 +142,6 @@ function cpuSecondsSync(pid: number): number {
     }
   }
   return nanoseconds / 1e9;
-}
-
-async function cpuSeconds(pid: number): Promise<number> {
-  return cpuSecondsSync(pid);
 }
 
 /** A field of /proc/<pid>/status, in MB: VmRSS now, VmHWM the peak. */
@@ -169,7 +165,7 @@ async function measure(tasks: number): Promise<Row> {
   let steadyRoundStartCpu = NaN;
   fake.onRound(2, () => {
     fake.refillBuckets();
-    steadyRoundStartCpu = cpuSecondsSync(pid);
+    steadyRoundStartCpu = cpuSeconds(pid);
   });
   const startedAt = Date.now();
   const discoverer = new RunningDiscoverer(
@@ -189,12 +185,12 @@ async function measure(tasks: number): Promise<Row> {
   try {
     const cold = await discoverer.waitForRounds(1, 600_000);
     const callsAfterCold = fake.calls.length;
-    const coldCpu = await cpuSeconds(pid);
+    const coldCpu = cpuSeconds(pid);
     const steady = await discoverer.waitForRounds(2, 600_000);
-    const steadyEndCpu = await cpuSeconds(pid);
+    const steadyEndCpu = cpuSeconds(pid);
     const steadyCpu = steadyEndCpu - coldCpu;
     const later = await discoverer.waitForRounds(2 + LATER_ROUNDS, 600_000);
-    const laterCpu = (await cpuSeconds(pid)) - steadyEndCpu;
+    const laterCpu = cpuSeconds(pid) - steadyEndCpu;
     const peak = await memoryMb(pid, 'VmHWM');
     if (cold['outcome'] !== 'ok' || steady['outcome'] !== 'ok' || later['outcome'] !== 'ok') throw new Error(`round failed at ${tasks} tasks: ${JSON.stringify({ cold, steady, later })}`);
     const coldCalls = fake.calls.slice(0, callsAfterCold);

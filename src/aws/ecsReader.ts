@@ -86,18 +86,19 @@ function toChunks<T>(items: readonly T[], size: number): T[][] {
 
 type CachedDefinition = TaskDefinitionRecord | { arn: string; unavailable: true };
 
-/** A reading's signals: its own (the cluster's deadline and the round's), and the round's for calls that clusters share. */
 /** A call that several readings may wait on: the round's signal, and the priority of the reading that made it. */
 interface SharedCall {
   signal: AbortSignal | undefined;
   priority: number;
 }
 
-/** What the calls of one reading heed: its own signal, the round's for calls other clusters share, and their priority. */
+/**
+ * What the calls of one reading heed: its own signal (the cluster's deadline and the round's),
+ * and for calls that other clusters may share, the round's; all go at the reading's priority.
+ */
 interface CallScope {
   own: AbortSignal | undefined;
-  shared: AbortSignal | undefined;
-  priority: number;
+  shared: SharedCall;
 }
 
 const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
@@ -298,7 +299,7 @@ export class EcsReader implements RegionReader {
    * was described before an abort stays cached.
    */
   async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal, priority = 0): Promise<ClusterReading> {
-    const scope: CallScope = { own: signal, shared: roundSignal, priority };
+    const scope: CallScope = { own: signal, shared: { signal: roundSignal, priority } };
     const startedAt = this.#now();
     const cachedBefore = this.#tasks.mark();
     const listed = new Set<string>();
@@ -363,7 +364,7 @@ export class EcsReader implements RegionReader {
    */
   async readCached(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading> {
     const running = this.#tasks.list(cluster.arn);
-    return { cluster, tasks: await this.#toContexts(cluster, running, { own: signal, shared: signal, priority: 0 }), pendingTasks: 0 };
+    return { cluster, tasks: await this.#toContexts(cluster, running, { own: signal, shared: { signal, priority: 0 } }), pendingTasks: 0 };
   }
 
   /**
@@ -388,7 +389,7 @@ export class EcsReader implements RegionReader {
       if (known === undefined && task.healthStatus === undefined) this.#tasks.markUndescribed(cluster.arn, [task.arn]);
     }
     await Promise.all(toChunks(toDescribe, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, signal)));
-    const scope: CallScope = { own: signal, shared: signal, priority: 0 };
+    const scope: CallScope = { own: signal, shared: { signal, priority: 0 } };
     await Promise.all([this.#readTaskDefinitions(running, scope), this.#readHosts(cluster, running, scope)]);
   }
 
@@ -484,7 +485,7 @@ export class EcsReader implements RegionReader {
         const cached = this.#definitions.has(arn);
         this.#metrics[cached ? 'cacheHits' : 'cacheMisses'].inc({ cache: 'task_definitions' });
         // fetch() merges concurrent look-ups of one ARN into one call.
-        const definition = await waitFor(this.#definitions.fetch(arn, { context: { signal: scope.shared, priority: scope.priority } }), scope.own);
+        const definition = await waitFor(this.#definitions.fetch(arn, { context: scope.shared }), scope.own);
         if (definition) definitions.set(arn, definition);
       }),
     );
@@ -506,12 +507,12 @@ export class EcsReader implements RegionReader {
   }
 
   /** The hosts behind the tasks' container instances: EC2 instances, or SSM managed instances (ECS Anywhere). */
-  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared, priority }: CallScope): Promise<Map<string, HostRecord>> {
+  async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared }: CallScope): Promise<Map<string, HostRecord>> {
     const containerInstanceArns = [...new Set(tasks.map((task) => task.containerInstanceArn).filter((arn) => arn !== undefined))];
     const hosts = new Map<string, HostRecord>();
     if (containerInstanceArns.length === 0) return hosts;
     const instanceIds = await this.#instanceIds.getMany(containerInstanceArns, (chunk) =>
-      this.#describeContainerInstances(cluster, chunk, signal, priority),
+      this.#describeContainerInstances(cluster, chunk, signal, shared.priority),
     );
     const ids = [...new Set([...instanceIds.values()].flatMap(({ instanceId }) => (instanceId === undefined ? [] : [instanceId])))];
     // ECS Anywhere ids are never sent to EC2: it rejects the whole call for one malformed id.
@@ -520,14 +521,14 @@ export class EcsReader implements RegionReader {
       waitFor(
         this.#ec2Instances.getMany(
           ids.filter((id) => !isManagedInstanceId(id)),
-          (chunk) => this.#describeInstances(chunk, { signal: shared, priority }),
+          (chunk) => this.#describeInstances(chunk, shared),
         ),
         signal,
       ),
       managedIds.length === 0
         ? new Map<string, InstanceLookup>()
         : waitFor(
-            this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, { signal: shared, priority })),
+            this.#managedInstances.getMany(managedIds, (chunk) => this.#describeManagedInstances(chunk, shared)),
             signal,
           ),
     ]);
