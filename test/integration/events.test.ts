@@ -72,6 +72,12 @@ async function targets(): Promise<TargetGroup[]> {
   return answer.status === 200 ? (JSON.parse(answer.body) as TargetGroup[]) : [];
 }
 
+/** Every group of the five files, as they are now. */
+async function inFiles(): Promise<TargetGroup[]> {
+  const files = await Promise.all(FILES.map(async (file) => JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]));
+  return files.flat();
+}
+
 const ofTask = (groups: TargetGroup[], arn: string) => groups.filter((group) => group.labels['__meta_ecs_task_arn'] === arn);
 
 /** Waits for a state that takes asking (HTTP), checked each time the discoverer logs or every 25 ms. */
@@ -140,8 +146,8 @@ describe('event-driven discovery', () => {
     expect(actions.filter((action) => ['ListClusters', 'ListTasks', 'DescribeTasks', 'DescribeContainerInstances'].includes(action))).toEqual([]);
     expect(actions).toContain('DescribeInstances'); // the new host's address
     expect(actions).toContain('DeleteMessageBatch');
-    const allInFiles = await Promise.all(FILES.map(async (file) => JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]));
-    expect(ofTask(allInFiles.flat(), fargate.taskArn as string)).toHaveLength(1);
+    // HTTP SD is served before the files are written: the files follow.
+    await waitUntil(async () => ofTask(await inFiles(), fargate.taskArn as string).length === 1, 'the new task in the files');
   });
 
   it('drops a stopped task, follows a health status an event carries, and keeps the known one when it carries none', async () => {
@@ -151,7 +157,9 @@ describe('event-driven discovery', () => {
     const stopped = taskArn('cluster-0', '0t000000');
     const ill = taskArn('cluster-0', '0t000001');
     const quiet = taskArn('cluster-0', '0t000002');
+    const marker = taskArn('cluster-0', '0t000003');
     expect(ofTask(await targets(), stopped)).toHaveLength(1);
+    expect(ofTask(await targets(), marker)).toHaveLength(1);
     const health = (groups: TargetGroup[], arn: string) => ofTask(groups, arn)[0]?.labels['__meta_ecs_health_status'];
 
     // Act
@@ -164,12 +172,18 @@ describe('event-driven discovery', () => {
     const applied = await eventsCount('applied');
     events.setHealth('cluster-0', '0t000002', 'UNHEALTHY');
     await waitUntil(async () => (await eventsCount('applied')) > applied, 'the health event without health applied');
+    // A change after it: what publishes it was made after the event without health was applied.
+    events.stopTask('cluster-0', '0t000003');
+    // HTTP SD is served before the files are written: waiting for the files waits for both.
+    await waitUntil(async () => ofTask(await inFiles(), marker).length === 0, 'the later stop in the files');
 
     // Assess
-    const allInFiles = await Promise.all(FILES.map(async (file) => JSON.parse(await readFile(join(outputDir, file), 'utf8')) as TargetGroup[]));
-    expect(ofTask(allInFiles.flat(), stopped)).toEqual([]);
-    expect(health(allInFiles.flat(), ill)).toBe('UNHEALTHY');
-    expect(health(await targets(), quiet)).toBe('HEALTHY');
+    const published = [await inFiles(), await targets()];
+    for (const groups of published) {
+      expect(ofTask(groups, stopped)).toEqual([]);
+      expect(health(groups, ill)).toBe('UNHEALTHY');
+      expect(health(groups, quiet)).toBe('HEALTHY');
+    }
   });
 
   it('repairs a lost event with the next full round', async () => {
