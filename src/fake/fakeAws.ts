@@ -299,6 +299,22 @@ export class FakeAws {
     this.#roundChanges.set(round, [...(this.#roundChanges.get(round) ?? []), change]);
   }
 
+  /**
+   * Holds every call from the start of round `round` (its ListClusters) until the returned
+   * function is called: a test then reads what round `round - 1` published before the next
+   * round can change it, however slow the machine. Other gates keep working meanwhile.
+   */
+  holdFromRound(round: number): () => void {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const other = this.faults.gate;
+    this.faults.gate = (call) => (this.#round >= round ? opened : other?.(call));
+    return () => {
+      this.faults.gate = other;
+      open();
+    };
+  }
+
   /** Calls `listener` as each request arrives, before anything else (the benchmark's idle memory). */
   onRequest(listener: () => void): void {
     this.#requestListeners.push(listener);

@@ -76,7 +76,10 @@ async function untilSharded(count: number, first: PrometheusServer, second: Prom
     const shard0 = a.get('shard0') ?? [];
     const shard1 = b.get('shard1') ?? [];
     const hashmod0 = a.get('hashmod0') ?? [];
-    if ((shard0.length + shard1.length === count && hashmod0.length === shard0.length) || Date.now() > deadline) return { shard0, shard1, hashmod0 };
+    if (shard0.length + shard1.length === count && hashmod0.length === shard0.length) return { shard0, shard1, hashmod0 };
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${count} targets on the two shards: shard0 ${shard0.length}, shard1 ${shard1.length}, hashmod0 ${hashmod0.length}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -185,9 +185,11 @@ describe('odd answers', () => {
     const first = await discoverer.waitForRounds(1);
     const before = await targetsInFiles();
 
-    // Act
+    // Act: round 4 answers right again; it waits until what round 2 published is read.
+    const releaseRound4 = fake.holdFromRound(4);
     await discoverer.waitForRounds(2);
     const [inFiles, served] = [await targetsInFiles(), await targetsServed()];
+    releaseRound4();
     await discoverer.waitForRounds(3);
 
     // Assess: rounds 2 and 3 publish what round 1 did; prod says why, once per round; batch is fresh.
@@ -262,8 +264,11 @@ describe('odd answers', () => {
     const first = await discoverer.waitForRounds(1);
     const before = await targetsInFiles();
 
+    // Round 3 believes the empty answer: it waits until what round 2 kept is read.
+    const releaseRound3 = fake.holdFromRound(3);
     const doubted = await discoverer.waitForRounds(2);
     const kept = await targetsServed();
+    releaseRound3();
     const believed = await discoverer.waitForRounds(3);
 
     expect(doubted['outcome']).toBe('failed');

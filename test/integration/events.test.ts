@@ -80,7 +80,7 @@ async function inFiles(): Promise<TargetGroup[]> {
 
 const ofTask = (groups: TargetGroup[], arn: string) => groups.filter((group) => group.labels['__meta_ecs_task_arn'] === arn);
 
-/** Waits for a state that takes asking (HTTP), checked each time the discoverer logs or every 25 ms. */
+/** Waits for a state that takes asking (HTTP or the files), checked every 25 ms; the deadline only ends a failing wait. */
 async function waitUntil(isDone: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await isDone())) {

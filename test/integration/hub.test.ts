@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -56,7 +56,9 @@ describe('static targets', () => {
     const running = discoverer;
 
     // No round comes for a minute: what follows is the directory watch at work.
-    await writeFile(join(staticDir, 'rds.yaml'), '- targets: ["127.0.0.9:9187"]\n  labels:\n    job: rds\n');
+    // Written under a name the watch ignores, then renamed: the watch never sees it half written.
+    await writeFile(join(staticDir, '.rds.yaml'), '- targets: ["127.0.0.9:9187"]\n  labels:\n    job: rds\n');
+    await rename(join(staticDir, '.rds.yaml'), join(staticDir, 'rds.yaml'));
     await running.waitFor(() => running.lines.some((line) => line['msg'] === 'static targets changed'), 'the static targets to be published');
     const withRds = await served();
     const generic = JSON.parse(await readFile(join(outputDir, 'tasks.json'), 'utf8')) as Served[];

@@ -49,8 +49,11 @@ describe('the ECS that users really run', () => {
     // A refresh of 2 s at 1 s rounds: every task is described again within 2 rounds.
     running = new RunningDiscoverer(['--interval', '1', '--task-refresh', '2', '--output-dir', outputDir], fakeAwsEnv(fake.url));
 
+    // Round 2 brings the late data: it waits until round 1's files are read.
+    const releaseRound2 = fake.holdFromRound(2);
     const first = await running.waitForRounds(1);
     const firstTargets = seen(await groups());
+    releaseRound2();
     await running.waitForRounds(2 + 2);
     const converged = await groups();
 

@@ -85,10 +85,13 @@ describe('start-up with a cluster that fails from the first round', () => {
   it('with nothing earlier, publishes the healthy clusters at once, and after the patience says the failing one has no targets', async () => {
     fake.faults.deniedClusters.add('prod');
 
+    // Round 2 makes the never-read cluster published without targets: it waits until round 1 is seen.
+    const releaseRound2 = fake.holdFromRound(2);
     const discoverer = start();
     await discoverer.waitForRounds(1);
     const readyAtFirst = await get('/-/ready');
     const firstFiles = await filesByCluster();
+    releaseRound2();
     await discoverer.waitForRounds(3);
     const readyLater = await get('/-/ready');
 
