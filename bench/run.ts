@@ -301,10 +301,10 @@ function toTable(bySize: Row[][]): string {
 
 /** `--events`: event-driven discovery against polling, on the same fleet and churn (bench/events.ts). */
 async function mainEvents(values: { sizes?: string | undefined; minutes?: string | undefined; churn?: string | undefined; resync?: string | undefined }): Promise<void> {
-  const sizes = (values.sizes ?? '10000').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
-  const minutes = Number(values.minutes ?? '10');
-  const churnPercent = Number(values.churn ?? '1');
-  const resyncS = Number(values.resync ?? '300');
+  const sizes = sizesOf(values.sizes ?? '10000');
+  const minutes = positive('--minutes', values.minutes ?? '10');
+  const churnPercent = positive('--churn', values.churn ?? '1');
+  const resyncS = positive('--resync', values.resync ?? '300');
   console.log(`prometheus-ecs-discoverer benchmark, events against polling, ${new Date().toISOString()}`);
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${process.platform} ${process.arch}`);
   console.log(`fake ECS/EC2/SQS: ${LATENCY_MS} ms per ECS/EC2 call, ECS's buckets; ${churnPercent} % of the tasks replaced a minute, ${minutes} min`);
@@ -327,34 +327,77 @@ async function mainEvents(values: { sizes?: string | undefined; minutes?: string
   if (all.some((run) => !run.sameTargets)) process.exitCode = 1;
 }
 
+const OPTIONS = {
+  sizes: { type: 'string' },
+  runs: { type: 'string', default: '1' },
+  events: { type: 'boolean', default: false },
+  minutes: { type: 'string' },
+  churn: { type: 'string' },
+  resync: { type: 'string' },
+  http: { type: 'boolean', default: false },
+  'http-tasks': { type: 'string', default: '10000' },
+  'http-idle-clients': { type: 'string', default: '2000' },
+  'http-readers': { type: 'string', default: '100' },
+  'http-requests': { type: 'string', default: '10' },
+  'http-hold': { type: 'string', default: '10' },
+  'http-tls': { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+const USAGE = `Usage: npm run bench -- [options]   (README, "Scale")
+
+  --sizes N,N,...        fleet sizes in tasks (default 100,1000,10000; 50000 takes some 3 minutes a run)
+  --runs N               runs per size; the table gives min / median (default 1)
+  --events               events against polling instead (bench/events.ts), with:
+    --minutes N            minutes of churn (default 10)
+    --churn N              % of the tasks replaced a minute (default 1)
+    --resync N             --events-resync-interval of the discoverer, seconds (default 300)
+  --http                 HTTP under load instead (bench/httpLoad.ts), with:
+    --http-tasks N         tasks of the fleet (default 10000)
+    --http-idle-clients N  clients that send GET /targets and never read (default 2000)
+    --http-readers N       clients reading /targets with gzip (default 100)
+    --http-requests N      requests per reader (default 10)
+    --http-hold N          seconds the idle clients are held (default 10)
+    --http-tls             over TLS
+  --help                 this text`;
+
+/** A setting of the benchmark that cannot be used: said in one line, with no stack. */
+class UsageError extends Error {}
+
+/** A positive number given for `option`, or a UsageError naming it. */
+function positive(option: string, text: string, { integer = false } = {}): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`option ${option} "${text}": expected a positive ${integer ? 'whole number' : 'number'}`);
+  }
+  return value;
+}
+
+const sizesOf = (text: string) => text.split(',').map((size) => positive('--sizes', size, { integer: true }));
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string' },
-      runs: { type: 'string', default: '1' },
-      events: { type: 'boolean', default: false },
-      minutes: { type: 'string' },
-      churn: { type: 'string' },
-      resync: { type: 'string' },
-      http: { type: 'boolean', default: false },
-      'http-tasks': { type: 'string', default: '10000' },
-      'http-idle-clients': { type: 'string', default: '2000' },
-      'http-readers': { type: 'string', default: '100' },
-      'http-requests': { type: 'string', default: '10' },
-      'http-hold': { type: 'string', default: '10' },
-      'http-tls': { type: 'boolean', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ options: OPTIONS });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   if (values.events) return mainEvents(values);
   if (values.http) {
     const options: HttpLoadOptions = {
-      tasks: Number(values['http-tasks']),
-      idleClients: Number(values['http-idle-clients']),
-      readers: Number(values['http-readers']),
-      requestsPerReader: Number(values['http-requests']),
-      holdSeconds: Number(values['http-hold']),
+      tasks: positive('--http-tasks', values['http-tasks'], { integer: true }),
+      idleClients: positive('--http-idle-clients', values['http-idle-clients'], { integer: true }),
+      readers: positive('--http-readers', values['http-readers'], { integer: true }),
+      requestsPerReader: positive('--http-requests', values['http-requests'], { integer: true }),
+      holdSeconds: positive('--http-hold', values['http-hold']),
       tls: values['http-tls'] === true,
     };
+
     console.log(`prometheus-ecs-discoverer HTTP benchmark, ${new Date().toISOString()}; machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}\n`);
     const figures = await measureHttpLoad(options);
     printHttpLoad(figures, options);
@@ -365,8 +408,8 @@ async function main(): Promise<void> {
     console.log(`\nJSON: ${file.pathname}`);
     return;
   }
-  const sizes = (values.sizes ?? '100,1000,10000').split(',').map(Number).filter((size) => Number.isInteger(size) && size > 0);
-  const runs = Math.max(1, Number(values.runs) || 1);
+  const sizes = sizesOf(values.sizes ?? '100,1000,10000');
+  const runs = positive('--runs', values.runs, { integer: true });
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   console.log(`prometheus-ecs-discoverer benchmark, ${new Date().toISOString()}`);
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}`);
@@ -402,6 +445,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`bench: ${error.message} (npm run bench -- --help)`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(error);
   process.exitCode = 1;
 });
