@@ -31,10 +31,13 @@ export async function resolveReading(resolutions: ResolutionCache, reading: Clus
     reading.tasks,
     (context) => {
       const resolution = resolutions.resolve(context);
-      targets.push(...resolution.targets);
-      skips.push(...resolution.skips);
-      warnings.push(...resolution.warnings);
-      for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
+      // Most tasks have one target and no skip, warning or hint: nothing is spread for them.
+      for (const target of resolution.targets) targets.push(target);
+      if (resolution.skips.length > 0) {
+        skips.push(...resolution.skips);
+        for (const skip of resolution.skips) if (skip.transient) incomplete.add(skip.taskArn);
+      }
+      if (resolution.warnings.length > 0) warnings.push(...resolution.warnings);
       markedContainers += resolution.marked;
       for (const hint of resolution.markerHints) markerHints[hint] = (markerHints[hint] ?? 0) + 1;
     },

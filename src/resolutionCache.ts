@@ -108,7 +108,11 @@ export class ResolutionCache {
   endReading(clusterArn: string): void {
     const cluster = this.#clusters.get(clusterArn);
     if (cluster === undefined) return;
-    for (const [arn, cached] of cluster.byTask) if (cached.reading !== cluster.reading) cluster.byTask.delete(arn);
+    const { byTask, reading } = cluster;
+    // forEach, not for...of over entries: no pair array for each of thousands of tasks every round.
+    byTask.forEach((cached, arn) => {
+      if (cached.reading !== reading) byTask.delete(arn);
+    });
     cluster.reading += 1;
   }
 

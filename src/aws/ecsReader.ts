@@ -478,17 +478,26 @@ export class EcsReader implements RegionReader {
   }
 
   async #readTaskDefinitions(tasks: readonly TaskRecord[], scope: CallScope): Promise<Map<string, CachedDefinition>> {
-    const arns = [...new Set(tasks.map((task) => task.taskDefinitionArn).filter((arn) => arn !== undefined))];
+    const arns = new Set<string>();
+    for (const task of tasks) if (task.taskDefinitionArn !== undefined) arns.add(task.taskDefinitionArn);
     const definitions = new Map<string, CachedDefinition>();
-    await Promise.all(
-      arns.map(async (arn) => {
-        const cached = this.#definitions.has(arn);
-        this.#metrics[cached ? 'cacheHits' : 'cacheMisses'].inc({ cache: 'task_definitions' });
+    const fetching: Promise<void>[] = [];
+    // Every round asks for every definition: the cached ones are taken as they are, with no promise each.
+    for (const arn of arns) {
+      const cached = this.#definitions.get(arn);
+      if (cached !== undefined) definitions.set(arn, cached);
+      else {
         // fetch() merges concurrent look-ups of one ARN into one call.
-        const definition = await waitFor(this.#definitions.fetch(arn, { context: scope.shared }), scope.own);
-        if (definition) definitions.set(arn, definition);
-      }),
-    );
+        fetching.push(
+          waitFor(this.#definitions.fetch(arn, { context: scope.shared }), scope.own).then((definition) => {
+            if (definition) definitions.set(arn, definition);
+          }),
+        );
+      }
+    }
+    if (definitions.size > 0) this.#metrics.cacheHits.inc({ cache: 'task_definitions' }, definitions.size);
+    if (fetching.length > 0) this.#metrics.cacheMisses.inc({ cache: 'task_definitions' }, fetching.length);
+    await Promise.all(fetching);
     return definitions;
   }
 
@@ -508,9 +517,10 @@ export class EcsReader implements RegionReader {
 
   /** The hosts behind the tasks' container instances: EC2 instances, or SSM managed instances (ECS Anywhere). */
   async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared }: CallScope): Promise<Map<string, HostRecord>> {
-    const containerInstanceArns = [...new Set(tasks.map((task) => task.containerInstanceArn).filter((arn) => arn !== undefined))];
+    const containerInstanceArns = new Set<string>();
+    for (const task of tasks) if (task.containerInstanceArn !== undefined) containerInstanceArns.add(task.containerInstanceArn);
     const hosts = new Map<string, HostRecord>();
-    if (containerInstanceArns.length === 0) return hosts;
+    if (containerInstanceArns.size === 0) return hosts;
     const instanceIds = await this.#instanceIds.getMany(containerInstanceArns, (chunk) =>
       this.#describeContainerInstances(cluster, chunk, signal, shared.priority),
     );
