@@ -42,9 +42,10 @@ const TASK_REFRESH_S = 300;
 /**
  * Rounds measured after the steady one: the first steady round also pays once for the process
  * settling after its cold round (V8 compiling the steady path, collecting the cold round's
- * garbage), and its figure varies from run to run.
+ * garbage), and its figure varies from run to run. Four: a round with a full collection of the
+ * heap costs half as much again as one without, and with two the mean swung by 10-20 %.
  */
-const LATER_ROUNDS = 2;
+const LATER_ROUNDS = 4;
 
 /** Fleet shapes: several clusters, a mix of network modes and task definition revisions. */
 const FLEETS: Record<number, { clusters: number; definitions: number }> = {
