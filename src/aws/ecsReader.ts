@@ -28,7 +28,7 @@ import {
 import type { TaskContext } from '../discovery/resolveTargets.js';
 import { StringPool } from '../discovery/stringPool.js';
 import { withKnownDataOf, type TaskVersions } from '../discovery/taskEvents.js';
-import { untilAborted } from '../abort.js';
+import { toAbortError, untilAborted } from '../abort.js';
 import { withCallPriority } from '../callPriority.js';
 import { AssumeRoleError, AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -478,6 +478,8 @@ export class EcsReader implements RegionReader {
   }
 
   async #readTaskDefinitions(tasks: readonly TaskRecord[], scope: CallScope): Promise<Map<string, CachedDefinition>> {
+    // Aborted, a reading stops here even when every definition is cached (as waiting for a fetch would).
+    if (scope.own?.aborted) throw toAbortError(scope.own);
     const arns = new Set<string>();
     for (const task of tasks) if (task.taskDefinitionArn !== undefined) arns.add(task.taskDefinitionArn);
     const definitions = new Map<string, CachedDefinition>();

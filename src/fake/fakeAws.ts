@@ -300,17 +300,22 @@ export class FakeAws {
   }
 
   /**
-   * Holds every call from the start of round `round` (its ListClusters) until the returned
-   * function is called: a test then reads what round `round - 1` published before the next
-   * round can change it, however slow the machine. Other gates keep working meanwhile.
+   * Holds every AWS call but SQS's from the start of round `round` (its ListClusters) until the
+   * returned function is called: a test then reads what round `round - 1` published before the
+   * next round can change it, however slow the machine. A gate set before it still applies, to
+   * held calls too, once released.
    */
   holdFromRound(round: number): () => void {
     let open!: () => void;
+    let released = false;
     const opened = new Promise<void>((resolve) => (open = resolve));
     const other = this.faults.gate;
-    this.faults.gate = (call) => (this.#round >= round ? opened : other?.(call));
+    const gate: Faults['gate'] = (call) => (!released && this.#round >= round ? opened.then(() => other?.(call)) : other?.(call));
+    this.faults.gate = gate;
     return () => {
-      this.faults.gate = other;
+      released = true;
+      // A gate set after this one stays.
+      if (this.faults.gate === gate) this.faults.gate = other;
       open();
     };
   }

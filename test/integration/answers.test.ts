@@ -181,12 +181,13 @@ describe('odd answers', () => {
     const newTarget = deployBridgeTask(2);
     fake.onRound(2, () => fake.faults.oddAnswers.set(action, answer));
     fake.onRound(4, () => fake.faults.oddAnswers.delete(action));
+    // Round 4 answers right again: it waits until what round 2 published is read.
+    const releaseRound4 = fake.holdFromRound(4);
     const discoverer = await start();
     const first = await discoverer.waitForRounds(1);
     const before = await targetsInFiles();
 
-    // Act: round 4 answers right again; it waits until what round 2 published is read.
-    const releaseRound4 = fake.holdFromRound(4);
+    // Act
     await discoverer.waitForRounds(2);
     const [inFiles, served] = [await targetsInFiles(), await targetsServed()];
     releaseRound4();
@@ -260,12 +261,12 @@ describe('odd answers', () => {
 
   it('does not believe one ListClusters answer of no cluster at all, and believes the second in a row', async () => {
     fake.onRound(2, () => fake.faults.oddAnswers.set('ListClusters', () => json({ clusterArns: [] })));
+    // Round 3 believes the empty answer: it waits until what round 2 kept is read.
+    const releaseRound3 = fake.holdFromRound(3);
     const discoverer = await start();
     const first = await discoverer.waitForRounds(1);
     const before = await targetsInFiles();
 
-    // Round 3 believes the empty answer: it waits until what round 2 kept is read.
-    const releaseRound3 = fake.holdFromRound(3);
     const doubted = await discoverer.waitForRounds(2);
     const kept = await targetsServed();
     releaseRound3();

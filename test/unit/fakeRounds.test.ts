@@ -26,7 +26,7 @@ describe('the fake holding a round', () => {
 
     // Act
     const second = ecs.send(new ListClustersCommand({}));
-    await vi.waitFor(() => expect(fake.heldRequests).toBe(1), { timeout: 30_000 });
+    await vi.waitFor(() => expect(fake.heldRequests).toBe(1), { timeout: 10_000 });
     const answeredWhileHeld = fake.calls.length;
     release();
     await second;
@@ -35,5 +35,27 @@ describe('the fake holding a round', () => {
     expect(answeredWhileHeld).toBe(1);
     expect(fake.calls.map((call) => call.round)).toEqual([1, 2]);
     expect(fake.faults.gate).toBeUndefined();
+  });
+
+  it('keeps a gate set before it, for the calls it held too, and one set after it', async () => {
+    // Prepare
+    const seenByEarlier: string[] = [];
+    fake.faults.gate = ({ action }) => {
+      seenByEarlier.push(action);
+      return undefined;
+    };
+    const release = fake.holdFromRound(1);
+    const held = ecs.send(new ListClustersCommand({}));
+    await vi.waitFor(() => expect(fake.heldRequests).toBe(1), { timeout: 10_000 });
+    const later: NonNullable<typeof fake.faults.gate> = () => undefined;
+
+    // Act
+    fake.faults.gate = later;
+    release();
+    await held;
+
+    // Assess
+    expect(seenByEarlier).toEqual(['ListClusters']);
+    expect(fake.faults.gate).toBe(later);
   });
 });

@@ -955,6 +955,16 @@ describe('EcsReader with events', () => {
     expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(0);
   });
 
+  it('rejects a reading from the caches once its signal has aborted, even when everything it needs is cached', async () => {
+    answerFrom(fargateFleet(3));
+    const reader = createReader();
+    await reader.readCluster(cluster);
+    const stopping = new AbortController();
+    stopping.abort(new Error('stopping'));
+
+    await expect(reader.readCached(cluster, stopping.signal)).rejects.toMatchObject({ name: 'AbortError', message: 'stopping' });
+  });
+
   it('forgets a task an event says stopped', async () => {
     answerFrom(fargateFleet(3));
     const reader = createReader();
