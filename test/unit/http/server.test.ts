@@ -198,7 +198,8 @@ describe('HTTP server', () => {
       resyncSeconds: 300,
       intervalSeconds: 15,
     };
-    const withEvents = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', events: () => events });
+    // A fixed clock: the page carries the time it is served, and two readings must differ only by the events.
+    const withEvents = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3', events: () => events, now: () => Date.parse('2026-11-24T10:07:00Z') });
     withEvents.publish(snapshot);
     withEvents.recordRound(report('ok'));
 
