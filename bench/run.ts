@@ -21,6 +21,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EXIT } from '../src/exitCodes.js';
 import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../src/fake/fakeAws.js';
 import { generateFleet } from '../src/fake/fleet.js';
 import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
@@ -449,7 +450,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
     console.error(`bench: ${error.message} (npm run bench -- --help)`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.usage;
     return;
   }
   console.error(error);

@@ -101,6 +101,19 @@ interface CallScope {
   shared: SharedCall;
 }
 
+/** The distinct values of a field of the tasks, those that have it. */
+function distinctOf(tasks: readonly TaskRecord[], field: 'taskDefinitionArn' | 'containerInstanceArn'): Set<string> {
+  const values = new Set<string>();
+  for (const task of tasks) {
+    const value = task[field];
+    if (value !== undefined) values.add(value);
+  }
+  return values;
+}
+
+/** The scope of a reading outside a round (events): one signal for all its calls, at priority 0. */
+const scopeOf = (signal: AbortSignal | undefined): CallScope => ({ own: signal, shared: { signal, priority: 0 } });
+
 const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
 
 /** An instance behind a container instance, as EC2 or SSM answered: found or not, and its addresses. */
@@ -364,7 +377,7 @@ export class EcsReader implements RegionReader {
    */
   async readCached(cluster: ClusterRef, signal?: AbortSignal): Promise<ClusterReading> {
     const running = this.#tasks.list(cluster.arn);
-    return { cluster, tasks: await this.#toContexts(cluster, running, { own: signal, shared: { signal, priority: 0 } }), pendingTasks: 0 };
+    return { cluster, tasks: await this.#toContexts(cluster, running, scopeOf(signal)), pendingTasks: 0 };
   }
 
   /**
@@ -389,7 +402,7 @@ export class EcsReader implements RegionReader {
       if (known === undefined && task.healthStatus === undefined) this.#tasks.markUndescribed(cluster.arn, [task.arn]);
     }
     await Promise.all(toChunks(toDescribe, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, signal)));
-    const scope: CallScope = { own: signal, shared: { signal, priority: 0 } };
+    const scope = scopeOf(signal);
     await Promise.all([this.#readTaskDefinitions(running, scope), this.#readHosts(cluster, running, scope)]);
   }
 
@@ -480,8 +493,7 @@ export class EcsReader implements RegionReader {
   async #readTaskDefinitions(tasks: readonly TaskRecord[], scope: CallScope): Promise<Map<string, CachedDefinition>> {
     // Aborted, a reading stops here even when every definition is cached (as waiting for a fetch would).
     if (scope.own?.aborted) throw toAbortError(scope.own);
-    const arns = new Set<string>();
-    for (const task of tasks) if (task.taskDefinitionArn !== undefined) arns.add(task.taskDefinitionArn);
+    const arns = distinctOf(tasks, 'taskDefinitionArn');
     const definitions = new Map<string, CachedDefinition>();
     const fetching: Promise<void>[] = [];
     // Every round asks for every definition: the cached ones are taken as they are, with no promise each.
@@ -519,8 +531,7 @@ export class EcsReader implements RegionReader {
 
   /** The hosts behind the tasks' container instances: EC2 instances, or SSM managed instances (ECS Anywhere). */
   async #readHosts(cluster: ClusterRef, tasks: readonly TaskRecord[], { own: signal, shared }: CallScope): Promise<Map<string, HostRecord>> {
-    const containerInstanceArns = new Set<string>();
-    for (const task of tasks) if (task.containerInstanceArn !== undefined) containerInstanceArns.add(task.containerInstanceArn);
+    const containerInstanceArns = distinctOf(tasks, 'containerInstanceArn');
     const hosts = new Map<string, HostRecord>();
     if (containerInstanceArns.size === 0) return hosts;
     const instanceIds = await this.#instanceIds.getMany(containerInstanceArns, (chunk) =>

@@ -117,6 +117,17 @@ function fargateFleet(count: number): FakeFleet {
   return fleet;
 }
 
+/** A fleet with `count` bridge tasks in cluster prod, all on one EC2 host (127.0.5.1); and that host. */
+function bridgeFleet(count: number): { fleet: FakeFleet; host: string } {
+  const fleet = emptyFleet();
+  addDefinition(fleet, bridgeDefinition);
+  const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1', 'c6g.large');
+  for (let index = 0; index < count; index++) {
+    addTask(fleet, { cluster: 'prod', id: `b${index}`, definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
+  }
+  return { fleet, host };
+}
+
 const describedTaskArns = () => ecsMock.commandCalls(DescribeTasksCommand).flatMap((call) => call.args[0].input.tasks ?? []);
 
 beforeEach(() => {
@@ -306,11 +317,7 @@ describe('EcsReader.readCluster', () => {
   });
 
   it('finds the EC2 host of bridge tasks through the container instance, and caches both look-ups', async () => {
-    const fleet = emptyFleet();
-    addDefinition(fleet, bridgeDefinition);
-    const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1', 'c6g.large');
-    addTask(fleet, { cluster: 'prod', id: 'b1', definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
-    addTask(fleet, { cluster: 'prod', id: 'b2', definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
+    const { fleet, host } = bridgeFleet(2);
     answerFrom(fleet);
     const reader = createReader();
 
@@ -328,13 +335,7 @@ describe('EcsReader.readCluster', () => {
   });
 
   it('marks every call of a reading with its priority, the calls other clusters may share included', async () => {
-    const fleet = emptyFleet();
-    addDefinition(fleet, bridgeDefinition);
-    const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1', 'c6g.large');
-    for (let index = 0; index < 150; index++) {
-      addTask(fleet, { cluster: 'prod', id: `b${index}`, definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
-    }
-    answerFrom(fleet);
+    answerFrom(bridgeFleet(150).fleet);
     const reader = createReader();
 
     await reader.readCluster(cluster, undefined, undefined, 2);
@@ -350,12 +351,7 @@ describe('EcsReader.readCluster', () => {
   });
 
   it('looks up a host once for all the ListTasks pages of its tasks: one DescribeContainerInstances, one DescribeInstances', async () => {
-    const fleet = emptyFleet();
-    addDefinition(fleet, bridgeDefinition);
-    const host = addHost(fleet, 'prod', 'i-0123456789abcdef0', '127.0.5.1', 'c6g.large');
-    for (let index = 0; index < 250; index++) {
-      addTask(fleet, { cluster: 'prod', id: `b${index}`, definition: bridgeDefinition, containerInstanceArn: host, containers: [{ name: 'api' }] });
-    }
+    const { fleet, host } = bridgeFleet(250);
     answerFrom(fleet);
     const reader = createReader();
 
