@@ -261,7 +261,7 @@ export class Discoverer {
     progress.selected += listed.length;
     this.#states.retainListed(reader, listed);
     this.#unread.retainListed(reader, new Set(listed.map((cluster) => cluster.arn)));
-    // In listing order when calls must wait (callPriority.ts): the clusters finish one after the other.
+    // In listing order when calls must wait (callOptions.ts): the clusters finish one after the other.
     await Promise.all(listed.map((cluster, rank) => this.#readCluster(reader, cluster, rank, progress, signal)));
   }
 

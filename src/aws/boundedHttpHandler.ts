@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { HttpHandler, HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
+import { callSignalOf } from '../callOptions.js';
 import { AnswerTooLargeError, RequestTimeoutError } from '../errors.js';
+import type { ClientWithMiddleware } from './clientMiddleware.js';
 
 /** Far above any real answer (a DescribeTasks page of 100 tasks is well under 1 MB). */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -26,6 +28,26 @@ function toAbortError(signal: AbortSignal): Error {
   return error;
 }
 
+/** Each request's abort signal, from its command's input (callOptions.ts), for the handler. */
+const requestSignals = new WeakMap<object, AbortSignal>();
+
+/**
+ * Hands the abort signal a command's input carries (callOptions.ts) to the handler with each
+ * request. In the deserialize step, the last before the handler: signing has made the request
+ * object the handler gets by then, and each attempt of a retry passes here.
+ */
+export function attachCallSignals(client: ClientWithMiddleware): void {
+  client.middlewareStack.remove('ecsDiscovererCallSignal');
+  client.middlewareStack.add(
+    (next: (args: { input: unknown; request: unknown }) => Promise<unknown>) => (args: { input: unknown; request: unknown }) => {
+      const signal = callSignalOf(args.input);
+      if (signal !== undefined && typeof args.request === 'object' && args.request !== null) requestSignals.set(args.request, signal);
+      return next(args);
+    },
+    { step: 'deserialize', priority: 'low', name: 'ecsDiscovererCallSignal' },
+  );
+}
+
 /**
  * The SDK's NodeHttpHandler (with all its settings: agents, connection and socket timeouts),
  * bounded: the SDK's own requestTimeout stops counting once the headers are in, so a body that
@@ -48,24 +70,31 @@ export class BoundedHttpHandler implements HttpHandler<NodeHttpHandlerOptions> {
   }
 
   async handle(request: HttpRequest, options: HandleOptions = {}): Promise<{ response: HttpResponse }> {
-    const expired = new AbortController();
-    const timer = setTimeout(
-      () => expired.abort(new RequestTimeoutError(`no complete answer within ${toSeconds(this.#requestTimeoutMs)} (aws.requestTimeout)`)),
-      this.#requestTimeoutMs,
-    );
-    // Our callers pass real AbortSignals; the SDK's type also allows an older interface.
-    const caller = options.abortSignal instanceof AbortSignal ? options.abortSignal : undefined;
-    const signal = caller === undefined ? expired.signal : AbortSignal.any([caller, expired.signal]);
+    // The caller's signal rides on the request (attachCallSignals); the SDK's type of options also allows an older interface.
+    const caller = requestSignals.get(request) ?? (options.abortSignal instanceof AbortSignal ? options.abortSignal : undefined);
+    // One controller for the caller's abort and the deadline, not AbortSignal.any: on Node.js 20 that
+    // keeps weak references and a finalization registration for each call, which showed in profiles of steady rounds.
+    const aborter = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      aborter.abort(new RequestTimeoutError(`no complete answer within ${toSeconds(this.#requestTimeoutMs)} (aws.requestTimeout)`));
+    }, this.#requestTimeoutMs);
+    const onCallerAbort = () => aborter.abort(caller?.reason);
+    if (caller?.aborted) onCallerAbort();
+    else caller?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = aborter.signal;
     try {
       // requestTimeout 0: the inner handler's own timer would cover the headers only.
       const { response } = await this.#inner.handle(request, { ...options, abortSignal: signal, requestTimeout: 0 });
       response.body = await this.#readBody(response.body, signal);
       return { response };
     } catch (error) {
-      if (expired.signal.aborted && !caller?.aborted) throw expired.signal.reason;
+      if (expired && !caller?.aborted) throw signal.reason;
       throw error;
     } finally {
       clearTimeout(timer);
+      caller?.removeEventListener('abort', onCallerAbort);
     }
   }
 

@@ -3,7 +3,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { BoundedHttpHandler } from './boundedHttpHandler.js';
+import { BoundedHttpHandler, attachCallSignals } from './boundedHttpHandler.js';
 import { attachRawAnswerChecks } from './rawAnswerChecks.js';
 
 /** The SDK's retry strategies. */
@@ -28,6 +28,7 @@ export interface ClientSettings {
  */
 export function createEcsClient(settings: ClientSettings): ECSClient {
   const client = new ECSClient(toClientConfig(settings));
+  attachCallSignals(client);
   attachRawAnswerChecks(client);
   return client;
 }
@@ -35,7 +36,9 @@ export function createEcsClient(settings: ClientSettings): ECSClient {
 /** The EC2 client (hosts of bridge and host tasks), with the same settings; loaded on demand, as the SSM client. */
 export async function createEc2Client(settings: ClientSettings): Promise<EC2Client> {
   const { EC2Client: Client } = await import('./ec2Client.js');
-  return new Client(toClientConfig(settings));
+  const client = new Client(toClientConfig(settings));
+  attachCallSignals(client);
+  return client;
 }
 
 /**
@@ -44,7 +47,9 @@ export async function createEc2Client(settings: ClientSettings): Promise<EC2Clie
  */
 export async function createSsmClient(settings: ClientSettings): Promise<SSMClient> {
   const { SSMClient: Client } = await import('./ssmClient.js');
-  return new Client(toClientConfig(settings));
+  const client = new Client(toClientConfig(settings));
+  attachCallSignals(client);
+  return client;
 }
 
 /**
@@ -53,16 +58,24 @@ export async function createSsmClient(settings: ClientSettings): Promise<SSMClie
  */
 export async function createSqsClient(settings: ClientSettings): Promise<SQSClient> {
   const { SQSClient: Client } = await import('@aws-sdk/client-sqs');
-  return new Client(toClientConfig(settings));
+  const client = new Client(toClientConfig(settings));
+  attachCallSignals(client);
+  return client;
 }
 
-/** Each client gets a handler of its own: destroying a client destroys its handler's agent. */
+/**
+ * Each client gets a handler of its own: destroying a client destroys its handler's agent.
+ * Calls carry their abort signal on their input (callOptions.ts), so that the SDK resolves a
+ * client's middleware stack once per command rather than at every call (cacheMiddleware): every
+ * middleware is attached when the client is made, before its first call.
+ */
 export function toClientConfig({ region, maxAttempts, retryMode, requestTimeoutMs, credentials }: ClientSettings) {
   return {
     ...(region !== undefined && { region }),
     ...(credentials !== undefined && { credentials }),
     maxAttempts,
     retryMode,
+    cacheMiddleware: true,
     // The whole answer, body included, within requestTimeout, and no answer beyond 64 MB.
     requestHandler: new BoundedHttpHandler({ requestTimeoutMs, connectionTimeout: Math.min(requestTimeoutMs, 5000) }),
   };

@@ -1,5 +1,6 @@
 import { DescribeClustersCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { toTagRecord, type ClusterRef } from '../discovery/model.js';
+import { withCallOptions } from '../callOptions.js';
 import { AwsError, describeError } from '../errors.js';
 import { checkDescribeClusters } from './answerShapes.js';
 
@@ -61,7 +62,7 @@ export class ClusterTags {
   async #describe(arns: string[], signal?: AbortSignal): Promise<void> {
     let answered: Map<string, Record<string, string>>;
     try {
-      const output = await this.#ecs.send(new DescribeClustersCommand({ clusters: arns, include: ['TAGS'] }), { abortSignal: signal });
+      const output = await this.#ecs.send(new DescribeClustersCommand(withCallOptions({ clusters: arns, include: ['TAGS'] }, { signal })));
       answered = new Map(checkDescribeClusters(output).map((cluster) => [cluster.clusterArn as string, toTagRecord(cluster.tags)]));
     } catch (error) {
       if ((error as { name?: string }).name === 'AbortError') throw error;

@@ -29,7 +29,7 @@ import type { TaskContext } from '../discovery/resolveTargets.js';
 import { StringPool } from '../discovery/stringPool.js';
 import { withKnownDataOf, type TaskVersions } from '../discovery/taskEvents.js';
 import { toAbortError, untilAborted } from '../abort.js';
-import { withCallPriority } from '../callPriority.js';
+import { withCallOptions } from '../callOptions.js';
 import { AssumeRoleError, AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
@@ -281,7 +281,7 @@ export class EcsReader implements RegionReader {
     }
     const clusters: ClusterRef[] = [];
     try {
-      const pages = paginateListClusters({ client: this.#ecs }, {}, { abortSignal: signal });
+      const pages = paginateListClusters({ client: this.#ecs }, withCallOptions({}, { signal }));
       for await (const page of guardPages('ListClusters', pages, (answer) => answer.nextToken)) {
         for (const arn of checkListClusters(page)) clusters.push({ arn, name: clusterNameOf(arn) });
       }
@@ -330,8 +330,7 @@ export class EcsReader implements RegionReader {
     try {
       const paginator = paginateListTasks(
         { client: this.#ecs, pageSize: 100 },
-        withCallPriority({ cluster: cluster.arn, desiredStatus: 'RUNNING' }, priority),
-        { abortSignal: signal },
+        withCallOptions({ cluster: cluster.arn, desiredStatus: 'RUNNING' }, { priority, signal }),
       );
       for await (const page of guardPages('ListTasks', paginator, (answer) => answer.nextToken)) {
         for (const arn of checkListTasks(page)) {
@@ -455,8 +454,9 @@ export class EcsReader implements RegionReader {
     let records: TaskRecord[];
     try {
       const output = await this.#ecs.send(
-        new DescribeTasksCommand(withCallPriority({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }, priority)),
-        { abortSignal: signal },
+        new DescribeTasksCommand(
+          withCallOptions({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }, { priority, signal }),
+        ),
       );
       // Checked before anything is cached: a malformed answer is asked again next round.
       records = checkDescribeTasks(output)
@@ -517,7 +517,7 @@ export class EcsReader implements RegionReader {
 
   async #describeTaskDefinition(arn: string, { signal, priority }: SharedCall, options: { ttl?: number }): Promise<CachedDefinition> {
     try {
-      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand(withCallPriority({ taskDefinition: arn }, priority)), { abortSignal: signal });
+      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand(withCallOptions({ taskDefinition: arn }, { priority, signal })));
       // A malformed definition throws, and lru-cache keeps nothing of a fetch that rejects.
       const definition = toTaskDefinitionRecord(arn, checkTaskDefinition(output));
       this.#described.taskDefinitions += 1;
@@ -565,10 +565,8 @@ export class EcsReader implements RegionReader {
 
   async #describeContainerInstances(cluster: ClusterRef, arns: string[], signal: AbortSignal | undefined, priority: number) {
     try {
-      const input = withCallPriority({ cluster: cluster.arn, containerInstances: arns }, priority);
-      const output = await this.#ecs.send(new DescribeContainerInstancesCommand(input), {
-        abortSignal: signal,
-      });
+      const input = withCallOptions({ cluster: cluster.arn, containerInstances: arns }, { priority, signal });
+      const output = await this.#ecs.send(new DescribeContainerInstancesCommand(input));
       // Not returned: the container instance is gone (an answer too, cached for a while).
       const instanceIds = new Map<string, { instanceId?: string }>(arns.map((arn) => [arn, {}]));
       for (const instance of checkContainerInstances(output)) {
@@ -592,8 +590,7 @@ export class EcsReader implements RegionReader {
       this.#ec2 ??= this.#makeEc2();
       const paginator = paginateDescribeInstances(
         { client: await this.#ec2 },
-        withCallPriority({ Filters: [{ Name: 'instance-id', Values: instanceIds }] }, priority),
-        { abortSignal: signal },
+        withCallOptions({ Filters: [{ Name: 'instance-id', Values: instanceIds }] }, { priority, signal }),
       );
       for await (const page of guardPages('DescribeInstances', paginator, (answer) => answer.NextToken)) {
         for (const instance of checkInstances(page)) {
@@ -619,8 +616,7 @@ export class EcsReader implements RegionReader {
       this.#ssm ??= this.#makeSsmClient();
       const paginator = paginateDescribeInstanceInformation(
         { client: await this.#ssm, pageSize: MANAGED_INSTANCE_BATCH },
-        withCallPriority({ Filters: [{ Key: 'InstanceIds', Values: instanceIds }] }, priority),
-        { abortSignal: signal },
+        withCallOptions({ Filters: [{ Key: 'InstanceIds', Values: instanceIds }] }, { priority, signal }),
       );
       for await (const page of guardPages('DescribeInstanceInformation', paginator, (answer) => answer.NextToken)) {
         for (const information of checkInstanceInformation(page)) {

@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { withCallOptions } from '../callOptions.js';
 import { AwsError, describeError } from '../errors.js';
 
 /** ReceiveMessage waits up to this long for a message before it answers none: SQS's longest long poll. */
@@ -68,8 +69,9 @@ export class EventQueue {
     try {
       const { ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
       const output = await this.#client.send(
-        new ReceiveMessageCommand({ QueueUrl: this.url, MaxNumberOfMessages: MAX_MESSAGES, WaitTimeSeconds: WAIT_TIME_SECONDS }),
-        { abortSignal: signal },
+        new ReceiveMessageCommand(
+          withCallOptions({ QueueUrl: this.url, MaxNumberOfMessages: MAX_MESSAGES, WaitTimeSeconds: WAIT_TIME_SECONDS }, { signal }),
+        ),
       );
       // A message without a receipt handle could never be deleted: SQS does not answer those.
       return (output.Messages ?? []).flatMap((message) =>
@@ -90,12 +92,16 @@ export class EventQueue {
       for (let start = 0; start < messages.length; start += MAX_MESSAGES) {
         const batch = messages.slice(start, start + MAX_MESSAGES);
         const output = await this.#client.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.url,
-            // Ids only need to be distinct within one call.
-            Entries: batch.map((message, index) => ({ Id: `m${index}`, ReceiptHandle: message.receiptHandle })),
-          }),
-          { abortSignal: signal },
+          new DeleteMessageBatchCommand(
+            withCallOptions(
+              {
+                QueueUrl: this.url,
+                // Ids only need to be distinct within one call.
+                Entries: batch.map((message, index) => ({ Id: `m${index}`, ReceiptHandle: message.receiptHandle })),
+              },
+              { signal },
+            ),
+          ),
         );
         for (const entry of output.Failed ?? []) {
           const message = batch[Number(entry.Id?.slice(1))];
@@ -113,8 +119,7 @@ export class EventQueue {
     try {
       const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
       const output = await this.#client.send(
-        new GetQueueAttributesCommand({ QueueUrl: this.url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
-        { abortSignal: signal },
+        new GetQueueAttributesCommand(withCallOptions({ QueueUrl: this.url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }, { signal })),
       );
       const timeout = Number(output.Attributes?.VisibilityTimeout);
       return { arn: output.Attributes?.QueueArn, visibilityTimeoutSeconds: Number.isFinite(timeout) ? timeout : undefined };

@@ -1,8 +1,9 @@
 import { isThrottlingError } from '@smithy/core/retry';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { callPriorityOf } from '../callPriority.js';
+import { callPriorityOf } from '../callOptions.js';
 import { Pacer, type Bucket } from './pacer.js';
+import type { ClientWithMiddleware } from './clientMiddleware.js';
 
 /**
  * AWS request-rate buckets (per account and region) of the actions we call, as AWS documents
@@ -33,14 +34,6 @@ export function attemptOf(request: unknown): number {
   const header = (request as { headers?: Record<string, string> } | undefined)?.headers?.['amz-sdk-request'];
   const match = header === undefined ? null : /attempt=(\d+)/.exec(header);
   return match ? Number(match[1]) : 1;
-}
-
-/** The part of an SDK client that middleware is added to. */
-interface ClientWithMiddleware {
-  middlewareStack: {
-    addRelativeTo(middleware: unknown, options: { relation: 'after'; toMiddleware: string; name: string }): void;
-    remove(name: string): boolean;
-  };
 }
 
 export interface Instrumentation {

@@ -1,4 +1,5 @@
 import { MalformedAnswerError } from '../errors.js';
+import type { ClientWithMiddleware } from './clientMiddleware.js';
 
 /**
  * Checks of an answer's raw JSON, for what the SDK hides: its deserializer drops members that
@@ -46,13 +47,6 @@ export function findNullInTaskDefinition(body: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** The part of an SDK client that middleware is added to. */
-interface ClientWithMiddleware {
-  middlewareStack: {
-    addRelativeTo(middleware: unknown, options: { relation: 'after'; toMiddleware: string; name: string }): void;
-  };
 }
 
 const decoder = new TextDecoder();

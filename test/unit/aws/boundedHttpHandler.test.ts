@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { HttpRequest } from '@smithy/core/protocols';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BoundedHttpHandler } from '../../../src/aws/boundedHttpHandler.js';
+import { createEcsClient } from '../../../src/aws/clients.js';
+import { withCallOptions } from '../../../src/callOptions.js';
 
 /** How the local server answers each request: by its path. */
 type Behaviour = (request: IncomingMessage, response: ServerResponse) => void;
@@ -55,6 +57,7 @@ beforeEach(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterEach(async () => {
+  vi.unstubAllEnvs();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -147,5 +150,32 @@ describe('BoundedHttpHandler', () => {
     expect(requests).toEqual(['/drip', '/drip', '/endless']);
     dripping.destroy();
     endless.destroy();
+  });
+
+  it('aborts a call by the signal its command input carries, each call by its own, with the stack resolved once per command', async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_ECS', `http://127.0.0.1:${port}/drip`);
+    const client = createEcsClient({
+      region: 'eu-west-1',
+      maxAttempts: 1,
+      retryMode: 'standard',
+      requestTimeoutMs: 60_000,
+      credentials: async () => ({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
+    });
+    const first = new AbortController();
+    const second = new AbortController();
+    const firstCall = client.send(new ListClustersCommand(withCallOptions({}, { signal: first.signal })));
+    const secondCall = client.send(new ListClustersCommand(withCallOptions({}, { signal: second.signal })));
+    await expect.poll(() => requests).toEqual(['/drip', '/drip']);
+
+    first.abort(new Error('first cluster timed out'));
+    const firstError = await rejectionOf(firstCall);
+    second.abort(new Error('round stopped'));
+    const secondError = await rejectionOf(secondCall);
+
+    expect(client.config.cacheMiddleware).toBe(true);
+    expect(firstError).toMatchObject({ name: 'AbortError', message: 'Request aborted' });
+    expect((firstError.cause as Error).message).toBe('first cluster timed out');
+    expect((secondError.cause as Error).message).toBe('round stopped');
+    client.destroy();
   });
 });

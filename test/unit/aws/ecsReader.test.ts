@@ -15,7 +15,7 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
-import { callPriorityOf } from '../../../src/callPriority.js';
+import { callPriorityOf } from '../../../src/callOptions.js';
 import { toTaskRecord } from '../../../src/discovery/model.js';
 import { TaskVersions } from '../../../src/discovery/taskEvents.js';
 import { AwsError, MalformedAnswerError } from '../../../src/errors.js';

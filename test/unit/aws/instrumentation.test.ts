@@ -3,7 +3,7 @@ import { ECSClient, ListClustersCommand, ServerException, paginateListTasks } fr
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { attemptOf, createInstrumentation, toOutcome } from '../../../src/aws/instrumentation.js';
 import { Pacer } from '../../../src/aws/pacer.js';
-import { withCallPriority } from '../../../src/callPriority.js';
+import { withCallOptions } from '../../../src/callOptions.js';
 import { createMetrics } from '../../../src/metrics.js';
 
 /** An ECS client whose requests are answered, in turn, by `answers` (status and AWS JSON error type), never by the network. */
@@ -109,7 +109,7 @@ describe('createInstrumentation', () => {
 
     // Act
     let pages = 0;
-    for await (const page of paginateListTasks({ client }, withCallPriority({ cluster: 'prod' }, 3))) pages += page.taskArns === undefined ? 0 : 1;
+    for await (const page of paginateListTasks({ client }, withCallOptions({ cluster: 'prod' }, { priority: 3 }))) pages += page.taskArns === undefined ? 0 : 1;
     await client.send(new ListClustersCommand({}));
 
     // Assess

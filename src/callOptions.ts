@@ -1,0 +1,37 @@
+/**
+ * What rides on the input object of an SDK command, which the SDK hands to every middleware as
+ * `args.input` (a paginator sends the one input it was given for every page):
+ * - its priority: which AWS calls go first when a bucket makes calls wait, those of the cluster
+ *   that was listed first. Clusters are read concurrently, and with a fair queue they would all
+ *   finish at the end of a cold round; in this order they finish one after the other, so the
+ *   first targets are published early and each cluster's resolution overlaps the calls of the
+ *   next. Lower goes first; calls outside any cluster (ListClusters) have priority 0.
+ * - its abort signal: here rather than in `send`'s options, because a client sent no options
+ *   resolves its middleware stack once per command (the SDK's `cacheMiddleware`) instead of at
+ *   every call, some 40 KB and a fraction of a millisecond each (clients.ts takes it from here).
+ *
+ * Not AsyncLocalStorage: on Node.js 20 it turns on promise hooks for the whole process, and the
+ * SDK's chains of promises then cost some 15 % more CPU in every round.
+ */
+export interface CallOptions {
+  priority?: number;
+  signal?: AbortSignal | undefined;
+}
+
+const optionsByInput = new WeakMap<object, CallOptions>();
+
+/** `input`, marked with the priority and abort signal of its calls. */
+export function withCallOptions<Input extends object>(input: Input, options: CallOptions): Input {
+  if ((options.priority ?? 0) !== 0 || options.signal !== undefined) optionsByInput.set(input, options);
+  return input;
+}
+
+/** The priority marked on a command's input; 0 when none was. */
+export function callPriorityOf(input: unknown): number {
+  return typeof input === 'object' && input !== null ? (optionsByInput.get(input)?.priority ?? 0) : 0;
+}
+
+/** The abort signal marked on a command's input, if any. */
+export function callSignalOf(input: unknown): AbortSignal | undefined {
+  return typeof input === 'object' && input !== null ? optionsByInput.get(input)?.signal : undefined;
+}
