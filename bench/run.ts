@@ -75,6 +75,8 @@ interface Row {
   steadyRoundCpuSeconds: number;
   /** Per round, over the LATER_ROUNDS rounds after the steady one, their intervals included. */
   laterCpuSecondsPerRound: number;
+  /** The median of those rounds alone, each from its first call to its log line. */
+  laterRoundCpuSeconds: number;
   idleRssMb: number;
   peakRssMb: number;
   targets: number;
@@ -169,6 +171,8 @@ async function measure(tasks: number): Promise<Row> {
     fake.refillBuckets();
     steadyRoundStartCpu = cpuSeconds(pid);
   });
+  const laterStartCpu: number[] = [];
+  for (let round = 3; round <= 2 + LATER_ROUNDS; round += 1) fake.onRound(round, () => laterStartCpu.push(cpuSeconds(pid)));
   const startedAt = Date.now();
   const discoverer = new RunningDiscoverer(
     ['--interval', String(INTERVAL_S), '--task-refresh', String(TASK_REFRESH_S), '--output-dir', outputDir, '--http-port', '0'],
@@ -191,7 +195,11 @@ async function measure(tasks: number): Promise<Row> {
     const steady = await discoverer.waitForRounds(2, 600_000);
     const steadyEndCpu = cpuSeconds(pid);
     const steadyCpu = steadyEndCpu - coldCpu;
-    await discoverer.waitForRounds(2 + LATER_ROUNDS, 600_000);
+    const laterRoundCpu: number[] = [];
+    for (let round = 3; round <= 2 + LATER_ROUNDS; round += 1) {
+      await discoverer.waitForRounds(round, 600_000);
+      laterRoundCpu.push(cpuSeconds(pid) - (laterStartCpu[round - 3] ?? NaN));
+    }
     const laterCpu = cpuSeconds(pid) - steadyEndCpu;
     const peak = await memoryMb(pid, 'VmHWM');
     const failed = discoverer.rounds().slice(0, 2 + LATER_ROUNDS).filter((round) => round['outcome'] !== 'ok');
@@ -227,6 +235,7 @@ async function measure(tasks: number): Promise<Row> {
       steadyCpuSeconds: Number(steadyCpu.toFixed(3)),
       steadyRoundCpuSeconds: Number((steadyEndCpu - steadyRoundStartCpu).toFixed(3)),
       laterCpuSecondsPerRound: Number((laterCpu / LATER_ROUNDS).toFixed(3)),
+      laterRoundCpuSeconds: Number(median(laterRoundCpu).toFixed(3)),
       idleRssMb: (await idleRss) ?? NaN,
       peakRssMb: peak,
       targets: INTERVAL_FIELDS.reduce((sum, field) => sum + Number(cold[field] ?? 0), 0),
@@ -270,6 +279,7 @@ function toTable(bySize: Row[][]): string {
     'steady CPU ms / 1k tasks',
     'round alone',
     'later rounds',
+    'later alone',
     'idle RSS MB',
     'peak RSS MB',
     'targets',
@@ -292,6 +302,7 @@ function toTable(bySize: Row[][]): string {
       figure(rows, (row) => (row.steadyCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => (row.steadyRoundCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => (row.laterCpuSecondsPerRound * 1_000_000) / row.tasks, 0),
+      figure(rows, (row) => (row.laterRoundCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => row.idleRssMb, 0),
       figure(rows, (row) => row.peakRssMb, 0),
       rows.every((row) => row.targets === row.expectedTargets) ? first.targets.toLocaleString('en-US') : `${rows.map((row) => row.targets).join('/')} (expected ${first.expectedTargets})`,
@@ -437,7 +448,8 @@ async function main(): Promise<void> {
   console.log('CPU: seconds all threads of the process ran, up to the end of the cold round (its start included) and from there');
   console.log('to the end of the steady round (the interval between them included); per 1k tasks: the steady figure per 1,000 tasks;');
   console.log('round alone: the same per 1,000 tasks, from the steady round\'s first call to its end (the interval left out);');
-  console.log(`later rounds: per round and 1,000 tasks, over the ${LATER_ROUNDS} rounds after the steady one, their intervals included.`);
+  console.log(`later rounds: per round and 1,000 tasks, over the ${LATER_ROUNDS} rounds after the steady one, their intervals included;`);
+  console.log(`later alone: the median of those ${LATER_ROUNDS} rounds per 1,000 tasks, each from its first call to its end (the intervals left out).`);
   console.log(`idle RSS: when the first AWS call goes out; peak RSS: the high-water mark (VmHWM) after the last of those rounds.`);
 
   const directory = new URL('./results/', import.meta.url);
