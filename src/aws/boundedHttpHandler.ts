@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { HttpHandler, HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
@@ -82,7 +83,11 @@ export class BoundedHttpHandler implements HttpHandler<NodeHttpHandlerOptions> {
     }, this.#requestTimeoutMs);
     const onCallerAbort = () => aborter.abort(caller?.reason);
     if (caller?.aborted) onCallerAbort();
-    else caller?.addEventListener('abort', onCallerAbort, { once: true });
+    else if (caller !== undefined) {
+      // A round's signal serves hundreds of calls at once, a listener each: no leak, each is removed when its call ends.
+      setMaxListeners(0, caller);
+      caller.addEventListener('abort', onCallerAbort, { once: true });
+    }
     const signal = aborter.signal;
     try {
       // requestTimeout 0: the inner handler's own timer would cover the headers only.

@@ -178,4 +178,23 @@ describe('BoundedHttpHandler', () => {
     expect((secondError.cause as Error).message).toBe('round stopped');
     client.destroy();
   });
+
+  it('serves many calls at once under one caller signal without a warning of a listener leak', async () => {
+    const handler = new BoundedHttpHandler({ requestTimeoutMs: 60_000 });
+    const round = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const calls = Array.from({ length: 12 }, () => rejectionOf(handler.handle(requestTo('/silent'), { abortSignal: round.signal })));
+    await expect.poll(() => requests.length).toBe(12);
+
+    round.abort(new Error('round stopped'));
+    const errors = await Promise.all(calls);
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+
+    expect(errors.map((error) => error.name)).toEqual(Array.from({ length: 12 }, () => 'AbortError'));
+    expect(warnings).toEqual([]);
+    handler.destroy();
+  });
 });
