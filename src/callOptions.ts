@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * What rides on the input object of an SDK command, which the SDK hands to every middleware as
  * `args.input` (a paginator sends the one input it was given for every page):
@@ -8,7 +10,8 @@
  *   next. Lower goes first; calls outside any cluster (ListClusters) have priority 0.
  * - its abort signal: here rather than in `send`'s options, because a client sent no options
  *   resolves its middleware stack once per command (the SDK's `cacheMiddleware`) instead of at
- *   every call, some 40 KB and a fraction of a millisecond each (clients.ts takes it from here).
+ *   every call, some 40 KB and a fraction of a millisecond each. attachCallSignals
+ *   (aws/boundedHttpHandler.ts) makes it stop the call.
  *
  * Not AsyncLocalStorage: on Node.js 20 it turns on promise hooks for the whole process, and the
  * SDK's chains of promises then cost some 15 % more CPU in every round.
@@ -22,6 +25,8 @@ const optionsByInput = new WeakMap<object, CallOptions>();
 
 /** `input`, marked with the priority and abort signal of its calls. */
 export function withCallOptions<Input extends object>(input: Input, options: CallOptions): Input {
+  // A signal serves many calls at once, each listening to it until it ends: not a leak.
+  if (options.signal !== undefined) setMaxListeners(0, options.signal);
   if ((options.priority ?? 0) !== 0 || options.signal !== undefined) optionsByInput.set(input, options);
   return input;
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEventMessage, type EventMessage } from './aws/eventMessages.js';
 import type { EventQueue, QueueMessage } from './aws/eventQueue.js';
@@ -48,6 +49,8 @@ export class EventConsumer {
   constructor(options: EventConsumerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    // Every call and wait of the events listens to it: many at once, each until it ends (as Loop's).
+    setMaxListeners(0, this.#stopping.signal);
   }
 
   /** The queue answers: full rounds can wait for the resync interval. */

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { HttpHandler, HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
+import { untilAborted } from '../abort.js';
 import { callSignalOf } from '../callOptions.js';
 import { AnswerTooLargeError, RequestTimeoutError } from '../errors.js';
 import type { ClientWithMiddleware } from './clientMiddleware.js';
@@ -33,12 +34,24 @@ function toAbortError(signal: AbortSignal): Error {
 const requestSignals = new WeakMap<object, AbortSignal>();
 
 /**
- * Hands the abort signal a command's input carries (callOptions.ts) to the handler with each
- * request. In the deserialize step, the last before the handler: signing has made the request
- * object the handler gets by then, and each attempt of a retry passes here.
+ * Makes the abort signal a command's input carries (callOptions.ts) stop its call, as a signal
+ * in `send`'s options would:
+ * - around the whole call (initialize step, first): the caller is released at once, also while
+ *   the SDK's retry strategy waits before another attempt (it only heeds a signal from options);
+ * - with each request (deserialize step, the last before the handler: signing has made the
+ *   request object the handler gets by then, and each attempt passes here), so that the handler
+ *   abandons it. An attempt after an abort is stopped before it is paced (instrumentation.ts).
  */
 export function attachCallSignals(client: ClientWithMiddleware): void {
+  client.middlewareStack.remove('ecsDiscovererCallAbort');
   client.middlewareStack.remove('ecsDiscovererCallSignal');
+  client.middlewareStack.add(
+    (next: (args: { input: unknown }) => Promise<unknown>) => (args: { input: unknown }) => {
+      const signal = callSignalOf(args.input);
+      return signal === undefined ? next(args) : untilAborted(next(args), signal);
+    },
+    { step: 'initialize', priority: 'high', name: 'ecsDiscovererCallAbort' },
+  );
   client.middlewareStack.add(
     (next: (args: { input: unknown; request: unknown }) => Promise<unknown>) => (args: { input: unknown; request: unknown }) => {
       const signal = callSignalOf(args.input);

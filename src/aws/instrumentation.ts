@@ -1,7 +1,8 @@
 import { isThrottlingError } from '@smithy/core/retry';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { callPriorityOf } from '../callOptions.js';
+import { toAbortError } from '../abort.js';
+import { callPriorityOf, callSignalOf } from '../callOptions.js';
 import { Pacer, type Bucket } from './pacer.js';
 import type { ClientWithMiddleware } from './clientMiddleware.js';
 
@@ -63,6 +64,9 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
     (args: { request: unknown; input?: unknown }) => {
       const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
+      // An attempt the SDK makes after its caller gave up (aborted while it waited to retry) takes no token and sends nothing.
+      const signal = callSignalOf(args.input);
+      if (signal?.aborted) return Promise.reject(toAbortError(signal));
       const pacer = pacerByAction.get(action);
       const attempt = attemptOf(args.request);
       const send = async () => {

@@ -4,7 +4,7 @@ import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { HttpRequest } from '@smithy/core/protocols';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BoundedHttpHandler } from '../../../src/aws/boundedHttpHandler.js';
-import { createEcsClient } from '../../../src/aws/clients.js';
+import { createEc2Client, createEcsClient, createSqsClient, createSsmClient, type ClientSettings } from '../../../src/aws/clients.js';
 import { withCallOptions } from '../../../src/callOptions.js';
 
 /** How the local server answers each request: by its path. */
@@ -35,6 +35,8 @@ const BEHAVIOURS: Record<string, Behaviour> = {
   // Never a header.
   '/silent': () => {},
 };
+// The same as /drip, under a path of its own: a test that counts closed connections sees none of another test's.
+BEHAVIOURS['/held'] = BEHAVIOURS['/drip'] as Behaviour;
 
 let server: Server;
 let port: number;
@@ -61,6 +63,14 @@ afterEach(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
+
+const CLIENT_SETTINGS: ClientSettings = {
+  region: 'eu-west-1',
+  maxAttempts: 1,
+  retryMode: 'standard',
+  requestTimeoutMs: 60_000,
+  credentials: async () => ({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
+};
 
 const requestTo = (path: string) => new HttpRequest({ protocol: 'http:', hostname: '127.0.0.1', port, method: 'POST', path, headers: { host: `127.0.0.1:${port}` }, body: '{}' });
 
@@ -153,30 +163,42 @@ describe('BoundedHttpHandler', () => {
   });
 
   it('aborts a call by the signal its command input carries, each call by its own, with the stack resolved once per command', async () => {
-    vi.stubEnv('AWS_ENDPOINT_URL_ECS', `http://127.0.0.1:${port}/drip`);
-    const client = createEcsClient({
-      region: 'eu-west-1',
-      maxAttempts: 1,
-      retryMode: 'standard',
-      requestTimeoutMs: 60_000,
-      credentials: async () => ({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
-    });
+    vi.stubEnv('AWS_ENDPOINT_URL_ECS', `http://127.0.0.1:${port}/held`);
+    const client = createEcsClient(CLIENT_SETTINGS);
+    const resolving = vi.spyOn(ListClustersCommand.prototype, 'resolveMiddleware');
     const first = new AbortController();
     const second = new AbortController();
     const firstCall = client.send(new ListClustersCommand(withCallOptions({}, { signal: first.signal })));
     const secondCall = client.send(new ListClustersCommand(withCallOptions({}, { signal: second.signal })));
-    await expect.poll(() => requests).toEqual(['/drip', '/drip']);
+    await expect.poll(() => requests.filter((path) => path === '/held')).toEqual(['/held', '/held']);
 
     first.abort(new Error('first cluster timed out'));
     const firstError = await rejectionOf(firstCall);
+    // Its request is abandoned, not only its caller answered; the other one goes on.
+    await expect.poll(() => closed.filter((path) => path === '/held')).toEqual(['/held']);
     second.abort(new Error('round stopped'));
     const secondError = await rejectionOf(secondCall);
+    await expect.poll(() => closed.filter((path) => path === '/held')).toEqual(['/held', '/held']);
 
-    expect(client.config.cacheMiddleware).toBe(true);
-    expect(firstError).toMatchObject({ name: 'AbortError', message: 'Request aborted' });
+    expect(resolving).toHaveBeenCalledTimes(1);
+    expect(firstError).toMatchObject({ name: 'AbortError', message: 'first cluster timed out' });
     expect((firstError.cause as Error).message).toBe('first cluster timed out');
     expect((secondError.cause as Error).message).toBe('round stopped');
     client.destroy();
+  });
+
+  it('hands each request its signal last before the handler, and stops the call around the retries, in every client made here', async () => {
+    const clients = [createEcsClient(CLIENT_SETTINGS), await createEc2Client(CLIENT_SETTINGS), await createSsmClient(CLIENT_SETTINGS), await createSqsClient(CLIENT_SETTINGS)];
+
+    const stacks = clients.map((client) => client.middlewareStack.identify().map((entry) => entry.split(' ')[0]));
+
+    for (const stack of stacks) {
+      // Nothing after it can put another request object in the handler's hands.
+      expect(stack.at(-1)).toBe('ecsDiscovererCallSignal');
+      expect(stack.indexOf('ecsDiscovererCallAbort')).toBeLessThan(stack.indexOf('retryMiddleware'));
+      expect(stack.indexOf('ecsDiscovererCallAbort')).toBeGreaterThanOrEqual(0);
+    }
+    for (const client of clients) client.destroy();
   });
 
   it('serves many calls at once under one caller signal without a warning of a listener leak', async () => {

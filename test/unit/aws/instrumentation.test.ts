@@ -1,15 +1,18 @@
 import { Readable } from 'node:stream';
 import { ECSClient, ListClustersCommand, ServerException, paginateListTasks } from '@aws-sdk/client-ecs';
+import type { RetryStrategyV2, RetryToken } from '@smithy/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { attachCallSignals } from '../../../src/aws/boundedHttpHandler.js';
 import { attemptOf, createInstrumentation, toOutcome } from '../../../src/aws/instrumentation.js';
 import { Pacer } from '../../../src/aws/pacer.js';
 import { withCallOptions } from '../../../src/callOptions.js';
 import { createMetrics } from '../../../src/metrics.js';
 
 /** An ECS client whose requests are answered, in turn, by `answers` (status and AWS JSON error type), never by the network. */
-function clientAnswering(answers: { status: number; type?: string }[]) {
+function clientAnswering(answers: { status: number; type?: string }[], retryStrategy?: RetryStrategyV2) {
   const attempts: string[] = [];
   const client = new ECSClient({
+    ...(retryStrategy && { retryStrategy }),
     region: 'eu-west-1',
     credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
     maxAttempts: 3,
@@ -115,5 +118,49 @@ describe('createInstrumentation', () => {
     // Assess
     expect(pages).toBe(2);
     expect(paced.mock.calls.map(([, priority]) => priority)).toEqual([3, 3, 0]);
+  });
+
+  it('stops a call aborted while the SDK waits to retry: its caller at once, its next attempt before it is paced or sent', async () => {
+    // A retry strategy whose wait before the second attempt lasts until the test ends it.
+    let endWait!: () => void;
+    let waiting!: () => void;
+    const waitStarted = new Promise<void>((resolve) => (waiting = resolve));
+    // The SDK's retrying ends with a success, or with an error it does not retry (as the standard strategy's).
+    let retryingEnded = false;
+    const token = (count: number): RetryToken => ({ getRetryCount: () => count, getRetryDelay: () => 0 });
+    const retryStrategy: RetryStrategyV2 = {
+      acquireInitialRetryToken: async () => token(0),
+      refreshRetryTokenForRetry: (_token, { errorType }) => {
+        if (errorType !== 'THROTTLING') {
+          retryingEnded = true;
+          return Promise.reject(new Error('not retried'));
+        }
+        waiting();
+        return new Promise((resolve) => (endWait = () => resolve(token(1))));
+      },
+      recordSuccess: () => {
+        retryingEnded = true;
+      },
+    };
+    const { client, attempts } = clientAnswering([{ status: 400, type: 'ThrottlingException' }], retryStrategy);
+    attachCallSignals(client);
+    const metrics = createMetrics();
+    createInstrumentation(metrics).attach(client);
+    const round = new AbortController();
+    const call = client.send(new ListClustersCommand(withCallOptions({}, { signal: round.signal })));
+    call.catch(() => {});
+    await waitStarted;
+
+    // Act: aborted while the SDK waits; the wait ends only after the caller has its answer.
+    round.abort(new Error('round stopped'));
+    const error = await call.then(() => new Error('expected a rejection'), (reason: unknown) => reason as Error);
+    endWait();
+
+    // Assess: the second attempt is counted as a retry, and stopped before it is sent.
+    expect(error).toMatchObject({ name: 'AbortError', message: 'round stopped' });
+    await expect.poll(() => retryingEnded).toBe(true);
+    expect((await metrics.apiRetries.get()).values[0]?.value).toBe(1);
+    expect(attempts).toHaveLength(1);
+    expect(await counted(metrics)).toEqual({ 'ListClusters throttled': 1 });
   });
 });
