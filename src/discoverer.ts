@@ -277,7 +277,7 @@ export class Discoverer {
     try {
       reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal, priority), clusterSignal);
     } catch (error) {
-      // The cluster's own deadline, not the round's end: say so, instead of "Request aborted".
+      // The cluster's own deadline, not the round's end: say so, not only the abort's reason.
       const abandoned = deadline.signal.aborted && !signal?.aborted;
       const reason = abandoned ? `abandoned for this round: ${(deadline.signal.reason as Error).message}` : describeError(error);
       const kept = this.#states.markFailed(cluster.arn, reason) !== undefined;

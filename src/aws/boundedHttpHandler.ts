@@ -23,7 +23,7 @@ const MB = 1024 * 1024;
 const toSeconds = (ms: number) => `${ms / 1000} s`;
 const toSize = (bytes: number) => (bytes % MB === 0 ? `${bytes / MB} MB` : `${bytes} bytes`);
 
-/** The SDK's own AbortError (name, message, cause), so that an abort of the round reads as it always has. */
+/** The SDK's own AbortError (name, message, cause), as a request aborted in the handler has always read (callers of a client get attachCallSignals' first). */
 function toAbortError(signal: AbortSignal): Error {
   const error = new Error('Request aborted', { cause: signal.reason });
   error.name = 'AbortError';
@@ -40,7 +40,9 @@ const requestSignals = new WeakMap<object, AbortSignal>();
  *   the SDK's retry strategy waits before another attempt (it only heeds a signal from options);
  * - with each request (deserialize step, the last before the handler: signing has made the
  *   request object the handler gets by then, and each attempt passes here), so that the handler
- *   abandons it. An attempt after an abort is stopped before it is paced (instrumentation.ts).
+ *   abandons it. An attempt after an abort is stopped before it is paced in the clients with
+ *   our instrumentation (instrumentation.ts); in the others the handler rejects it unsent.
+ * The caller's AbortError then says the abort's reason (abort.ts), not the SDK's "Request aborted".
  */
 export function attachCallSignals(client: ClientWithMiddleware): void {
   client.middlewareStack.remove('ecsDiscovererCallAbort');
@@ -69,7 +71,7 @@ export function attachCallSignals(client: ClientWithMiddleware): void {
  * one deadline covers headers and body, and the body is read here, counting bytes, before the
  * SDK sees it. A request past its deadline fails with a TimeoutError, which the SDK's retry
  * strategy retries as it does any timeout; an answer larger than the cap is abandoned
- * (AnswerTooLargeError, not retried); an abort of the caller stays the SDK's AbortError.
+ * (AnswerTooLargeError, not retried); an abort of the caller fails the request with the SDK's AbortError.
  */
 export class BoundedHttpHandler implements HttpHandler<NodeHttpHandlerOptions> {
   readonly metadata = { handlerProtocol: 'http/1.1' };

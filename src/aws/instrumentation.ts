@@ -62,11 +62,12 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
   const middleware =
     (next: (args: { request: unknown; input?: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
     (args: { request: unknown; input?: unknown }) => {
-      const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
-      // An attempt the SDK makes after its caller gave up (aborted while it waited to retry) takes no token and sends nothing.
+      // An attempt the SDK makes after its caller gave up (aborted while it waited to retry) is no
+      // request: it is not counted, takes no token and sends nothing.
       const signal = callSignalOf(args.input);
       if (signal?.aborted) return Promise.reject(toAbortError(signal));
+      const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
       const pacer = pacerByAction.get(action);
       const attempt = attemptOf(args.request);
       const send = async () => {
