@@ -6,6 +6,9 @@ export function toAbortError(signal: AbortSignal): Error {
   return error;
 }
 
+/** Whether an error is an abort (ours, from toAbortError, or the SDK's own AbortError). */
+export const isAbort = (error: unknown): boolean => (error as { name?: string } | undefined)?.name === 'AbortError';
+
 /**
  * The promise's outcome or, as soon as the signal aborts, an AbortError: the waiting stops even
  * when the work behind the promise does not heed the signal at once (a call waiting for its

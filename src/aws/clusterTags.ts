@@ -1,5 +1,6 @@
 import { DescribeClustersCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { toTagRecord, type ClusterRef } from '../discovery/model.js';
+import { isAbort } from '../abort.js';
 import { withCallOptions } from '../callOptions.js';
 import { AwsError, describeError } from '../errors.js';
 import { checkDescribeClusters } from './answerShapes.js';
@@ -65,7 +66,7 @@ export class ClusterTags {
       const output = await this.#ecs.send(new DescribeClustersCommand(withCallOptions({ clusters: arns, include: ['TAGS'] }, { signal })));
       answered = new Map(checkDescribeClusters(output).map((cluster) => [cluster.clusterArn as string, toTagRecord(cluster.tags)]));
     } catch (error) {
-      if ((error as { name?: string }).name === 'AbortError') throw error;
+      if (isAbort(error)) throw error;
       // Stale tags are better than labels that come and go: keep them, and ask again next round.
       if (arns.every((arn) => this.#cache.has(arn))) return;
       throw error instanceof AwsError ? error : new AwsError(`DescribeClusters failed: ${describeError(error)}`, { cause: error });

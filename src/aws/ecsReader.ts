@@ -28,7 +28,7 @@ import {
 import type { TaskContext } from '../discovery/resolveTargets.js';
 import { StringPool } from '../discovery/stringPool.js';
 import { withKnownDataOf, type TaskVersions } from '../discovery/taskEvents.js';
-import { toAbortError, untilAborted } from '../abort.js';
+import { isAbort, toAbortError, untilAborted } from '../abort.js';
 import { withCallOptions } from '../callOptions.js';
 import { AssumeRoleError, AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -62,7 +62,6 @@ const MISSING_TTL_MS = 5 * 60 * 1000;
 /** ECS answers these for a request about something that does not exist or cannot be read. */
 const isNotAvailable = (error: unknown) =>
   ['ClientException', 'InvalidParameterException'].includes((error as { name?: string }).name ?? '');
-const isAbort = (error: unknown) => (error as { name?: string }).name === 'AbortError';
 const isClusterNotFound = (error: unknown) => (error as { name?: string }).name === 'ClusterNotFoundException';
 
 /**

@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { isAbort } from '../abort.js';
 import { withCallOptions } from '../callOptions.js';
 import { AwsError, describeError } from '../errors.js';
 
@@ -36,8 +37,6 @@ export function regionOfQueueUrl(url: string): string | undefined {
   }
   return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com(\.cn)?$/.exec(host)?.[1];
 }
-
-const isAbort = (error: unknown) => (error as { name?: string }).name === 'AbortError';
 
 /** The failed action, with AWS's error, for one log line; aborts stay aborts. */
 function toQueueError(action: string, error: unknown): unknown {

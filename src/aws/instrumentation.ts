@@ -64,8 +64,8 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
     (args: { request: unknown; input?: unknown }) => {
       // An attempt the SDK makes after its caller gave up (aborted while it waited to retry) is no
       // request: it is not counted, takes no token and sends nothing.
-      const signal = callSignalOf(args.input);
-      if (signal?.aborted) return Promise.reject(toAbortError(signal));
+      const callSignal = callSignalOf(args.input);
+      if (callSignal?.aborted) return Promise.reject(toAbortError(callSignal));
       const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
       const pacer = pacerByAction.get(action);
