@@ -8,7 +8,6 @@ import {
   type ECSClient,
 } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { isDeepStrictEqual } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import {
   accountOfArn,
@@ -16,6 +15,7 @@ import {
   fromEc2Instance,
   fromManagedInstance,
   isManagedInstanceId,
+  isSameData,
   toTaskDefinitionRecord,
   toTaskRecord,
   withRuntimeDataOf,
@@ -103,8 +103,9 @@ interface CallScope {
 /** The distinct values of a field of the tasks, those that have it. */
 function distinctOf(tasks: readonly TaskRecord[], field: 'taskDefinitionArn' | 'containerInstanceArn'): Set<string> {
   const values = new Set<string>();
-  for (const task of tasks) {
-    const value = task[field];
+  // By index: twice per cluster and round over all its tasks, mostly unoptimized (see readCluster).
+  for (let index = 0; index < tasks.length; index++) {
+    const value = (tasks[index] as TaskRecord)[field];
     if (value !== undefined) values.add(value);
   }
   return values;
@@ -332,7 +333,11 @@ export class EcsReader implements RegionReader {
         withCallOptions({ cluster: cluster.arn, desiredStatus: 'RUNNING' }, { priority, signal }),
       );
       for await (const page of guardPages('ListTasks', paginator, (answer) => answer.nextToken)) {
-        for (const arn of checkListTasks(page)) {
+        const arns = checkListTasks(page);
+        // By index, and the Set below by forEach: at a few thousand tasks a round these loops run
+        // mostly unoptimized, where for...of makes a result object per item.
+        for (let index = 0; index < arns.length; index++) {
+          const arn = arns[index] as string;
           // Pages may repeat an ARN; each task is read once.
           if (listed.has(arn)) continue;
           listed.add(arn);
@@ -357,10 +362,10 @@ export class EcsReader implements RegionReader {
     const describedArns = new Set(described.map((task) => task.arn));
     this.#metrics.cacheHits.inc({ cache: 'tasks' }, listed.size - uncached.length);
     const running: TaskRecord[] = [];
-    for (const arn of listed) {
+    listed.forEach((arn) => {
       const task = this.#tasks.get(cluster.arn, arn);
       if (task !== undefined) running.push(task);
-    }
+    });
     running.push(...this.#tasks.list(cluster.arn, cachedBefore).filter((task) => !listed.has(task.arn)));
     const contexts = await this.#toContexts(cluster, running, scope);
     const notRunning = [...describedArns].filter((arn) => this.#tasks.get(cluster.arn, arn) === undefined).length;
@@ -473,7 +478,7 @@ export class EcsReader implements RegionReader {
       const cached = this.#tasks.get(cluster.arn, described.arn);
       const fresh = described.lastStatus === 'RUNNING' ? withRuntimeDataOf(described, cached) : described;
       // A refresh that finds the task as it was keeps its record: what was resolved from it stands, not resolved again.
-      const record = cached !== undefined && isDeepStrictEqual(fresh, cached) ? cached : fresh;
+      const record = cached !== undefined && isSameData(fresh, cached) ? cached : fresh;
       if (record.lastStatus === 'RUNNING') this.#tasks.set(cluster.arn, record, describedAt);
       else this.#tasks.delete(cluster.arn, [record.arn]);
       kept.push(record);

@@ -100,7 +100,10 @@ export class TaskCache {
   /** A cluster's tasks, stalest first; with `setAfter` (a mark), only those set after it. */
   list(clusterArn: string, setAfter = -Infinity): TaskRecord[] {
     const found: TaskRecord[] = [];
-    for (const cached of this.#clusters.get(clusterArn)?.values() ?? []) if (cached.setAt > setAfter) found.push(cached.record);
+    // forEach, not for...of: once per cluster and round over all its tasks, mostly unoptimized, with no result object per task.
+    this.#clusters.get(clusterArn)?.forEach((cached) => {
+      if (cached.setAt > setAfter) found.push(cached.record);
+    });
     return found;
   }
 

@@ -2,6 +2,7 @@ import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import {
   clusterNameOf,
+  isSameData,
   lastArnSegment,
   toTaskDefinitionRecord,
   toTaskRecord,
@@ -369,5 +370,45 @@ describe('withRuntimeDataOf', () => {
     withRuntimeDataOf(next, previous);
 
     expect([previous, next]).toEqual([previousCopy, nextCopy]);
+  });
+});
+
+describe('isSameData', () => {
+  const bridge = () => toTaskRecord(firstTask('bridge')) as TaskRecord;
+
+  it('finds two descriptions of an unchanged task the same, and a key whose value is undefined the same as no key', () => {
+    expect(isSameData(bridge(), bridge())).toBe(true);
+    expect(isSameData({ ...bridge(), healthStatus: undefined }, (({ healthStatus: _, ...rest }) => rest)(bridge()))).toBe(true);
+    expect(isSameData([], [])).toBe(true);
+  });
+
+  it('tells any changed value apart, however deep, in either direction', () => {
+    const task = bridge();
+    const [container] = task.containers;
+    const [binding] = container?.bindings ?? [];
+    const changed: TaskRecord[] = [
+      { ...task, healthStatus: 'UNHEALTHY' },
+      { ...task, version: (task.version ?? 0) + 1 },
+      { ...task, tags: { ...task.tags, team: 'new' } },
+      { ...task, containers: [] },
+      { ...task, containers: [...task.containers, ...task.containers] },
+      { ...task, containers: task.containers.map((each) => ({ ...each, bindings: [{ ...binding, hostPort: 1 }] })) },
+      { ...task, containers: task.containers.map((each) => ({ ...each, bindings: [] })) },
+      { ...task, containers: task.containers.map((each) => ({ ...each, privateIp: '127.0.0.9' })) },
+      { ...task, subnetId: 'subnet-new' },
+    ];
+    for (const other of changed) {
+      expect(isSameData(task, other)).toBe(false);
+      expect(isSameData(other, task)).toBe(false);
+    }
+  });
+
+  it('tells a list from an object, a text from a number, and anything from null', () => {
+    expect(isSameData([], {})).toBe(false);
+    expect(isSameData({}, [])).toBe(false);
+    expect(isSameData({ '0': 'a' }, ['a'])).toBe(false);
+    expect(isSameData({ port: '80' }, { port: 80 })).toBe(false);
+    expect(isSameData({ ip: null }, { ip: undefined })).toBe(false);
+    expect(isSameData(null, {})).toBe(false);
   });
 });
