@@ -68,6 +68,7 @@ interface Row {
   firstCallSeconds: number;
   firstTargetSeconds: number;
   throttled: number;
+  /** API calls per round, the mean over the steady round and the LATER_ROUNDS after it. */
   steadyCalls: number;
   steadyFormula: number;
   steadySeconds: number;
@@ -77,7 +78,7 @@ interface Row {
   steadyRoundCpuSeconds: number;
   /** Per round, over the LATER_ROUNDS rounds after the steady one, their intervals included. */
   laterCpuSecondsPerRound: number;
-  /** The median of those rounds alone, each from its first call to its log line. */
+  /** The mean of those rounds alone, each from its first call to its log line. */
   laterRoundCpuSeconds: number;
   idleRssMb: number;
   peakRssMb: number;
@@ -118,18 +119,19 @@ function boundSeconds(calls: Record<string, number>): number {
 }
 
 /**
- * The README's steady cost per round: one ListClusters page per 100 clusters, and per cluster
- * one ListTasks page per 100 tasks plus one DescribeTasks per 100 tasks of its refresh share,
- * ceil(tasks × interval / taskRefresh).
+ * The README's steady cost per round, on average: one ListClusters page per 100 clusters, and per
+ * cluster one ListTasks page per 100 tasks plus its refresh in whole DescribeTasks calls,
+ * tasks × interval / taskRefresh / 100 calls a round (or the whole cluster in one call every
+ * taskRefresh, when it has fewer than 100 tasks).
  */
 function steadyFormula(fleet: FakeFleet): number {
   return (
     Math.max(1, chunks(fleet.clusters.length, 100)) +
-    fleet.clusters.reduce(
-      (sum, cluster) =>
-        sum + Math.max(1, chunks(cluster.tasks.length, 100)) + chunks(Math.ceil((cluster.tasks.length * INTERVAL_S) / TASK_REFRESH_S), 100),
-      0,
-    )
+    fleet.clusters.reduce((sum, cluster) => {
+      const tasks = cluster.tasks.length;
+      const refreshCalls = tasks === 0 ? 0 : (INTERVAL_S / TASK_REFRESH_S) * Math.max(1, tasks / 100);
+      return sum + Math.max(1, chunks(tasks, 100)) + refreshCalls;
+    }, 0)
   );
 }
 
@@ -241,14 +243,14 @@ async function measure(tasks: number): Promise<Row> {
       firstCallSeconds: (await firstCall) / 1000,
       firstTargetSeconds: firstTarget === undefined ? NaN : (Date.parse(String(firstTarget['time'])) - startedAt) / 1000,
       throttled: fake.calls.filter((call) => call.outcome === 'throttled').length,
-      steadyCalls: Number(steady['api_calls']),
+      steadyCalls: mean(discoverer.rounds().slice(1, 2 + LATER_ROUNDS).map((round) => Number(round['api_calls']))),
       steadyFormula: steadyFormula(fleet),
       steadySeconds: Number(steady['duration_ms']) / 1000,
       coldCpuSeconds: coldCpu,
       steadyCpuSeconds: Number(steadyCpu.toFixed(3)),
       steadyRoundCpuSeconds: Number((steadyEndCpu - steadyRoundStartCpu).toFixed(3)),
       laterCpuSecondsPerRound: Number((laterCpu / LATER_ROUNDS).toFixed(3)),
-      laterRoundCpuSeconds: Number(median(laterRoundCpu).toFixed(3)),
+      laterRoundCpuSeconds: Number(mean(laterRoundCpu).toFixed(3)),
       idleRssMb: (await idleRss) ?? NaN,
       peakRssMb: peak,
       targets: INTERVAL_FIELDS.reduce((sum, field) => sum + Number(cold[field] ?? 0), 0),
@@ -261,6 +263,8 @@ async function measure(tasks: number): Promise<Row> {
     await rm(outputDir, { recursive: true, force: true });
   }
 }
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -309,7 +313,7 @@ function toTable(bySize: Row[][]): string {
       figure(rows, (row) => row.firstCallSeconds, 2),
       figure(rows, (row) => row.firstTargetSeconds, 2),
       String(Math.max(...rows.map((row) => row.throttled))),
-      `${rows.map((row) => row.steadyCalls).join('/')} (${first.steadyFormula})`,
+      `${rows.map((row) => row.steadyCalls.toFixed(1)).join('/')} (${first.steadyFormula.toFixed(1)})`,
       figure(rows, (row) => row.steadySeconds, 2),
       `${figure(rows, (row) => row.coldCpuSeconds, 2)} / ${figure(rows, (row) => row.steadyCpuSeconds, 2)}`,
       figure(rows, (row) => (row.steadyCpuSeconds * 1_000_000) / row.tasks, 0),
@@ -456,13 +460,14 @@ async function main(): Promise<void> {
   console.log(toTable(bySize));
   console.log('\nWith several runs: min / median. bound s: what the buckets impose on the fewest calls a cold round needs,');
   console.log('(calls − burst) / rate of the slowest bucket. first call, first target: seconds from the start of the process.');
-  console.log('steady: the second round, on full buckets; its calls against the formula: 1 ListClusters page per 100 clusters, and per');
-  console.log(`cluster 1 ListTasks page per 100 tasks + 1 DescribeTasks per 100 of ceil(tasks × interval / taskRefresh).`);
+  console.log('steady: the second round, on full buckets. steady calls: per round, the mean over it and the rounds after it, against');
+  console.log('the formula: 1 ListClusters page per 100 clusters, and per cluster 1 ListTasks page per 100 tasks + its refresh in whole');
+  console.log('DescribeTasks calls, interval / taskRefresh × max(1, tasks / 100) a round.');
   console.log('CPU: seconds all threads of the process ran, up to the end of the cold round (its start included) and from there');
   console.log('to the end of the steady round (the interval between them included); per 1k tasks: the steady figure per 1,000 tasks;');
   console.log('round alone: the same per 1,000 tasks, from the steady round\'s first call to its end (the interval left out);');
   console.log(`later rounds: per round and 1,000 tasks, over the ${LATER_ROUNDS} rounds after the steady one, their intervals included;`);
-  console.log(`later alone: the median of those ${LATER_ROUNDS} rounds per 1,000 tasks, each from its first call to its end (the intervals left out).`);
+  console.log(`later alone: the mean of those ${LATER_ROUNDS} rounds per 1,000 tasks, each from its first call to its end (the intervals left out).`);
   console.log(`idle RSS: when the first AWS call goes out; peak RSS: the high-water mark (VmHWM) after the last of those rounds.`);
 
   const directory = new URL('./results/', import.meta.url);

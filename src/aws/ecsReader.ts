@@ -45,6 +45,7 @@ import {
 import { BatchedCache, type CacheCounters } from './batchedCache.js';
 import { ClusterTags } from './clusterTags.js';
 import { guardPages } from './pages.js';
+import { RefreshSchedule } from './refreshSchedule.js';
 import { TaskCache } from './taskCache.js';
 
 /** AWS's limit of ARNs per DescribeTasks and DescribeContainerInstances call. */
@@ -148,9 +149,9 @@ export interface EcsReaderOptions {
   /** Every cached task is described again at least this often; 0 never. @default 300_000 */
   taskRefreshMs?: number;
   /**
-   * The time between rounds: each round describes again intervalMs / taskRefreshMs of each
-   * cluster's tasks. A function when it changes (events: the resync interval while the queue
-   * answers). @default 15_000
+   * The time between rounds: each round adds intervalMs / taskRefreshMs of each cluster's tasks
+   * to what its refresh owes (see RefreshSchedule). A function when it changes (events: the
+   * resync interval while the queue answers). @default 15_000
    */
   intervalMs?: number | (() => number);
   /** The newest version seen of each task (with events): a described state older than one an event brought is not kept. */
@@ -182,6 +183,7 @@ export class EcsReader implements RegionReader {
   readonly #taskVersions: TaskVersions | undefined;
   readonly #now: () => number;
   readonly #tasks = new TaskCache();
+  readonly #refreshes = new RefreshSchedule(DESCRIBE_BATCH);
   /** The strings that thousands of cached tasks repeat, once. */
   readonly #strings = new StringPool();
   readonly #instanceIds: BatchedCache<{ instanceId?: string }>;
@@ -288,7 +290,9 @@ export class EcsReader implements RegionReader {
     } catch (error) {
       throw toAwsError('ListClusters', error);
     }
-    this.#tasks.retainClusters(new Set(clusters.map((cluster) => cluster.arn)));
+    const listed = new Set(clusters.map((cluster) => cluster.arn));
+    this.#tasks.retainClusters(listed);
+    this.#refreshes.retain(listed);
     // Every cluster ARN names the account: the own account is known at the latest now.
     const [first] = clusters;
     if (this.#account === undefined && first !== undefined) this.#account = accountOfArn(first.arn);
@@ -431,8 +435,8 @@ export class EcsReader implements RegionReader {
 
   /**
    * The last describe batches of a reading: the cluster's uncached tasks, then the cached tasks
-   * due for a refresh (a share of the cluster per round, and every task older than taskRefresh),
-   * and, in a batch that goes out anyway for uncached tasks, more of the stalest to fill it.
+   * due for a refresh (whole calls of them as the schedule says, and every task older than
+   * taskRefresh), and, in a call that goes out anyway with room left, more of the stalest.
    */
   #withRefreshes(cluster: ClusterRef, uncached: string[], cached: number, startedAt: number): string[][] {
     // Tasks that events brought and no describe has seen (their health status): described like new ones.
@@ -440,16 +444,20 @@ export class EcsReader implements RegionReader {
     if (this.#taskRefreshMs === 0) return toChunks([...uncached, ...unseen], DESCRIBE_BATCH);
     const unseenSet = new Set(unseen);
     // Only tasks cached before this reading: those it described already are as fresh as can be.
-    const share = Math.ceil((cached * this.#intervalMs()) / this.#taskRefreshMs);
-    const byShare = this.#tasks.stalest(cluster.arn, share, unseenSet, startedAt);
+    const scheduled = this.#refreshes.due(cluster.arn, cached, (cached * this.#intervalMs()) / this.#taskRefreshMs);
+    const bySchedule = this.#tasks.stalest(cluster.arn, scheduled, unseenSet, startedAt);
     const overdue = this.#tasks.stalest(cluster.arn, Infinity, unseenSet, Math.min(startedAt, this.#now() - this.#taskRefreshMs));
     // Both lists start at the stalest task: the longer one holds the other.
-    const due = overdue.length > byShare.length ? overdue : byShare;
+    const due = overdue.length > bySchedule.length ? overdue : bySchedule;
     const batches = toChunks([...uncached, ...unseen, ...due], DESCRIBE_BATCH);
     const last = batches.at(-1);
-    if (last !== undefined && uncached.length + unseen.length > 0 && last.length < DESCRIBE_BATCH && batches.length === 1) {
-      last.push(...this.#tasks.stalest(cluster.arn, DESCRIBE_BATCH - last.length, new Set([...due, ...unseen]), startedAt));
+    let riding = 0;
+    if (last !== undefined && last.length < DESCRIBE_BATCH) {
+      const more = this.#tasks.stalest(cluster.arn, DESCRIBE_BATCH - last.length, new Set([...due, ...unseen]), startedAt);
+      last.push(...more);
+      riding = more.length;
     }
+    this.#refreshes.spend(cluster.arn, due.length + riding);
     return batches;
   }
 

@@ -730,8 +730,8 @@ describe('EcsReader: freshness', () => {
     expect(describedTaskArns()).toEqual([late.taskArn, late.taskArn]);
   });
 
-  it('describes every cached task again within taskRefresh, a share of the cluster each round', async () => {
-    // Prepare: 8 tasks, a round every 15 s, a refresh every 60 s: 2 tasks a round
+  it('describes every cached task again within taskRefresh, in one call once a call of them is owed', async () => {
+    // Prepare: 8 tasks, a round every 15 s, a refresh every 60 s: 2 tasks owed a round, a call of all 8 every 4 rounds
     const fleet = fargateFleet(8);
     answerFrom(fleet);
     let now = 1_000_000;
@@ -743,7 +743,7 @@ describe('EcsReader: freshness', () => {
     // Act
     const perRound: number[] = [];
     let reading;
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 8; round++) {
       now += 15_000;
       const before = describedTaskArns().length;
       reading = await reader.readCluster(cluster);
@@ -751,10 +751,75 @@ describe('EcsReader: freshness', () => {
     }
 
     // Assess
-    expect(perRound).toEqual([2, 2, 2, 2]);
-    expect(new Set(describedTaskArns()).size).toBe(8);
-    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(4);
+    expect(perRound).toEqual([0, 0, 0, 8, 0, 0, 0, 8]);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(2);
     expect(reading?.tasks.find((context) => context.task.arn === taskArn('prod', 't5'))?.task.healthStatus).toBe('UNHEALTHY');
+  });
+
+  it('refreshes a cluster of 250 tasks in calls of 100, every task within taskRefresh', async () => {
+    // Prepare: 12.5 tasks owed a round at the defaults: a call of 100 every 8 rounds
+    const fleet = fargateFleet(250);
+    answerFrom(fleet);
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 300_000, intervalMs: 15_000, now: () => now });
+    await reader.readCluster(cluster);
+    ecsMock.resetHistory();
+
+    // Act: 40 rounds, 600 s
+    const lastDescribed = new Map<string, number>();
+    const longestGap = new Map<string, number>();
+    for (const task of fleet.clusters[0]!.tasks) lastDescribed.set(task.taskArn as string, now);
+    for (let round = 0; round < 40; round++) {
+      now += 15_000;
+      const before = describedTaskArns().length;
+      await reader.readCluster(cluster);
+      for (const arn of describedTaskArns().slice(before)) {
+        longestGap.set(arn, Math.max(longestGap.get(arn) ?? 0, now - (lastDescribed.get(arn) ?? 0)));
+        lastDescribed.set(arn, now);
+      }
+    }
+
+    // Assess: whole calls of 100, as many as 250 tasks every 300 s need, and no task left longer
+    const calls = ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks?.length);
+    expect(calls.every((size) => size === 100)).toBe(true);
+    expect(calls.length).toBeGreaterThanOrEqual(5);
+    expect(calls.length).toBeLessThanOrEqual(6);
+    expect(Math.max(...longestGap.values(), ...[...lastDescribed.values()].map((at) => now - at))).toBeLessThanOrEqual(300_000 + 15_000);
+  });
+
+  it('spreads the refresh calls of clusters alike over the rounds: one call a cluster per taskRefresh', async () => {
+    // Prepare: 10 clusters of 5 tasks; at the defaults each owes a quarter of a task a round
+    const fleet = emptyFleet();
+    addDefinition(fleet, fargateDefinition);
+    const names = Array.from({ length: 10 }, (_, index) => `small${index}`);
+    names.forEach((name, clusterIndex) => {
+      for (let index = 0; index < 5; index++) {
+        const eniIp = `127.0.${clusterIndex}.${index + 1}`;
+        addTask(fleet, { cluster: name, id: `s${index}`, definition: fargateDefinition, launchType: 'FARGATE', eniIp, containers: [{ name: 'worker' }] });
+      }
+    });
+    answerFrom(fleet);
+    let now = 1_000_000;
+    const reader = createReader({ taskRefreshMs: 300_000, intervalMs: 15_000, now: () => now });
+    const clusters = await reader.listClusters();
+    await Promise.all(clusters.map((each) => reader.readCluster(each)));
+    ecsMock.resetHistory();
+
+    // Act: one taskRefresh of rounds
+    const callsPerRound: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      now += 15_000;
+      const before = ecsMock.commandCalls(DescribeTasksCommand).length;
+      await Promise.all(clusters.map((each) => reader.readCluster(each)));
+      callsPerRound.push(ecsMock.commandCalls(DescribeTasksCommand).length - before);
+    }
+
+    // Assess: ten calls in all (not one per cluster and round), each in a round of its own, each cluster's five tasks once
+    expect(callsPerRound.reduce((sum, count) => sum + count, 0)).toBe(10);
+    expect(Math.max(...callsPerRound)).toBe(1);
+    const perCluster = ecsMock.commandCalls(DescribeTasksCommand).map((call) => [call.args[0].input.cluster, call.args[0].input.tasks?.length]);
+    expect(new Set(perCluster.map(([arn]) => arn)).size).toBe(10);
+    expect(perCluster.every(([, size]) => size === 5)).toBe(true);
   });
 
   it('keeps the record of a task that a refresh finds as it was, and takes the new one of a task that changed', async () => {
@@ -1104,7 +1169,7 @@ describe('EcsReader with events', () => {
   });
 
   it('asks for the interval each round when it is a function (the resync interval while events are heard)', async () => {
-    // Prepare: 8 tasks, refresh every 60 s; rounds every 60 s (events) describe them all at once.
+    // Prepare: 8 tasks, refresh every 60 s; a round after 60 s (events) owes them all.
     answerFrom(fargateFleet(8));
     let now = 1_000_000;
     let intervalMs = 60_000;
@@ -1117,11 +1182,17 @@ describe('EcsReader with events', () => {
     await reader.readCluster(cluster);
     const withEvents = describedTaskArns().length;
     intervalMs = 15_000;
-    now += 1_000;
-    await reader.readCluster(cluster);
+    const perRound: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      now += 1_000;
+      const before = describedTaskArns().length;
+      await reader.readCluster(cluster);
+      perRound.push(describedTaskArns().length - before);
+    }
 
-    // Assess
+    // Assess: at 15 s rounds, 2 tasks owed a round: the next call after 4 rounds
     expect(withEvents).toBe(8);
-    expect(describedTaskArns().length - withEvents).toBe(2);
+    expect(perRound).toEqual([0, 0, 0, 8]);
   });
+
 });
