@@ -31,11 +31,11 @@ export class RefreshSchedule {
     // The k-th cluster starts k × 0.618... of a call into its cycle.
     const owed = this.#owed.get(clusterArn) ?? ((this.#clustersStarted++ * GOLDEN_FRACTION) % 1) * callSize;
     // Never more than every task: with a refresh no longer than the interval, every task every round.
-    const now = Math.min(owed + share, cached);
-    this.#owed.set(clusterArn, now);
-    if (now === cached) return cached;
+    const owedNow = Math.min(owed + share, cached);
+    this.#owed.set(clusterArn, owedNow);
+    if (owedNow === cached) return cached;
     // Sums of fractions (12.5 eight times) may fall a hair short of the whole they make.
-    return Math.floor(now / callSize + 1e-9) * callSize;
+    return Math.floor(owedNow / callSize + 1e-9) * callSize;
   }
 
   /** Takes off what a reading described again: due, overdue, or riding in a call that went anyway. */
