@@ -130,6 +130,19 @@ function bridgeFleet(count: number): { fleet: FakeFleet; host: string } {
 
 const describedTaskArns = () => ecsMock.commandCalls(DescribeTasksCommand).flatMap((call) => call.args[0].input.tasks ?? []);
 
+/** Reads cluster prod `readings` times, calling `advance` (the test's clock) before each: the tasks each described, and the last reading. */
+async function describedPerReading(reader: EcsReader, readings: number, advance: () => void) {
+  const perReading: number[] = [];
+  let last;
+  for (let reading = 0; reading < readings; reading++) {
+    advance();
+    const before = describedTaskArns().length;
+    last = await reader.readCluster(cluster);
+    perReading.push(describedTaskArns().length - before);
+  }
+  return { perReading, last };
+}
+
 beforeEach(() => {
   ecsMock.reset();
   ec2Mock.reset();
@@ -741,19 +754,12 @@ describe('EcsReader: freshness', () => {
     ecsMock.resetHistory();
 
     // Act
-    const perRound: number[] = [];
-    let reading;
-    for (let round = 0; round < 8; round++) {
-      now += 15_000;
-      const before = describedTaskArns().length;
-      reading = await reader.readCluster(cluster);
-      perRound.push(describedTaskArns().length - before);
-    }
+    const { perReading, last } = await describedPerReading(reader, 8, () => (now += 15_000));
 
     // Assess
-    expect(perRound).toEqual([0, 0, 0, 8, 0, 0, 0, 8]);
+    expect(perReading).toEqual([0, 0, 0, 8, 0, 0, 0, 8]);
     expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(2);
-    expect(reading?.tasks.find((context) => context.task.arn === taskArn('prod', 't5'))?.task.healthStatus).toBe('UNHEALTHY');
+    expect(last?.tasks.find((context) => context.task.arn === taskArn('prod', 't5'))?.task.healthStatus).toBe('UNHEALTHY');
   });
 
   it('refreshes a cluster of 250 tasks in calls of 100, every task within taskRefresh', async () => {
@@ -1182,17 +1188,11 @@ describe('EcsReader with events', () => {
     await reader.readCluster(cluster);
     const withEvents = describedTaskArns().length;
     intervalMs = 15_000;
-    const perRound: number[] = [];
-    for (let round = 0; round < 4; round++) {
-      now += 1_000;
-      const before = describedTaskArns().length;
-      await reader.readCluster(cluster);
-      perRound.push(describedTaskArns().length - before);
-    }
+    const { perReading } = await describedPerReading(reader, 4, () => (now += 1_000));
 
     // Assess: at 15 s rounds, 2 tasks owed a round: the next call after 4 rounds
     expect(withEvents).toBe(8);
-    expect(perRound).toEqual([0, 0, 0, 8]);
+    expect(perReading).toEqual([0, 0, 0, 8]);
   });
 
 });
