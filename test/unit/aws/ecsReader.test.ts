@@ -1194,5 +1194,4 @@ describe('EcsReader with events', () => {
     expect(withEvents).toBe(8);
     expect(perReading).toEqual([0, 0, 0, 8]);
   });
-
 });
