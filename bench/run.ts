@@ -13,6 +13,7 @@
  *   npm run bench -- --http --http-tls     # the same over HTTPS (a certificate made for the run)
  *   npm run bench -- --events              # events against polling: 10,000 tasks, 1 % churn a minute, 10 minutes each
  *   npm run bench -- --events --sizes 200 --minutes 1 --resync 20   # the same, small and short (a check)
+ *   npm run bench -- --sdk-floor           # the SDK alone doing a steady round's calls, beside the discoverer (1,000 tasks)
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
@@ -29,6 +30,7 @@ import { generateFleet } from '../src/fake/fleet.js';
 import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 import { runEventsScenario } from './events.js';
+import { measureDiscoverer, measureSdkAlone, type FloorRun, type SdkFloorOptions } from './sdkFloor.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
 const BUCKETS: Record<string, TokenBucket> = {
@@ -358,6 +360,56 @@ async function mainEvents(values: { sizes?: string | undefined; minutes?: string
   if (all.some((run) => !run.sameTargets)) process.exitCode = 1;
 }
 
+/** `--sdk-floor`: the SDK alone against the discoverer, alternating, on the same fleet and rounds (bench/sdkFloor.ts). */
+async function mainSdkFloor(values: { sizes?: string | undefined; runs: string; 'floor-rounds': string }): Promise<void> {
+  const sizes = sizesOf(values.sizes ?? '1000');
+  const runs = positive('--runs', values.runs, { integer: true });
+  const rounds = positive('--floor-rounds', values['floor-rounds'], { integer: true });
+  console.log(`prometheus-ecs-discoverer benchmark, the SDK alone against the discoverer, ${new Date().toISOString()}`);
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${process.platform} ${process.arch}`);
+  console.log(`fake ECS/EC2: ${LATENCY_MS} ms per call, no buckets; --interval ${INTERVAL_S} --task-refresh ${TASK_REFRESH_S}; ${rounds} rounds measured after 2, ${runs} run(s) of each\n`);
+  const header = ['tasks', 'calls a round: SDK / discoverer', 'round alone: SDK', 'discoverer', 'with interval: SDK', 'discoverer', 'per round: SDK', 'discoverer'];
+  const lines: string[][] = [];
+  const all = [];
+  for (const tasks of sizes) {
+    const shape = FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 100)) };
+    const options: SdkFloorOptions = { tasks, ...shape, rounds, intervalS: INTERVAL_S, taskRefreshS: TASK_REFRESH_S, latencyMs: LATENCY_MS };
+    const sdk: FloorRun[] = [];
+    const discoverer: FloorRun[] = [];
+    for (let run = 1; run <= runs; run++) {
+      process.stderr.write(`measuring ${tasks} tasks, run ${run} of ${runs}: the SDK alone, then the discoverer...\n`);
+      sdk.push(await measureSdkAlone(options));
+      discoverer.push(await measureDiscoverer(options));
+    }
+    // Per run: the mean over its rounds, per 1,000 tasks; over runs: min / median.
+    const per1k = (runsOf: FloorRun[], pick: (run: FloorRun) => number[]) => {
+      const values = runsOf.map((run) => (mean(pick(run)) * 1000) / tasks);
+      return values.length === 1 ? (values[0] as number).toFixed(0) : `${Math.min(...values).toFixed(0)} / ${median(values).toFixed(0)}`;
+    };
+    const roundsOf = (runsOf: FloorRun[]) => runsOf.map((run) => run.roundMs.map((ms) => ms.toFixed(0)).join(',')).join(' ; ');
+    lines.push([
+      tasks.toLocaleString('en-US'),
+      `${mean(sdk.flatMap((run) => run.calls)).toFixed(1)} / ${mean(discoverer.flatMap((run) => run.calls)).toFixed(1)}`,
+      per1k(sdk, (run) => run.roundMs),
+      per1k(discoverer, (run) => run.roundMs),
+      per1k(sdk, (run) => run.withIntervalMs),
+      per1k(discoverer, (run) => run.withIntervalMs),
+      roundsOf(sdk),
+      roundsOf(discoverer),
+    ]);
+    all.push({ options, sdk, discoverer });
+  }
+  console.log([`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...lines.map((line) => `| ${line.join(' | ')} |`)].join('\n'));
+  console.log('\nCPU ms per 1,000 tasks a round: each run\'s mean over its rounds; with several runs, min / median of those means.');
+  console.log('round alone: from the round\'s ListClusters to its end; with interval: from the end of the round before.');
+  console.log('per round: each round alone, in ms (not per 1,000 tasks), run by run.');
+  const directory = new URL('./results/', import.meta.url);
+  await mkdir(directory, { recursive: true });
+  const file = new URL(`bench-sdk-floor-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, directory);
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), runs: all }, null, 2)}\n`);
+  console.log(`\nJSON: ${file.pathname}`);
+}
+
 const OPTIONS = {
   sizes: { type: 'string' },
   runs: { type: 'string', default: '1' },
@@ -372,6 +424,8 @@ const OPTIONS = {
   'http-requests': { type: 'string', default: '10' },
   'http-hold': { type: 'string', default: '10' },
   'http-tls': { type: 'boolean', default: false },
+  'sdk-floor': { type: 'boolean', default: false },
+  'floor-rounds': { type: 'string', default: '12' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -390,6 +444,9 @@ const USAGE = `Usage: npm run bench -- [options]   (README, "Scale")
     --http-requests N      requests per reader (default 10)
     --http-hold N          seconds the idle clients are held (default 10)
     --http-tls             over TLS
+  --sdk-floor            the AWS SDK alone making a steady round's calls, against the discoverer's own rounds,
+                         one after the other on the same fleet (bench/sdkFloor.ts; default --sizes 1000), with:
+    --floor-rounds N       rounds measured, after 2 that settle (default 12: some 3.5 minutes a process)
   --help                 this text`;
 
 /** A setting of the benchmark that cannot be used: said in one line, with no stack. */
@@ -419,6 +476,7 @@ async function main(): Promise<void> {
     return;
   }
   if (values.events) return mainEvents(values);
+  if (values['sdk-floor']) return mainSdkFloor(values);
   if (values.http) {
     const options: HttpLoadOptions = {
       tasks: positive('--http-tasks', values['http-tasks'], { integer: true }),
