@@ -61,6 +61,9 @@ const FLEETS: Record<number, { clusters: number; definitions: number }> = {
   50000: { clusters: 10, definitions: 300 },
 };
 
+/** The shape of a fleet of this size: one of FLEETS, else a cluster per 1,000 tasks and a definition per 100. */
+const fleetShape = (tasks: number) => FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 100)) };
+
 interface Row {
   tasks: number;
   clusters: number;
@@ -174,7 +177,7 @@ function collectOwnGarbage(): void {
 const INTERVAL_FIELDS = ['targets_15s', 'targets_30s', 'targets_1m', 'targets_5m', 'targets_generic'];
 
 async function measure(tasks: number): Promise<Row> {
-  const shape = FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 100)) };
+  const shape = fleetShape(tasks);
   const fleet = generateFleet({ clusters: shape.clusters, tasksPerCluster: Math.ceil(tasks / shape.clusters), definitions: shape.definitions });
   const fake = new FakeAws(fleet);
   fake.faults.latencyMs = LATENCY_MS;
@@ -344,7 +347,7 @@ async function mainEvents(values: { sizes?: string | undefined; minutes?: string
   console.log(`discoverer: --interval ${INTERVAL_S} --task-refresh ${TASK_REFRESH_S}; with events --events-resync-interval ${resyncS}\n`);
   const all = [];
   for (const tasks of sizes) {
-    const shape = FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 100)) };
+    const shape = fleetShape(tasks);
     const scenario = { tasks, ...shape, minutes, churnPercent, intervalS: INTERVAL_S, taskRefreshS: TASK_REFRESH_S, resyncS, latencyMs: LATENCY_MS, buckets: BUCKETS };
     const { table, results, sameTargets } = await runEventsScenario(scenario);
     console.log(`${tasks.toLocaleString('en-US')} tasks, ${shape.clusters} clusters, ${shape.definitions} task definitions:\n${table}\n`);
@@ -372,7 +375,7 @@ async function mainSdkFloor(values: { sizes?: string | undefined; runs: string; 
   const lines: string[][] = [];
   const all = [];
   for (const tasks of sizes) {
-    const shape = FLEETS[tasks] ?? { clusters: Math.max(1, Math.round(tasks / 1000)), definitions: Math.max(5, Math.round(tasks / 100)) };
+    const shape = fleetShape(tasks);
     const options: SdkFloorOptions = { tasks, ...shape, rounds, intervalS: INTERVAL_S, taskRefreshS: TASK_REFRESH_S, latencyMs: LATENCY_MS };
     const sdk: FloorRun[] = [];
     const discoverer: FloorRun[] = [];
