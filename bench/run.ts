@@ -17,7 +17,6 @@
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +29,7 @@ import { generateFleet } from '../src/fake/fleet.js';
 import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 import { runEventsScenario } from './events.js';
+import { cpuSeconds } from './processCpu.js';
 import { measureDiscoverer, measureSdkAlone, type FloorRun, type SdkFloorOptions } from './sdkFloor.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
@@ -138,23 +138,6 @@ function steadyFormula(fleet: FakeFleet): number {
       return sum + Math.max(1, chunks(tasks, 100)) + refreshCalls;
     }, 0)
   );
-}
-
-/**
- * CPU seconds a process has used so far, all its threads (V8's helper threads too): the time
- * each spent running, from /proc/<pid>/task/<tid>/schedstat, in nanoseconds, where the user and
- * system times of /proc/<pid>/stat count in ticks of 10 ms, too coarse for a round of 1,000 tasks.
- */
-function cpuSeconds(pid: number): number {
-  let nanoseconds = 0;
-  for (const thread of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return nanoseconds / 1e9;
 }
 
 /** A field of /proc/<pid>/status, in MB: VmRSS now, VmHWM the peak. */

@@ -13,7 +13,6 @@
  * fake sees it) to the round's end (the discoverer's log line; the SDK process's own line).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { DescribeTasksCommand, ECSClient, paginateListClusters, paginateListTask
 import { FakeAws } from '../src/fake/fakeAws.js';
 import { generateFleet } from '../src/fake/fleet.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
+import { cpuSeconds } from './processCpu.js';
 
 const DESCRIBE_BATCH = 100;
 
@@ -44,14 +44,7 @@ export interface FloorRun {
   withIntervalMs: number[];
 }
 
-const cpuMs = (pid: number): number =>
-  readdirSync(`/proc/${pid}/task`).reduce((sum, thread) => {
-    try {
-      return sum + Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-    } catch {
-      return sum; // The thread ended meanwhile.
-    }
-  }, 0);
+const cpuMs = (pid: number): number => cpuSeconds(pid) * 1000;
 
 /**
  * Watches one process's rounds on the fake: CPU at each round's first ListClusters, and at each
@@ -106,11 +99,11 @@ export function measureSdkAlone(options: SdkFloorOptions): Promise<FloorRun> {
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const lines = createInterface({ input: child.stdout });
-    const ends: ((round: number) => void)[] = [];
+    const ends: (() => void)[] = [];
     let ended = 0;
     lines.on('line', (line) => {
       if (line.startsWith('round ')) ended = Number(line.slice(6));
-      for (const wake of ends.splice(0)) wake(ended);
+      for (const wake of ends.splice(0)) wake();
     });
     const waitForEnd = (round: number) =>
       new Promise<void>((resolve, reject) => {
