@@ -117,6 +117,10 @@ describe('--log-level debug', () => {
     const failed = calls.filter((call) => call['action'] === 'DescribeTaskDefinition');
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((call) => call['outcome'] === 'error')).toBe(true);
-    expect(failed.filter((call) => call['attempt'] === 1).length).toBe(failed.filter((call) => call['attempt'] === 2).length);
+    // A cluster fails once a call has used both attempts, and its calls still in flight stop then:
+    // some first attempts get no second, but no second comes without a first.
+    const attempts = failed.map((call) => call['attempt']);
+    expect(new Set(attempts)).toEqual(new Set([1, 2]));
+    expect(attempts.filter((attempt) => attempt === 2).length).toBeLessThanOrEqual(attempts.filter((attempt) => attempt === 1).length);
   }, 60_000);
 });
