@@ -16,6 +16,7 @@ import { ReaderOutcomes, namesAccounts, placeOf } from './readerOutcomes.js';
 import type { ClusterReading, ClusterState, RegionReader, RoundOutcome, RoundResult, Snapshot } from './round.js';
 import { logRound, toRoundReport, type ClusterFailure } from './roundReport.js';
 import { recordRound } from './roundMetrics.js';
+import { LoopBlockWatch } from './loopBlocks.js';
 import { reportProgress, type ProgressFigures } from './roundProgress.js';
 import { SnapshotGroups } from './snapshotGroups.js';
 import { UnreadClusters } from './unreadClusters.js';
@@ -95,6 +96,7 @@ export class Discoverer {
   readonly #namesAccounts: boolean;
   /** Per cluster ARN, how many times events changed what its reader holds (see refreshCluster). */
   readonly #eventChanges = new Map<string, number>();
+  readonly #loopBlocks = new LoopBlockWatch();
 
   constructor(options: DiscovererOptions) {
     this.#options = options;
@@ -120,6 +122,7 @@ export class Discoverer {
     const { logger, publish } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
+    this.#loopBlocks.start();
     const progress: RoundProgress = { roundFailures: [], clusterFailures: [], readers: new ReaderOutcomes(), fresh: 0, listed: [], selected: 0, done: 0 };
 
     // A first round describes everything: on a large account it takes a while; say how it goes.
@@ -176,7 +179,7 @@ export class Discoverer {
       unknownClusters,
       readers: progress.readers.list(),
     });
-    recordRound(this.#options.metrics, report, states, this.#options.readers);
+    recordRound(this.#options.metrics, report, states, this.#options.readers, this.#loopBlocks.stop());
     logRound(logger, report, failures);
     return { report, snapshot };
   }

@@ -1,7 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LOOP_SAMPLE_EVERY_MS } from './loopBlocks.js';
 
 /** Every metric of the discoverer starts with this. */
 export const METRIC_PREFIX = 'ecs_discoverer_';
+
+/** prom-client's gauges of its event loop histogram; nodejs_eventloop_lag_seconds, measured at each scrape, stays. */
+const DROPPED_LOOP_GAUGES = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const;
 
 /** The discoverer's own instruments, registered on one registry. */
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -13,9 +17,14 @@ export function createMetrics({
   intervalSeconds,
 }: { withProcessMetrics?: boolean; version?: string; intervalSeconds?: number } = {}) {
   const registry = new Registry();
-  // The event loop lag is sampled every 100 ms, not prom-client's 10: a process idle between
-  // rounds spent some 80 ms of CPU per 15 s on the samples alone.
-  if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 100 });
+  if (withProcessMetrics) {
+    // prom-client's event loop histogram samples at all times, waking an idle process (some 15 ms
+    // of CPU per 15 s at 100 ms), and its gauges read its own period when nothing is late. It cannot
+    // be left out of the default metrics: it gets a period of 24 days and its gauges are dropped.
+    // The rounds watch the loop themselves (round_event_loop_block_seconds, src/loopBlocks.ts).
+    collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
+    for (const gauge of DROPPED_LOOP_GAUGES) registry.removeSingleMetric(`${METRIC_PREFIX}nodejs_eventloop_lag_${gauge}_seconds`);
+  }
   const registers = [registry];
   const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
   const buildInfo = new Gauge({
@@ -70,6 +79,11 @@ export function createMetrics({
       name: name('cache_entries'),
       help: 'Entries held by each cache.',
       labelNames: ['cache'] as const,
+      registers,
+    }),
+    roundLoopBlock: new Gauge({
+      name: name('round_event_loop_block_seconds'),
+      help: `The longest the event loop was blocked during the last round (sampled every ${LOOP_SAMPLE_EVERY_MS} ms while it ran): how late a paced AWS call or an HTTP answer could have been.`,
       registers,
     }),
     roundDuration: new Histogram({

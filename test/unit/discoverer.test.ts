@@ -5,11 +5,13 @@ import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGr
 import { Discoverer } from '../../src/discoverer.js';
 import { silentLogger, type LogFields, type Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
+import { LOOP_SAMPLE_EVERY_MS } from '../../src/loopBlocks.js';
 import type { ClusterReading, ClusterState, RegionReader, Snapshot } from '../../src/round.js';
 import type { ProgressFigures } from '../../src/roundProgress.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../../src/fake/fleet.js';
 import type { TimeSlicing } from '../../src/timeSlices.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
+import { afterDueTimers, blockLoopFor } from '../support/eventLoop.js';
 
 const resolveOptions = DEFAULT_OPTIONS;
 
@@ -598,6 +600,25 @@ describe('Discoverer', () => {
 
     const clusters = new Set((await metrics.clusterTargets.get()).values.map((entry) => entry.labels.cluster));
     expect([...clusters]).toEqual(['a']);
+  });
+
+  it('exports the longest block of the event loop during the round', async () => {
+    const { reader, discoverer, metrics } = setup();
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    const readCluster = reader.readCluster.bind(reader);
+    reader.readCluster = async (cluster) => {
+      // As a cluster whose resolution does not give way would: the loop is held for 150 ms.
+      blockLoopFor(30);
+      await afterDueTimers();
+      blockLoopFor(150);
+      await afterDueTimers();
+      return readCluster(cluster);
+    };
+
+    await discoverer.runRound();
+
+    const [blocked] = (await metrics.roundLoopBlock.get()).values;
+    expect(blocked?.value).toBeGreaterThanOrEqual((150 - LOOP_SAMPLE_EVERY_MS) / 1000);
   });
 
   it('exports the interval setting, so that alert rules can count in intervals', async () => {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { LOOP_SAMPLE_EVERY_MS, LoopBlockWatch } from '../../src/loopBlocks.js';
+import { createMetrics } from '../../src/metrics.js';
+import { afterDueTimers, blockLoopFor } from '../support/eventLoop.js';
+
+describe('LoopBlockWatch', () => {
+  it('reports a block of the event loop while it watches, less its sampling period', async () => {
+    const watch = new LoopBlockWatch();
+    watch.start();
+    // The first sample only starts the count; the block after it makes the next one late.
+    blockLoopFor(30);
+    await afterDueTimers();
+    blockLoopFor(150);
+    await afterDueTimers();
+
+    const blockedSeconds = watch.stop();
+
+    // At least 150 ms passed between two samples: the block less one period, whatever the machine.
+    expect(blockedSeconds).toBeGreaterThanOrEqual((150 - LOOP_SAMPLE_EVERY_MS) / 1000);
+  });
+
+  it('does not count the time between watches, nor a block while it was stopped', async () => {
+    const watch = new LoopBlockWatch();
+    watch.start();
+    blockLoopFor(30);
+    await afterDueTimers();
+    watch.stop();
+    blockLoopFor(1000);
+
+    watch.start();
+    // Several samples after the restart: the first of them is where the stopped time would show.
+    await new Promise((resolve) => setTimeout(resolve, 3 * LOOP_SAMPLE_EVERY_MS));
+    const blockedSeconds = watch.stop();
+
+    // Counting the stopped second would give at least 0.98 s.
+    expect(blockedSeconds).toBeLessThan(0.5);
+  });
+
+  it('reports 0 when it took no sample', () => {
+    const watch = new LoopBlockWatch();
+    watch.start();
+
+    expect(watch.stop()).toBe(0);
+  });
+});
+
+describe('the process metrics', () => {
+  it("leave out prom-client's event loop histogram, and keep the lag measured at each scrape", async () => {
+    const metrics = createMetrics({ withProcessMetrics: true });
+
+    const names = (await metrics.registry.getMetricsAsJSON()).map(({ name }) => name);
+
+    expect(names.filter((name) => name.includes('eventloop'))).toEqual(['ecs_discoverer_nodejs_eventloop_lag_seconds']);
+    expect(names).toContain('ecs_discoverer_round_event_loop_block_seconds');
+  });
+});
