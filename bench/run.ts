@@ -301,9 +301,10 @@ function toTable(bySize: Row[][]): string {
       figure(rows, (row) => row.firstCallSeconds, 2),
       figure(rows, (row) => row.firstTargetSeconds, 2),
       String(Math.max(...rows.map((row) => row.throttled))),
-      `${rows.map((row) => row.steadyCalls.toFixed(1)).join('/')} (${first.steadyFormula.toFixed(1)})`,
+      `${[...new Set(rows.map((row) => row.steadyCalls.toFixed(1)))].join('/')} (${first.steadyFormula.toFixed(1)})`,
       figure(rows, (row) => row.steadySeconds, 2),
-      `${figure(rows, (row) => row.coldCpuSeconds, 2)} / ${figure(rows, (row) => row.steadyCpuSeconds, 2)}`,
+      // Each half is min / median of its own: a semicolon between them, as in the README.
+      `${figure(rows, (row) => row.coldCpuSeconds, 2)} ; ${figure(rows, (row) => row.steadyCpuSeconds, 2)}`,
       figure(rows, (row) => (row.steadyCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => (row.steadyRoundCpuSeconds * 1_000_000) / row.tasks, 0),
       figure(rows, (row) => (row.laterCpuSecondsPerRound * 1_000_000) / row.tasks, 0),
