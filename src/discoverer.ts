@@ -119,10 +119,19 @@ export class Discoverer {
 
   /** Runs one round. Never rejects: failures are logged, counted and reported. */
   async runRound(signal?: AbortSignal): Promise<RoundResult> {
+    this.#loopBlocks.start();
+    try {
+      return await this.#readAndPublish(signal);
+    } finally {
+      // Also after an unexpected error: the sampler must not run on between rounds.
+      this.#options.metrics.roundLoopBlock.set(this.#loopBlocks.stop());
+    }
+  }
+
+  async #readAndPublish(signal: AbortSignal | undefined): Promise<RoundResult> {
     const { logger, publish } = this.#options;
     const startedAt = this.#now();
     const requestsBefore = this.#options.countRequests();
-    this.#loopBlocks.start();
     const progress: RoundProgress = { roundFailures: [], clusterFailures: [], readers: new ReaderOutcomes(), fresh: 0, listed: [], selected: 0, done: 0 };
 
     // A first round describes everything: on a large account it takes a while; say how it goes.
@@ -179,7 +188,7 @@ export class Discoverer {
       unknownClusters,
       readers: progress.readers.list(),
     });
-    recordRound(this.#options.metrics, report, states, this.#options.readers, this.#loopBlocks.stop());
+    recordRound(this.#options.metrics, report, states, this.#options.readers);
     logRound(logger, report, failures);
     return { report, snapshot };
   }

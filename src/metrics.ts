@@ -83,7 +83,7 @@ export function createMetrics({
     }),
     roundLoopBlock: new Gauge({
       name: name('round_event_loop_block_seconds'),
-      help: `The longest the event loop was blocked during the last round (sampled every ${LOOP_SAMPLE_EVERY_MS} ms while it ran): how late a paced AWS call or an HTTP answer could have been.`,
+      help: `The longest the event loop was blocked during the last round, to within the ${LOOP_SAMPLE_EVERY_MS} ms it is sampled at while the round runs: how late a paced AWS call or an HTTP answer could have been.`,
       registers,
     }),
     roundDuration: new Histogram({

@@ -5,17 +5,15 @@ import type { PublishedGroup } from './discovery/targetGroups.js';
 import type { Metrics } from './metrics.js';
 import type { ClusterState, RegionReader, RoundReport } from './round.js';
 
-/** Sets the metrics that describe a round (how long the event loop was blocked in it: LoopBlockWatch) and the clusters it left. */
+/** Sets the metrics that describe a round and the clusters it left. */
 export function recordRound(
   metrics: Metrics,
   report: RoundReport,
   states: readonly ClusterState[],
   readers: readonly RegionReader[],
-  longestLoopBlockSeconds: number,
 ): void {
   metrics.rounds.inc({ outcome: report.outcome });
   metrics.roundDuration.observe(report.durationMs / 1000);
-  metrics.roundLoopBlock.set(longestLoopBlockSeconds);
   if (report.outcome === 'ok') metrics.lastSuccess.set((report.startedAt + report.durationMs) / 1000);
   for (const interval of INTERVALS) metrics.targets.set({ interval }, report.targets[interval]);
 
