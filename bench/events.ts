@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import type { Task } from '@aws-sdk/client-ecs';
 import { FakeAws, type TokenBucket } from '../src/fake/fakeAws.js';
 import { FleetEvents } from '../src/fake/fleetEvents.js';
-import { generateFleet, loopbackIp, type TaskSpec } from '../src/fake/fleet.js';
+import { loopbackIp, type TaskSpec } from '../src/fake/fleet.js';
+import { fleetOfTasks } from './fleetOfTasks.js';
 import { RunningDiscoverer, fakeAwsEnv, freePort } from '../test/support/runningDiscoverer.js';
 
 export interface EventsScenario {
@@ -82,7 +83,7 @@ function replacementOf(fake: FakeAws, victim: Task, n: number): TaskSpec {
 /** Runs one mode: cold round, then the churn for `minutes`, then waits until the end state is published. */
 export async function runMode(scenario: EventsScenario, mode: 'polling' | 'events'): Promise<ModeResult> {
   const { tasks, clusters, definitions, minutes, churnPercent } = scenario;
-  const fake = new FakeAws(generateFleet({ clusters, tasksPerCluster: Math.ceil(tasks / clusters), definitions }));
+  const fake = new FakeAws(fleetOfTasks({ tasks, clusters, definitions }));
   fake.faults.latencyMs = scenario.latencyMs;
   fake.faults.buckets = scenario.buckets;
   await fake.start();

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FakeAws } from '../src/fake/fakeAws.js';
-import { generateFleet } from '../src/fake/fleet.js';
+import { fleetOfTasks } from './fleetOfTasks.js';
 import { RunningDiscoverer, fakeAwsEnv, freePort } from '../test/support/runningDiscoverer.js';
 import { makeTestPki } from '../test/support/testPki.js';
 
@@ -170,7 +170,7 @@ function idleClient(port: number, transport: Transport): Promise<Socket> {
 
 export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoadFigures> {
   const clusters = Math.max(1, Math.round(options.tasks / 2000));
-  const fleet = generateFleet({ clusters, tasksPerCluster: Math.ceil(options.tasks / clusters), definitions: Math.max(5, Math.round(options.tasks / 100)) });
+  const fleet = fleetOfTasks({ tasks: options.tasks, clusters, definitions: Math.max(5, Math.round(options.tasks / 100)) });
   const fake = new FakeAws(fleet);
   await fake.start();
   const outputDir = await mkdtemp(join(tmpdir(), 'discoverer-bench-http-'));

@@ -25,7 +25,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { EXIT } from '../src/exitCodes.js';
 import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../src/fake/fakeAws.js';
-import { generateFleet } from '../src/fake/fleet.js';
+import { fleetOfTasks } from './fleetOfTasks.js';
 import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 import { runEventsScenario } from './events.js';
@@ -161,7 +161,7 @@ const INTERVAL_FIELDS = ['targets_15s', 'targets_30s', 'targets_1m', 'targets_5m
 
 async function measure(tasks: number): Promise<Row> {
   const shape = fleetShape(tasks);
-  const fleet = generateFleet({ clusters: shape.clusters, tasksPerCluster: Math.ceil(tasks / shape.clusters), definitions: shape.definitions });
+  const fleet = fleetOfTasks({ tasks, ...shape });
   const fake = new FakeAws(fleet);
   fake.faults.latencyMs = LATENCY_MS;
   fake.faults.buckets = BUCKETS;

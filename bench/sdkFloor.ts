@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DescribeTasksCommand, ECSClient, paginateListClusters, paginateListTasks } from '@aws-sdk/client-ecs';
 import { FakeAws } from '../src/fake/fakeAws.js';
-import { generateFleet } from '../src/fake/fleet.js';
+import { fleetOfTasks } from './fleetOfTasks.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
 import { cpuSeconds } from './processCpu.js';
 
@@ -75,12 +75,8 @@ async function watchRounds(fake: FakeAws, pid: () => number, options: SdkFloorOp
   return run;
 }
 
-function fleetOf(options: SdkFloorOptions) {
-  return generateFleet({ clusters: options.clusters, tasksPerCluster: Math.ceil(options.tasks / options.clusters), definitions: options.definitions });
-}
-
 async function withFake<T>(options: SdkFloorOptions, use: (fake: FakeAws) => Promise<T>): Promise<T> {
-  const fake = new FakeAws(fleetOf(options));
+  const fake = new FakeAws(fleetOfTasks(options));
   fake.faults.latencyMs = options.latencyMs;
   await fake.start();
   try {
