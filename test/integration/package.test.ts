@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,5 +98,23 @@ describe('the bundle', () => {
       expect(files.length, `${name} is in the bundle`).toBeGreaterThan(0);
       expect(files.filter((file) => atStart.has(file)), `${name} is loaded at start`).toEqual([]);
     }
+  });
+
+  it("loads Node.js's built-in modules with require(), never import: an import reads every lazy export (on Node.js 22, http.WebSocket loads undici)", async () => {
+    assertBuilt();
+    const imported: string[] = [];
+    const required = new Set<string>();
+    for (const file of await readdir(dist)) {
+      const code = await readFile(join(dist, file), 'utf8');
+      // The banner's two imports make require() itself; nothing else may import a built-in module.
+      const body = code.replace(/^(#!.*\n)?import \{ createRequire as __createRequire \} from 'node:module'; import \{ fileURLToPath as __fileURLToPath \} from 'node:url';/, '');
+      const staticImports = [...body.matchAll(/(?:^|[;\s])(?:import|export)\b[^;]*?from\s*["']([^"']+)["']/gm)].map((match) => match[1] as string);
+      const dynamicImports = [...body.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((match) => match[1] as string);
+      for (const name of [...staticImports, ...dynamicImports]) if (isBuiltin(name)) imported.push(`${file}: ${name}`);
+      for (const [, name] of body.matchAll(/\b__require\("([^"]+)"\)/g)) required.add(name as string);
+    }
+    expect(imported).toEqual([]);
+    // What the bundle does instead.
+    expect([...required]).toEqual(expect.arrayContaining(['node:http', 'node:https', 'node:fs', 'node:crypto']));
   });
 });
