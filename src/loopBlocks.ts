@@ -21,7 +21,9 @@ export class LoopBlockWatch {
   stop(): number {
     this.#histogram.disable();
     if (this.#histogram.count === 0) return 0;
-    // Node records the time between samples: what passes the sampling period is the block.
-    return Math.max(0, this.#histogram.max / 1e6 - LOOP_SAMPLE_EVERY_MS) / 1000;
+    // Node records the time between samples (ns): what passes the sampling period is the block.
+    // Whole microseconds, so that /metrics shows 0.00261 and not 0.0026099190000000013.
+    const blockedMicroseconds = Math.round(this.#histogram.max / 1000) - LOOP_SAMPLE_EVERY_MS * 1000;
+    return Math.max(0, blockedMicroseconds) / 1e6;
   }
 }

@@ -17,6 +17,8 @@ describe('LoopBlockWatch', () => {
 
     // At least 150 ms passed between two samples: the block less one period, whatever the machine.
     expect(blockedSeconds).toBeGreaterThanOrEqual((150 - LOOP_SAMPLE_EVERY_MS) / 1000);
+    // In whole microseconds, as /metrics prints it.
+    expect(String(blockedSeconds)).toMatch(/^\d+(\.\d{1,6})?$/);
   });
 
   it('does not count the time between watches, nor a block while it was stopped', async () => {
