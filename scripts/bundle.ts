@@ -5,7 +5,8 @@
  * loaded file by file (README, "Scale"). The tests and the benchmark run this bundle.
  */
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { isBuiltin } from 'node:module';
 import { build, type Plugin } from 'esbuild';
 
 const OUT = new URL('../dist/', import.meta.url);
@@ -57,22 +58,49 @@ const literalSchemaKeys: Plugin = {
  * reading `http.WebSocket` loads undici, http2, tls and web streams, code we never run. Measured at
  * the first AWS call: 3.8 MB less RSS on Node.js 22, 4.6 MB on 24, 0.6 MB on 20.
  * Each built-in module gets a small ES module of our own that require()s it and exports its plain
- * values and the getters named in GETTERS_READ. (A CommonJS module there would cost 0.4 MB more:
- * esbuild copies every export of it into a getter, for each module importing it.) require() calls
- * of the CommonJS dependencies go to require() directly.
+ * values and the getters named in GETTERS_READ. (A CommonJS module there would cost about 1 MB
+ * more: esbuild copies every export of it into a getter, for each module importing it.) require()
+ * calls of the CommonJS dependencies go to require() directly.
  */
-const BUILTIN = new RegExp(`^(node:)?(${builtinModules.join('|')})$`);
-const requireHere = createRequire(import.meta.url);
 
 /**
- * The exports that are getters and that our code or the SDK's imports. Others are left out: a
- * getter may load code we never run or print a deprecation warning. Code importing one that is
- * not here fails the build ("No matching export in builtin:node:..."): add it, unless it does that.
+ * The exports that are getters (on some Node.js) and that our code or the SDK's reads. Others are
+ * left out: a getter may load code we never run or print a deprecation warning. A static import of
+ * one that is not here fails the build ("No matching export in builtin:node:..."), and so does
+ * reading one from a namespace (`import-is-undefined`, made an error below).
  */
 const GETTERS_READ: Record<string, string[]> = {
+  // The SDK's recursion detection makes one with `(await import('node:async_hooks')).AsyncLocalStorage` when AWS_LAMBDA_MAX_CONCURRENCY is set.
+  'node:async_hooks': ['AsyncLocalStorage'],
   'node:crypto': ['getRandomValues'],
   'node:fs': ['promises', 'ReadStream'],
+  'node:util': ['parseArgs'],
 };
+
+/**
+ * Getters of modules that code import()s, known not to be read from the namespace: the SDK reads
+ * http's exports from the module itself (`node_http.default ?? node_http`). A dynamic import()
+ * gets a namespace, whose missing exports are undefined with no error: so the build fails when a
+ * module so imported has a getter in neither list.
+ */
+const GETTERS_NOT_READ: Record<string, string[]> = {
+  'node:http': ['WebSocket', 'CloseEvent', 'MessageEvent', 'globalAgent', 'maxHeaderSize'],
+};
+
+const exportsSeen = new Map<string, Map<string, 'value' | 'getter'>>();
+
+/**
+ * The exports of a built-in module, each a plain value or a getter, as a fresh Node.js process
+ * sees them: in this one, an ES import (tsx's own) has already turned some getters into values.
+ */
+function exportsOf(name: string): Map<string, 'value' | 'getter'> {
+  const known = exportsSeen.get(name);
+  if (known !== undefined) return known;
+  const script = `const all = Object.getOwnPropertyDescriptors(require(${JSON.stringify(name)})); console.log(JSON.stringify(Object.entries(all).map(([key, descriptor]) => [key, 'value' in descriptor ? 'value' : 'getter'])));`;
+  const seen = new Map(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })) as [string, 'value' | 'getter'][]);
+  exportsSeen.set(name, seen);
+  return seen;
+}
 
 /**
  * An ES module that require()s `name` and exports its plain values and GETTERS_READ, each read by
@@ -81,8 +109,7 @@ const GETTERS_READ: Record<string, string[]> = {
  * not read unless imported.
  */
 function builtinModule(name: string): string {
-  const descriptors = Object.entries(Object.getOwnPropertyDescriptors(requireHere(name) as object));
-  const plain = descriptors.filter(([, descriptor]) => 'value' in descriptor).map(([key]) => key);
+  const plain = [...exportsOf(name)].filter(([, kind]) => kind === 'value').map(([key]) => key);
   const names = [...new Set([...plain, ...(GETTERS_READ[name] ?? [])])].filter((key) => key !== 'default');
   return [
     `const builtin = require(${JSON.stringify(name)});`,
@@ -96,9 +123,20 @@ function builtinModule(name: string): string {
 const builtinsThroughRequire: Plugin = {
   name: 'builtins-through-require',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: BUILTIN }, (args) =>
-      args.namespace === 'builtin' || args.kind === 'require-call' ? { path: args.path, external: true } : { path: args.path.replace(/^(node:)?/, 'node:'), namespace: 'builtin' },
-    );
+    // Bare specifiers only; isBuiltin also knows those with the node: prefix alone (node:test).
+    pluginBuild.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (!isBuiltin(args.path)) return undefined;
+      if (args.namespace === 'builtin' || args.kind === 'require-call') return { path: args.path, external: true };
+      const name = args.path.replace(/^(node:)?/, 'node:');
+      if (args.kind === 'dynamic-import') {
+        const unknown = [...exportsOf(name)].filter(([key, kind]) => kind === 'getter' && ![...(GETTERS_READ[name] ?? []), ...(GETTERS_NOT_READ[name] ?? [])].includes(key));
+        if (unknown.length > 0) {
+          const keys = unknown.map(([key]) => key).join(', ');
+          return { errors: [{ text: `import("${args.path}") in ${args.importer}: its getters ${keys} would be undefined there; add each to GETTERS_READ or GETTERS_NOT_READ in scripts/bundle.ts` }] };
+        }
+      }
+      return { path: name, namespace: 'builtin' };
+    });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: builtinModule(args.path), loader: 'js' }));
   },
 };
@@ -127,6 +165,8 @@ const { metafile } = await build({
   // The licence notices of the bundled packages stay with their code.
   legalComments: 'eof',
   plugins: [literalSchemaKeys, builtinsThroughRequire],
+  // A namespace's export that the module does not have (a getter left out above) must not become undefined quietly.
+  logOverride: { 'import-is-undefined': 'error' },
   metafile: true,
   logLevel: 'warning',
 });
