@@ -15,4 +15,4 @@ export function blockLoopFor(ms: number): void {
  * which may be from before a block: a timer of 0 ms may then fall due before the sampler's, one
  * of a sampling period and 1 ms cannot (the sampler's is at most a period after that time).
  */
-export const afterDueTimers = () => new Promise<void>((resolve) => setTimeout(resolve, LOOP_SAMPLE_EVERY_MS + 1));
+export const afterLoopSample = () => new Promise<void>((resolve) => setTimeout(resolve, LOOP_SAMPLE_EVERY_MS + 1));

@@ -11,7 +11,7 @@ import type { ProgressFigures } from '../../src/roundProgress.js';
 import { clusterArn, makeTask, makeTaskDefinition } from '../../src/fake/fleet.js';
 import type { TimeSlicing } from '../../src/timeSlices.js';
 import { DEFAULT_OPTIONS } from '../fixtures/ecsFixtures.js';
-import { afterDueTimers, blockLoopFor } from '../support/eventLoop.js';
+import { afterLoopSample, blockLoopFor } from '../support/eventLoop.js';
 
 const resolveOptions = DEFAULT_OPTIONS;
 
@@ -609,9 +609,9 @@ describe('Discoverer', () => {
     reader.readCluster = async (cluster) => {
       // As a cluster whose resolution does not give way would: the loop is held for 150 ms.
       blockLoopFor(30);
-      await afterDueTimers();
+      await afterLoopSample();
       blockLoopFor(150);
-      await afterDueTimers();
+      await afterLoopSample();
       return readCluster(cluster);
     };
 

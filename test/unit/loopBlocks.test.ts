@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LOOP_SAMPLE_EVERY_MS, LoopBlockWatch } from '../../src/loopBlocks.js';
 import { createMetrics } from '../../src/metrics.js';
-import { afterDueTimers, blockLoopFor } from '../support/eventLoop.js';
+import { afterLoopSample, blockLoopFor } from '../support/eventLoop.js';
 
 describe('LoopBlockWatch', () => {
   it('reports a block of the event loop while it watches, less its sampling period', async () => {
@@ -9,9 +9,9 @@ describe('LoopBlockWatch', () => {
     watch.start();
     // The first sample only starts the count; the block after it makes the next one late.
     blockLoopFor(30);
-    await afterDueTimers();
+    await afterLoopSample();
     blockLoopFor(150);
-    await afterDueTimers();
+    await afterLoopSample();
 
     const blockedSeconds = watch.stop();
 
@@ -25,7 +25,7 @@ describe('LoopBlockWatch', () => {
     const watch = new LoopBlockWatch();
     watch.start();
     blockLoopFor(30);
-    await afterDueTimers();
+    await afterLoopSample();
     watch.stop();
     blockLoopFor(1000);
 
