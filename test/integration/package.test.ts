@@ -71,7 +71,10 @@ describe('the npm package', () => {
   });
 });
 
-/** The modules the built CLI loads at start: cli.js and what it imports statically, file by file. */
+/**
+ * The modules the built CLI loads at start, file by file: cli.js, the modules it imports once it
+ * has set V8's settings, and what each of them imports statically.
+ */
 async function loadedAtStart(dist: string): Promise<Map<string, string>> {
   const loaded = new Map<string, string>();
   const visit = async (file: string): Promise<void> => {
@@ -79,6 +82,7 @@ async function loadedAtStart(dist: string): Promise<Map<string, string>> {
     const text = await readFile(join(dist, file), 'utf8');
     loaded.set(file, text);
     for (const [, imported] of text.matchAll(/^(?:import|export)\b[^;]*?from\s*"\.\/([^"]+)"/gm)) await visit(imported as string);
+    if (file === 'cli.js') for (const [, imported] of text.matchAll(/\bimport\(\s*"\.\/([^"]+)"\s*\)/g)) await visit(imported as string);
   };
   await visit('cli.js');
   return loaded;
