@@ -10,17 +10,19 @@ import { setFlagsFromString } from 'node:v8';
  *   16 MB (32 MB committed, and all it promotes at each collection).
  * - After a full collection the heap may grow by half of what is live before the next one,
  *   where V8 allows up to 4 times what is live when collecting is cheap.
- * - Functions are compiled no further than V8's baseline compiler (Sparkplug). A round runs
- *   each of our functions a few thousand times at most, and most of its time is in native code
- *   (JSON, signing, zlib, I/O), so optimizing compilers (TurboFan; Maglev on Node.js 24) never
- *   paid back what they cost: CPU on V8's helper threads at every round's new hot spots, their
- *   working memory, and their own code in memory (3-5 MB of the node binary's pages).
+ * - Neither of V8's optimizing compilers runs (TurboFan; Maglev, on by default from Node.js 24):
+ *   functions stay in its baseline tier (Sparkplug). A round runs each of our functions a few
+ *   thousand times at most, and most of its time is in native code (JSON, signing, zlib, I/O),
+ *   so optimizing never paid back what it cost: CPU on V8's helper threads at every round's new
+ *   hot spots, the compilers' working memory, and their own code in memory (3-5 MB of the node
+ *   binary's pages). `--max-opt=1` would say the same, but set after start Node.js 24 reads it
+ *   for TurboFan only and still runs Maglev.
  * Measured on the benchmark's fleets (README, "Scale"): the heap settings took the peak RSS at
  * 10,000 tasks from 127-128 to 93-95 MB for some 10 % more CPU in a steady round; the baseline
  * compiler took it on to 87-88 MB, idle RSS from 59 to 54 MB, and a later round's CPU from
  * 43-53 to 27-31 ms per 1,000 tasks (Node.js 20).
  */
-export const V8_SETTINGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50', '--max-opt=1'] as const;
+export const V8_SETTINGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50', '--no-turbofan', '--no-maglev'] as const;
 
 /**
  * Before the discoverer's own modules load: resolving the bundle's hundred imports makes the
