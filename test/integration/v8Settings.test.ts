@@ -11,6 +11,11 @@ import { CLI, assertBuilt, fakeAwsEnv } from '../support/runningDiscoverer.js';
 const run = promisify(execFile);
 /** What V8 prints with --trace-opt for each function it hands to an optimizing compiler. */
 const OPTIMIZING = /compiling method .*\(target (TURBOFAN|MAGLEV)\)/;
+/**
+ * Node.js 24 (Maglev on by default) hands one path function of its own to Maglev while it loads
+ * the bin's first file, before any line of the bin runs: no setting of the bin can prevent it.
+ */
+const BEFORE_THE_BIN = Number(process.versions.node.split('.')[0]) >= 24 ? ['isPosixPathSeparator'] : [];
 
 let fake: FakeAws;
 let outputDir: string;
@@ -46,6 +51,7 @@ describe("the bin's V8 settings", () => {
 
     // Assert: the round ran, and nothing went past the baseline compiler
     expect(fake.calls.some((call) => call.action === 'DescribeTasks')).toBe(true);
-    expect(stdout.split('\n').filter((line) => OPTIMIZING.test(line))).toEqual([]);
+    const optimized = stdout.split('\n').filter((line) => OPTIMIZING.test(line));
+    expect(optimized.filter((line) => !BEFORE_THE_BIN.some((name) => line.includes(`<JSFunction ${name} `)))).toEqual([]);
   }, 120_000);
 });
