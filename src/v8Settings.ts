@@ -12,11 +12,12 @@ import { setFlagsFromString } from 'node:v8';
  *   where V8 allows up to 4 times what is live when collecting is cheap.
  * - Neither of V8's optimizing compilers runs (TurboFan; Maglev, on by default from Node.js 24):
  *   functions stay in its baseline tier (Sparkplug). A round runs each of our functions a few
- *   thousand times at most, and most of its time is in native code (JSON, signing, zlib, I/O),
- *   so optimizing never paid back what it cost: CPU on V8's helper threads at every round's new
- *   hot spots, the compilers' working memory, and their own code in memory (3-5 MB of the node
- *   binary's pages). `--max-opt=1` would say the same, but set after start Node.js 24 reads it
- *   for TurboFan only and still runs Maglev.
+ *   thousand times at most up to some 10,000 tasks, and most of its time is in native code
+ *   (JSON, signing, zlib, I/O), so optimizing did not pay back what it cost there: CPU on V8's
+ *   helper threads at every round's new hot spots, the compilers' working memory, and their own
+ *   code in memory (3-5 MB of the node binary's pages). At 50,000 tasks it did: a round costs
+ *   half as much again without it (README, "The V8 settings"). `--max-opt=1` would say the same,
+ *   but set after start Node.js 24 reads it for TurboFan only and still runs Maglev.
  * Measured on the benchmark's fleets (README, "Scale"): the heap settings took the peak RSS at
  * 10,000 tasks from 127-128 to 93-95 MB for some 10 % more CPU in a steady round; the baseline
  * compiler took it on to 87-88 MB, idle RSS from 59 to 54 MB, and a later round's CPU from

@@ -12,10 +12,11 @@ const run = promisify(execFile);
 /** What V8 prints with --trace-opt for each function it hands to an optimizing compiler. */
 const OPTIMIZING = /compiling method .*\(target (TURBOFAN|MAGLEV)\)/;
 /**
- * Node.js 24 (Maglev on by default) hands one path function of its own to Maglev while it loads
- * the bin's first file, before any line of the bin runs: no setting of the bin can prevent it.
+ * Node.js 24 (Maglev on by default) hands some of its own path and URL functions to Maglev while
+ * it loads the bin's first file, before any line of the bin runs: the longer the path the bin is
+ * installed at, the more of them. No setting of the bin can prevent it.
  */
-const BEFORE_THE_BIN = Number(process.versions.node.split('.')[0]) >= 24 ? ['isPosixPathSeparator'] : [];
+const BEFORE_THE_BIN = Number(process.versions.node.split('.')[0]) >= 24 ? ['isPosixPathSeparator', 'normalizeString', 'getPathFromURLPosix'] : [];
 
 let fake: FakeAws;
 let outputDir: string;
