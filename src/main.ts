@@ -34,7 +34,7 @@ const STOP_GRACE_MS = 4000;
 export interface RunOptions {
   config: Config;
   mode: RunMode;
-  /** Aborting it stops the process (cli.ts wires SIGTERM and SIGINT to it). */
+  /** Aborting it stops the process (cliMain.ts wires SIGTERM and SIGINT to it). */
   signal?: AbortSignal;
   logger?: Logger;
   /** Where `check` prints its report. @default process.stdout */
