@@ -12,7 +12,7 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // The SDK's nine-line notice about Node 20 (see src/cli.ts).
+    // The SDK's nine-line notice about Node 20 (see src/cliMain.ts).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
