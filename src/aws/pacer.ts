@@ -25,17 +25,6 @@ const BURST_RESERVE = 4;
 const PAUSE_TOKENS = 10;
 
 /**
- * Paced calls go out up to this many at once, every as many tokens of the rate (258 ms at 19.4
- * a second): the same rate, but the process wakes once for a few answers instead of once per
- * call. One by one, a call cost two to three times the CPU of the same call in the burst: our
- * code per task cost the same, the SDK's and Node.js's per request did not (in a profile; CPU
- * caches gone cold between wake-ups are the likely cause). Measured: a steady round of 10,000
- * tasks held to the rate, 45-47 ms per 1,000 tasks one by one, 29-35 five at once; of 50,000
- * tasks, 42-52 against 34-35 (three at once: 37).
- */
-const PACED_AT_ONCE = 5;
-
-/**
  * Requests of one bucket in flight at once. At 20 ms a call this still allows hundreds of calls
  * a second, far above AWS's sustained rates, but a cold burst no longer holds a hundred parsed
  * answers in memory at the same time.
@@ -57,10 +46,10 @@ export interface PacerOptions {
 
 /**
  * Paces calls of one AWS rate-limit bucket, aware of warm-up: while the bucket is (estimated to
- * be) full, calls go at once, so a cold start uses the whole burst; after that p-throttle lets
- * them go a few at once at just under the sustained rate, and no call goes out before our
- * estimate of the bucket has a token for it, so that AWS does not throttle us; when it does
- * anyway, the calls pause before they are paced again.
+ * be) full, calls go at once, so a cold start uses the whole burst; after that p-throttle spaces
+ * them at just under the sustained rate, and no call goes out before our estimate of the bucket
+ * has a token for it, so that AWS does not throttle us; when it does anyway, the calls pause
+ * before they are paced again.
  */
 export class Pacer {
   readonly #burst: number;
@@ -90,8 +79,7 @@ export class Pacer {
     this.#now = now;
     this.#credit = this.#burst;
     this.#updatedAt = now();
-    // Not strict: p-throttle's strict mode spaces the calls of a window one by one.
-    const throttled = pThrottle({ limit: PACED_AT_ONCE, interval: (PACED_AT_ONCE * 1000) / perSecond, ...(signal && { signal }) })(
+    const throttled = pThrottle({ limit: 1, interval: 1000 / perSecond, strict: true, ...(signal && { signal }) })(
       (call: () => Promise<unknown>) => call(),
     );
     this.#throttle = throttled as <T>(call: () => Promise<T>) => Promise<T>;
@@ -125,7 +113,7 @@ export class Pacer {
   }
 
   /**
-   * p-throttle times the turns (one per call, so their number is right) but serves them in
+   * p-throttle spaces the turns (one per call, so their number is right) but serves them in
    * arrival order; which call a turn runs is chosen when it comes: the first waiting one.
    */
   #paced<T>(call: () => Promise<T>, priority: number): Promise<T> {
@@ -146,18 +134,7 @@ export class Pacer {
   #takeToken(): Promise<void> {
     const token = this.#lastToken.then(async () => {
       this.#refill();
-      // Short of a token: wait for one, then for one per call waiting by then (up to
-      // PACED_AT_ONCE), so that calls that come a moment apart go together. Whole milliseconds,
-      // rounded up: a wait cut short by a fraction of a token would leave the last call short.
-      // (Never more than the burst: the estimate holds no more tokens than that.)
-      let wanted = 1;
-      while (this.#credit < wanted) {
-        await this.#wait(Math.ceil((wanted - this.#credit) / this.#perMillisecond));
-        this.#refill();
-        const forWaiting = Math.min(PACED_AT_ONCE, this.#burst, this.#waiting.length);
-        if (forWaiting <= wanted) break;
-        wanted = forWaiting;
-      }
+      if (this.#credit < 1) await this.#wait((1 - this.#credit) / this.#perMillisecond);
       this.#refill();
       this.#credit -= 1;
     });
