@@ -133,7 +133,7 @@ async function compose(
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
   signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const { readers, countRequests, countThrottled } = await createReaders(config, metrics, stopping.signal, logger, { ...(events && { events: events.listening }) });
+  const { readers, countRequests, countThrottled, callsSettled } = await createReaders(config, metrics, stopping.signal, logger, { ...(events && { events: events.listening }) });
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
@@ -179,7 +179,7 @@ async function compose(
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
   if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
-  return { stopping: stopping.signal, loop };
+  return { stopping: stopping.signal, loop, callsSettled };
 }
 
 /**
@@ -366,8 +366,10 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
   await staticDirectory?.scan();
   return withOutput(options.config, logger, metrics, async ({ writer, earlierStates }) => {
     const publisher = new Publisher({ publish: (snapshot) => writer.write(snapshot.groups), staticGroups: () => staticDirectory?.current.groups ?? [], logger });
-    const { loop } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
+    const { loop, callsSettled } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
     const { report } = await loop.runOnce();
+    // Calls aborted with a failed cluster end a moment after the round: their lines are logged before the exit.
+    await callsSettled();
     return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
   });
 }
@@ -376,8 +378,9 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
 async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
   const staticDirectory = await openStaticDirectory(options.config, logger);
   await staticDirectory?.scan();
-  const { loop } = await compose(options, logger, createMetrics());
+  const { loop, callsSettled } = await compose(options, logger, createMetrics());
   const { report, snapshot } = await loop.runOnce();
+  await callsSettled();
   const result = toCheckReport(snapshot.clusters, report, {
     ...(staticDirectory && { staticTargets: { directory: staticDirectory.directory, files: staticDirectory.current.files } }),
     ...(options.mode.shards !== undefined && { shards: options.mode.shards }),

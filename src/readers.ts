@@ -16,6 +16,8 @@ export interface ReaderSet {
   countRequests: () => number;
   /** Of those, the ones AWS throttled. */
   countThrottled: () => number;
+  /** Resolves once no AWS request is in flight. */
+  callsSettled: () => Promise<void>;
 }
 
 /** What makes clients: the SDK's own, or (in tests) others. */
@@ -120,5 +122,6 @@ export async function createReaders(
     readers,
     countRequests: () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.requests, 0),
     countThrottled: () => instrumentations.reduce((sum, instrumentation) => sum + instrumentation.throttled, 0),
+    callsSettled: async () => void (await Promise.all(instrumentations.map((instrumentation) => instrumentation.settled()))),
   };
 }

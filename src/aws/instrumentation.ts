@@ -44,6 +44,12 @@ export interface Instrumentation {
   readonly requests: number;
   /** Of those, the ones AWS throttled. */
   readonly throttled: number;
+  /**
+   * Resolves once no request is in flight (at once when none is). A one-round run waits for it
+   * before it exits: a request aborted as its cluster failed ends a moment later, and its debug
+   * line would otherwise be lost with the process.
+   */
+  settled(): Promise<void>;
 }
 
 /**
@@ -58,6 +64,8 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
   }
   let requests = 0;
   let throttled = 0;
+  let inFlight = 0;
+  const whenSettled: (() => void)[] = [];
 
   const middleware =
     (next: (args: { request: unknown; input?: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
@@ -72,6 +80,7 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
       const attempt = attemptOf(args.request);
       const send = async () => {
         requests += 1;
+        inFlight += 1;
         const stopTimer = metrics.apiCallDuration.startTimer({ action });
         let outcome: 'ok' | 'throttled' | 'error' = 'ok';
         try {
@@ -87,6 +96,8 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
           metrics.apiCalls.inc({ action, outcome });
           const seconds = stopTimer();
           logger?.debug('aws call', { action, outcome, attempt, duration_ms: Math.round(seconds * 1000) });
+          inFlight -= 1;
+          if (inFlight === 0) for (const resolve of whenSettled.splice(0)) resolve();
         }
       };
       return pacer ? pacer.run(send, callPriorityOf(args.input)) : send();
@@ -111,6 +122,9 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
     },
     get throttled() {
       return throttled;
+    },
+    settled() {
+      return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenSettled.push(resolve));
     },
   };
 }

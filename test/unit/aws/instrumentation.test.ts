@@ -167,4 +167,37 @@ describe('createInstrumentation', () => {
     expect(attempts).toHaveLength(1);
     expect(await counted(metrics)).toEqual({ 'ListClusters throttled': 1 });
   });
+
+  it('tells when no request is in flight: at once when idle, else once the last one has ended', async () => {
+    const instrumentation = createInstrumentation(createMetrics());
+    let entered: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const client = new ECSClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
+      requestHandler: {
+        handle: async () => {
+          entered();
+          await answered;
+          return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from(['{"clusterArns":[]}']) } };
+        },
+      },
+    });
+    instrumentation.attach(client);
+    await instrumentation.settled();
+
+    const call = client.send(new ListClustersCommand({}));
+    await inFlight;
+    let settled = false;
+    const whenSettled = instrumentation.settled().then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+
+    answer();
+    await call;
+    await whenSettled;
+    expect(settled).toBe(true);
+  });
 });
