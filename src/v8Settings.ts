@@ -18,8 +18,9 @@ import { setFlagsFromString } from 'node:v8';
  *   code in memory (3-5 MB of the node binary's pages). At 50,000 tasks it did: a round costs
  *   half as much again without it. Not in the loops over tasks: a steady round there is held
  *   to the bucket's rate, each call wakes the process alone, and the SDK's and Node.js's code
- *   for a request then costs two to three times as much (README, "The V8 settings"). `--max-opt=1` says the same on
- *   Node.js 20 and 22, but set after start Node.js 24 ignores it: both compilers still run.
+ *   for a request then costs two to three times as much (README, "The V8 settings").
+ *   `--max-opt=1` says the same on Node.js 20 and 22, but set after start Node.js 24 ignores
+ *   it: both compilers still run.
  * Measured on the benchmark's fleets (README, "Scale"): the heap settings took the peak RSS at
  * 10,000 tasks from 127-128 to 93-95 MB for some 10 % more CPU in a steady round; the baseline
  * compiler took it on to 87-88 MB, idle RSS from 59 to 54 MB, and a later round's CPU from
