@@ -179,7 +179,16 @@ async function compose(
   options.signals?.on('ignored', (name: string) => logger.info(`${name} ignored`));
   if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
-  return { stopping: stopping.signal, loop, callsSettled };
+  /**
+   * The one round of --once and check. Calls aborted with a failed cluster end a moment after
+   * the round: it waits for them, so that their debug lines are logged before the exit.
+   */
+  const runOnce = async () => {
+    const result = await loop.runOnce();
+    await callsSettled();
+    return result;
+  };
+  return { stopping: stopping.signal, loop, runOnce };
 }
 
 /**
@@ -366,10 +375,8 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
   await staticDirectory?.scan();
   return withOutput(options.config, logger, metrics, async ({ writer, earlierStates }) => {
     const publisher = new Publisher({ publish: (snapshot) => writer.write(snapshot.groups), staticGroups: () => staticDirectory?.current.groups ?? [], logger });
-    const { loop, callsSettled } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
-    const { report } = await loop.runOnce();
-    // Calls aborted with a failed cluster end a moment after the round: their lines are logged before the exit.
-    await callsSettled();
+    const { runOnce } = await compose(options, logger, metrics, (snapshot) => publisher.publishRound(snapshot), undefined, earlierStates);
+    const { report } = await runOnce();
     return report.outcome === 'ok' ? EXIT.ok : EXIT.failed;
   });
 }
@@ -378,9 +385,8 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
 async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
   const staticDirectory = await openStaticDirectory(options.config, logger);
   await staticDirectory?.scan();
-  const { loop, callsSettled } = await compose(options, logger, createMetrics());
-  const { report, snapshot } = await loop.runOnce();
-  await callsSettled();
+  const { runOnce } = await compose(options, logger, createMetrics());
+  const { report, snapshot } = await runOnce();
   const result = toCheckReport(snapshot.clusters, report, {
     ...(staticDirectory && { staticTargets: { directory: staticDirectory.directory, files: staticDirectory.current.files } }),
     ...(options.mode.shards !== undefined && { shards: options.mode.shards }),
