@@ -8,6 +8,9 @@ import { setMaxListeners } from 'node:events';
  *   finish at the end of a cold round; in this order they finish one after the other, so the
  *   first targets are published early and each cluster's resolution overlaps the calls of the
  *   next. Lower goes first; calls outside any cluster (ListClusters) have priority 0.
+ * - whether it may go out together with other paced calls (aws/pacer.ts): in rounds after the
+ *   first, whose targets are published only at their end, so that a call waiting a moment for
+ *   others delays nothing anyone sees.
  * - its abort signal: here rather than in `send`'s options, because a client sent no options
  *   resolves its middleware stack once per command (the SDK's `cacheMiddleware`) instead of at
  *   every call, some 40 KB and a fraction of a millisecond each. attachCallSignals
@@ -16,8 +19,13 @@ import { setMaxListeners } from 'node:events';
  * Not AsyncLocalStorage: on Node.js 20 it turns on promise hooks for the whole process, and the
  * SDK's chains of promises then cost some 15 % more CPU in every round.
  */
-export interface CallOptions {
+/** How a call takes its turn when its bucket makes calls wait. */
+export interface CallTurn {
   priority?: number;
+  together?: boolean;
+}
+
+export interface CallOptions extends CallTurn {
   signal?: AbortSignal | undefined;
 }
 
@@ -27,13 +35,13 @@ const optionsByInput = new WeakMap<object, CallOptions>();
 export function withCallOptions<Input extends object>(input: Input, options: CallOptions): Input {
   // A signal serves many calls at once, each listening to it until it ends: not a leak.
   if (options.signal !== undefined) setMaxListeners(0, options.signal);
-  if ((options.priority ?? 0) !== 0 || options.signal !== undefined) optionsByInput.set(input, options);
+  if ((options.priority ?? 0) !== 0 || options.together === true || options.signal !== undefined) optionsByInput.set(input, options);
   return input;
 }
 
-/** The priority marked on a command's input; 0 when none was. */
-export function callPriorityOf(input: unknown): number {
-  return typeof input === 'object' && input !== null ? (optionsByInput.get(input)?.priority ?? 0) : 0;
+/** The turn marked on a command's input: priority 0, alone, when none was. */
+export function callTurnOf(input: unknown): CallTurn {
+  return (typeof input === 'object' && input !== null ? optionsByInput.get(input) : undefined) ?? {};
 }
 
 /** The abort signal marked on a command's input, if any. */

@@ -7,6 +7,7 @@ import { accountOfArn, type ClusterRef } from './discovery/model.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { countByInterval } from './discovery/targetGroups.js';
 import { untilAborted } from './abort.js';
+import type { CallTurn } from './callOptions.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -273,11 +274,14 @@ export class Discoverer {
     progress.selected += listed.length;
     this.#states.retainListed(reader, listed);
     this.#unread.retainListed(reader, new Set(listed.map((cluster) => cluster.arn)));
-    // In listing order when calls must wait (callOptions.ts): the clusters finish one after the other.
-    await Promise.all(listed.map((cluster, rank) => this.#readCluster(reader, cluster, rank, progress, signal)));
+    // In listing order when calls must wait (callOptions.ts): the clusters finish one after the
+    // other. After the first round, whose clusters may be published as they are read, the calls
+    // may go a few at once: nothing is published before the round ends.
+    const together = this.#roundsRun > 0;
+    await Promise.all(listed.map((cluster, rank) => this.#readCluster(reader, cluster, { priority: rank, together }, progress, signal)));
   }
 
-  async #readCluster(reader: RegionReader, cluster: ClusterRef, priority: number, progress: RoundProgress, signal?: AbortSignal) {
+  async #readCluster(reader: RegionReader, cluster: ClusterRef, turn: CallTurn, progress: RoundProgress, signal?: AbortSignal) {
     const timeoutMs = this.#options.clusterTimeoutMs ?? 60_000;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error(`still being read after ${timeoutMs / 1000} s (aws.clusterTimeout)`)), timeoutMs);
@@ -287,7 +291,7 @@ export class Discoverer {
     const eventChangesBefore = this.#eventChanges.get(cluster.arn) ?? 0;
     let reading: ClusterReading;
     try {
-      reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal, priority), clusterSignal);
+      reading = await untilAborted(reader.readCluster(cluster, clusterSignal, signal, turn), clusterSignal);
     } catch (error) {
       // The cluster's own deadline, not the round's end: say so, not only the abort's reason.
       const abandoned = deadline.signal.aborted && !signal?.aborted;

@@ -1,3 +1,4 @@
+import type { CallTurn } from './callOptions.js';
 import type { IntervalName } from './discovery/endpoints.js';
 import type { ClusterRef } from './discovery/model.js';
 import type { Skip, TaskContext, Warning } from './discovery/resolveTargets.js';
@@ -32,9 +33,10 @@ export interface RegionReader {
    * Reads one cluster. `signal` is this cluster's deadline and the round's; `roundSignal` the
    * round's alone, for calls whose answer other clusters may wait on too (a task definition, an
    * EC2 instance): a cluster that is abandoned must not fail another that shares its call.
-   * `priority` orders its calls against other clusters' when calls must wait (lower first).
+   * `turn` says how its calls wait when calls must (callOptions.ts): `priority` orders them
+   * against other clusters' (lower first); `together` lets them go out a few at once.
    */
-  readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal, priority?: number): Promise<ClusterReading>;
+  readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal, turn?: CallTurn): Promise<ClusterReading>;
   /** Forget these tasks, so that the next reading describes them again (their runtime data was incomplete). */
   describeAgain(cluster: ClusterRef, taskArns: Iterable<string>): void;
   /** Reads a cluster from what is cached (after events changed its tasks); only what is not cached is asked of AWS. */

@@ -29,7 +29,7 @@ import type { TaskContext } from '../discovery/resolveTargets.js';
 import { StringPool } from '../discovery/stringPool.js';
 import { withKnownDataOf, type TaskVersions } from '../discovery/taskEvents.js';
 import { isAbort, toAbortError, untilAborted } from '../abort.js';
-import { withCallOptions } from '../callOptions.js';
+import { withCallOptions, type CallOptions, type CallTurn } from '../callOptions.js';
 import { AssumeRoleError, AwsError, describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ClusterReading, RegionReader } from '../round.js';
@@ -86,15 +86,14 @@ function toChunks<T>(items: readonly T[], size: number): T[][] {
 
 type CachedDefinition = TaskDefinitionRecord | { arn: string; unavailable: true };
 
-/** A call that several readings may wait on: the round's signal, and the priority of the reading that made it. */
-interface SharedCall {
+/** A call that several readings may wait on: the round's signal, and the turn of the reading that made it. */
+interface SharedCall extends CallTurn {
   signal: AbortSignal | undefined;
-  priority: number;
 }
 
 /**
  * What the calls of one reading heed: its own signal (the cluster's deadline and the round's),
- * and for calls that other clusters may share, the round's; all go at the reading's priority.
+ * and for calls that other clusters may share, the round's; all take the reading's turn.
  */
 interface CallScope {
   own: AbortSignal | undefined;
@@ -112,8 +111,8 @@ function distinctOf(tasks: readonly TaskRecord[], field: 'taskDefinitionArn' | '
   return values;
 }
 
-/** The scope of a reading outside a round (events): one signal for all its calls, at priority 0. */
-const scopeOf = (signal: AbortSignal | undefined): CallScope => ({ own: signal, shared: { signal, priority: 0 } });
+/** The scope of a reading outside a round (events): one signal for all its calls, at priority 0, alone. */
+const scopeOf = (signal: AbortSignal | undefined): CallScope => ({ own: signal, shared: { signal } });
 
 const waitFor = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal === undefined ? promise : untilAborted(promise, signal));
 
@@ -315,14 +314,14 @@ export class EcsReader implements RegionReader {
    * on under `roundSignal`, and this reading stops waiting for them when `signal` aborts. What
    * was described before an abort stays cached.
    */
-  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal, priority = 0): Promise<ClusterReading> {
-    const scope: CallScope = { own: signal, shared: { signal: roundSignal, priority } };
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal: AbortSignal | undefined = signal, turn: CallTurn = {}): Promise<ClusterReading> {
+    const scope: CallScope = { own: signal, shared: { ...turn, signal: roundSignal } };
     const startedAt = this.#now();
     const cachedBefore = this.#tasks.mark();
     const listed = new Set<string>();
     const describing: Promise<TaskRecord[]>[] = [];
     const describe = (arns: string[]) => {
-      const described = this.#describeTasks(cluster, arns, signal, priority);
+      const described = this.#describeTasks(cluster, arns, { ...turn, signal });
       // Task definitions are fetched as soon as their tasks are known: on a cold start they are the long pole.
       described.then((records) => this.#readTaskDefinitions(records, scope)).catch(() => {});
       described.catch(() => {}); // Awaited below; a failed listing must not leave it unhandled.
@@ -334,7 +333,7 @@ export class EcsReader implements RegionReader {
     try {
       const paginator = paginateListTasks(
         { client: this.#ecs, pageSize: 100 },
-        withCallOptions({ cluster: cluster.arn, desiredStatus: 'RUNNING' }, { priority, signal }),
+        withCallOptions({ cluster: cluster.arn, desiredStatus: 'RUNNING' }, { ...turn, signal }),
       );
       for await (const page of guardPages('ListTasks', paginator, (answer) => answer.nextToken)) {
         const arns = checkListTasks(page);
@@ -408,7 +407,7 @@ export class EcsReader implements RegionReader {
       // Its health status is not known until a describe says it: the next round's, in the batches that go anyway.
       if (known === undefined && task.healthStatus === undefined) this.#tasks.markUndescribed(cluster.arn, [task.arn]);
     }
-    await Promise.all(toChunks(toDescribe, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, signal)));
+    await Promise.all(toChunks(toDescribe, DESCRIBE_BATCH).map((arns) => this.#describeTasks(cluster, arns, { signal })));
     const scope = scopeOf(signal);
     await Promise.all([this.#readTaskDefinitions(running, scope), this.#readHosts(cluster, running, scope)]);
   }
@@ -462,12 +461,12 @@ export class EcsReader implements RegionReader {
   }
 
   /** Describes tasks; keeps the RUNNING ones as the freshest of the cluster and forgets the others. Returns what it described. */
-  async #describeTasks(cluster: ClusterRef, arns: string[], signal?: AbortSignal, priority = 0): Promise<TaskRecord[]> {
+  async #describeTasks(cluster: ClusterRef, arns: string[], options: CallOptions): Promise<TaskRecord[]> {
     let records: TaskRecord[];
     try {
       const output = await this.#ecs.send(
         new DescribeTasksCommand(
-          withCallOptions({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }, { priority, signal }),
+          withCallOptions({ cluster: cluster.arn, tasks: arns, ...(this.#includeTags && { include: ['TAGS'] }) }, options),
         ),
       );
       // Checked before anything is cached: a malformed answer is asked again next round.
@@ -527,9 +526,9 @@ export class EcsReader implements RegionReader {
     return definitions;
   }
 
-  async #describeTaskDefinition(arn: string, { signal, priority }: SharedCall, options: { ttl?: number }): Promise<CachedDefinition> {
+  async #describeTaskDefinition(arn: string, shared: SharedCall, options: { ttl?: number }): Promise<CachedDefinition> {
     try {
-      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand(withCallOptions({ taskDefinition: arn }, { priority, signal })));
+      const output = await this.#ecs.send(new DescribeTaskDefinitionCommand(withCallOptions({ taskDefinition: arn }, shared)));
       // A malformed definition throws, and lru-cache keeps nothing of a fetch that rejects.
       const definition = toTaskDefinitionRecord(arn, checkTaskDefinition(output));
       this.#described.taskDefinitions += 1;
@@ -547,7 +546,7 @@ export class EcsReader implements RegionReader {
     const hosts = new Map<string, HostRecord>();
     if (containerInstanceArns.size === 0) return hosts;
     const instanceIds = await this.#instanceIds.getMany(containerInstanceArns, (chunk) =>
-      this.#describeContainerInstances(cluster, chunk, signal, shared.priority),
+      this.#describeContainerInstances(cluster, chunk, { ...shared, signal }),
     );
     const ids = [...new Set([...instanceIds.values()].flatMap(({ instanceId }) => (instanceId === undefined ? [] : [instanceId])))];
     // ECS Anywhere ids are never sent to EC2: it rejects the whole call for one malformed id.
@@ -575,9 +574,9 @@ export class EcsReader implements RegionReader {
     return hosts;
   }
 
-  async #describeContainerInstances(cluster: ClusterRef, arns: string[], signal: AbortSignal | undefined, priority: number) {
+  async #describeContainerInstances(cluster: ClusterRef, arns: string[], options: CallOptions) {
     try {
-      const input = withCallOptions({ cluster: cluster.arn, containerInstances: arns }, { priority, signal });
+      const input = withCallOptions({ cluster: cluster.arn, containerInstances: arns }, options);
       const output = await this.#ecs.send(new DescribeContainerInstancesCommand(input));
       // Not returned: the container instance is gone (an answer too, cached for a while).
       const instanceIds = new Map<string, { instanceId?: string }>(arns.map((arn) => [arn, {}]));
@@ -593,7 +592,7 @@ export class EcsReader implements RegionReader {
   }
 
   /** By filter, not InstanceIds: one instance that has gone must not fail the whole call. */
-  async #describeInstances(instanceIds: string[], { signal, priority }: SharedCall): Promise<Map<string, InstanceLookup>> {
+  async #describeInstances(instanceIds: string[], shared: SharedCall): Promise<Map<string, InstanceLookup>> {
     // Not returned: the instance is gone (an answer too, cached for a while).
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
@@ -602,7 +601,7 @@ export class EcsReader implements RegionReader {
       this.#ec2 ??= this.#makeEc2();
       const paginator = paginateDescribeInstances(
         { client: await this.#ec2 },
-        withCallOptions({ Filters: [{ Name: 'instance-id', Values: instanceIds }] }, { priority, signal }),
+        withCallOptions({ Filters: [{ Name: 'instance-id', Values: instanceIds }] }, shared),
       );
       for await (const page of guardPages('DescribeInstances', paginator, (answer) => answer.NextToken)) {
         for (const instance of checkInstances(page)) {
@@ -620,7 +619,7 @@ export class EcsReader implements RegionReader {
    * containers on those hosts, with a reason of their own: it is not cached, so they are asked
    * for again next round.
    */
-  async #describeManagedInstances(instanceIds: string[], { signal, priority }: SharedCall): Promise<Map<string, InstanceLookup>> {
+  async #describeManagedInstances(instanceIds: string[], shared: SharedCall): Promise<Map<string, InstanceLookup>> {
     const instances = new Map<string, InstanceLookup>(instanceIds.map((id) => [id, { found: false }]));
     try {
       // Loaded only now: most users have no ECS Anywhere host, and need not pay for the SSM client.
@@ -628,7 +627,7 @@ export class EcsReader implements RegionReader {
       this.#ssm ??= this.#makeSsmClient();
       const paginator = paginateDescribeInstanceInformation(
         { client: await this.#ssm, pageSize: MANAGED_INSTANCE_BATCH },
-        withCallOptions({ Filters: [{ Key: 'InstanceIds', Values: instanceIds }] }, { priority, signal }),
+        withCallOptions({ Filters: [{ Key: 'InstanceIds', Values: instanceIds }] }, shared),
       );
       for await (const page of guardPages('DescribeInstanceInformation', paginator, (answer) => answer.NextToken)) {
         for (const information of checkInstanceInformation(page)) {

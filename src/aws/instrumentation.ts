@@ -2,7 +2,7 @@ import { isThrottlingError } from '@smithy/core/retry';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { toAbortError } from '../abort.js';
-import { callPriorityOf, callSignalOf } from '../callOptions.js';
+import { callSignalOf, callTurnOf } from '../callOptions.js';
 import { Pacer, type Bucket } from './pacer.js';
 import type { ClientWithMiddleware } from './clientMiddleware.js';
 
@@ -100,7 +100,7 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
           if (inFlight === 0) for (const resolve of whenSettled.splice(0)) resolve();
         }
       };
-      return pacer ? pacer.run(send, callPriorityOf(args.input)) : send();
+      return pacer ? pacer.run(send, callTurnOf(args.input)) : send();
     };
 
   return {

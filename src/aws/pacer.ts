@@ -1,4 +1,5 @@
 import pThrottle from 'p-throttle';
+import type { CallTurn } from '../callOptions.js';
 
 /** An ECS-style token bucket: `burst` requests at once, refilled at `perSecond`. */
 export interface Bucket {
@@ -25,6 +26,19 @@ const BURST_RESERVE = 4;
 const PAUSE_TOKENS = 10;
 
 /**
+ * Paced calls marked `together` go out up to this many at once, every as many tokens of the rate
+ * (258 ms at 19.4 a second): the same rate, but the process wakes once for a few answers instead
+ * of once per call. One by one, a call cost two to three times the CPU of the same call in the
+ * burst: our code per task cost the same, the SDK's and Node.js's per request did not (in a
+ * profile; CPU caches gone cold between wake-ups are the likely cause). Measured on steady rounds
+ * of 50,000 tasks, held to the rate: 55-56 ms per 1,000 tasks one by one, 34-40 five at once.
+ * Only marked calls wait for others: in a cold round, a cluster's pages that follow one another
+ * would each wait for a group, and its first targets would come later (at 10,000 tasks, 3.3-3.6 s
+ * against 1.7-2.1 s when every call went together).
+ */
+const PACED_AT_ONCE = 5;
+
+/**
  * Requests of one bucket in flight at once. At 20 ms a call this still allows hundreds of calls
  * a second, far above AWS's sustained rates, but a cold burst no longer holds a hundred parsed
  * answers in memory at the same time.
@@ -33,6 +47,7 @@ const MAX_IN_FLIGHT = 8;
 
 interface WaitingCall {
   priority: number;
+  together: boolean;
   run: () => Promise<void>;
   reject: (reason: unknown) => void;
 }
@@ -46,10 +61,10 @@ export interface PacerOptions {
 
 /**
  * Paces calls of one AWS rate-limit bucket, aware of warm-up: while the bucket is (estimated to
- * be) full, calls go at once, so a cold start uses the whole burst; after that p-throttle spaces
- * them at just under the sustained rate, and no call goes out before our estimate of the bucket
- * has a token for it, so that AWS does not throttle us; when it does anyway, the calls pause
- * before they are paced again.
+ * be) full, calls go at once, so a cold start uses the whole burst; after that they are paced at
+ * just under the sustained rate, one by one or, those marked `together`, a few at once; no call
+ * goes out before our estimate of the bucket has a token for it, so that AWS does not throttle
+ * us; when it does anyway, the calls pause before they are paced again.
  */
 export class Pacer {
   readonly #burst: number;
@@ -79,7 +94,8 @@ export class Pacer {
     this.#now = now;
     this.#credit = this.#burst;
     this.#updatedAt = now();
-    const throttled = pThrottle({ limit: 1, interval: 1000 / perSecond, strict: true, ...(signal && { signal }) })(
+    // Not strict: p-throttle's strict mode would space the calls of a group one by one.
+    const throttled = pThrottle({ limit: PACED_AT_ONCE, interval: (PACED_AT_ONCE * 1000) / perSecond, ...(signal && { signal }) })(
       (call: () => Promise<unknown>) => call(),
     );
     this.#throttle = throttled as <T>(call: () => Promise<T>) => Promise<T>;
@@ -87,10 +103,10 @@ export class Pacer {
   }
 
   /** Runs `call` now if the burst allows it, else in a paced turn: the turns go to the lowest `priority` first. */
-  run<T>(call: () => Promise<T>, priority = 0): Promise<T> {
+  run<T>(call: () => Promise<T>, { priority = 0, together = false }: CallTurn = {}): Promise<T> {
     this.#refill();
     const direct = this.#credit >= 1 && this.#waiting.length === 0 && this.#queue.queueSize === 0;
-    if (!direct) return this.#paced(call, priority);
+    if (!direct) return this.#paced(call, priority, together);
     this.#credit -= 1;
     // Only the burst needs the in-flight cap: paced calls are already spaced, and holding them
     // for a slot would release them in bunches.
@@ -113,12 +129,12 @@ export class Pacer {
   }
 
   /**
-   * p-throttle spaces the turns (one per call, so their number is right) but serves them in
+   * p-throttle times the turns (one per call, so their number is right) but serves them in
    * arrival order; which call a turn runs is chosen when it comes: the first waiting one.
    */
-  #paced<T>(call: () => Promise<T>, priority: number): Promise<T> {
+  #paced<T>(call: () => Promise<T>, priority: number, together: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiting: WaitingCall = { priority, run: () => call().then(resolve, reject), reject };
+      const waiting: WaitingCall = { priority, together, run: () => call().then(resolve, reject), reject };
       const index = this.#waiting.findIndex((other) => other.priority > priority);
       this.#waiting.splice(index === -1 ? this.#waiting.length : index, 0, waiting);
       // An aborted signal rejects the turn without running it: the call it would have taken is told so.
@@ -134,12 +150,36 @@ export class Pacer {
   #takeToken(): Promise<void> {
     const token = this.#lastToken.then(async () => {
       this.#refill();
-      if (this.#credit < 1) await this.#wait((1 - this.#credit) / this.#perMillisecond);
-      this.#refill();
+      // Short of a token: wait for one, then, when the first waiting call may go together, for
+      // one per such call waiting by then. Whole milliseconds, rounded up: a wait cut short by a
+      // fraction of a token would leave the last call of a group short.
+      let wanted = 1;
+      while (this.#credit < wanted) {
+        await this.#wait(Math.ceil((wanted - this.#credit) / this.#perMillisecond));
+        this.#refill();
+        const group = this.#groupSize();
+        if (group <= wanted) break;
+        wanted = group;
+      }
       this.#credit -= 1;
     });
     this.#lastToken = token.catch(() => {});
     return token;
+  }
+
+  /**
+   * How many calls the next paced turns may send at once: the waiting calls marked `together`,
+   * up to PACED_AT_ONCE, if the first waiting call is one of them; never more than the burst,
+   * since the estimate holds no more tokens than that.
+   */
+  #groupSize(): number {
+    if (this.#waiting[0]?.together !== true) return 1;
+    let size = 0;
+    for (const waiting of this.#waiting) {
+      if (waiting.together) size += 1;
+      if (size === PACED_AT_ONCE) break;
+    }
+    return Math.min(size, this.#burst);
   }
 
   #wait(ms: number): Promise<void> {

@@ -3,6 +3,7 @@ import { toTaskDefinitionRecord, toTaskRecord, type ClusterRef } from '../../src
 import type { TaskContext } from '../../src/discovery/resolveTargets.js';
 import { toPublishedGroup, type TargetGroup } from '../../src/discovery/targetGroups.js';
 import { Discoverer } from '../../src/discoverer.js';
+import type { CallTurn } from '../../src/callOptions.js';
 import { silentLogger, type LogFields, type Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { LOOP_SAMPLE_EVERY_MS } from '../../src/loopBlocks.js';
@@ -43,8 +44,8 @@ class FakeReader implements RegionReader {
   /** 'hang': a reading that never ends, whatever its signal says. */
   readonly answers = new Map<string, TaskContext[] | Error | 'hang'>();
   readonly signals = new Map<string, { signal: AbortSignal | undefined; roundSignal: AbortSignal | undefined }>();
-  /** The call priority each cluster's reading ran with. */
-  readonly priorities = new Map<string, number>();
+  /** The call turn each cluster's latest reading ran with. */
+  readonly turns = new Map<string, CallTurn>();
 
   set(name: string, answer: TaskContext[] | Error | 'hang'): void {
     this.answers.set(name, answer);
@@ -70,9 +71,9 @@ class FakeReader implements RegionReader {
     return { cluster, tasks, pendingTasks: 0 };
   }
 
-  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal, priority?: number): Promise<ClusterReading> {
+  async readCluster(cluster: ClusterRef, signal?: AbortSignal, roundSignal?: AbortSignal, turn: CallTurn = {}): Promise<ClusterReading> {
     this.signals.set(cluster.name, { signal, roundSignal });
-    this.priorities.set(cluster.name, priority ?? 0);
+    this.turns.set(cluster.name, turn);
     await this.duringRead?.(cluster);
     const answer = this.answers.get(cluster.name) ?? [];
     if (answer === 'hang') return new Promise(() => {});
@@ -156,7 +157,20 @@ describe('Discoverer', () => {
 
     await discoverer.runRound();
 
-    expect(Object.fromEntries(reader.priorities)).toEqual({ c: 0, a: 1, b: 2 });
+    expect(Object.fromEntries([...reader.turns].map(([name, turn]) => [name, turn.priority]))).toEqual({ c: 0, a: 1, b: 2 });
+  });
+
+  it('lets the calls of later rounds go out together, not those of the first, whose clusters may be published as read', async () => {
+    const { reader, discoverer } = setup();
+    for (const name of ['a', 'b']) reader.set(name, [fargateTask(name, `t-${name}`, '127.0.0.1')]);
+
+    await discoverer.runRound();
+    const first = [...reader.turns.values()].map((turn) => turn.together ?? false);
+    await discoverer.runRound();
+    const second = [...reader.turns.values()].map((turn) => turn.together ?? false);
+
+    expect(first).toEqual([false, false]);
+    expect(second).toEqual([true, true]);
   });
 
   it('gives way to other work while it resolves a large cluster, in slices no longer than the limit', async () => {

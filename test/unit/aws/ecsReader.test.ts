@@ -15,7 +15,7 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsReader, type EcsReaderOptions } from '../../../src/aws/ecsReader.js';
-import { callPriorityOf } from '../../../src/callOptions.js';
+import { callTurnOf } from '../../../src/callOptions.js';
 import { toTaskRecord } from '../../../src/discovery/model.js';
 import { TaskVersions } from '../../../src/discovery/taskEvents.js';
 import { AwsError, MalformedAnswerError } from '../../../src/errors.js';
@@ -347,20 +347,25 @@ describe('EcsReader.readCluster', () => {
     expect(describeInstances[0]?.args[0].input).toEqual({ Filters: [{ Name: 'instance-id', Values: ['i-0123456789abcdef0'] }] });
   });
 
-  it('marks every call of a reading with its priority, the calls other clusters may share included', async () => {
+  it('marks every call of a reading with its turn, the calls other clusters may share included', async () => {
     answerFrom(bridgeFleet(150).fleet);
     const reader = createReader();
 
-    await reader.readCluster(cluster, undefined, undefined, 2);
+    await reader.readCluster(cluster, undefined, undefined, { priority: 2, together: true });
 
-    const priorities = [...ecsMock.calls(), ...ec2Mock.calls()].map((call) => {
+    const turns = [...ecsMock.calls(), ...ec2Mock.calls()].map((call) => {
       const command = call.args[0] as { constructor: { name: string }; input: unknown };
-      return `${command.constructor.name} ${callPriorityOf(command.input)}`;
+      const { priority, together } = callTurnOf(command.input);
+      return `${command.constructor.name} ${priority} ${together}`;
     });
-    expect(new Set(priorities)).toEqual(
-      new Set(['ListTasksCommand 2', 'DescribeTasksCommand 2', 'DescribeTaskDefinitionCommand 2', 'DescribeContainerInstancesCommand 2', 'DescribeInstancesCommand 2']),
+    expect(new Set(turns)).toEqual(
+      new Set(
+        ['ListTasksCommand', 'DescribeTasksCommand', 'DescribeTaskDefinitionCommand', 'DescribeContainerInstancesCommand', 'DescribeInstancesCommand'].map(
+          (name) => `${name} 2 true`,
+        ),
+      ),
     );
-    expect(priorities.filter((call) => call.startsWith('ListTasks'))).toHaveLength(2);
+    expect(turns.filter((call) => call.startsWith('ListTasks'))).toHaveLength(2);
   });
 
   it('looks up a host once for all the ListTasks pages of its tasks: one DescribeContainerInstances, one DescribeInstances', async () => {

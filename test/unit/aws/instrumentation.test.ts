@@ -93,7 +93,7 @@ describe('createInstrumentation', () => {
     vi.restoreAllMocks();
   });
 
-  it('hands the pacer the priority marked on a call\'s input, on every page of a listing; unmarked calls go at 0', async () => {
+  it('hands the pacer the turn marked on a call\'s input, on every page of a listing; unmarked calls go at 0, alone', async () => {
     // Prepare: ListTasks answers two pages, ListClusters one.
     const paced = vi.spyOn(Pacer.prototype, 'run');
     const instrumentation = createInstrumentation(createMetrics());
@@ -112,12 +112,12 @@ describe('createInstrumentation', () => {
 
     // Act
     let pages = 0;
-    for await (const page of paginateListTasks({ client }, withCallOptions({ cluster: 'prod' }, { priority: 3 }))) pages += page.taskArns === undefined ? 0 : 1;
+    for await (const page of paginateListTasks({ client }, withCallOptions({ cluster: 'prod' }, { priority: 3, together: true }))) pages += page.taskArns === undefined ? 0 : 1;
     await client.send(new ListClustersCommand({}));
 
     // Assess
     expect(pages).toBe(2);
-    expect(paced.mock.calls.map(([, priority]) => priority)).toEqual([3, 3, 0]);
+    expect(paced.mock.calls.map(([, turn]) => `${turn?.priority ?? 0} ${turn?.together ?? false}`)).toEqual(['3 true', '3 true', '0 false']);
   });
 
   it('stops a call aborted while the SDK waits to retry: its caller at once, its next attempt before it is paced or sent', async () => {

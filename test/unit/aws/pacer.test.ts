@@ -1,16 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Pacer, type Bucket } from '../../../src/aws/pacer.js';
+import type { CallTurn } from '../../../src/callOptions.js';
 
 const bucket: Bucket = { burst: 100, perSecond: 20 };
 
 /** Starts `count` calls through the pacer and records when each one actually ran. */
-function startCalls(pacer: Pacer, count: number) {
+function startCalls(pacer: Pacer, count: number, turn?: CallTurn) {
   const startedAt: number[] = [];
   const done = Promise.all(
     Array.from({ length: count }, () =>
       pacer.run(async () => {
         startedAt.push(Date.now());
-      }),
+      }, turn),
     ),
   );
   return { startedAt, done };
@@ -64,16 +65,67 @@ describe('Pacer', () => {
     expect((startedAt.at(-1) as number) - 1_000_000).toBeLessThan(4900);
   });
 
-  it('never sends more than the token bucket allows', async () => {
+  it('paces the calls marked together five at once, at the same rate', async () => {
     const pacer = new Pacer({ bucket });
 
-    const first = startCalls(pacer, 250);
-    await vi.advanceTimersByTimeAsync(3000);
-    const second = startCalls(pacer, 150);
+    const { startedAt, done } = startCalls(pacer, 190, { together: true });
     await vi.runAllTimersAsync();
-    await Promise.all([first.done, second.done]);
+    await done;
 
-    expect(throttledBy(bucket, [...first.startedAt, ...second.startedAt], 1_000_000)).toBe(0);
+    const paced = startedAt.filter((at) => at > 1_000_000);
+    const groups = [...new Set(paced)].map((at) => ({ at, size: paced.filter((other) => other === at).length }));
+    expect(Math.max(...groups.map((group) => group.size))).toBe(5);
+    // Each group waits for a token per call of it at 19.4 a second: no more calls than the rate allows.
+    for (const [index, group] of groups.slice(1).entries()) {
+      expect(group.at - (groups[index] as { at: number }).at).toBeGreaterThanOrEqual(Math.floor((group.size * 1000) / (20 * 0.97)));
+    }
+    expect((startedAt.at(-1) as number) - 1_000_000).toBeLessThan(4900);
+  });
+
+  it('does not hold a lone call marked together back for others', async () => {
+    const pacer = new Pacer({ bucket });
+    const cold = startCalls(pacer, 96);
+    await vi.advanceTimersByTimeAsync(0);
+    await cold.done;
+
+    // The burst is spent: one call alone waits for one token of the rate (52 ms), not five.
+    const lone = startCalls(pacer, 1, { together: true });
+    await vi.advanceTimersByTimeAsync(Math.ceil(1000 / (20 * 0.97)));
+    expect(lone.startedAt).toHaveLength(1);
+    await lone.done;
+  });
+
+  it('does not hold a call not marked together back for a group', async () => {
+    const pacer = new Pacer({ bucket });
+    const cold = startCalls(pacer, 96);
+    await vi.advanceTimersByTimeAsync(0);
+    await cold.done;
+
+    // First in line (priority 0 against 1), it waits for one token, though five calls marked together wait behind it.
+    const grouped = startCalls(pacer, 5, { priority: 1, together: true });
+    const alone = startCalls(pacer, 1, { priority: 0 });
+    await vi.advanceTimersByTimeAsync(Math.ceil(1000 / (20 * 0.97)));
+    expect(alone.startedAt).toHaveLength(1);
+    expect(grouped.startedAt).toHaveLength(0);
+    await vi.runAllTimersAsync();
+    await Promise.all([alone.done, grouped.done]);
+  });
+
+  it.each([
+    ['one by one', undefined],
+    ['together', { together: true }],
+  ])('never sends more than the token bucket allows, %s', async (_name, turn) => {
+    const pacer = new Pacer({ bucket });
+
+    const first = startCalls(pacer, 250, turn);
+    await vi.advanceTimersByTimeAsync(3000);
+    // Calls of both kinds wait at the same time: those of a round, and an event's.
+    const second = startCalls(pacer, 150, turn);
+    const other = startCalls(pacer, 20, { together: turn === undefined });
+    await vi.runAllTimersAsync();
+    await Promise.all([first.done, second.done, other.done]);
+
+    expect(throttledBy(bucket, [...first.startedAt, ...second.startedAt, ...other.startedAt], 1_000_000)).toBe(0);
   });
 
   it('pauses its calls after a throttled answer, and paces them again after that', async () => {
@@ -133,7 +185,7 @@ describe('Pacer', () => {
       ['e', 1],
     ] as const;
 
-    const done = Promise.all(calls.map(([name, priority]) => pacer.run(async () => void order.push(name), priority)));
+    const done = Promise.all(calls.map(([name, priority]) => pacer.run(async () => void order.push(name), { priority })));
     await vi.runAllTimersAsync();
     await done;
 
@@ -149,7 +201,7 @@ describe('Pacer', () => {
     await first;
     let ran = 0;
 
-    const waiting = [3, 0, 1].map((priority) => pacer.run(async () => void (ran += 1), priority));
+    const waiting = [3, 0, 1].map((priority) => pacer.run(async () => void (ran += 1), { priority }));
     stop.abort(new Error('stopping'));
 
     for (const call of waiting) await expect(call).rejects.toThrow('stopping');
