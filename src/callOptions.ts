@@ -19,19 +19,19 @@ import { setMaxListeners } from 'node:events';
  * Not AsyncLocalStorage: on Node.js 20 it turns on promise hooks for the whole process, and the
  * SDK's chains of promises then cost some 15 % more CPU in every round.
  */
-/** How a call takes its turn when its bucket makes calls wait. */
+export interface CallOptions extends CallTurn {
+  signal?: AbortSignal | undefined;
+}
+
+/** How a call takes its turn when its bucket makes calls wait (see CallOptions). */
 export interface CallTurn {
   priority?: number;
   together?: boolean;
 }
 
-export interface CallOptions extends CallTurn {
-  signal?: AbortSignal | undefined;
-}
-
 const optionsByInput = new WeakMap<object, CallOptions>();
 
-/** `input`, marked with the priority and abort signal of its calls. */
+/** `input`, marked with the turn and abort signal of its calls. */
 export function withCallOptions<Input extends object>(input: Input, options: CallOptions): Input {
   // A signal serves many calls at once, each listening to it until it ends: not a leak.
   if (options.signal !== undefined) setMaxListeners(0, options.signal);
