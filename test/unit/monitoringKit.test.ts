@@ -82,6 +82,7 @@ describe('examples/grafana-dashboard.json', () => {
         'Targets by cluster and interval',
         'Skipped containers by reason',
         'Last success age per cluster',
+        'Event loop blocked during a round (longest)',
       ]),
     );
     expect(new Set(titles).size).toBe(titles.length);
