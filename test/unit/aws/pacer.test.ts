@@ -146,6 +146,23 @@ describe('Pacer', () => {
     expect(after.startedAt.length).toBe(3);
   });
 
+  it('holds calls marked together back for the pause too, and then sends them in groups', async () => {
+    const pacer = new Pacer({ bucket });
+    const cold = startCalls(pacer, 100);
+    await vi.runAllTimersAsync();
+    await cold.done;
+
+    pacer.slowDown();
+    const after = startCalls(pacer, 10, { together: true });
+    await vi.advanceTimersByTimeAsync(499);
+    const duringPause = after.startedAt.length;
+    await vi.runAllTimersAsync();
+    await after.done;
+
+    expect(duringPause).toBe(0);
+    expect(new Set(after.startedAt).size).toBeLessThan(10);
+  });
+
   it('has its burst again after a quiet period', async () => {
     const pacer = new Pacer({ bucket });
     const cold = startCalls(pacer, 90);
