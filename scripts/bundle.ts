@@ -141,6 +141,23 @@ const builtinsThroughRequire: Plugin = {
   },
 };
 
+/**
+ * src/discovery/re2.ts loads re2js with a require() of its own making, which esbuild does not
+ * follow: here it becomes a plain require(), which esbuild bundles as a module that runs on the
+ * first call. Should the file change so that the call is not found, the build fails.
+ */
+const RE2_REQUIRE = "createRequire(import.meta.url)('re2js')";
+const lazyRe2: Plugin = {
+  name: 'lazy-re2js',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]src[\\/]discovery[\\/]re2\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(RE2_REQUIRE)) throw new Error(`${args.path}: no ${RE2_REQUIRE}; revisit lazyRe2 in scripts/bundle.ts`);
+      return { contents: text.replace(RE2_REQUIRE, "require('re2js')"), loader: 'ts' };
+    });
+  },
+};
+
 rmSync(OUT, { recursive: true, force: true });
 const { metafile } = await build({
   entryPoints: [new URL('../src/cli.ts', import.meta.url).pathname],
@@ -164,7 +181,7 @@ const { metafile } = await build({
   },
   // The licence notices of the bundled packages stay with their code.
   legalComments: 'eof',
-  plugins: [literalSchemaKeys, builtinsThroughRequire],
+  plugins: [literalSchemaKeys, builtinsThroughRequire, lazyRe2],
   // A namespace's export that the module does not have (a getter left out above) must not become undefined quietly.
   logOverride: { 'import-is-undefined': 'error' },
   metafile: true,

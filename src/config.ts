@@ -124,6 +124,8 @@ addRule(
   'a regular expression in RE2 syntax (no lookaround or backreferences: matching stays linear in time), or empty for none',
   (value) => {
     if (typeof value !== 'string') return false;
+    // Empty is none: nothing to compile (re2js is loaded only for a pattern).
+    if (value === '') return true;
     try {
       compileNamePattern(value);
       return true;

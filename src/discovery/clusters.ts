@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import { re2 } from './re2.js';
 import type { ClusterRef } from './model.js';
 
 /** A pattern on cluster names. */
@@ -12,7 +12,7 @@ export interface NamePattern {
  * pattern RE2 does not accept (lookaround, backreferences).
  */
 export function compileNamePattern(source: string): NamePattern {
-  const pattern = RE2JS.compile(source);
+  const pattern = re2().compile(source);
   return { test: (name) => pattern.matcher(name).find() };
 }
 

@@ -1,4 +1,5 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2 } from './re2.js';
 
 /** PromQL's matching operators. */
 export const MATCH_OPERATORS = ['=', '!=', '=~', '!~'] as const;
@@ -143,7 +144,7 @@ function toMatcher(name: string, operator: MatchOperator, value: string): LabelM
   let pattern: RE2JS;
   try {
     // Anchored at both ends, as Prometheus anchors its regular expressions.
-    pattern = RE2JS.compile(`^(?:${value})$`);
+    pattern = re2().compile(`^(?:${value})$`);
   } catch (error) {
     throw new SelectorError(`"${value}" is not a regular expression in RE2 syntax: ${error instanceof Error ? error.message : String(error)}`);
   }

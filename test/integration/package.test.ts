@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt } from '../support/runningDiscoverer.js';
+import type { TargetGroup } from '../../src/discovery/targetGroups.js';
+import { FakeAws } from '../../src/fake/fakeAws.js';
+import { edgeFleet } from '../support/edgeFleet.js';
+import { assertBuilt, fakeAwsEnv } from '../support/runningDiscoverer.js';
 
 const run = promisify(execFile);
 /** Debian's busybox: its env, like Alpine's, takes no -S. .ci/run installs it. */
@@ -64,6 +67,22 @@ describe('the npm package', () => {
     expect(viaNode.stdout).toBe(stdout);
     expect((await readFile(installed, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
   }, 240_000);
+
+  it('selects clusters by a pattern once installed: re2js, loaded on first use, is in the bundle', async () => {
+    const installed = join(workDir, 'user', 'node_modules', 'prometheus-ecs-discoverer', 'dist', 'cli.js');
+    const outputDir = join(workDir, 'targets');
+    const fake = new FakeAws(edgeFleet());
+    await fake.start();
+    try {
+      await run(process.execPath, [installed, '--once', '--output-dir', outputDir, '--cluster-include', '^ba.ch$'], { cwd: join(workDir, 'user'), env: fakeAwsEnv(fake.url) });
+    } finally {
+      await fake.stop();
+    }
+
+    const groups = JSON.parse(await readFile(join(outputDir, '30s-tasks.json'), 'utf8')) as TargetGroup[];
+    expect(groups.length).toBeGreaterThan(0);
+    expect(new Set(groups.map((group) => group.labels['__meta_ecs_cluster']))).toEqual(new Set(['batch']));
+  });
 
   it('installs no dependency: the bundle holds them', async () => {
     const lock = JSON.parse(await readFile(join(workDir, 'user', 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
