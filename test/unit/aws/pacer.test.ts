@@ -31,6 +31,25 @@ function throttledBy({ burst, perSecond }: Bucket, startedAt: number[], origin: 
   return throttled;
 }
 
+/**
+ * Spends the burst, has AWS throttle a call, then starts `count` calls: how many of them ran
+ * within 499 ms (the pause is ten tokens of the rate, 500 ms), and all of them once run.
+ */
+async function callsAfterThrottle(count: number, turn?: CallTurn) {
+  const pacer = new Pacer({ bucket });
+  const cold = startCalls(pacer, 100);
+  await vi.runAllTimersAsync();
+  await cold.done;
+
+  pacer.slowDown();
+  const after = startCalls(pacer, count, turn);
+  await vi.advanceTimersByTimeAsync(499);
+  const duringPause = after.startedAt.length;
+  await vi.runAllTimersAsync();
+  await after.done;
+  return { duringPause, after };
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
 });
@@ -129,17 +148,7 @@ describe('Pacer', () => {
   });
 
   it('pauses its calls after a throttled answer, and paces them again after that', async () => {
-    const pacer = new Pacer({ bucket });
-    const cold = startCalls(pacer, 100);
-    await vi.runAllTimersAsync();
-    await cold.done;
-
-    pacer.slowDown();
-    const after = startCalls(pacer, 3);
-    await vi.advanceTimersByTimeAsync(499);
-    const duringPause = after.startedAt.length;
-    await vi.runAllTimersAsync();
-    await after.done;
+    const { duringPause, after } = await callsAfterThrottle(3);
 
     // Ten tokens of the rate: 500 ms.
     expect(duringPause).toBe(0);
@@ -147,17 +156,7 @@ describe('Pacer', () => {
   });
 
   it('holds calls marked together back for the pause too, and then sends them in groups', async () => {
-    const pacer = new Pacer({ bucket });
-    const cold = startCalls(pacer, 100);
-    await vi.runAllTimersAsync();
-    await cold.done;
-
-    pacer.slowDown();
-    const after = startCalls(pacer, 10, { together: true });
-    await vi.advanceTimersByTimeAsync(499);
-    const duringPause = after.startedAt.length;
-    await vi.runAllTimersAsync();
-    await after.done;
+    const { duringPause, after } = await callsAfterThrottle(10, { together: true });
 
     expect(duringPause).toBe(0);
     expect(new Set(after.startedAt).size).toBeLessThan(10);
