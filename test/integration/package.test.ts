@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,8 @@ describe('the npm package', () => {
 
   it('holds only the built code, the README and the license', () => {
     expect(files).toContain('dist/cli.js');
-    expect(files.filter((file) => !file.startsWith('dist/') || !file.endsWith('.js'))).toEqual(['LICENSE', 'README.md', 'package.json']);
+    expect(files).toEqual(expect.arrayContaining(['dist/re2js.cjs', 'dist/opentelemetry-api.cjs']));
+    expect(files.filter((file) => !/^dist\/[^/]+\.c?js$/.test(file))).toEqual(['LICENSE', 'README.md', 'package.json']);
   });
 
   it('runs with npx once installed into an empty directory', async () => {
@@ -121,6 +122,21 @@ describe('the bundle', () => {
       expect(files.length, `${name} is in the bundle`).toBeGreaterThan(0);
       expect(files.filter((file) => atStart.has(file)), `${name} is loaded at start`).toEqual([]);
     }
+  });
+
+  it('loads re2js and @opentelemetry/api only on demand, from files of their own beside the chunks', async () => {
+    assertBuilt();
+    const atStart = await loadedAtStart(dist);
+    const demanding = [...atStart].filter(([, code]) => code.includes('__require("./re2js.cjs")') || code.includes('__require("./opentelemetry-api.cjs")'));
+    const requireInDist = createRequire(join(dist, 'cli.js'));
+
+    for (const [file, code] of atStart) {
+      expect(code, `${file} holds re2js's code`).not.toContain('node_modules/re2js/');
+      expect(code, `${file} holds @opentelemetry/api's code`).not.toContain('node_modules/@opentelemetry/api/');
+    }
+    expect(demanding.length).toBeGreaterThan(0);
+    expect((requireInDist('./re2js.cjs') as typeof import('re2js')).RE2JS.compile('^ba.ch$').matches('batch')).toBe(true);
+    expect(typeof (requireInDist('./opentelemetry-api.cjs') as { trace: { getSpan: unknown } }).trace.getSpan).toBe('function');
   });
 
   it("loads Node.js's built-in modules with require(), never import: an import reads every lazy export (on Node.js 22, http.WebSocket loads undici)", async () => {
