@@ -362,21 +362,28 @@ function defineLabel(labels: Record<string, string>, name: string, value: string
   Object.defineProperty(labels, name, LABEL);
 }
 
-/** The labels of one target: the container's, with those of its address and path over them. */
+/**
+ * The labels of one target: the container's, with those of its address and path over them,
+ * defined in sorted order, so that its group's text needs no sorting at each write (see
+ * toGroupJson): a target is resolved once, and written at every change of its file.
+ */
 function toTargetLabels(base: Record<string, string>, settings: ContainerSettings, family: string, address: string, path: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const name in base) defineLabel(labels, name, base[name] as string);
+  const over: [string, string][] = [];
   if (settings.labelStyle === 'teralytics') {
-    if (settings.pathGiven) defineLabel(labels, '__metrics_path__', path);
+    if (settings.pathGiven) over.push(['__metrics_path__', path]);
   } else if (settings.labelStyle === 'sepich' || settings.labelStyle === 'ecs-observer') {
-    defineLabel(labels, '__metrics_path__', path);
+    over.push(['__metrics_path__', path]);
   } else {
-    defineLabel(labels, 'instance', settings.noLabels ? family : address);
-    defineLabel(labels, 'job', settings.job ?? family);
-    defineLabel(labels, 'metrics_path', path);
-    defineLabel(labels, '__metrics_path__', path);
+    over.push(['instance', settings.noLabels ? family : address], ['job', settings.job ?? family], ['metrics_path', path], ['__metrics_path__', path]);
   }
-  if (settings.scheme !== undefined) defineLabel(labels, '__scheme__', settings.scheme);
+  if (settings.scheme !== undefined) over.push(['__scheme__', settings.scheme]);
+  const names = Object.keys(base);
+  for (const [name] of over) if (!Object.hasOwn(base, name)) names.push(name);
+  names.sort();
+  const labels: Record<string, string> = {};
+  for (const name of names) defineLabel(labels, name, base[name] ?? '');
+  // In the places just defined: the order stays.
+  for (const [name, value] of over) labels[name] = value;
   return labels;
 }
 

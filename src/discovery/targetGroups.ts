@@ -68,16 +68,26 @@ export function toPublishedGroup(target: Target): PublishedGroup {
 /** A name that objects list before the others (an array index); they list such names first. */
 const isIndexName = (name: string | undefined): boolean => name !== undefined && /^(?:0|[1-9]\d{0,9})$/.test(name) && Number(name) < 4_294_967_295;
 
+/** Whether the names are in strictly ascending order. */
+function isAscending(names: readonly string[]): boolean {
+  for (let index = 1; index < names.length; index++) if ((names[index - 1] as string) >= (names[index] as string)) return false;
+  return true;
+}
+
 /**
  * `{"targets":[address],"labels":{...}}`, labels in sorted order, so that equal label sets give
- * equal bytes. JSON.stringify writes the properties that its list names in the list's order, at
- * every level: the sorted names after `targets` give that text without a sorted copy of each
- * target's labels.
+ * equal bytes. Labels defined in sorted order (resolution defines them so) are written as they
+ * are, by JSON.stringify's fast path. Else, JSON.stringify writes the properties that its list
+ * names in the list's order, at every level: the sorted names after `targets` give that text
+ * without a sorted copy of the labels, at twice the time.
  */
 export function toGroupJson(address: string, labels: Readonly<Record<string, string>>): string {
   const order = Object.keys(labels);
-  // A label named `targets` would come first, and an object lists names such as `0` first
-  // whatever the order: never label names Prometheus takes, so the plain way will do.
+  // An object lists names such as `0` first whatever order they were defined in: they break the
+  // ascending order here, and take a way below.
+  if (isAscending(order)) return JSON.stringify({ targets: [address], labels } satisfies TargetGroup);
+  // A label named `targets` would come first, and names such as `0` come first whatever the
+  // list says: never label names Prometheus takes, so the plain way will do.
   if (isIndexName(order[0]) || order.includes('targets')) return JSON.stringify({ targets: [address], labels: sortLabels(labels) } satisfies TargetGroup);
   order.sort();
   order.unshift('targets');

@@ -795,6 +795,14 @@ describe('resolveTaskTargets: labels', () => {
     expect(resolution.warnings).toEqual([]);
   });
 
+  it("defines each target's labels in sorted order, so that its text is written without sorting them (toGroupJson)", () => {
+    const targets = [...resolve(bridgeApp()).targets, ...resolve(loadContext('awsvpc-fargate')).targets, ...resolve(bridgeAppWith({ PROMETHEUS_SCHEME: 'https' })).targets];
+
+    expect(targets.length).toBeGreaterThanOrEqual(4);
+    for (const { labels } of targets) expect(Object.keys(labels)).toEqual(Object.keys(labels).sort());
+    expect(targets.some(({ labels }) => labels['__scheme__'] === 'https')).toBe(true);
+  });
+
   it('gives a Fargate target no EC2 instance labels and no instance_id', () => {
     // Prepare
     const context = loadContext('awsvpc-fargate');
