@@ -180,11 +180,14 @@ async function compose(
   if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
   /**
-   * The one round of --once and check. Calls aborted with a failed cluster end a moment after
-   * the round: it waits for them, so that their debug lines are logged before the exit.
+   * The one round of --once and check. Once it is over, no call of it is made any more (a retry
+   * of a call shared by clusters that all failed); calls aborted with a failed cluster end a
+   * moment after the round: it waits for them, so that their debug lines are logged before the
+   * exit.
    */
   const runOnce = async () => {
     const result = await loop.runOnce();
+    stopping.abort(new Error('the round is over'));
     await callsSettled();
     return result;
   };

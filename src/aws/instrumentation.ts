@@ -74,11 +74,16 @@ export function createInstrumentation(metrics: Metrics, signal?: AbortSignal, lo
       // request: it is not counted, takes no token and sends nothing.
       const callSignal = callSignalOf(args.input);
       if (callSignal?.aborted) return Promise.reject(toAbortError(callSignal));
+      if (signal?.aborted) return Promise.reject(toAbortError(signal));
       const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (attemptOf(args.request) > 1) metrics.apiRetries.inc({ action });
       const pacer = pacerByAction.get(action);
       const attempt = attemptOf(args.request);
       const send = async () => {
+        // Nor once the process stops, or a one-round run's round is over (checked above, and
+        // again after any wait): a call shared by clusters that all failed outlives them, and
+        // would otherwise retry as the process exits.
+        if (signal?.aborted) throw toAbortError(signal);
         requests += 1;
         inFlight += 1;
         const stopTimer = metrics.apiCallDuration.startTimer({ action });

@@ -120,52 +120,109 @@ describe('createInstrumentation', () => {
     expect(paced.mock.calls.map(([, turn]) => `${turn?.priority ?? 0} ${turn?.together ?? false}`)).toEqual(['3 true', '3 true', '0 false']);
   });
 
-  it('stops a call aborted while the SDK waits to retry: its caller at once, its next attempt before it is paced or sent', async () => {
-    // A retry strategy whose wait before the second attempt lasts until the test ends it.
+  /** A retry strategy whose wait before the second attempt lasts until the test ends it. */
+  function retryWaitingForTheTest() {
     let endWait!: () => void;
     let waiting!: () => void;
     const waitStarted = new Promise<void>((resolve) => (waiting = resolve));
     // The SDK's retrying ends with a success, or with an error it does not retry (as the standard strategy's).
-    let retryingEnded = false;
+    const state = { ended: false };
     const token = (count: number): RetryToken => ({ getRetryCount: () => count, getRetryDelay: () => 0 });
     const retryStrategy: RetryStrategyV2 = {
       acquireInitialRetryToken: async () => token(0),
       refreshRetryTokenForRetry: (_token, { errorType }) => {
         if (errorType !== 'THROTTLING') {
-          retryingEnded = true;
+          state.ended = true;
           return Promise.reject(new Error('not retried'));
         }
         waiting();
         return new Promise((resolve) => (endWait = () => resolve(token(1))));
       },
       recordSuccess: () => {
-        retryingEnded = true;
+        state.ended = true;
       },
     };
-    const { client, attempts } = clientAnswering([{ status: 400, type: 'ThrottlingException' }], retryStrategy);
+    return { retryStrategy, waitStarted, endWait: () => endWait(), retryingEnded: () => state.ended };
+  }
+
+  /** A call sent through the instrumentation, its first answer a throttle, and what it ended with. */
+  function throttledCall(options: { callSignal?: AbortSignal; instrumentationSignal?: AbortSignal }) {
+    const retrying = retryWaitingForTheTest();
+    const { client, attempts } = clientAnswering([{ status: 400, type: 'ThrottlingException' }], retrying.retryStrategy);
     attachCallSignals(client);
     const metrics = createMetrics();
-    createInstrumentation(metrics).attach(client);
-    const round = new AbortController();
-    let error: Error | undefined;
-    const call = client.send(new ListClustersCommand(withCallOptions({}, { signal: round.signal })));
-    call.then(
-      () => (error = new Error('expected a rejection')),
-      (reason: unknown) => (error = reason as Error),
+    createInstrumentation(metrics, options.instrumentationSignal).attach(client);
+    const outcome: { error?: Error } = {};
+    client.send(new ListClustersCommand(withCallOptions({}, { ...(options.callSignal && { signal: options.callSignal }) }))).then(
+      () => (outcome.error = new Error('expected a rejection')),
+      (reason: unknown) => (outcome.error = reason as Error),
     );
-    await waitStarted;
+    return { ...retrying, attempts, metrics, outcome };
+  }
+
+  it('stops a call aborted while the SDK waits to retry: its caller at once, its next attempt before it is paced or sent', async () => {
+    const round = new AbortController();
+    const call = throttledCall({ callSignal: round.signal });
+    await call.waitStarted;
 
     // Act: aborted while the SDK waits; the wait ends only after the caller has its answer.
     round.abort(new Error('round stopped'));
-    await expect.poll(() => error).toBeDefined();
-    endWait();
+    await expect.poll(() => call.outcome.error).toBeDefined();
+    call.endWait();
 
     // Assess: the SDK's second attempt is stopped before it is counted, paced or sent.
-    expect(error).toMatchObject({ name: 'AbortError', message: 'round stopped' });
-    await expect.poll(() => retryingEnded).toBe(true);
-    expect((await metrics.apiRetries.get()).values).toEqual([]);
-    expect(attempts).toHaveLength(1);
-    expect(await counted(metrics)).toEqual({ 'ListClusters throttled': 1 });
+    expect(call.outcome.error).toMatchObject({ name: 'AbortError', message: 'round stopped' });
+    await expect.poll(() => call.retryingEnded()).toBe(true);
+    expect((await call.metrics.apiRetries.get()).values).toEqual([]);
+    expect(call.attempts).toHaveLength(1);
+    expect(await counted(call.metrics)).toEqual({ 'ListClusters throttled': 1 });
+  });
+
+  it('sends no attempt once its own signal is aborted (shutdown, or the end of a one-round run), even of a call whose caller still waits', async () => {
+    // A call shared by clusters that all failed outlives them, on the round's signal: a
+    // one-round run that exits after its round must not have it send a retry meanwhile.
+    const stopping = new AbortController();
+    const call = throttledCall({ instrumentationSignal: stopping.signal });
+    await call.waitStarted;
+
+    stopping.abort(new Error('the round is over'));
+    call.endWait();
+
+    await expect.poll(() => call.outcome.error).toBeDefined();
+    expect(call.outcome.error).toMatchObject({ name: 'AbortError', message: 'the round is over' });
+    expect(call.attempts).toHaveLength(1);
+    expect(await counted(call.metrics)).toEqual({ 'ListClusters throttled': 1 });
+  });
+
+  it('sends no call that was waiting for a free slot of its bucket when its signal is aborted', async () => {
+    const stopping = new AbortController();
+    const sent: (() => void)[] = [];
+    let handled = 0;
+    const client = new ECSClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
+      maxAttempts: 1,
+      requestHandler: {
+        handle: async () => {
+          handled += 1;
+          // Held until the test answers them; any request after the abort is answered at once.
+          if (!stopping.signal.aborted) await new Promise<void>((resolve) => sent.push(resolve));
+          return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from(['{"clusterArns":[]}']) } };
+        },
+      },
+    });
+    const instrumentation = createInstrumentation(createMetrics(), stopping.signal);
+    instrumentation.attach(client);
+    // More calls than a bucket has requests in flight at once (8): the last ones wait for a slot.
+    const calls = Array.from({ length: 10 }, () => client.send(new ListClustersCommand({})).then(() => 'answered', (error: Error) => error.name));
+    await expect.poll(() => sent.length).toBe(8);
+
+    stopping.abort(new Error('the round is over'));
+    for (const answer of sent.splice(0)) answer();
+
+    expect(await Promise.all(calls)).toEqual([...Array<string>(8).fill('answered'), 'AbortError', 'AbortError']);
+    expect(handled).toBe(8);
+    expect(instrumentation.requests).toBe(8);
   });
 
   it('tells when no request is in flight: at once when idle, else once the last one has ended', async () => {
