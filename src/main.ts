@@ -130,10 +130,15 @@ async function compose(
 ) {
   const { config, mode, signal } = options;
   const stopping = new AbortController();
+  // No AWS request is sent once this is aborted (requests in flight end as they would): at
+  // shutdown, and once the one round of --once and check is over.
+  const noMoreCalls = new AbortController();
   // Pacers, rounds and every AWS request listen to these signals.
   setMaxListeners(0, stopping.signal);
+  setMaxListeners(0, noMoreCalls.signal);
   signal?.addEventListener('abort', () => stopping.abort(signal.reason), { once: true });
-  const { readers, countRequests, countThrottled, callsSettled } = await createReaders(config, metrics, stopping.signal, logger, { ...(events && { events: events.listening }) });
+  stopping.signal.addEventListener('abort', () => noMoreCalls.abort(stopping.signal.reason), { once: true });
+  const { readers, countRequests, countThrottled, callsSettled } = await createReaders(config, metrics, noMoreCalls.signal, logger, { ...(events && { events: events.listening }) });
   const discoverer = new Discoverer({
     readers,
     resolveOptions: toResolveOptions(config),
@@ -180,14 +185,14 @@ async function compose(
   if (mode.kind === 'serve') applyReloads(options, logger, discoverer, onSettings);
   else options.signals?.on('reload', () => logger.info('SIGHUP ignored: this run is one round'));
   /**
-   * The one round of --once and check. Once it is over, no call of it is made any more (a retry
-   * of a call shared by clusters that all failed); calls aborted with a failed cluster end a
-   * moment after the round: it waits for them, so that their debug lines are logged before the
-   * exit.
+   * The one round of --once and check. Once it is over, no request is sent any more (a retry of
+   * a call shared by clusters that all failed would be, as the process exits); those in flight
+   * (aborted with a failed cluster, or such a shared call) end a moment later: it waits for
+   * them, so that their debug lines are logged before the exit.
    */
   const runOnce = async () => {
     const result = await loop.runOnce();
-    stopping.abort(new Error('the round is over'));
+    noMoreCalls.abort(new Error('the round is over'));
     await callsSettled();
     return result;
   };

@@ -3,6 +3,7 @@ import { EcsReader } from './aws/ecsReader.js';
 import { createInstrumentation, type Instrumentation } from './aws/instrumentation.js';
 import { accountOfRoleArn, type RoleSetting } from './aws/roles.js';
 import { settingError, type Config } from './config.js';
+import { isAbort } from './abort.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -93,6 +94,8 @@ export async function createReaders(
       };
       if (role === undefined && callerAccount === undefined) {
         callerAccount = factories.callerAccount({ ...base, region: resolvedRegion }, instrumentation).catch((error: unknown) => {
+          // Stopped with the process (or after the one round of --once): nothing to tell.
+          if (isAbort(error)) return undefined;
           logger.warn('the account of the process\'s own credentials is not known: sts:GetCallerIdentity failed; it is taken from the cluster ARNs listed', {
             error: describeError(error),
           });

@@ -168,6 +168,23 @@ describe('createReaders with the process\'s own credentials', () => {
     expect(assumeRoleMock.commandCalls(AssumeRoleCommand)).toEqual([]);
   });
 
+  it('says nothing when GetCallerIdentity is stopped with the process (or after the one round of --once)', async () => {
+    const config = await configWith({ aws: { regions: ['eu-west-1'] } });
+    let stop!: (error: Error) => void;
+    const stopped = new Promise<string>((_, reject) => (stop = reject));
+    const { logger, warnings } = recordingLogger();
+
+    await createReaders(config, createMetrics(), stopping.signal, logger, {
+      factories: { roleCredentials: () => Promise.reject(new Error('no role is set')), callerAccount: () => stopped },
+    });
+    stop(Object.assign(new Error('the round is over'), { name: 'AbortError' }));
+    // The readers' handler was attached first: it has run once ours has, and a turn has passed.
+    await stopped.catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(warnings).toEqual([]);
+  });
+
   it('does not wait for GetCallerIdentity: when it fails, says so once, and takes the account of the first cluster ARN listed', async () => {
     const config = await configWith({ aws: { regions: ['eu-west-1'] } });
     callerMock.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
