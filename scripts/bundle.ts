@@ -1,7 +1,7 @@
 /**
  * `npm run build`: bundles src/cli.ts and what it imports into dist/ with esbuild, tree-shaken,
  * as ES modules; modules loaded on demand (the SSM client, the SDK's credential providers) get
- * chunks of their own. A bundle starts in a fraction of the time and memory of node_modules
+ * chunks of their own, and two packages files of their own (ON_DEMAND below). A bundle starts in a fraction of the time and memory of node_modules
  * loaded file by file (README, "Scale"). The tests and the benchmark run this bundle.
  */
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
@@ -152,7 +152,11 @@ const builtinsThroughRequire: Plugin = {
  *   never turn on; lazyRequires makes that require() happen on first use of the API.
  * Should either file change so that its line is not found, the build fails.
  */
-const ON_DEMAND: Record<string, string> = { re2js: 're2js.cjs', '@opentelemetry/api': 'opentelemetry-api.cjs' };
+/** Each package's file, and the package whose dependency it is (found as that package finds it). */
+const ON_DEMAND: Record<string, { file: string; of?: string }> = {
+  re2js: { file: 're2js.cjs' },
+  '@opentelemetry/api': { file: 'opentelemetry-api.cjs', of: 'prom-client' },
+};
 const REWRITES = [
   {
     file: /[\\/]src[\\/]discovery[\\/]re2\.ts$/,
@@ -179,7 +183,7 @@ const lazyRequires: Plugin = {
     }
     pluginBuild.onResolve({ filter: /^(re2js|@opentelemetry\/api)$/ }, (args) => {
       if (args.kind !== 'require-call') return { errors: [{ text: `${args.path} is imported by ${args.importer}: it is loaded on demand with require() (ON_DEMAND in scripts/bundle.ts)` }] };
-      return { path: `./${ON_DEMAND[args.path]}`, external: true };
+      return { path: `./${ON_DEMAND[args.path]?.file}`, external: true };
     });
   },
 };
@@ -214,9 +218,10 @@ const { metafile } = await build({
   logLevel: 'warning',
 });
 chmodSync(new URL('cli.js', OUT), 0o755);
-const resolveFromHere = createRequire(import.meta.url).resolve;
+const requireHere = createRequire(import.meta.url);
+const resolveOnDemand = (name: string, of: string | undefined) => (of === undefined ? requireHere : createRequire(requireHere.resolve(of))).resolve(name);
 await build({
-  entryPoints: Object.entries(ON_DEMAND).map(([name, file]) => ({ in: resolveFromHere(name), out: file.replace(/\.cjs$/, '') })),
+  entryPoints: Object.entries(ON_DEMAND).map(([name, { file, of }]) => ({ in: resolveOnDemand(name, of), out: file.replace(/\.cjs$/, '') })),
   outdir: OUT.pathname,
   outExtension: { '.js': '.cjs' },
   bundle: true,

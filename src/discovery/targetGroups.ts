@@ -83,8 +83,9 @@ function isAscending(names: readonly string[]): boolean {
  */
 export function toGroupJson(address: string, labels: Readonly<Record<string, string>>): string {
   const order = Object.keys(labels);
-  // An object lists names such as `0` first whatever order they were defined in: they break the
-  // ascending order here, and take a way below.
+  // Keys in ascending order are the sorted order, which is what the text needs (an object lists
+  // names such as `0` first whatever order they were defined in; if they are first here, they
+  // sort first too).
   if (isAscending(order)) return JSON.stringify({ targets: [address], labels } satisfies TargetGroup);
   // A label named `targets` would come first, and names such as `0` come first whatever the
   // list says: never label names Prometheus takes, so the plain way will do.

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sortLabels } from '../../../src/discovery/labels.js';
 import type { Target } from '../../../src/discovery/resolveTargets.js';
 import { INTERVALS } from '../../../src/discovery/endpoints.js';
@@ -49,12 +49,24 @@ describe('toGroupJson', () => {
         expect(toGroupJson(address, labels)).toBe(JSON.stringify({ targets: [address], labels: sortLabels(labels) }));
       }),
     );
-    // Labels defined in sorted order, as resolution defines them, are written as they are.
+    // Labels defined in sorted order, as resolution defines them, give the same text.
     fc.assert(
       fc.property(fc.string(), fc.dictionary(name, fc.string(), { maxKeys: 12 }), (address, labels) => {
         expect(toGroupJson(address, sortLabels(labels))).toBe(JSON.stringify({ targets: [address], labels: sortLabels(labels) }));
       }),
     );
+  });
+
+  it('writes labels defined in sorted order as they are, with no list of names (JSON.stringify\'s fast path)', () => {
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      toGroupJson('127.0.0.1:80', sortLabels({ job: 'a', __metrics_path__: '/m', instance: '127.0.0.1:80' }));
+      toGroupJson('127.0.0.1:80', { job: 'a', __metrics_path__: '/m', instance: '127.0.0.1:80' });
+
+      expect(stringify.mock.calls.map((call) => call.length)).toEqual([1, 2]);
+    } finally {
+      stringify.mockRestore();
+    }
   });
 });
 
