@@ -227,7 +227,8 @@ describe('prometheus-ecs-discoverer command line', () => {
     const env: NodeJS.ProcessEnv = { ...fakeAwsEnv('http://127.0.0.1:9'), AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
     delete env['AWS_REGION'];
 
-    const result = await runCli(['--once'], env);
+    // Its own output directory: the default, ./targets, would be made in the repository.
+    const result = await runCli(['--once', '--output-dir', outputDir], env);
 
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
