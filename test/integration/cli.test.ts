@@ -215,7 +215,8 @@ describe('prometheus-ecs-discoverer command line', () => {
     [['--interval', '99999999999'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 99999999999'],
     [['--regions', 'eu west 1'], 'aws.regions (--regions, ECS_DISCOVERER_REGIONS): region "eu west 1" cannot be used: Region not accepted: region="eu west 1" is not a valid hostname component.'],
   ])('exits 2 at once with one line for %j', async (args, message) => {
-    const result = await runCli(args, fakeAwsEnv('http://127.0.0.1:9'));
+    // An output directory of its own: the default, ./targets, would be made in the repository.
+    const result = await runCli(args.includes('--output-dir') ? args : [...args, '--output-dir', outputDir], fakeAwsEnv('http://127.0.0.1:9'));
 
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n');
