@@ -1,8 +1,9 @@
 /**
  * `npm run build`: bundles src/cli.ts and what it imports into dist/ with esbuild, tree-shaken,
  * as ES modules; modules loaded on demand (the SSM client, the SDK's credential providers) get
- * chunks of their own, and two packages files of their own (ON_DEMAND below). A bundle starts in a fraction of the time and memory of node_modules
- * loaded file by file (README, "Scale"). The tests and the benchmark run this bundle.
+ * chunks of their own, and two packages CommonJS files of their own (ON_DEMAND below). A bundle
+ * starts in a fraction of the time and memory of node_modules loaded file by file (README,
+ * "Scale"). The tests and the benchmark run this bundle.
  */
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -150,9 +151,9 @@ const builtinsThroughRequire: Plugin = {
  *   of its own making, which esbuild does not follow: lazyRequires makes it a plain require().
  * - @opentelemetry/api: prom-client's process CPU metric require()s it at load, for exemplars we
  *   never turn on; lazyRequires makes that require() happen on first use of the API.
- * Should either file change so that its line is not found, the build fails.
+ * Should either file change so that its line is not found, the build fails. ON_DEMAND: each
+ * package's file, and the package whose dependency it is (found as that package finds it).
  */
-/** Each package's file, and the package whose dependency it is (found as that package finds it). */
 const ON_DEMAND: Record<string, { file: string; of?: string }> = {
   re2js: { file: 're2js.cjs' },
   '@opentelemetry/api': { file: 'opentelemetry-api.cjs', of: 'prom-client' },
@@ -181,7 +182,8 @@ const lazyRequires: Plugin = {
         return { contents: text.replace(from, to), loader };
       });
     }
-    pluginBuild.onResolve({ filter: /^(re2js|@opentelemetry\/api)$/ }, (args) => {
+    pluginBuild.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (!Object.hasOwn(ON_DEMAND, args.path)) return undefined;
       if (args.kind !== 'require-call') return { errors: [{ text: `${args.path} is imported by ${args.importer}: it is loaded on demand with require() (ON_DEMAND in scripts/bundle.ts)` }] };
       return { path: `./${ON_DEMAND[args.path]?.file}`, external: true };
     });
