@@ -7,6 +7,7 @@ import { compileNamePattern } from './discovery/clusters.js';
 import { INTERVALS, type IntervalName } from './discovery/endpoints.js';
 import { isUserLabelName } from './discovery/labels.js';
 import { parseMatchers } from './discovery/matchers.js';
+import { Re2MissingError } from './discovery/re2.js';
 import { FARGATE_IDS, HEALTH_FILTERS, type FargateIds, type HealthFilter } from './discovery/resolveTargets.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
@@ -129,7 +130,9 @@ addRule(
     try {
       compileNamePattern(value);
       return true;
-    } catch {
+    } catch (error) {
+      // Not the pattern's fault: said as it is.
+      if (error instanceof Re2MissingError) throw error;
       return false;
     }
   },

@@ -1,5 +1,5 @@
 import type { RE2JS } from 're2js';
-import { re2 } from './re2.js';
+import { Re2MissingError, re2 } from './re2.js';
 
 /** PromQL's matching operators. */
 export const MATCH_OPERATORS = ['=', '!=', '=~', '!~'] as const;
@@ -146,6 +146,7 @@ function toMatcher(name: string, operator: MatchOperator, value: string): LabelM
     // Anchored at both ends, as Prometheus anchors its regular expressions.
     pattern = re2().compile(`^(?:${value})$`);
   } catch (error) {
+    if (error instanceof Re2MissingError) throw new SelectorError(error.message, { cause: error });
     throw new SelectorError(`"${value}" is not a regular expression in RE2 syntax: ${error instanceof Error ? error.message : String(error)}`);
   }
   const matching = operator === '=~';

@@ -10,6 +10,23 @@ let engine: typeof RE2JS | undefined;
  * scripts/bundle.ts builds beside the chunks.
  */
 export function re2(): typeof RE2JS {
-  engine ??= (createRequire(import.meta.url)('re2js') as typeof import('re2js')).RE2JS;
+  if (engine === undefined) {
+    try {
+      engine = (createRequire(import.meta.url)('re2js') as typeof import('re2js')).RE2JS;
+    } catch (error) {
+      throw new Re2MissingError(error);
+    }
+  }
   return engine;
+}
+
+/**
+ * re2js cannot be loaded: an installation missing a file (dist/ copied in part, its .cjs files
+ * left out), not a bad pattern. Its message says so in one line, where a setting's error shows it.
+ */
+export class Re2MissingError extends Error {
+  constructor(cause: unknown) {
+    const reason = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
+    super(`re2js, which compiles regular expressions, cannot be loaded (${reason}): the installation is incomplete; copy all of dist/, its .cjs files too`, { cause });
+  }
 }

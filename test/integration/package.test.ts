@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,24 @@ describe('the npm package', () => {
     const groups = JSON.parse(await readFile(join(outputDir, '30s-tasks.json'), 'utf8')) as TargetGroup[];
     expect(groups.length).toBeGreaterThan(0);
     expect(new Set(groups.map((group) => group.labels['__meta_ecs_cluster']))).toEqual(new Set(['batch']));
+  });
+
+  it('says in one line, naming the setting, that the installation is incomplete when dist/re2js.cjs was not copied', async () => {
+    const partial = join(workDir, 'partial');
+    await cp(join(workDir, 'user', 'node_modules', 'prometheus-ecs-discoverer'), partial, { recursive: true });
+    await rm(join(partial, 'dist', 're2js.cjs'));
+
+    const failed = await run(process.execPath, [join(partial, 'dist', 'cli.js'), '--once', '--output-dir', join(workDir, 'partial-targets'), '--cluster-include', '^ba.ch$'], {
+      env: fakeAwsEnv('http://127.0.0.1:9'),
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^prometheus-ecs-discoverer: clusters\.include \(--cluster-include, ECS_DISCOVERER_CLUSTER_INCLUDE\): re2js, which compiles regular expressions, cannot be loaded \(Cannot find module '\.\/re2js\.cjs'\): the installation is incomplete/) as string,
+    ]);
   });
 
   it('installs no dependency: the bundle holds them', async () => {
