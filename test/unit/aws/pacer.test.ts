@@ -50,6 +50,18 @@ async function callsAfterThrottle(count: number, turn?: CallTurn) {
   return { duringPause, after };
 }
 
+/** One token of the paced rate (97 % of 20 a second), in whole milliseconds: 52. */
+const ONE_TOKEN_MS = Math.ceil(1000 / (20 * 0.97));
+
+/** A pacer whose burst the calls of a cold start have spent (all but its reserve). */
+async function pacerPastItsBurst(): Promise<Pacer> {
+  const pacer = new Pacer({ bucket });
+  const cold = startCalls(pacer, 96);
+  await vi.advanceTimersByTimeAsync(0);
+  await cold.done;
+  return pacer;
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
 });
@@ -102,28 +114,22 @@ describe('Pacer', () => {
   });
 
   it('does not hold a lone call marked together back for others', async () => {
-    const pacer = new Pacer({ bucket });
-    const cold = startCalls(pacer, 96);
-    await vi.advanceTimersByTimeAsync(0);
-    await cold.done;
+    const pacer = await pacerPastItsBurst();
 
-    // The burst is spent: one call alone waits for one token of the rate (52 ms), not five.
+    // One call alone waits for one token of the rate, not five.
     const lone = startCalls(pacer, 1, { together: true });
-    await vi.advanceTimersByTimeAsync(Math.ceil(1000 / (20 * 0.97)));
+    await vi.advanceTimersByTimeAsync(ONE_TOKEN_MS);
     expect(lone.startedAt).toHaveLength(1);
     await lone.done;
   });
 
   it('does not hold a call not marked together back for a group', async () => {
-    const pacer = new Pacer({ bucket });
-    const cold = startCalls(pacer, 96);
-    await vi.advanceTimersByTimeAsync(0);
-    await cold.done;
+    const pacer = await pacerPastItsBurst();
 
     // First in line (priority 0 against 1), it waits for one token, though five calls marked together wait behind it.
     const grouped = startCalls(pacer, 5, { priority: 1, together: true });
     const alone = startCalls(pacer, 1, { priority: 0 });
-    await vi.advanceTimersByTimeAsync(Math.ceil(1000 / (20 * 0.97)));
+    await vi.advanceTimersByTimeAsync(ONE_TOKEN_MS);
     expect(alone.startedAt).toHaveLength(1);
     expect(grouped.startedAt).toHaveLength(0);
     await vi.runAllTimersAsync();
