@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest, Agent, type RequestOptions } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -220,21 +219,9 @@ describe('HTTPS with basic auth', () => {
   });
 });
 
-/** A TCP port that was free a moment ago on ::1. */
-function freePort6(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '::1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('plain HTTP listeners', () => {
   it('listens on ::1 given as --http-host', async () => {
-    const port = await freePort6();
+    const port = await freePort('::1');
     const discoverer = await start(['--http-host', '::1', '--http-port', String(port)]);
 
     const response = await fetch(`http://[::1]:${port}/-/healthy`);
@@ -244,7 +231,7 @@ describe('plain HTTP listeners', () => {
   });
 
   it('listens on every --web.listen-address, IPv4 and IPv6, under the prefix of --web.external-url', async () => {
-    const [v4, v6] = [await freePort(), await freePort6()];
+    const [v4, v6] = [await freePort(), await freePort('::1')];
     const discoverer = await start(['--web.listen-address', `127.0.0.1:${v4}`, '--web.listen-address', `[::1]:${v6}`, '--web.external-url', 'https://proxy.example/monitoring/ecs/']);
 
     const fromV4 = await fetch(`http://127.0.0.1:${v4}/monitoring/ecs/targets`);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sdkEnvFor } from '../../src/fake/fakeAws.js';
 
@@ -150,15 +151,35 @@ export class RunningDiscoverer {
   }
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (port 0 means "off" to the discoverer). */
-export async function freePort(): Promise<number> {
+/** Ports freePort has handed out in this process: two asked for at once must differ. */
+const portsGiven = new Set<number>();
+
+/**
+ * A TCP port free on `host` for the discoverer to listen on (port 0 means "off" to it). Chosen
+ * at random below the kernel's ephemeral range, not by listening on port 0: a port the kernel
+ * handed out and we closed again goes back to that range, where any socket of the machine (a
+ * fake's listener, an outgoing connection, another test run) may take it before the discoverer
+ * binds it, and it then exits with EADDRINUSE.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const ephemeralFrom = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').then(
+    (text) => Number(text.trim().split(/\s+/)[0]),
+    () => 32_768,
+  );
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (ephemeralFrom - 10_000));
+    if (portsGiven.has(port) || !(await canListen(port, host))) continue;
+    portsGiven.add(port);
+    return port;
+  }
+  throw new Error(`no free port found on ${host} between 10000 and ${ephemeralFrom}`);
+}
+
+async function canListen(port: number, host: string): Promise<boolean> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
