@@ -146,14 +146,15 @@ function toMatcher(name: string, operator: MatchOperator, value: string): LabelM
     // Anchored at both ends, as Prometheus anchors its regular expressions.
     pattern = re2().compile(`^(?:${value})$`);
   } catch (error) {
-    if (error instanceof Re2MissingError) throw new SelectorError(error.message, { cause: error });
+    // The installation's fault, not the selector's: a request gets a 500 and the log line, a setting its one line.
+    if (error instanceof Re2MissingError) throw error;
     throw new SelectorError(`"${value}" is not a regular expression in RE2 syntax: ${error instanceof Error ? error.message : String(error)}`);
   }
   const matching = operator === '=~';
   return { name, operator, value, test: (text) => pattern.matcher(text).matches() === matching };
 }
 
-/** Reads a selector (see SelectorReader); the error says what is wrong and where. */
+/** Reads a selector (see SelectorReader); the error says what is wrong and where. Throws Re2MissingError (see re2.ts). */
 export function parseMatchers(text: string): ParsedMatchers {
   try {
     return { matchers: new SelectorReader(text).read() };

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { LogFields } from '../../../src/log.js';
 
 // As when dist/re2js.cjs was not copied with the rest of dist/.
 vi.mock('../../../src/discovery/re2.js', async (importOriginal) => {
@@ -11,6 +12,11 @@ vi.mock('../../../src/discovery/re2.js', async (importOriginal) => {
   };
 });
 const { loadConfig } = await import('../../../src/config.js');
+const { createHttpServer, close, listen } = await import('../../../src/http/server.js');
+const { Status } = await import('../../../src/http/status.js');
+const { createMetrics } = await import('../../../src/metrics.js');
+const { toPublishedGroup } = await import('../../../src/discovery/targetGroups.js');
+const { silentLogger } = await import('../../../src/log.js');
 
 /** The message of what `load` throws; '' when it does not. */
 function errorOf(load: () => unknown): string {
@@ -36,8 +42,31 @@ describe('re2js missing from the installation', () => {
   it('is what a selector with a regular expression says, in one line, not that the expression is wrong', () => {
     const message = errorOf(() => loadConfig({ env: { ECS_DISCOVERER_SELECTIONS: '{"payments":"team=~\\"pay.*\\""}' } }));
 
-    expect(message).toContain(`selector "team=~\\"pay.*\\"": ${MISSING}`);
+    expect(message).toContain(`selections (--selections, ECS_DISCOVERER_SELECTIONS): ${MISSING}`);
     expect(message).not.toContain('is not a regular expression');
     expect(message.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('re2js missing, and a request selects with a regular expression', () => {
+  it('answers 500, the server\'s fault, and logs why in one line; a selector without one is served', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (message: string, fields?: LogFields) => errors.push(`${message}: ${String(fields?.error)}`) };
+    const status = new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' });
+    const group = toPublishedGroup({ interval: 'generic', cluster: 'prod', address: '127.0.0.1:8080', labels: { job: 'api' } });
+    status.publish({ finishedAt: 1, clusters: [], groups: { generic: [group], '15s': [], '30s': [], '1m': [], '5m': [] } });
+    const server = createHttpServer({ status, registry: createMetrics().registry, logger });
+    const { port } = await listen(server, '127.0.0.1', 0);
+    try {
+      const byPattern = await fetch(`http://127.0.0.1:${port}/targets?match=${encodeURIComponent('job=~"a.*"')}`);
+      const byValue = await fetch(`http://127.0.0.1:${port}/targets?match=${encodeURIComponent('job="api"')}`);
+
+      expect(byPattern.status).toBe(500);
+      expect(errors).toEqual([`HTTP request failed: ${MISSING}; copy all of dist/, its .cjs files too`]);
+      expect(byValue.status).toBe(200);
+      expect(((await byValue.json()) as unknown[]).length).toBe(1);
+    } finally {
+      await close(server);
+    }
   });
 });
