@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as TlsServer, createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import { FakeSqs } from './fakeSqs.js';
@@ -267,9 +268,13 @@ export class FakeAws {
     return this.regions.get(region) ?? empty(this.fleet.accountId, region);
   }
 
-  /** Starts listening on 127.0.0.1 (a free port); returns the endpoint URL. */
-  async start(): Promise<string> {
-    this.#server = createServer((request, response) => void this.#handle(request, response));
+  /**
+   * Starts listening on 127.0.0.1 (a free port); returns the endpoint URL. With `tls` (PEM texts),
+   * over HTTPS as AWS answers: the client must trust the certificate (NODE_EXTRA_CA_CERTS).
+   */
+  async start({ tls }: { tls?: { cert: string; key: string } } = {}): Promise<string> {
+    const handle = (request: IncomingMessage, response: ServerResponse) => void this.#handle(request, response);
+    this.#server = tls === undefined ? createServer(handle) : createTlsServer(tls, handle);
     this.#server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
     return this.url;
@@ -277,7 +282,7 @@ export class FakeAws {
 
   get url(): string {
     const address = this.#server?.address() as AddressInfo;
-    return `http://127.0.0.1:${address.port}`;
+    return `${this.#server instanceof TlsServer ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   }
 
   async stop(): Promise<void> {
