@@ -6,6 +6,7 @@
  *   npm run bench                          # 100, 1,000 and 10,000 tasks
  *   npm run bench -- --sizes 10000,50000   # some sizes (50,000 takes about 3 minutes)
  *   npm run bench -- --runs 3              # each size 3 times: min and median of each figure
+ *   npm run bench -- --tls                 # the fake over HTTPS, as AWS answers (a CA made for the run)
  *   BENCH_DEBUG=1 npm run bench            # also print each throttled call (action, ms into the round)
  *   npm run bench -- --http                # the HTTP scenario instead (bench/httpLoad.ts): 10,000 tasks,
  *                                          # 2,000 clients that never read, 100 gzip readers, /-/healthy
@@ -17,6 +18,7 @@
  *
  * Run it on a quiet machine: figures of a loaded one say nothing.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +33,7 @@ import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer
 import { runEventsScenario } from './events.js';
 import { cpuSeconds } from './processCpu.js';
 import { measureDiscoverer, measureSdkAlone, type FloorRun, type SdkFloorOptions } from './sdkFloor.js';
+import { makeTestPki } from '../test/support/testPki.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
 const BUCKETS: Record<string, TokenBucket> = {
@@ -159,13 +162,20 @@ function collectOwnGarbage(): void {
 
 const INTERVAL_FIELDS = ['targets_15s', 'targets_30s', 'targets_1m', 'targets_5m', 'targets_generic'];
 
-async function measure(tasks: number): Promise<Row> {
+/** The fake's certificate and key, and the CA file the discoverer is given to trust it. */
+interface FakeTls {
+  cert: string;
+  key: string;
+  caFile: string;
+}
+
+async function measure(tasks: number, tls: FakeTls | undefined): Promise<Row> {
   const shape = fleetShape(tasks);
   const fleet = fleetOfTasks({ tasks, ...shape });
   const fake = new FakeAws(fleet);
   fake.faults.latencyMs = LATENCY_MS;
   fake.faults.buckets = BUCKETS;
-  await fake.start();
+  await fake.start(tls && { tls: { cert: tls.cert, key: tls.key } });
   collectOwnGarbage();
   const outputDir = await mkdtemp(join(tmpdir(), 'discoverer-bench-'));
   // The steady round starts on full buckets, as after a quiet interval; its own CPU is counted from its first call.
@@ -179,7 +189,7 @@ async function measure(tasks: number): Promise<Row> {
   const startedAt = Date.now();
   const discoverer = new RunningDiscoverer(
     ['--interval', String(INTERVAL_S), '--task-refresh', String(TASK_REFRESH_S), '--output-dir', outputDir, '--http-port', '0'],
-    fakeAwsEnv(fake.url),
+    { ...fakeAwsEnv(fake.url), ...(tls && { NODE_EXTRA_CA_CERTS: tls.caFile }) },
   );
   const pid = discoverer.pid as number;
   // Idle: started, the first call on its way (the fake answers after its latency).
@@ -400,6 +410,7 @@ async function mainSdkFloor(values: { sizes?: string | undefined; runs: string; 
 const OPTIONS = {
   sizes: { type: 'string' },
   runs: { type: 'string', default: '1' },
+  tls: { type: 'boolean', default: false },
   events: { type: 'boolean', default: false },
   minutes: { type: 'string' },
   churn: { type: 'string' },
@@ -420,6 +431,8 @@ const USAGE = `Usage: npm run bench -- [options]   (README, "Scale")
 
   --sizes N,N,...        fleet sizes in tasks (default 100,1000,10000; 50000 takes some 3 minutes a run)
   --runs N               runs per size; the table gives min / median (default 1)
+  --tls                  the fake answers over HTTPS, as AWS does (its CA, made for the run, given to the
+                         discoverer in NODE_EXTRA_CA_CERTS); plain HTTP without
   --events               events against polling instead (bench/events.ts), with:
     --minutes N            minutes of churn (default 10)
     --churn N              % of the tasks replaced a minute (default 1)
@@ -446,6 +459,14 @@ function positive(option: string, text: string, { integer = false } = {}): numbe
     throw new UsageError(`option ${option} "${text}": expected a positive ${integer ? 'whole number' : 'number'}`);
   }
   return value;
+}
+
+/** A CA and a certificate for 127.0.0.1 made for this run (test/support/testPki.ts), in a directory removed at exit. */
+async function makeFakeTls(): Promise<FakeTls> {
+  const directory = await mkdtemp(join(tmpdir(), 'discoverer-bench-pki-'));
+  process.on('exit', () => rmSync(directory, { recursive: true, force: true }));
+  const pki = makeTestPki(directory);
+  return { cert: await readFile(pki.serverCert, 'utf8'), key: await readFile(pki.serverKey, 'utf8'), caFile: pki.caCert };
 }
 
 const sizesOf = (text: string) => text.split(',').map((size) => positive('--sizes', size, { integer: true }));
@@ -489,7 +510,8 @@ async function main(): Promise<void> {
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   console.log(`prometheus-ecs-discoverer benchmark, ${new Date().toISOString()}`);
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}`);
-  console.log(`fake ECS/EC2: ${LATENCY_MS} ms per call; buckets (burst/per second): ${Object.entries(BUCKETS).map(([name, bucket]) => `${name} ${bucket.burst}/${bucket.perSecond}`).join(', ')}`);
+  const tls = values.tls ? await makeFakeTls() : undefined;
+  console.log(`fake ECS/EC2: ${tls ? 'HTTPS' : 'HTTP'}, ${LATENCY_MS} ms per call; buckets (burst/per second): ${Object.entries(BUCKETS).map(([name, bucket]) => `${name} ${bucket.burst}/${bucket.perSecond}`).join(', ')}`);
   console.log(`(${Object.entries(ACTION_BUCKETS).map(([action, bucket]) => `${action}→${bucket}`).join(', ')})`);
   console.log(`discoverer: the bin as installed (no flags), --interval ${INTERVAL_S} --task-refresh ${TASK_REFRESH_S}; ${runs} run(s) per size\n`);
 
@@ -498,7 +520,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (let run = 1; run <= runs; run++) {
       process.stderr.write(`measuring ${size} tasks, run ${run} of ${runs}...\n`);
-      rows.push(await measure(size));
+      rows.push(await measure(size, tls));
     }
     bySize.push(rows);
   }
@@ -518,7 +540,7 @@ async function main(): Promise<void> {
   const directory = new URL('./results/', import.meta.url);
   await mkdir(directory, { recursive: true });
   const file = new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, directory);
-  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, latencyMs: LATENCY_MS, buckets: BUCKETS, runs: bySize }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, tls: tls !== undefined, latencyMs: LATENCY_MS, buckets: BUCKETS, runs: bySize }, null, 2)}\n`);
   console.log(`\nJSON: ${file.pathname}`);
 }
 
