@@ -6,6 +6,7 @@ import { countByInterval, toGroupsByInterval, type PublishedGroup, type TargetGr
 import { EXIT } from './exitCodes.js';
 import { placeOf } from './readerOutcomes.js';
 import type { ClusterState, ReaderOutcome, RoundOutcome, RoundReport } from './round.js';
+import { byText } from './text.js';
 
 /**
  * What `check` found, as `check --json` prints it (README, "check"; the shape is tested by
@@ -114,7 +115,7 @@ const toCheckedAccount = ({ account, region, role, clusters, error }: ReaderOutc
 
 export function toCheckReport(states: readonly ClusterState[], round: RoundReport, { staticTargets, shards }: CheckExtras = {}): CheckReport {
   const keyOf = (state: ClusterState) => `${state.region}/${state.cluster.name}/${accountOfArn(state.cluster.arn)}`;
-  const sorted = [...states].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  const sorted = [...states].sort((a, b) => byText(keyOf(a), keyOf(b)));
   const clusters = sorted.map(
     (state): CheckedCluster => ({
       account: accountOfArn(state.cluster.arn),

@@ -1,5 +1,6 @@
 import type { LogFields } from './log.js';
 import type { ReaderOutcome, RegionReader } from './round.js';
+import { byText } from './text.js';
 
 /**
  * Where a cluster or a reader is, for a log line or a page: its region, and its account when the
@@ -37,7 +38,7 @@ export class ReaderOutcomes {
   /** Every reader's outcome, by account and region. */
   list(): readonly ReaderOutcome[] {
     return Object.freeze(
-      [...this.#outcomes].sort((a, b) => `${a.account ?? ''}/${a.region}`.localeCompare(`${b.account ?? ''}/${b.region}`)),
+      [...this.#outcomes].sort((a, b) => byText(`${a.account ?? ''}/${a.region}`, `${b.account ?? ''}/${b.region}`)),
     );
   }
 

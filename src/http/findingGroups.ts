@@ -1,4 +1,5 @@
 import type { Skip, Warning } from '../discovery/resolveTargets.js';
+import { byText } from '../text.js';
 
 /**
  * Skipped containers or warnings of one kind: one reason (or warning text), task family and
@@ -17,8 +18,6 @@ export interface FindingGroup<T extends Skip | Warning> {
   /** The first entries, by cluster and task; `count` says how many there are in all. */
   examples: T[];
 }
-
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Groups the entries by `what`, family and container: the largest groups first, each with at most `examplesPerGroup` entries. */
 export function toFindingGroups<T extends Skip | Warning>(entries: Iterable<T>, what: (entry: T) => string, examplesPerGroup: number): FindingGroup<T>[] {

@@ -122,13 +122,13 @@ export class Status {
     this.#invalidate();
   }
 
-  /** The status page, rendered once per round (and per progress report of a first round); only the time it is served is put in. */
   /** Pages are rendered once per change of what they show. */
   #invalidate(): void {
     this.#page = undefined;
     this.#shardPages.clear();
   }
 
+  /** The status page, rendered on the first request after a change of what it shows; only the time it is served is put in. */
   get page(): string {
     this.#page ??= this.#render(undefined);
     return this.#page.replace(SERVED_AT, String(this.#now()));

@@ -5,6 +5,7 @@ import type { Skip, Warning } from '../discovery/resolveTargets.js';
 import type { TargetGroup } from '../discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../round.js';
 import type { ProgressFigures } from '../roundProgress.js';
+import { byText, formatCount } from '../text.js';
 import { toFindingGroups, type FindingGroup } from './findingGroups.js';
 
 /** Whether the process serves fresh targets (`/-/ready`), and why not. */
@@ -59,7 +60,7 @@ function table(headers: string[], rows: Cell[][], empty: string, className = '')
   return `<table${className === '' ? '' : ` class="${className}"`}>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
-const plural = (count: number, one: string, many = `${one}s`) => `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
+const plural = (count: number, one: string, many = `${one}s`) => `${formatCount(count)} ${count === 1 ? one : many}`;
 
 /** Event-driven discovery (events.queueUrl), as the status page shows it. */
 export interface EventsView {
@@ -136,7 +137,7 @@ ${escapeHtml(`${progress.clustersDone} of ${plural(progress.clustersListed, 'clu
 
 function renderLastRound(round: RoundReport | undefined): string {
   if (round === undefined) return '<p class="none">No round has ended yet.</p>';
-  const rows = [[at(round.startedAt + round.durationMs), `${round.durationMs.toLocaleString('en')} ms`, round.outcome, round.apiCalls, round.clusters, round.tasks, round.pendingTasks]];
+  const rows = [[at(round.startedAt + round.durationMs), `${formatCount(round.durationMs)} ms`, round.outcome, round.apiCalls, round.clusters, round.tasks, round.pendingTasks]];
   const failures = round.failures.length === 0 ? '' : `\n<ul class="failures">${round.failures.map((failure) => `<li>${escapeHtml(failure)}</li>`).join('')}</ul>`;
   return table(['Ended', 'Duration', 'Outcome', 'AWS API calls', 'Clusters', 'Tasks', 'Pending tasks'], rows, '') + failures;
 }
@@ -173,7 +174,7 @@ function renderAccounts(snapshot: Snapshot | undefined, lastRound: RoundReport |
     if (state.lastSuccessAt !== undefined && (place.oldest === undefined || state.lastSuccessAt < place.oldest)) place.oldest = state.lastSuccessAt;
   }
   const rows = [...places.values()]
-    .sort((a, b) => `${a.account}/${a.region}`.localeCompare(`${b.account}/${b.region}`))
+    .sort((a, b) => byText(`${a.account}/${a.region}`, `${b.account}/${b.region}`))
     .map((place): Cell[] => [
       place.account,
       place.region,
@@ -192,7 +193,7 @@ function renderAccounts(snapshot: Snapshot | undefined, lastRound: RoundReport |
 
 function renderClusters(snapshot: Snapshot | undefined): string {
   const rows = [...(snapshot?.clusters ?? [])]
-    .sort((a, b) => `${accountOfArn(a.cluster.arn)}/${a.region}/${a.cluster.name}`.localeCompare(`${accountOfArn(b.cluster.arn)}/${b.region}/${b.cluster.name}`))
+    .sort((a, b) => byText(`${accountOfArn(a.cluster.arn)}/${a.region}/${a.cluster.name}`, `${accountOfArn(b.cluster.arn)}/${b.region}/${b.cluster.name}`))
     .map((state): Cell[] => [
       accountOfArn(state.cluster.arn),
       state.region,
@@ -215,7 +216,7 @@ function renderFindingGroup<T extends Skip | Warning>(group: FindingGroup<T>, ki
   const first = group.examples[0];
   const detail = kind === 'skip' ? `: ${(first as Skip | undefined)?.detail ?? ''}` : '';
   const summary =
-    `<span class="count">${group.count.toLocaleString('en')} ×</span> <span class="what">${escapeHtml(group.what)}</span>${escapeHtml(detail)}` +
+    `<span class="count">${formatCount(group.count)} ×</span> <span class="what">${escapeHtml(group.what)}</span>${escapeHtml(detail)}` +
     ` <span class="owner">— container ${escapeHtml(group.container)} of ${escapeHtml(`${group.family}${revisions}${services}`)} in ${escapeHtml(group.clusters.join(', '))}</span>`;
   const rows = group.examples.map((entry): Cell[] => [
     entry.cluster,
@@ -223,7 +224,7 @@ function renderFindingGroup<T extends Skip | Warning>(group: FindingGroup<T>, ki
     entry.revision ?? '',
     kind === 'skip' ? (entry as Skip).detail : (entry as Warning).message,
   ]);
-  const more = group.count > group.examples.length ? `<p class="none">and ${(group.count - group.examples.length).toLocaleString('en')} more tasks (all of them: <code>prometheus-ecs-discoverer check --json</code>)</p>` : '';
+  const more = group.count > group.examples.length ? `<p class="none">and ${formatCount(group.count - group.examples.length)} more tasks (all of them: <code>prometheus-ecs-discoverer check --json</code>)</p>` : '';
   return `<details class="${kind}"><summary>${summary}</summary>\n${table(['Cluster', 'Task', 'Revision', kind === 'skip' ? 'Detail' : 'Warning'], rows, '')}${more}</details>`;
 }
 
@@ -251,7 +252,7 @@ function renderFindings(snapshot: Snapshot | undefined): { skipped: string; warn
 const isShownLabel = (name: string) => !name.startsWith('__') && !['instance', 'job', 'metrics_path'].includes(name);
 
 function renderTargets(snapshot: Snapshot | undefined): string {
-  const states = [...(snapshot?.clusters ?? [])].sort((a, b) => `${a.region}/${a.cluster.name}`.localeCompare(`${b.region}/${b.cluster.name}`));
+  const states = [...(snapshot?.clusters ?? [])].sort((a, b) => byText(`${a.region}/${a.cluster.name}`, `${b.region}/${b.cluster.name}`));
   const total = states.reduce((sum, state) => sum + state.targets.length, 0);
   if (total === 0) return '<p class="none">No targets yet.</p>';
   const open = total <= OPEN_TARGETS_UP_TO;
@@ -261,7 +262,7 @@ function renderTargets(snapshot: Snapshot | undefined): string {
       const groups = state.targets
         .slice(0, TARGETS_PER_CLUSTER)
         .map((group) => ({ interval: group.interval, ...(JSON.parse(group.json) as TargetGroup) }))
-        .sort((a, b) => (a.targets[0] ?? '').localeCompare(b.targets[0] ?? '') || a.interval.localeCompare(b.interval));
+        .sort((a, b) => byText(a.targets[0] ?? '', b.targets[0] ?? '') || byText(a.interval, b.interval));
       const rows = groups.map(({ interval, targets, labels }): Cell[] => [
         targets.join(', '),
         interval,
@@ -276,7 +277,7 @@ function renderTargets(snapshot: Snapshot | undefined): string {
             .join(' '),
         ),
       ]);
-      const cut = state.targets.length > TARGETS_PER_CLUSTER ? ` (the first ${TARGETS_PER_CLUSTER.toLocaleString('en')} here)` : '';
+      const cut = state.targets.length > TARGETS_PER_CLUSTER ? ` (the first ${formatCount(TARGETS_PER_CLUSTER)} here)` : '';
       const summary = `${escapeHtml(state.cluster.name)} <span class="owner">${escapeHtml(state.region)}: ${escapeHtml(plural(state.targets.length, 'target'))}${escapeHtml(cut)}</span>`;
       const json = `<p>${cell(targetsLink(state, 'All of them as HTTP SD JSON'))}</p>`;
       return `<details class="cluster"${open ? ' open data-open' : ''}><summary>${summary}</summary>\n${json}\n${table(['Address', 'Interval', 'Job', 'Path', 'Service', 'Container', 'Labels'], rows, '', 'targets')}</details>`;
@@ -370,10 +371,10 @@ ${renderAccounts(snapshot, lastRound)}
 <h2>Clusters</h2>
 ${renderClusters(snapshot)}
 ${unread.length > 0 ? `<h2>Clusters never read</h2>\n<p>Listed, but never read, and with no earlier targets: they have no targets.</p>\n${table(['Account', 'Region', 'Cluster', 'Rounds', 'Why'], unread.map((cluster) => [cluster.account ?? '', cluster.region, cluster.name, cluster.rounds, cluster.reason]), '')}` : ''}
-<h2 id="skipped">Skipped containers (${findings.skipCount.toLocaleString('en')})</h2>
+<h2 id="skipped">Skipped containers (${formatCount(findings.skipCount)})</h2>
 <p class="meta">Containers that carry the marker but yield no target, by reason, task family and container; open a line for its tasks.</p>
 ${findings.skipped}
-<h2 id="warnings">Warnings (${findings.warningCount.toLocaleString('en')})</h2>
+<h2 id="warnings">Warnings (${formatCount(findings.warningCount)})</h2>
 ${findings.warnings}
 <h2 id="targets">Targets</h2>
 ${renderTargets(snapshot)}

@@ -158,6 +158,17 @@ describe('the bundle', () => {
     expect(typeof (requireInDist('./opentelemetry-api.cjs') as { trace: { getSpan: unknown } }).trace.getSpan).toBe('function');
   });
 
+  it("never asks ICU for locale data (toLocaleString, localeCompare, Intl): its pages would stay in memory, some 9 MB", async () => {
+    assertBuilt();
+    const asking: string[] = [];
+    for (const file of await readdir(dist)) {
+      const code = await readFile(join(dist, file), 'utf8');
+      // toLocaleLowerCase() of the SDK's defaults mode is not here: without a locale, V8 lowers ASCII itself.
+      for (const [call] of code.matchAll(/\.(?:toLocaleString|toLocaleDateString|toLocaleTimeString|localeCompare)\(|\bIntl\.\w+/g)) asking.push(`${file}: ${call}`);
+    }
+    expect(asking).toEqual([]);
+  });
+
   it("loads Node.js's built-in modules with require(), never import: an import reads every lazy export (on Node.js 22, http.WebSocket loads undici)", async () => {
     assertBuilt();
     const imported: string[] = [];
