@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /** How often the event loop is sampled while a round runs: a block of 50 ms is always seen. */
 export const LOOP_SAMPLE_EVERY_MS = 20;
@@ -9,7 +9,12 @@ export const LOOP_SAMPLE_EVERY_MS = 20;
  * would wake an idle process (some 0.1 ms of CPU), and nothing of ours runs for long there.
  */
 export class LoopBlockWatch {
-  readonly #histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_EVERY_MS });
+  readonly #histogram: IntervalHistogram;
+
+  /** `histogram`: Node.js's sampler of the event loop (a test's own, to see it stopped). */
+  constructor(histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_EVERY_MS })) {
+    this.#histogram = histogram;
+  }
 
   start(): void {
     // reset() also forgets the last sample, so the rest between rounds is not counted as a block.

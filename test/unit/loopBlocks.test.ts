@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { LOOP_SAMPLE_EVERY_MS, LoopBlockWatch } from '../../src/loopBlocks.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -36,6 +37,20 @@ describe('LoopBlockWatch', () => {
 
     // Counting the stopped second would give at least 0.98 s.
     expect(blockedSeconds).toBeLessThan(0.5);
+  });
+
+  it('samples only between start and stop: an idle process is not woken every period', () => {
+    const histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_EVERY_MS });
+    const watch = new LoopBlockWatch(histogram);
+
+    // enable() and disable() say whether they changed anything.
+    watch.start();
+    const samplingWhileWatching = !histogram.enable();
+    watch.stop();
+    const samplingAfterStop = histogram.disable();
+
+    expect(samplingWhileWatching).toBe(true);
+    expect(samplingAfterStop).toBe(false);
   });
 
   it('reports 0 when it took no sample', () => {
