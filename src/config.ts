@@ -161,7 +161,14 @@ convict.addFormat({
     for (const [name, selector] of Object.entries(value)) {
       if (!isSelectionName(name)) throw new Error(`selection name "${name}" is not valid: letters, digits, "-" and "_", starting with a letter or digit`);
       if (typeof selector !== 'string') throw new Error(`selection "${name}": expected a label selector text, got ${JSON.stringify(selector)}`);
-      const parsed = parseMatchers(selector);
+      let parsed: ReturnType<typeof parseMatchers>;
+      try {
+        parsed = parseMatchers(selector);
+      } catch (error) {
+        // Not the selector's fault (re2js missing): said as it is, naming the selection.
+        if (error instanceof Re2MissingError) throw new Error(`selection "${name}": ${error.message}`, { cause: error });
+        throw error;
+      }
       if ('error' in parsed) throw new Error(`selection "${name}": ${parsed.error}`);
     }
   },

@@ -64,7 +64,10 @@ export function toHttpSdJson(groups: GroupsByInterval, filter: TargetFilter = {}
 
 export type ParsedFilter = { filter: TargetFilter } | { error: string };
 
-/** Reads `?interval=&cluster=&account=&region=&shard=&of=&match=`; anything else is an error with a one-line reason. */
+/**
+ * Reads `?interval=&cluster=&account=&region=&shard=&of=&match=`; anything else is an error with a
+ * one-line reason. Throws Re2MissingError (an incomplete installation: the server's fault, a 500).
+ */
 export function parseTargetFilter(query: URLSearchParams): ParsedFilter {
   const filter: TargetFilter = {};
   const matchers: LabelMatcher[] = [];

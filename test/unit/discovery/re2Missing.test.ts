@@ -42,7 +42,7 @@ describe('re2js missing from the installation', () => {
   it('is what a selector with a regular expression says, in one line, not that the expression is wrong', () => {
     const message = errorOf(() => loadConfig({ env: { ECS_DISCOVERER_SELECTIONS: '{"payments":"team=~\\"pay.*\\""}' } }));
 
-    expect(message).toContain(`selections (--selections, ECS_DISCOVERER_SELECTIONS): ${MISSING}`);
+    expect(message).toContain(`selections (--selections, ECS_DISCOVERER_SELECTIONS): selection "payments": ${MISSING}`);
     expect(message).not.toContain('is not a regular expression');
     expect(message.split('\n')).toHaveLength(1);
   });
