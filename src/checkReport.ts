@@ -114,8 +114,9 @@ const toCheckedAccount = ({ account, region, role, clusters, error }: ReaderOutc
 });
 
 export function toCheckReport(states: readonly ClusterState[], round: RoundReport, { staticTargets, shards }: CheckExtras = {}): CheckReport {
-  const keyOf = (state: ClusterState) => `${state.region}/${state.cluster.name}/${accountOfArn(state.cluster.arn)}`;
-  const sorted = [...states].sort((a, b) => byText(keyOf(a), keyOf(b)));
+  const sorted = [...states].sort(
+    (a, b) => byText(a.region, b.region) || byText(a.cluster.name, b.cluster.name) || byText(accountOfArn(a.cluster.arn), accountOfArn(b.cluster.arn)),
+  );
   const clusters = sorted.map(
     (state): CheckedCluster => ({
       account: accountOfArn(state.cluster.arn),

@@ -38,7 +38,7 @@ export class ReaderOutcomes {
   /** Every reader's outcome, by account and region. */
   list(): readonly ReaderOutcome[] {
     return Object.freeze(
-      [...this.#outcomes].sort((a, b) => byText(`${a.account ?? ''}/${a.region}`, `${b.account ?? ''}/${b.region}`)),
+      [...this.#outcomes].sort((a, b) => byText(a.account ?? '', b.account ?? '') || byText(a.region, b.region)),
     );
   }
 

@@ -8,8 +8,7 @@
 /** Orders by UTF-16 code units, as Array.prototype.sort without a comparator. */
 export const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** A number with a comma between groups of three digits, as `toLocaleString('en')` writes a whole number. */
-export function formatCount(value: number): string {
-  const [whole = '', fraction] = String(value).split('.');
-  return whole.replace(/\B(?=(\d{3})+$)/g, ',') + (fraction === undefined ? '' : `.${fraction}`);
+/** A whole number with a comma between groups of three digits, as `toLocaleString('en')` writes it. */
+export function formatCount(whole: number): string {
+  return String(whole).replace(/\B(?=(\d{3})+$)/g, ',');
 }

@@ -174,7 +174,7 @@ function renderAccounts(snapshot: Snapshot | undefined, lastRound: RoundReport |
     if (state.lastSuccessAt !== undefined && (place.oldest === undefined || state.lastSuccessAt < place.oldest)) place.oldest = state.lastSuccessAt;
   }
   const rows = [...places.values()]
-    .sort((a, b) => byText(`${a.account}/${a.region}`, `${b.account}/${b.region}`))
+    .sort((a, b) => byText(a.account, b.account) || byText(a.region, b.region))
     .map((place): Cell[] => [
       place.account,
       place.region,
@@ -193,7 +193,7 @@ function renderAccounts(snapshot: Snapshot | undefined, lastRound: RoundReport |
 
 function renderClusters(snapshot: Snapshot | undefined): string {
   const rows = [...(snapshot?.clusters ?? [])]
-    .sort((a, b) => byText(`${accountOfArn(a.cluster.arn)}/${a.region}/${a.cluster.name}`, `${accountOfArn(b.cluster.arn)}/${b.region}/${b.cluster.name}`))
+    .sort((a, b) => byText(accountOfArn(a.cluster.arn), accountOfArn(b.cluster.arn)) || byText(a.region, b.region) || byText(a.cluster.name, b.cluster.name))
     .map((state): Cell[] => [
       accountOfArn(state.cluster.arn),
       state.region,
@@ -249,10 +249,17 @@ function renderFindings(snapshot: Snapshot | undefined): { skipped: string; warn
 }
 
 /** The labels a person reads a target by: the custom ones and the placement ones, not the `__` ones nor those of other columns. */
+/** Orders `host:port` (or `[v6]:port`) by host, then port as a number: 127.0.0.1:80 before 127.0.0.10:80. */
+function byAddress(a: string, b: string): number {
+  const hostEnd = (address: string) => (address.lastIndexOf(':') < 0 ? address.length : address.lastIndexOf(':'));
+  const [aHost, bHost] = [a.slice(0, hostEnd(a)), b.slice(0, hostEnd(b))];
+  return byText(aHost, bHost) || Number(a.slice(hostEnd(a) + 1)) - Number(b.slice(hostEnd(b) + 1)) || byText(a, b);
+}
+
 const isShownLabel = (name: string) => !name.startsWith('__') && !['instance', 'job', 'metrics_path'].includes(name);
 
 function renderTargets(snapshot: Snapshot | undefined): string {
-  const states = [...(snapshot?.clusters ?? [])].sort((a, b) => byText(`${a.region}/${a.cluster.name}`, `${b.region}/${b.cluster.name}`));
+  const states = [...(snapshot?.clusters ?? [])].sort((a, b) => byText(a.region, b.region) || byText(a.cluster.name, b.cluster.name));
   const total = states.reduce((sum, state) => sum + state.targets.length, 0);
   if (total === 0) return '<p class="none">No targets yet.</p>';
   const open = total <= OPEN_TARGETS_UP_TO;
@@ -262,7 +269,7 @@ function renderTargets(snapshot: Snapshot | undefined): string {
       const groups = state.targets
         .slice(0, TARGETS_PER_CLUSTER)
         .map((group) => ({ interval: group.interval, ...(JSON.parse(group.json) as TargetGroup) }))
-        .sort((a, b) => byText(a.targets[0] ?? '', b.targets[0] ?? '') || byText(a.interval, b.interval));
+        .sort((a, b) => byAddress(a.targets[0] ?? '', b.targets[0] ?? '') || byText(a.interval, b.interval));
       const rows = groups.map(({ interval, targets, labels }): Cell[] => [
         targets.join(', '),
         interval,

@@ -53,6 +53,21 @@ const prod = state('prod', {
 const noFlags = { failIfEmpty: false, strict: false };
 
 describe('check report', () => {
+  it('lists clusters by region, then name (code-unit order, field by field), then account', () => {
+    const names = ['prod_a', 'prod', 'api', 'Billing', 'prod-a'];
+    const other = state('prod', { region: 'eu-central-1' });
+    const report = toCheckReport([...names.map((name) => state(name)), other], round('ok'));
+
+    expect(report.clusters.map((cluster) => `${cluster.region}/${cluster.name}`)).toEqual([
+      'eu-central-1/prod',
+      'eu-west-1/Billing',
+      'eu-west-1/api',
+      'eu-west-1/prod',
+      'eu-west-1/prod-a',
+      'eu-west-1/prod_a',
+    ]);
+  });
+
   it('prints per cluster the tasks, the targets per interval, and skipped containers grouped by family and reason', () => {
     const second = { ...prod.skips[0]!, taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/def' };
     const report = toCheckReport([state('empty', { tasks: 1, markedContainers: 0 }), { ...prod, markedContainers: 4, skips: [...prod.skips, second] }], round('ok'));

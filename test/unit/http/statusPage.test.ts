@@ -129,10 +129,38 @@ describe('the status page', () => {
     expect(page).toContain('container app of family-x:3 (service svc) in a, b, c');
   });
 
+  it('lists clusters by account, region and name, field by field in code-unit order, and targets by host, then port', () => {
+    const arn = (account: string, region: string, name: string) => `arn:aws:ecs:${region}:${account}:cluster/${name}`;
+    const clusterAt = (account: string, region: string, name: string, addresses: string[] = []) =>
+      stateOf({
+        region,
+        cluster: { name, arn: arn(account, region, name) },
+        targets: addresses.map((address) => toPublishedGroup({ interval: 'generic', cluster: name, address, labels: { job: 'api' } })),
+      });
+    const states = [
+      clusterAt('111111111111', 'eu-west-1', 'prod_a'),
+      clusterAt('111111111111', 'eu-west-1', 'prod', ['127.0.0.10:80', '127.0.0.1:443', '127.0.0.1:80', '127.0.0.2:80']),
+      clusterAt('222222222222', 'eu-central-1', 'api'),
+      clusterAt('111111111111', 'eu-west-1', 'Billing'),
+      clusterAt('111111111111', 'eu-west-1', 'prod-a'),
+    ];
+    const page = renderStatusPage(view(snapshotOf(states)));
+    const section = (from: string, to: string) => page.slice(page.indexOf(from), page.indexOf(to, page.indexOf(from) + from.length));
+    const linked = (html: string) => [...html.matchAll(/targets\?cluster=([^&]+)&amp;region=[^&]+&amp;account=(\d+)">[^<\d]/g)].map(([, name, account]) => `${account}/${name}`);
+
+    expect(linked(section('<h2>Clusters</h2>', '<h2'))).toEqual(['111111111111/Billing', '111111111111/prod', '111111111111/prod-a', '111111111111/prod_a', '222222222222/api']);
+    expect([...section('<h2 id="targets">', '</details>').matchAll(/<td>(127\.0\.0\.\d+:\d+)<\/td>/g)].map(([, address]) => address)).toEqual([
+      '127.0.0.1:80',
+      '127.0.0.1:443',
+      '127.0.0.10:80',
+      '127.0.0.2:80',
+    ]);
+  });
+
   it('links each cluster to its HTTP SD answer, and every other page, with relative links', () => {
     const state = stateOf({
       cluster: { name: 'prod-1', arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-1' },
-      targets: [toPublishedGroup({ interval: '15s', cluster: 'prod-1', address: '127.0.0.1:9100', labels: { job: 'node', __metrics_path__: '/metrics' } })],
+      targets: [toPublishedGroup({ interval: '15s', cluster: 'prod-1', address: '127.0.0.1:443', labels: { job: 'node', __metrics_path__: '/metrics' } })],
     });
 
     const page = renderStatusPage(view(snapshotOf([state])));
