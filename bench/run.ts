@@ -6,7 +6,7 @@
  *   npm run bench                          # 100, 1,000 and 10,000 tasks
  *   npm run bench -- --sizes 10000,50000   # some sizes (50,000 takes about 3 minutes)
  *   npm run bench -- --runs 3              # each size 3 times: min and median of each figure
- *   npm run bench -- --tls                 # the fake over HTTPS, as AWS answers (a CA made for the run)
+ *   npm run bench -- --aws-tls             # the fake over HTTPS, as AWS answers (a CA made for the run)
  *   BENCH_DEBUG=1 npm run bench            # also print each throttled call (action, ms into the round)
  *   npm run bench -- --http                # the HTTP scenario instead (bench/httpLoad.ts): 10,000 tasks,
  *                                          # 2,000 clients that never read, 100 gzip readers, /-/healthy
@@ -30,10 +30,10 @@ import { ACTION_BUCKETS, FakeAws, type FakeFleet, type TokenBucket } from '../sr
 import { fleetOfTasks } from './fleetOfTasks.js';
 import { measureHttpLoad, printHttpLoad, type HttpLoadOptions } from './httpLoad.js';
 import { RunningDiscoverer, fakeAwsEnv } from '../test/support/runningDiscoverer.js';
+import { makeTestPki } from '../test/support/testPki.js';
 import { runEventsScenario } from './events.js';
 import { cpuSeconds } from './processCpu.js';
 import { measureDiscoverer, measureSdkAlone, type FloorRun, type SdkFloorOptions } from './sdkFloor.js';
-import { makeTestPki } from '../test/support/testPki.js';
 
 /** ECS's documented buckets (and EC2's for DescribeInstances), per account and region. */
 const BUCKETS: Record<string, TokenBucket> = {
@@ -410,7 +410,7 @@ async function mainSdkFloor(values: { sizes?: string | undefined; runs: string; 
 const OPTIONS = {
   sizes: { type: 'string' },
   runs: { type: 'string', default: '1' },
-  tls: { type: 'boolean', default: false },
+  'aws-tls': { type: 'boolean', default: false },
   events: { type: 'boolean', default: false },
   minutes: { type: 'string' },
   churn: { type: 'string' },
@@ -431,8 +431,8 @@ const USAGE = `Usage: npm run bench -- [options]   (README, "Scale")
 
   --sizes N,N,...        fleet sizes in tasks (default 100,1000,10000; 50000 takes some 3 minutes a run)
   --runs N               runs per size; the table gives min / median (default 1)
-  --tls                  the fake answers over HTTPS, as AWS does (its CA, made for the run, given to the
-                         discoverer in NODE_EXTRA_CA_CERTS); plain HTTP without
+  --aws-tls              the fleet rounds with the fake answering over HTTPS, as AWS does (its CA, made for
+                         the run, given to the discoverer in NODE_EXTRA_CA_CERTS); plain HTTP without
   --events               events against polling instead (bench/events.ts), with:
     --minutes N            minutes of churn (default 10)
     --churn N              % of the tasks replaced a minute (default 1)
@@ -461,10 +461,11 @@ function positive(option: string, text: string, { integer = false } = {}): numbe
   return value;
 }
 
-/** A CA and a certificate for 127.0.0.1 made for this run (test/support/testPki.ts), in a directory removed at exit. */
+/** A CA and a certificate for 127.0.0.1 made for this run (test/support/testPki.ts), in a directory removed at exit, Ctrl-C included. */
 async function makeFakeTls(): Promise<FakeTls> {
   const directory = await mkdtemp(join(tmpdir(), 'discoverer-bench-pki-'));
   process.on('exit', () => rmSync(directory, { recursive: true, force: true }));
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
   const pki = makeTestPki(directory);
   return { cert: await readFile(pki.serverCert, 'utf8'), key: await readFile(pki.serverKey, 'utf8'), caFile: pki.caCert };
 }
@@ -482,6 +483,9 @@ async function main(): Promise<void> {
   if (values.help) {
     console.log(USAGE);
     return;
+  }
+  if (values['aws-tls'] && (values.events || values['sdk-floor'] || values.http)) {
+    throw new UsageError('option --aws-tls is for the fleet rounds alone (--http has --http-tls, for the discoverer\'s own server)');
   }
   if (values.events) return mainEvents(values);
   if (values['sdk-floor']) return mainSdkFloor(values);
@@ -510,7 +514,7 @@ async function main(): Promise<void> {
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   console.log(`prometheus-ecs-discoverer benchmark, ${new Date().toISOString()}`);
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}`);
-  const tls = values.tls ? await makeFakeTls() : undefined;
+  const tls = values['aws-tls'] ? await makeFakeTls() : undefined;
   console.log(`fake ECS/EC2: ${tls ? 'HTTPS' : 'HTTP'}, ${LATENCY_MS} ms per call; buckets (burst/per second): ${Object.entries(BUCKETS).map(([name, bucket]) => `${name} ${bucket.burst}/${bucket.perSecond}`).join(', ')}`);
   console.log(`(${Object.entries(ACTION_BUCKETS).map(([action, bucket]) => `${action}→${bucket}`).join(', ')})`);
   console.log(`discoverer: the bin as installed (no flags), --interval ${INTERVAL_S} --task-refresh ${TASK_REFRESH_S}; ${runs} run(s) per size\n`);

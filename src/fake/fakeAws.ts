@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Server as TlsServer, createServer as createTlsServer } from 'node:https';
+import { Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import { FakeSqs } from './fakeSqs.js';
@@ -274,7 +274,7 @@ export class FakeAws {
    */
   async start({ tls }: { tls?: { cert: string; key: string } } = {}): Promise<string> {
     const handle = (request: IncomingMessage, response: ServerResponse) => void this.#handle(request, response);
-    this.#server = tls === undefined ? createServer(handle) : createTlsServer(tls, handle);
+    this.#server = tls === undefined ? createServer(handle) : createHttpsServer(tls, handle);
     this.#server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
     return this.url;
@@ -282,7 +282,7 @@ export class FakeAws {
 
   get url(): string {
     const address = this.#server?.address() as AddressInfo;
-    return `${this.#server instanceof TlsServer ? 'https' : 'http'}://127.0.0.1:${address.port}`;
+    return `${this.#server instanceof HttpsServer ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   }
 
   async stop(): Promise<void> {

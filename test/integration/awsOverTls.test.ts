@@ -51,6 +51,7 @@ describe('ECS over HTTPS', () => {
     expect(untrusted.code).toBe(1);
     const roundLine = untrusted.stderr.split('\n').find((line) => line.includes(' round outcome='));
     expect(roundLine).toMatch(/outcome=failed .*ListClusters failed: unable to verify the first certificate/);
+    expect(untrusted.stderr).not.toMatch(/^\s+at /m);
     expect(await readdir(untrustedDir)).toEqual([]);
   });
 });
