@@ -248,7 +248,6 @@ function renderFindings(snapshot: Snapshot | undefined): { skipped: string; warn
   };
 }
 
-/** The labels a person reads a target by: the custom ones and the placement ones, not the `__` ones nor those of other columns. */
 /** Orders `host:port` (or `[v6]:port`) by host, then port as a number: 127.0.0.1:80 before 127.0.0.10:80. */
 function byAddress(a: string, b: string): number {
   const hostEnd = (address: string) => (address.lastIndexOf(':') < 0 ? address.length : address.lastIndexOf(':'));
@@ -256,6 +255,7 @@ function byAddress(a: string, b: string): number {
   return byText(aHost, bHost) || Number(a.slice(hostEnd(a) + 1)) - Number(b.slice(hostEnd(b) + 1)) || byText(a, b);
 }
 
+/** The labels a person reads a target by: the custom ones and the placement ones, not the `__` ones nor those of other columns. */
 const isShownLabel = (name: string) => !name.startsWith('__') && !['instance', 'job', 'metrics_path'].includes(name);
 
 function renderTargets(snapshot: Snapshot | undefined): string {

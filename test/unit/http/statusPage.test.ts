@@ -160,7 +160,7 @@ describe('the status page', () => {
   it('links each cluster to its HTTP SD answer, and every other page, with relative links', () => {
     const state = stateOf({
       cluster: { name: 'prod-1', arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod-1' },
-      targets: [toPublishedGroup({ interval: '15s', cluster: 'prod-1', address: '127.0.0.1:443', labels: { job: 'node', __metrics_path__: '/metrics' } })],
+      targets: [toPublishedGroup({ interval: '15s', cluster: 'prod-1', address: '127.0.0.1:9100', labels: { job: 'node', __metrics_path__: '/metrics' } })],
     });
 
     const page = renderStatusPage(view(snapshotOf([state])));
