@@ -1,5 +1,5 @@
 import type { RE2JS } from 're2js';
-import { Re2MissingError, re2 } from './re2.js';
+import { re2 } from './re2.js';
 
 /** PromQL's matching operators. */
 export const MATCH_OPERATORS = ['=', '!=', '=~', '!~'] as const;
@@ -141,13 +141,14 @@ function toMatcher(name: string, operator: MatchOperator, value: string): LabelM
     const equal = operator === '=';
     return { name, operator, value, test: (text) => (text === value) === equal };
   }
+  // Loaded before the try: re2js missing (Re2MissingError) is the installation's fault, not the
+  // selector's; a request gets a 500 and the log line, a setting its one line.
+  const engine = re2();
   let pattern: RE2JS;
   try {
     // Anchored at both ends, as Prometheus anchors its regular expressions.
-    pattern = re2().compile(`^(?:${value})$`);
+    pattern = engine.compile(`^(?:${value})$`);
   } catch (error) {
-    // The installation's fault, not the selector's: a request gets a 500 and the log line, a setting its one line.
-    if (error instanceof Re2MissingError) throw error;
     throw new SelectorError(`"${value}" is not a regular expression in RE2 syntax: ${error instanceof Error ? error.message : String(error)}`);
   }
   const matching = operator === '=~';
