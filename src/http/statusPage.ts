@@ -248,11 +248,16 @@ function renderFindings(snapshot: Snapshot | undefined): { skipped: string; warn
   };
 }
 
-/** Orders `host:port` (or `[v6]:port`) by host, then port as a number: 127.0.0.1:80 before 127.0.0.10:80. */
+/** `host:port` (or `[v6]:port`) as host and port; port 0 when there is none. */
+function hostAndPort(address: string): [host: string, port: number] {
+  const colon = address.lastIndexOf(':');
+  return colon < 0 ? [address, 0] : [address.slice(0, colon), Number(address.slice(colon + 1))];
+}
+
+/** Orders addresses by host, then port as a number: 127.0.0.1:80 before 127.0.0.10:80. */
 function byAddress(a: string, b: string): number {
-  const hostEnd = (address: string) => (address.lastIndexOf(':') < 0 ? address.length : address.lastIndexOf(':'));
-  const [aHost, bHost] = [a.slice(0, hostEnd(a)), b.slice(0, hostEnd(b))];
-  return byText(aHost, bHost) || Number(a.slice(hostEnd(a) + 1)) - Number(b.slice(hostEnd(b) + 1)) || byText(a, b);
+  const [[aHost, aPort], [bHost, bPort]] = [hostAndPort(a), hostAndPort(b)];
+  return byText(aHost, bHost) || aPort - bPort || byText(a, b);
 }
 
 /** The labels a person reads a target by: the custom ones and the placement ones, not the `__` ones nor those of other columns. */
