@@ -154,6 +154,9 @@ export class RunningDiscoverer {
 /** Ports freePort has handed out in this process: two asked for at once must differ. */
 const portsGiven = new Set<number>();
 
+/** The first port of the kernel's ephemeral range, read once per process. */
+let ephemeralRangeStart: Promise<number> | undefined;
+
 /**
  * A TCP port free on `host` for the discoverer to listen on (port 0 means "off" to it). Chosen
  * at random below the kernel's ephemeral range, not by listening on port 0: a port the kernel
@@ -162,10 +165,11 @@ const portsGiven = new Set<number>();
  * binds it, and it then exits with EADDRINUSE.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const ephemeralFrom = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').then(
+  ephemeralRangeStart ??= readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').then(
     (text) => Number(text.trim().split(/\s+/)[0]),
     () => 32_768,
   );
+  const ephemeralFrom = await ephemeralRangeStart;
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = 10_000 + Math.floor(Math.random() * (ephemeralFrom - 10_000));
     if (portsGiven.has(port) || !(await canListen(port, host))) continue;
