@@ -28,7 +28,7 @@ import { createReaders } from './readers.js';
 import type { ClusterState, RoundResult } from './round.js';
 import { toShownSettings } from './shownSettings.js';
 
-/** How long stop() may take before the process exits regardless. */
+/** How long the running round, and then the HTTP requests in flight, may take to end at a stop. */
 const STOP_GRACE_MS = 4000;
 
 export interface RunOptions {
@@ -371,7 +371,7 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
   ]);
   if (!gave) logger.warn('the running round did not end in time; exiting anyway');
   staticDirectory?.stop();
-  await http?.close();
+  await http?.close(STOP_GRACE_MS);
   logger.info('stopped');
   return EXIT.ok;
 }

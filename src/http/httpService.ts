@@ -5,7 +5,7 @@ import { settingError, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { describeListenAddress, formatAddress, parseListenAddress, type ListenAddress } from './listenAddresses.js';
 import { toWebPaths } from './routing.js';
-import { applyTls, close, createHttpServer, listen, type AnyServer, type HttpLimits } from './server.js';
+import { applyTls, close, createHttpServer, listen, requestsInFlight, type AnyServer, type HttpLimits } from './server.js';
 import type { Status } from './status.js';
 import type { WebSecurity } from './webSecurity.js';
 
@@ -24,7 +24,8 @@ export interface HttpServiceOptions {
 export interface HttpService {
   /** Where each listener listens (`127.0.0.1:8080`, `[::1]:8080`), and whether with TLS. */
   listeners: readonly { address: string; tls: boolean }[];
-  close(): Promise<void>;
+  /** Stops listening; requests in flight get up to graceMs to finish (server.ts, close). */
+  close(graceMs: number): Promise<void>;
 }
 
 /** The listeners the settings ask for: http.listenAddresses, or http.host and http.port (none when the port is 0). */
@@ -102,7 +103,7 @@ export async function startHttpService({ config, status, registry, logger, selec
       servers.push(server);
       listeners.push({ address: formatAddress(bound), tls: security?.tls !== undefined });
     } catch (error) {
-      await Promise.all(servers.map(close));
+      await Promise.all(servers.map((server) => close(server)));
       throw settingError(blame(config, error), `cannot listen on ${describeListenAddress(address)}`, error);
     }
   }
@@ -128,9 +129,12 @@ export async function startHttpService({ config, status, registry, logger, selec
 
   return {
     listeners,
-    async close() {
+    async close(graceMs) {
       stopWatching();
-      await Promise.all(servers.map(close));
+      const waiting = servers.reduce((sum, server) => sum + requestsInFlight(server), 0);
+      if (waiting > 0) logger.info('waiting for HTTP requests in flight', { requests: waiting, grace_seconds: graceMs / 1000 });
+      const finished = await Promise.all(servers.map((server) => close(server, graceMs)));
+      if (finished.includes(false)) logger.warn('HTTP requests still in flight were cut', { grace_seconds: graceMs / 1000 });
     },
   };
 }

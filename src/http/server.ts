@@ -154,7 +154,14 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
     }
   };
 
+  const inFlight = new Set<ServerResponse>();
   const listener = (request: IncomingMessage, response: ServerResponse) => {
+    inFlight.add(response);
+    response.once('close', () => {
+      inFlight.delete(response);
+      // Closing: the answer is done, and its keep-alive connection would otherwise stay open until its timeout.
+      if (!server.listening) setImmediate(() => server.closeIdleConnections());
+    });
     handle(request, response).catch((error: unknown) => {
       logger.error('HTTP request failed', { path: request.url, error: describeError(error) });
       if (!response.headersSent) send(response, false, 500, TEXT, 'internal error\n');
@@ -194,7 +201,16 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
     server.keepAliveTimeout = limits.keepAliveTimeoutMs;
     server.maxConnections = limits.maxConnections;
   }
+  answering.set(server, inFlight);
   return server;
+}
+
+/** Each server's answers not yet done, for close(). */
+const answering = new WeakMap<AnyServer, ReadonlySet<ServerResponse>>();
+
+/** How many answers the server has not finished: requests read, answers being made or sent. */
+export function requestsInFlight(server: AnyServer): number {
+  return answering.get(server)?.size ?? 0;
 }
 
 /** Puts new TLS settings in force for the connections to come; open ones keep theirs. */
@@ -218,10 +234,23 @@ export function listen(server: AnyServer, host: string | undefined, port: number
   });
 }
 
-/** Stops accepting connections and closes idle and open ones. */
-export function close(server: AnyServer): Promise<void> {
+/**
+ * Stops accepting connections and closes the idle ones. Requests in flight (a password being
+ * checked, static targets being written, an answer being read) get up to graceMs to finish, each
+ * connection closed when its answer is done; then what is left is closed. Resolves true when
+ * nothing had to be cut.
+ */
+export function close(server: AnyServer, graceMs = 0): Promise<boolean> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    let cut = false;
+    const cutOff = setTimeout(() => {
+      cut = requestsInFlight(server) > 0;
+      server.closeAllConnections();
+    }, graceMs);
+    server.close(() => {
+      clearTimeout(cutOff);
+      resolve(!cut);
+    });
+    server.closeIdleConnections();
   });
 }

@@ -1,4 +1,4 @@
-import { get as httpGet, type Server } from 'node:http';
+import { Agent, get as httpGet, type Server } from 'node:http';
 import { rawRequest } from '../../support/rawHttp.js';
 import { gunzipSync } from 'node:zlib';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StaticDirectory } from '../../../src/output/staticDirectory.js';
 import { compare } from 'bcryptjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../../../src/round.js';
 import { BasicAuth } from '../../../src/http/basicAuth.js';
@@ -245,7 +245,7 @@ describe('HTTP server', () => {
 describe('HTTP server: shared answers, prefix, strict targets, authentication', () => {
   const servers: ReturnType<typeof createHttpServer>[] = [];
   afterEach(async () => {
-    await Promise.all(servers.splice(0).map(close));
+    await Promise.all(servers.splice(0).map((created) => close(created)));
   });
 
   /** A server of its own, with a logger that keeps its lines. */
@@ -440,5 +440,66 @@ describe('HTTP server: the targets API behind basic auth', () => {
       await close(apiServer);
       await rm(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe('HTTP server: closing with requests in flight', () => {
+  /** A server whose /metrics answers only when `answer` is called; `asked` resolves once a request waits for it. */
+  async function withHeldMetrics(limits?: Parameters<typeof createHttpServer>[0]['limits']) {
+    let answer: (text: string) => void = () => {};
+    let markAsked: () => void = () => {};
+    const asked = new Promise<void>((resolve) => (markAsked = resolve));
+    const registry = {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      metrics: () => {
+        markAsked();
+        return new Promise<string>((resolve) => (answer = resolve));
+      },
+    } as unknown as ReturnType<typeof createMetrics>['registry'];
+    const held = createHttpServer({ status: new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' }), registry, logger: silentLogger, ...(limits && { limits }) });
+    const { port } = await listen(held, '127.0.0.1', 0);
+    return { held, port, asked, answer: (text: string) => answer(text) };
+  }
+
+  /** A client that keeps its connections open as long as the server does (Node's global agent closes them after 5 s). */
+  const agent = new Agent({ keepAlive: true });
+  afterAll(() => agent.destroy());
+
+  /** GET over a keep-alive connection: the status and body, or the error that ended it. */
+  function keepAliveGet(port: number, path: string): Promise<{ status: number; body: string } | { error: string }> {
+    return new Promise((resolve) => {
+      const request = httpGet({ host: '127.0.0.1', port, path, agent }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+    });
+  }
+
+  it('lets a request in flight finish, refuses new connections meanwhile, and closes the connection once the answer is sent', async () => {
+    // Keep-alive for ten minutes: closing must not wait for the connection's timeout once its answer is done.
+    const limits = { headersTimeoutMs: 600_000, requestTimeoutMs: 600_000, keepAliveTimeoutMs: 600_000, writeTimeoutMs: 600_000, maxConnections: 10 };
+    const { held, port, asked, answer } = await withHeldMetrics(limits);
+    const inFlight = keepAliveGet(port, '/metrics');
+    await asked;
+
+    const closed = close(held, 600_000);
+    const refused = await keepAliveGet(port, '/-/healthy');
+    answer('up 1\n');
+
+    expect(refused).toEqual({ error: 'ECONNREFUSED' });
+    expect(await inFlight).toEqual({ status: 200, body: 'up 1\n' });
+    expect(await closed).toBe(true);
+  });
+
+  it('cuts a request still in flight when the grace is over, and says so', async () => {
+    const { held, port, asked } = await withHeldMetrics();
+    const inFlight = keepAliveGet(port, '/metrics');
+    await asked;
+
+    expect(await close(held, 0)).toBe(false);
+    expect(await inFlight).toEqual({ error: 'ECONNRESET' });
   });
 });
