@@ -766,8 +766,43 @@ function valueOf(config: Config, key: string): unknown {
 }
 
 /** The keys of the settings whose values differ between two configs. */
-export function changedSettings(before: Config, after: Config): string[] {
+function changedSettings(before: Config, after: Config): string[] {
   return SETTINGS.map((setting) => setting.key).filter(
     (key) => JSON.stringify(valueOf(before, key)) !== JSON.stringify(valueOf(after, key)),
   );
+}
+
+/**
+ * What SIGHUP can change while the process runs: what each round reads afresh (the log level,
+ * the marking, the labels, the default path and interval, the health filter, the cluster
+ * selection). Task and cluster tags change what is asked of AWS, and need a restart as the rest
+ * does. No cross-setting check mixes the two kinds, so any mix of them stays valid.
+ */
+const RELOADABLE = /^(log\.level$|marker\.|labels\.(?!taskTags$|clusterTags$)|metricsPath$|defaultInterval$|healthFilter$|clusters\.)/;
+
+export interface Reload {
+  /** The settings in force from now on: the reloadable ones as read again, the others as at start. */
+  inForce: Config;
+  /** The reloadable settings whose value changes now. */
+  applied: string[];
+  /** The settings read again with a value other than the one in force since the start: a restart applies them. */
+  needRestart: string[];
+}
+
+/**
+ * The settings read again at a SIGHUP, against those at start and those in force. A setting
+ * that needs a restart is never applied, and is named at every reload until the restart. A
+ * preset counts as the settings it sets.
+ */
+export function reloadSettings(start: Config, inForce: Config, next: Config): Reload {
+  const changedSinceStart = changedSettings(start, next).filter((key) => key !== 'preset');
+  const reloaded = structuredClone(start) as unknown as Record<string, unknown>;
+  for (const key of changedSinceStart.filter((changed) => RELOADABLE.test(changed))) {
+    const path = key.split('.');
+    const name = path.pop() as string;
+    const parent = path.reduce((node, part) => node[part] as Record<string, unknown>, reloaded);
+    parent[name] = structuredClone(valueOf(next, key));
+  }
+  const updated = deepFreeze(reloaded as unknown as Config);
+  return { inForce: updated, applied: changedSettings(inForce, updated), needRestart: changedSinceStart.filter((key) => !RELOADABLE.test(key)) };
 }

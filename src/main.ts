@@ -2,7 +2,7 @@ import { setMaxListeners, type EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
 import { version, type RunMode } from './commandLine.js';
-import { changedSettings, settingError, type Config } from './config.js';
+import { reloadSettings, settingError, type Config } from './config.js';
 import { compileNamePattern, type ClusterSelection } from './discovery/clusters.js';
 import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer, type DiscovererOptions } from './discoverer.js';
@@ -47,39 +47,32 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** What SIGHUP can change while the process runs; the rest needs a restart. */
-const RELOADABLE = /^(log\.level|marker\.|labels\.(prefix|cluster|taskVersion|taskId|containerId|instanceId)$|metricsPath$|clusters\.|healthFilter$)/;
-
 /**
- * Re-reads the settings on SIGHUP and applies those that can change while running (log level,
- * marking, labels, metrics path, cluster selection); says which others changed and need a
- * restart. A config that does not load keeps the current one, with the reason.
+ * Re-reads the settings on SIGHUP and applies those that can change while running
+ * (reloadSettings); says which others differ from those at start and need a restart. A config
+ * that does not load keeps the current one, with the reason.
  */
 function applyReloads(options: RunOptions, logger: Logger, discoverer: Discoverer, onSettings?: (shown: [string, string][]) => void): void {
-  let current = options.config;
+  let inForce = options.config;
   options.signals?.on('reload', () => {
     let next: Config;
     try {
-      next = (options.reloadConfig ?? (() => current))();
+      next = (options.reloadConfig ?? (() => inForce))();
     } catch (error) {
       logger.error('SIGHUP: the settings did not load; keeping the current ones', { error: describeError(error) });
       return;
     }
-    const changed = changedSettings(current, next);
-    const applied = changed.filter((key) => RELOADABLE.test(key));
-    const needRestart = changed.filter((key) => !RELOADABLE.test(key));
-    if (applied.length > 0) {
-      discoverer.reconfigure({ resolveOptions: toResolveOptions(next), clusterSelection: toClusterSelection(next) });
-      (logger as Partial<AdjustableLogger>).setLevel?.(next.log.level);
-      // In force: the reloadable settings as read now, the others as at start.
-      const reread = new Map(toShownSettings(next));
-      onSettings?.(toShownSettings(options.config).map(([key, value]) => [key, RELOADABLE.test(key) ? (reread.get(key) ?? value) : value]));
+    const reload = reloadSettings(options.config, inForce, next);
+    if (reload.applied.length > 0) {
+      inForce = reload.inForce;
+      discoverer.reconfigure({ resolveOptions: toResolveOptions(inForce), clusterSelection: toClusterSelection(inForce) });
+      (logger as Partial<AdjustableLogger>).setLevel?.(inForce.log.level);
+      onSettings?.(toShownSettings(inForce));
     }
     logger.info('SIGHUP: settings read again', {
-      applied: applied.length > 0 ? applied.join(',') : 'none',
-      ...(needRestart.length > 0 && { need_restart: needRestart.join(',') }),
+      applied: reload.applied.length > 0 ? reload.applied.join(',') : 'none',
+      ...(reload.needRestart.length > 0 && { need_restart: reload.needRestart.join(',') }),
     });
-    current = next;
   });
 }
 

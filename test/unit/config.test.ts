@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { SETTINGS, defaultSettings, loadConfig, settingError } from '../../src/config.js';
+import { SETTINGS, defaultSettings, loadConfig, reloadSettings, settingError } from '../../src/config.js';
 
 async function configFile(content: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'config-')), 'settings.json');
@@ -305,5 +305,38 @@ describe('events settings', () => {
       new ConfigError('events.resyncInterval (--events-resync-interval, ECS_DISCOVERER_EVENTS_RESYNC_INTERVAL): 10 is less than interval (15): expected at least that'),
     );
     expect(loadConfig({ env: {}, flags: { 'events.resyncInterval': '10' } }).events.resyncInterval).toBe(10);
+  });
+});
+
+describe('reloadSettings (SIGHUP)', () => {
+  const start = loadConfig({ env: {}, flags: { interval: '30', 'marker.name': 'PROMETHEUS' } });
+
+  it('applies every label setting the rounds read, and the default interval; tags and the rest wait for a restart', () => {
+    const next = loadConfig({
+      env: {},
+      flags: { interval: '45', 'marker.name': 'SCRAPE', 'labels.fargateIds': 'compatibility', 'labels.fromDockerLabels': 'team', 'labels.noLabelsValue': 'true', defaultInterval: '1m', 'labels.taskTags': 'true' },
+    });
+
+    const reload = reloadSettings(start, start, next);
+
+    expect(reload.applied.sort()).toEqual(['defaultInterval', 'labels.fargateIds', 'labels.fromDockerLabels', 'labels.noLabelsValue', 'marker.name']);
+    expect(reload.needRestart.sort()).toEqual(['interval', 'labels.taskTags']);
+    expect(reload.inForce).toMatchObject({ interval: 30, defaultInterval: '1m', marker: { name: 'SCRAPE' }, labels: { taskTags: false, fargateIds: 'compatibility', fromDockerLabels: ['team'] } });
+  });
+
+  it('never applies a setting that needs a restart at a later reload, and names it at each reload until then', () => {
+    const first = reloadSettings(start, start, loadConfig({ env: {}, flags: { interval: '45', 'marker.name': 'PROMETHEUS' } }));
+    const second = reloadSettings(start, first.inForce, loadConfig({ env: {}, flags: { interval: '45', 'marker.name': 'SCRAPE' } }));
+
+    expect(first).toMatchObject({ applied: [], needRestart: ['interval'] });
+    expect(second).toMatchObject({ applied: ['marker.name'], needRestart: ['interval'] });
+    expect(second.inForce.interval).toBe(30);
+  });
+
+  it('counts a preset as the settings it sets', () => {
+    const reload = reloadSettings(start, start, loadConfig({ env: {}, flags: { interval: '30', 'marker.name': 'PROMETHEUS', preset: 'teralytics' } }));
+
+    expect(reload.applied).toEqual(['marker.source']);
+    expect(reload.needRestart).toEqual(['allTargetsFile']);
   });
 });
