@@ -59,7 +59,7 @@ export function helpText(): string {
     const value = 'value' in option ? ` ${option.value}` : '';
     lines.push(`  ${`${short}--${name}${value}`.padEnd(26)} ${option.doc}`);
   }
-  lines.push('', 'Settings (key in a --config file; flag; environment variable; default):');
+  lines.push('', 'Settings (key, nested at each dot in a --config file: {"http": {"port": 8080}}; flag; environment variable; default):');
   for (const setting of SETTINGS) {
     const sources = [setting.flag && `${setting.flag} VALUE`, setting.env].filter(Boolean).join(', ');
     lines.push(`  ${setting.key}: ${sources}; default ${showDefault(setting.default)}${setting.range ? `; ${setting.range}` : ''}`);

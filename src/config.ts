@@ -656,10 +656,52 @@ function readConfigFile(configFile: string): Record<string, unknown> {
     const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message;
     throw new ConfigError(`--config "${configFile}": ${reason}`, { cause: error });
   }
-  if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+  if (!isPlainObject(content)) {
     throw new ConfigError(`--config "${configFile}": expected a JSON object of settings`);
   }
-  return content as Record<string, unknown>;
+  const problems = keyProblems(content);
+  if (problems.length > 0) throw new ConfigError(problems.map((problem) => `--config "${configFile}": ${problem}`).join('\n'));
+  return content;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The groups of settings (`http` for `http.port`). */
+const GROUPS = new Set(SETTINGS.flatMap(({ key }) => key.split('.').slice(0, -1).map((_, index, parts) => parts.slice(0, index + 1).join('.'))));
+
+/**
+ * The keys of a --config file against the settings, before convict reads it: convict passes over
+ * a dotted key ("http.port": it is not where http.port is) without a word, and answers a group
+ * given a plain value ("marker": "X") with lines about each of its settings. One line per problem.
+ */
+function keyProblems(content: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(content).flatMap(([name, value]) => {
+    const key = prefix + name;
+    if (name.includes('.')) return [`unknown setting "${key}"${unknownKeyHint(key)}`];
+    const setting = SETTINGS.find((candidate) => candidate.key === key);
+    if (setting !== undefined) {
+      // Convict would take the object's keys for settings under this one.
+      return isPlainObject(value) && !isPlainObject(setting.default) ? [`${nameSetting(key)}: expected one value, not an object: value was ${JSON.stringify(value)}`] : [];
+    }
+    if (GROUPS.has(key)) {
+      if (isPlainObject(value)) return keyProblems(value, `${key}.`);
+      const inGroup = SETTINGS.filter((setting) => setting.key.startsWith(`${key}.`)).map((setting) => setting.key.slice(key.length + 1));
+      return [`"${key}" is a group of settings (${inGroup.join(', ')}): expected an object of them: value was ${JSON.stringify(value)}`];
+    }
+    return [`unknown setting "${key}"${unknownKeyHint(key)}`];
+  });
+}
+
+/** Where a key the settings do not have was probably meant to go. */
+function unknownKeyHint(key: string): string {
+  if (SETTINGS.some((setting) => setting.key === key) || GROUPS.has(key)) {
+    // A dotted key: the file nests settings, where the names of --help and the README join them with dots.
+    const [group, ...rest] = key.split('.');
+    return ` (in a --config file, settings nest: {"${group ?? ''}": {"${rest.join('.')}": ...}})`;
+  }
+  const name = key.split('.').at(-1) ?? key;
+  const candidates = SETTINGS.filter((setting) => setting.key.split('.').at(-1) === name).map((setting) => `"${setting.key}"`);
+  return candidates.length > 0 ? ` (did you mean ${candidates.join(' or ')}?)` : '';
 }
 
 /** Two intervals writing one file would overwrite each other every round, silently. */

@@ -169,7 +169,36 @@ describe('loadConfig', () => {
   it('rejects an unknown setting in the config file', async () => {
     const file = await configFile(JSON.stringify({ intervall: 5 }));
 
-    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(new ConfigError('unknown setting "intervall"'));
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(new ConfigError(`--config "${file}": unknown setting "intervall"`));
+  });
+
+  it.each([
+    // Convict passed over these without a word: the settings stayed at their defaults.
+    ['{"http.port": 9999, "log.level": "debug"}', ['unknown setting "http.port" (in a --config file, settings nest: {"http": {"port": ...}})', 'unknown setting "log.level" (in a --config file, settings nest: {"log": {"level": ...}})']],
+    ['{"__proto__": {"interval": 5}}', ['unknown setting "__proto__"']],
+    ['{"http": {"port.x": 1}}', ['unknown setting "http.port.x"']],
+    // Convict answered these with a line per setting of the group, and a false "unknown setting".
+    ['{"marker": "PROMETHEUS_TARGET"}', ['"marker" is a group of settings (name, value, source): expected an object of them: value was "PROMETHEUS_TARGET"']],
+    ['{"clusters": ["prod"]}', ['"clusters" is a group of settings (names, include, exclude): expected an object of them: value was ["prod"]']],
+    ['{"files": null}', ['"files" is a group of settings (15s, 30s, 1m, 5m, generic): expected an object of them: value was null']],
+    ['{"interval": {"seconds": 5}}', ['interval (--interval, ECS_DISCOVERER_INTERVAL): expected one value, not an object: value was {"seconds":5}']],
+    // Names as --help has them, or without their group.
+    ['{"regions": ["eu-west-1"]}', ['unknown setting "regions" (did you mean "aws.regions"?)']],
+    ['{"requestTimeout": 5}', ['unknown setting "requestTimeout" (did you mean "aws.requestTimeout" or "http.requestTimeout"?)']],
+  ])('rejects the keys of %s in a config file, a line each, naming the file', async (content, problems) => {
+    const file = await configFile(content);
+
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(new ConfigError(problems.map((problem) => `--config "${file}": ${problem}`).join('\n')));
+  });
+
+  it('reads settings nested in a config file, objects where a setting takes one', async () => {
+    const file = await configFile(JSON.stringify({ http: { port: 9999 }, log: { level: 'debug' }, selections: { payments: 'team="payments"' } }));
+
+    const config = loadConfig({ env: {}, configFile: file });
+
+    expect(config.http.port).toBe(9999);
+    expect(config.log.level).toBe('debug');
+    expect(Object.keys(config.selections)).toEqual(['payments']);
   });
 
   it('rejects a config file that is not JSON, naming the file', async () => {
