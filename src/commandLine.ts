@@ -83,6 +83,27 @@ export interface Invocation {
   version: boolean;
 }
 
+/**
+ * parseArgs takes the "-5" of `--interval -5` for an option, and would say that --interval has no
+ * value: a number is a value, given to the option as `--interval=-5`, so that its range is what
+ * the error names.
+ */
+function withNegativeValues(argv: string[], options: ParseArgsConfig['options']): string[] {
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    const next = argv[index + 1];
+    const takesValue = arg.startsWith('--') && options?.[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
+}
+
 /** Parses the command line; throws ConfigError naming the offending option. */
 export function parseCommandLine(argv: string[]): Invocation {
   const settingFlags = SETTINGS.filter((setting) => setting.flag !== undefined);
@@ -96,7 +117,7 @@ export function parseCommandLine(argv: string[]): Invocation {
 
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: withNegativeValues(argv, options), strict: true, allowPositionals: true, options });
   } catch (error) {
     const message = (error as Error).message;
     const option = /'(-[^' ]+)/.exec(message)?.[1];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { helpText, parseCommandLine } from '../../src/commandLine.js';
-import { SETTINGS } from '../../src/config.js';
+import { SETTINGS, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('parseCommandLine', () => {
@@ -25,6 +25,13 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['--fail-if-empty', 'check']).mode).toEqual({ kind: 'check', json: false, failIfEmpty: true, strict: false });
     expect(parseCommandLine(['check', '--strict']).mode).toEqual({ kind: 'check', json: false, failIfEmpty: false, strict: true });
     expect(parseCommandLine(['check', '--clusters', 'a,b']).flags).toEqual({ 'clusters.names': 'a,b' });
+  });
+
+  it('takes a negative number after a flag for its value, so that the range check names it', () => {
+    expect(parseCommandLine(['--interval', '-5', '--http-port', '-1', '--once']).flags).toEqual({ interval: '-5', 'http.port': '-1' });
+    expect(() => loadConfig({ env: {}, flags: parseCommandLine(['--interval', '-5']).flags })).toThrow(/^interval \(--interval, ECS_DISCOVERER_INTERVAL\): .*value was -5$/);
+    // Not a number: still an option, and its flag still has no value.
+    expect(() => parseCommandLine(['--interval', '--once'])).toThrow(new ConfigError('option --interval needs a value (see --help)'));
   });
 
   it('reads --config, --help and --version', () => {
