@@ -156,7 +156,8 @@ convict.addFormat({
   name: 'selections',
   validate(value: unknown) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new Error(`expected an object of names and label selectors, such as {"payments": "team=\\"payments\\""}: value was ${JSON.stringify(value)}`);
+      // Convict adds the value.
+      throw new Error('expected an object of names and label selectors, such as {"payments": "team=\\"payments\\""}');
     }
     for (const [name, selector] of Object.entries(value)) {
       if (!isSelectionName(name)) throw new Error(`selection name "${name}" is not valid: letters, digits, "-" and "_", starting with a letter or digit`);

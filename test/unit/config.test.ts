@@ -160,6 +160,7 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
     [{ flags: { 'aws.roles': 'arn:aws:iam::111111111111:user/alice' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "arn:aws:iam::111111111111:user/alice" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"arn:aws:iam::111111111111:user/alice"}]'],
     [{ env: { ECS_DISCOVERER_ROLES: 'discoverer' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "discoverer" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"discoverer"}]'],
+    [{ flags: { selections: '{bad' } }, 'selections (--selections, ECS_DISCOVERER_SELECTIONS): expected an object of names and label selectors, such as {"payments": "team=\\"payments\\""}: value was "{bad"'],
     [{ flags: { healthFilter: 'green' } }, 'healthFilter (--health-filter, ECS_DISCOVERER_HEALTH_FILTER): must be one of the possible values: ["any","healthy","not-unhealthy"]: value was "green"'],
     [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer","sepich"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
