@@ -1,3 +1,4 @@
+import type { RoleSetting } from './aws/roles.js';
 import { SETTINGS, type Config, type SettingInfo } from './config.js';
 
 /**
@@ -11,8 +12,18 @@ const SECRET_NAME = /pass|secret|token|credential|auth|key|cert|tls|user/i;
 const URL_WITH_USER = /[a-z][a-z0-9+.-]*:\/\/[^/\s@]*@/i;
 
 function toText(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map(String).join(', ');
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map(toText).join(', ');
   if (value === '') return '(empty)';
+  if (typeof value === 'object' && value !== null) {
+    // A role (aws.roles): its ARN and session name; an external id is left out, as a secret would be.
+    if ('arn' in value) {
+      const { arn, sessionName, externalId } = value as RoleSetting;
+      return `${arn}${sessionName === undefined ? '' : ` as ${sessionName}`}${externalId === undefined ? '' : ' (external id not shown)'}`;
+    }
+    // Named values (selections): each name and its value.
+    const entries = Object.entries(value);
+    return entries.length === 0 ? '(none)' : entries.map(([name, item]) => `${name}: ${toText(item)}`).join('; ');
+  }
   return String(value);
 }
 

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, loadConfig, type Config, type SettingInfo } from '../../src/config.js';
 import { toShownSettings } from '../../src/shownSettings.js';
@@ -15,6 +18,26 @@ describe('the settings shown on the status page', () => {
     expect(shown.get('clusters.names')).toBe('prod, batch');
     expect(shown.get('aws.regions')).toBe('(none)');
     expect(shown.get('marker.value')).toBe('(empty)');
+  });
+
+  it('shows roles by ARN and session name, never their external id, and each named selection', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'shown-'));
+    const configFile = join(directory, 'settings.json');
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        aws: { roles: [{ arn: 'arn:aws:iam::111111111111:role/discoverer', externalId: 'shared-7f3a', sessionName: 'sd-hub' }, { arn: 'arn:aws:iam::222222222222:role/discoverer' }] },
+        selections: { payments: 'team="payments"', batch: 'job=~"batch-.*"' },
+      }),
+    );
+    const config = loadConfig({ env: {}, configFile });
+    await rm(directory, { recursive: true });
+
+    const shown = new Map(toShownSettings(config));
+
+    expect(shown.get('aws.roles')).toBe('arn:aws:iam::111111111111:role/discoverer as sd-hub (external id not shown), arn:aws:iam::222222222222:role/discoverer');
+    expect(shown.get('selections')).toBe('payments: team="payments"; batch: job=~"batch-.*"');
+    expect(JSON.stringify([...shown])).not.toContain('shared-7f3a');
   });
 
   it('leaves out every setting whose name may carry a secret, and hides a URL with a user in it', () => {
