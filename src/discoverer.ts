@@ -58,6 +58,8 @@ export interface DiscovererOptions {
   countThrottled?: () => number;
   /** How often a long first round logs its progress. @default 5000 */
   progressEveryMs?: number;
+  /** The level of a failed round's line: error where the round is the whole run (--once). @default 'warn' */
+  failedRoundLevel?: 'warn' | 'error';
   /** Gets how a first round goes while it runs, every second or so (the status page shows it). */
   onProgress?: (progress: ProgressFigures) => void;
   logger: Logger;
@@ -190,7 +192,7 @@ export class Discoverer {
       readers: progress.readers.list(),
     });
     recordRound(this.#options.metrics, report, states, this.#options.readers);
-    logRound(logger, report, failures);
+    logRound(logger, report, failures, this.#options.failedRoundLevel);
     return { report, snapshot };
   }
 

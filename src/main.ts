@@ -145,6 +145,8 @@ async function compose(
     earlierStates,
     unreadClusterRounds: config.http.unreadyAfterFailedRounds,
     progressEveryMs: config.log.progressEvery * 1000,
+    // A failed --once exits 1: at --log-level error, this line is what says why.
+    ...(mode.kind === 'once' && { failedRoundLevel: 'error' as const }),
     ...(onProgress && { onProgress }),
   });
   const loop: Loop<RoundResult> = new Loop<RoundResult>({
@@ -421,8 +423,9 @@ function recordStatic(metrics: Metrics, staticDirectory: StaticDirectory | undef
 /** The composition root: builds every collaborator from the config and runs the mode. Returns the exit code. */
 export async function run(options: RunOptions): Promise<number> {
   const { mode, config } = options;
-  // check prints its own report of what the discoverer would log as warnings.
-  const logger = options.logger ?? createLogger({ level: mode.kind === 'check' ? 'error' : config.log.level, format: config.log.format });
+  // check prints its own report of what the discoverer would log as warnings; debug, asked for, still shows every AWS request.
+  const level = mode.kind === 'check' && config.log.level !== 'debug' ? 'error' : config.log.level;
+  const logger = options.logger ?? createLogger({ level, format: config.log.format });
   switch (mode.kind) {
     case 'serve':
       return serve(options, logger);

@@ -58,10 +58,10 @@ export function toRoundReport({ outcome, startedAt, durationMs, apiCalls, states
  * One line per failing role and per failing cluster, then one line for the round: a total outage
  * of the process's own account logs one line per round.
  */
-export function logRound(logger: Logger, report: RoundReport, failures: RoundFailures): void {
+export function logRound(logger: Logger, report: RoundReport, failures: RoundFailures, failedLevel: 'warn' | 'error' = 'warn'): void {
   for (const { text, fields } of failures.roles) logger.warn(text, fields);
   for (const { text, ...fields } of failures.clusters) logger.warn(text, fields);
-  logger[report.outcome === 'ok' ? 'info' : 'warn']('round', {
+  logger[report.outcome === 'ok' ? 'info' : failedLevel]('round', {
     outcome: report.outcome,
     clusters: report.clusters,
     tasks: report.tasks,

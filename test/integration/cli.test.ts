@@ -125,6 +125,15 @@ describe('prometheus-ecs-discoverer --once against a fake ECS', () => {
     expect(result.stderr).toContain('ListClusters failed');
     expect(await readdir(outputDir)).toEqual([]);
   });
+
+  it('says why it exits 1 even at --log-level error: the failed round is an error there', async () => {
+    fake.faults.outage = true;
+
+    const result = await runCli(['--once', '--output-dir', outputDir, '--log-level', 'error'], { ...fakeAwsEnv(fake.url), ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '1' });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/ error round outcome=failed .*ListClusters failed/)]);
+  });
 });
 
 describe('prometheus-ecs-discoverer as a long-running process', () => {

@@ -222,6 +222,15 @@ describe('prometheus-ecs-discoverer check', () => {
     });
   });
 
+  it('logs every AWS request with --log-level debug, where it logs only errors otherwise', async () => {
+    const result = await runCli(['check', '--clusters', 'batch', '--log-level', 'debug'], fakeAwsEnv(fake.url));
+
+    const requestLines = result.stderr.split('\n').filter((line) => / debug aws call action=\w+ outcome=ok /.test(line));
+    expect(result.code).toBe(0);
+    expect(requestLines.length).toBeGreaterThan(0);
+    expect(requestLines).toHaveLength(fake.calls.length);
+  });
+
   it('exits 1, naming it, for a cluster of --clusters that does not exist', async () => {
     const result = await runCli(['check', '--clusters', 'prod,prdo'], fakeAwsEnv(fake.url));
 
