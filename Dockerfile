@@ -13,7 +13,9 @@ RUN npm run build
 
 # --- Runtime: dist/ only: the bundle needs no node_modules ---
 FROM node:22-slim
-ENV NODE_ENV=production
+# The output directory as a setting's default, not a flag: flags win over the environment, so a
+# CMD flag would quietly override ECS_DISCOVERER_OUTPUT_DIR, and be lost with any CMD of one's own.
+ENV NODE_ENV=production ECS_DISCOVERER_OUTPUT_DIR=/targets
 WORKDIR /app
 # package.json is read at run time (--version).
 COPY package.json ./
@@ -35,5 +37,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:8080/-/healthy', {timeout: 4000}, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))"]
 
 # The bin itself, as npx runs it: its shebang is a plain #!/usr/bin/env node (no flags needed).
+# Arguments given to the container (docker run IMAGE --interval 30, a task's command) are its flags.
 ENTRYPOINT ["/app/dist/cli.js"]
-CMD ["--output-dir", "/targets"]

@@ -50,6 +50,8 @@ const FILES: Record<string, string> = Object.fromEntries(
   ['generic', '15s', '30s', '1m', '5m'].map((interval) => [interval, defaultOf(`files.${interval}`) as string]),
 );
 const OUTPUT_DIR = '/targets';
+/** The output directory's variable, as the settings name it. */
+const outputDirVariable = SETTINGS.find((setting) => setting.key === 'outputDir')?.env;
 const HTTP_PORT = defaultOf('http.port') as number;
 
 // --- Dockerfile ---
@@ -113,7 +115,7 @@ describe('Dockerfile', () => {
     expect(packageJson.dependencies ?? {}, 'the bundle holds the dependencies: the package declares none').toEqual({});
     expect(packageJson.scripts['build'], 'package.json has the build script the Dockerfile runs').toBeDefined();
     expect(read('README.md')).toContain('npm ci && npm run build');
-    expect(only('ENV')).toMatch(/^NODE_ENV=production$/);
+    expect(only('ENV').split(/\s+/)).toEqual(['NODE_ENV=production', `${outputDirVariable}=${OUTPUT_DIR}`]);
     expect(inStage(lastStage, 'COPY').map((copy) => copy.args)).toContain('--from=build /app/dist ./dist');
   });
 
@@ -124,7 +126,8 @@ describe('Dockerfile', () => {
     expect(`/app/${bin}`, 'package.json bin').toBe('/app/dist/cli.js');
     // A POSIX env takes one argument: no -S and no flags, so that busybox (Alpine) and old coreutils run it.
     expect(read('src/cli.ts').split('\n')[0], 'src/cli.ts shebang, run by env').toBe('#!/usr/bin/env node');
-    expect(execForm(only('CMD'))).toEqual(['--output-dir', OUTPUT_DIR]);
+    // No CMD: a flag there would win over ECS_DISCOVERER_OUTPUT_DIR, and go with any CMD of one's own.
+    expect(dockerfile.filter((instruction) => instruction.keyword === 'CMD')).toEqual([]);
   });
 
   it('runs as node, exposes the HTTP port and declares the output directory, owned by node, as a volume', () => {
@@ -204,9 +207,10 @@ describe('examples/prometheus-ecs-discoverer.service', () => {
   const unit = unitSettings('examples/prometheus-ecs-discoverer.service');
 
   it('runs the built bin with node, writing to its own state directory', () => {
-    expect(unit.get('ExecStart')).toMatch(/^\/usr\/bin\/node \/opt\/prometheus-ecs-discoverer\/dist\/cli\.js /);
+    expect(unit.get('ExecStart')).toBe('/usr/bin/node /opt/prometheus-ecs-discoverer/dist/cli.js');
     expect((JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin['prometheus-ecs-discoverer']).toBe('dist/cli.js');
-    expect(unit.get('ExecStart')).toContain(`--output-dir /var/lib/${unit.get('StateDirectory')}`);
+    // A variable, which the EnvironmentFile may change; a flag would win over it.
+    expect(unit.get('Environment')).toBe(`${outputDirVariable}=/var/lib/${unit.get('StateDirectory')}`);
     expect(unit.get('StateDirectoryMode')).toBe('0755');
   });
 
@@ -353,8 +357,8 @@ describe('examples/ecs-task-definition.json', () => {
     expect(readOnly?.readOnly).toBe(true);
   });
 
-  it('runs the discoverer as the image does: same arguments, port and health check', () => {
-    expect(discoverer?.command, 'discoverer command = Dockerfile CMD').toEqual(execForm(only('CMD')));
+  it('runs the discoverer as the image does: no arguments, same port and health check', () => {
+    expect(discoverer?.command, 'the image sets the output directory').toBeUndefined();
     expect(discoverer?.portMappings?.map((mapping) => mapping.containerPort)).toEqual([HTTP_PORT]);
     expect(discoverer?.healthCheck?.command, 'healthCheck = Dockerfile HEALTHCHECK').toEqual(['CMD', ...(healthcheckArgs() as string[])]);
   });
