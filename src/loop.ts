@@ -66,7 +66,7 @@ export class Loop<T = unknown> {
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#stopping.abort(new Error('stopping'));
+    this.#stopping.abort(new Error('the process is stopping'));
     await this.#running?.catch(() => {});
   }
 

@@ -183,12 +183,15 @@ async function compose(
    * The one round of --once and check. Once it is over, no request is sent any more (a retry of
    * a call shared by clusters that all failed would be, as the process exits); those in flight
    * (aborted with a failed cluster, or such a shared call) end a moment later: it waits for
-   * them, so that their debug lines are logged before the exit.
+   * them, so that their debug lines are logged before the exit. Not after SIGTERM or SIGINT: a
+   * hung request would hold the process until its aws.requestTimeout.
    */
   const runOnce = async () => {
     const result = await loop.runOnce();
     noMoreCalls.abort(new Error('the round is over'));
-    await callsSettled();
+    if (!stopping.signal.aborted) {
+      await Promise.race([callsSettled(), new Promise<void>((resolveStop) => stopping.signal.addEventListener('abort', () => resolveStop(), { once: true }))]);
+    }
     return result;
   };
   return { stopping: stopping.signal, loop, runOnce };

@@ -126,6 +126,21 @@ describe('prometheus-ecs-discoverer --once against a fake ECS', () => {
     expect(await readdir(outputDir)).toEqual([]);
   });
 
+  it.each([
+    ['--once', ['--once', '--output-dir'], 1],
+    ['check', ['check', '--output-dir'], 3],
+  ] as const)('%s stops at SIGTERM without waiting for a hung request, and says the round was stopped', async (_, args, code) => {
+    // A request held for ever, with a timeout far beyond the test's: only the stop can end the run.
+    fake.faults.hang = true;
+    const firstCall = new Promise<void>((resolve) => fake.onRequest(resolve));
+    running = new RunningDiscoverer([...args, outputDir], { ...fakeAwsEnv(fake.url), ECS_DISCOVERER_AWS_REQUEST_TIMEOUT: '3600' });
+    await firstCall;
+
+    expect(await running.stop('SIGTERM')).toBe(code);
+    expect(running.stderr + running.stdout).toContain('AbortError: the process is stopping');
+    expect(await readdir(outputDir)).toEqual([]);
+  });
+
   it('says why it exits 1 even at --log-level error: the failed round is an error there', async () => {
     fake.faults.outage = true;
 
