@@ -38,6 +38,8 @@ const toWholeNumber = (text: string): unknown => (/^\s*-?\d+\s*$/.test(text) ? N
 const isWholeNumberFrom = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown) =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 const isNonEmptyText = (value: unknown) => typeof value === 'string' && value.trim() !== '';
+/** A list in which no item is given twice (two listeners on one address, a region read twice). */
+const isEachOnce = (values: unknown[]) => new Set(values).size === values.length;
 
 /** Formats of whole numbers with their range in the name (`seconds:1..86400`): --help and the README show it. */
 const RANGED = /^(seconds|count):(\d+)\.\.(\d+)$/;
@@ -102,8 +104,8 @@ addRule(
 );
 addRule(
   'listen-addresses',
-  'host:port addresses, comma-separated ([::1]:8080 for IPv6, :8080 for every address)',
-  (value) => Array.isArray(value) && value.every((item) => typeof item === 'string' && !('error' in parseListenAddress(item))),
+  'host:port addresses, comma-separated, each once ([::1]:8080 for IPv6, :8080 for every address)',
+  (value) => Array.isArray(value) && value.every((item) => typeof item === 'string' && !('error' in parseListenAddress(item))) && isEachOnce(value),
   (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
 );
 addRule('route-prefix', 'a path such as /ecs (plain segments: no "//", ".", "..", "?", "#" or "%"), or empty', (value) => typeof value === 'string' && isRoutePrefix(value));
@@ -142,6 +144,14 @@ addRule(
   'true or false',
   (value) => typeof value === 'boolean',
   (text) => (text === 'true' ? true : text === 'false' ? false : text),
+);
+// eu-west-1, us-gov-west-1, cn-northwest-1, eu-isoe-west-1: a name of another shape reaches no endpoint.
+const isRegionName = (value: unknown) => typeof value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(value);
+addRule(
+  'regions',
+  'AWS region names such as eu-west-1, comma-separated, each once',
+  (value) => Array.isArray(value) && value.every(isRegionName) && isEachOnce(value),
+  (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
 );
 addRule(
   'list',
@@ -397,7 +407,7 @@ const schema = {
   aws: {
     regions: {
       doc: 'AWS regions to scan, comma-separated; empty: the SDK\'s region (AWS_REGION, profile, ...).',
-      format: 'list',
+      format: 'regions',
       default: [] as string[],
       env: env('REGIONS'),
       arg: 'regions',
@@ -758,6 +768,13 @@ function checkEvents(config: Config): void {
   throw settingError('events.resyncInterval', `${config.events.resyncInterval} is less than interval (${config.interval}): expected at least that`);
 }
 
+/**
+ * The variables Kubernetes gives every pod for a Service named ecs-discoverer share our prefix
+ * (ECS_DISCOVERER_SERVICE_HOST, _SERVICE_PORT[_<port name>], _PORT, _PORT_<port>_<PROTOCOL>[_PORT,
+ * _PROTO, _ADDR]). With its SERVICE_HOST there, they are the cluster's, not unknown settings.
+ */
+const KUBERNETES_SERVICE_VARIABLE = new RegExp(`^${ENV_PREFIX}(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\\d+_(TCP|UDP|SCTP)(_(PORT|PROTO|ADDR))?)?)$`);
+
 export interface LoadConfigInput {
   /** Settings given as flags, by setting key (`interval` → "20"). They win over everything. */
   flags?: Record<string, string>;
@@ -771,8 +788,9 @@ export interface LoadConfigInput {
  * validates them strictly. Throws ConfigError with one line per problem.
  */
 export function loadConfig({ flags = {}, configFile, env = process.env }: LoadConfigInput = {}): Config {
+  const fromKubernetes = env[`${ENV_PREFIX}SERVICE_HOST`] !== undefined;
   const unknownVariables = Object.keys(env).filter(
-    (name) => name.startsWith(ENV_PREFIX) && !SETTINGS.some((setting) => setting.env === name),
+    (name) => name.startsWith(ENV_PREFIX) && !SETTINGS.some((setting) => setting.env === name) && !(fromKubernetes && KUBERNETES_SERVICE_VARIABLE.test(name)),
   );
   if (unknownVariables.length > 0) {
     throw new ConfigError(unknownVariables.map((name) => `unknown environment variable ${name}`).join('\n'));

@@ -83,7 +83,10 @@ export async function createReaders(
       try {
         resolvedRegion = await ecs.config.region();
       } catch (error) {
-        const problem = region === undefined ? 'no AWS region: set AWS_REGION (or a profile region), or --regions' : `region "${region}" cannot be used`;
+        // The SDK's region comes from AWS_REGION or a profile: none at all, or one it refuses (its reason follows).
+        const missing = /region is missing/i.test(describeError(error));
+        const problem =
+          region !== undefined ? `region "${region}" cannot be used` : missing ? 'no AWS region: set AWS_REGION (or a profile region), or --regions' : 'the region of AWS_REGION or of the profile cannot be used';
         throw settingError('aws.regions', problem, error);
       }
       // Loaded when first needed, in the region the ECS client resolved, with the same credentials.

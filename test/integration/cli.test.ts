@@ -237,7 +237,8 @@ describe('prometheus-ecs-discoverer command line', () => {
     [['--output-dir', '/proc/not-here/targets'], 'outputDir (--output-dir, ECS_DISCOVERER_OUTPUT_DIR): "/proc/not-here/targets" is not a writable directory'],
     [['--http-host', '192.0.2.1', '--http-port', '9'], 'http.host (--http-host, ECS_DISCOVERER_HTTP_HOST): cannot listen on 192.0.2.1:9: listen EADDRNOTAVAIL: address not available 192.0.2.1:9'],
     [['--interval', '99999999999'], 'interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was 99999999999'],
-    [['--regions', 'eu west 1'], 'aws.regions (--regions, ECS_DISCOVERER_REGIONS): region "eu west 1" cannot be used: Region not accepted: region="eu west 1" is not a valid hostname component.'],
+    [['--regions', 'eu west 1'], 'aws.regions (--regions, ECS_DISCOVERER_REGIONS): expected AWS region names such as eu-west-1, comma-separated, each once: value was ["eu west 1"]'],
+    [['--regions', 'eu-west-1,eu-west-1'], 'aws.regions (--regions, ECS_DISCOVERER_REGIONS): expected AWS region names such as eu-west-1, comma-separated, each once: value was ["eu-west-1","eu-west-1"]'],
   ])('exits 2 at once with one line for %j', async (args, message) => {
     // An output directory of its own: the default, ./targets, would be made in the repository.
     const result = await runCli(args.includes('--output-dir') ? args : [...args, '--output-dir', outputDir], fakeAwsEnv('http://127.0.0.1:9'));
@@ -246,6 +247,15 @@ describe('prometheus-ecs-discoverer command line', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`prometheus-ecs-discoverer: ${message}`);
+  });
+
+  it('exits 2 naming the SDK\'s reason for a region of AWS_REGION it cannot use', async () => {
+    const result = await runCli(['--output-dir', outputDir], { ...fakeAwsEnv('http://127.0.0.1:9'), AWS_REGION: 'eu west 1' });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'prometheus-ecs-discoverer: aws.regions (--regions, ECS_DISCOVERER_REGIONS): the region of AWS_REGION or of the profile cannot be used: Region not accepted: region="eu west 1" is not a valid hostname component.',
+    ]);
   });
 
   it('exits 2 naming the setting and the SDK\'s reason when no region is set', async () => {

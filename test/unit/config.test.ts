@@ -167,6 +167,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
   });
 
+  it('leaves the variables of a Kubernetes Service named ecs-discoverer alone, and only those', () => {
+    const kubernetes = {
+      ECS_DISCOVERER_SERVICE_HOST: '10.96.0.12',
+      ECS_DISCOVERER_SERVICE_PORT: '8080',
+      ECS_DISCOVERER_SERVICE_PORT_HTTP: '8080',
+      ECS_DISCOVERER_PORT: 'tcp://10.96.0.12:8080',
+      ECS_DISCOVERER_PORT_8080_TCP: 'tcp://10.96.0.12:8080',
+      ECS_DISCOVERER_PORT_8080_TCP_PROTO: 'tcp',
+      ECS_DISCOVERER_PORT_8080_TCP_PORT: '8080',
+      ECS_DISCOVERER_PORT_8080_TCP_ADDR: '10.96.0.12',
+    };
+
+    expect(loadConfig({ env: { ...kubernetes, ECS_DISCOVERER_INTERVAL: '20' } }).interval).toBe(20);
+    expect(() => loadConfig({ env: { ...kubernetes, ECS_DISCOVERER_INTERVL: '5' } })).toThrow(new ConfigError('unknown environment variable ECS_DISCOVERER_INTERVL'));
+    // Without the Service's host, a lone ECS_DISCOVERER_PORT is a guess at a setting: still refused.
+    expect(() => loadConfig({ env: { ECS_DISCOVERER_PORT: '9090' } })).toThrow(new ConfigError('unknown environment variable ECS_DISCOVERER_PORT'));
+  });
+
   it('rejects an unknown setting in the config file', async () => {
     const file = await configFile(JSON.stringify({ intervall: 5 }));
 
@@ -244,7 +262,12 @@ describe('loadConfig: HTTP listeners, prefix and limits', () => {
     ],
     [
       { flags: { 'http.listenAddresses': '::1:8080' } },
-      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): expected host:port addresses, comma-separated ([::1]:8080 for IPv6, :8080 for every address): value was ["::1:8080"]',
+      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): expected host:port addresses, comma-separated, each once ([::1]:8080 for IPv6, :8080 for every address): value was ["::1:8080"]',
+    ],
+    [
+      // Two listeners on one address: the second would fail as if another process held it.
+      { flags: { 'http.listenAddresses': '127.0.0.1:8080,127.0.0.1:8080' } },
+      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): expected host:port addresses, comma-separated, each once ([::1]:8080 for IPv6, :8080 for every address): value was ["127.0.0.1:8080","127.0.0.1:8080"]',
     ],
     [
       { env: { ECS_DISCOVERER_HTTP_HEADERS_TIMEOUT: '60', ECS_DISCOVERER_HTTP_REQUEST_TIMEOUT: '30' } },
