@@ -6,7 +6,7 @@ import { countByInterval, toGroupsByInterval, type PublishedGroup, type TargetGr
 import { EXIT } from './exitCodes.js';
 import { placeOf } from './readerOutcomes.js';
 import type { ClusterState, ReaderOutcome, RoundOutcome, RoundReport } from './round.js';
-import { byText } from './text.js';
+import { byText } from './discovery/text.js';
 
 /**
  * What `check` found, as `check --json` prints it (README, "check"; the shape is tested by

@@ -664,7 +664,9 @@ function readConfigFile(configFile: string): Record<string, unknown> {
   try {
     content = JSON.parse(readFileSync(configFile, 'utf8'));
   } catch (error) {
-    const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message;
+    // V8 quotes the text around a JSON error, its line breaks included: written as \n, the error stays one line.
+    const yamlHint = /\.ya?ml$/i.test(configFile) ? '; --config reads JSON, not YAML' : '';
+    const reason = error instanceof SyntaxError ? `not valid JSON (${error.message.replace(/\r?\n/g, '\\n')})${yamlHint}` : (error as Error).message;
     throw new ConfigError(`--config "${configFile}": ${reason}`, { cause: error });
   }
   if (!isPlainObject(content)) {

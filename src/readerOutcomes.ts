@@ -1,6 +1,6 @@
 import type { LogFields } from './log.js';
 import type { ReaderOutcome, RegionReader } from './round.js';
-import { byText } from './text.js';
+import { byText } from './discovery/text.js';
 
 /**
  * Where a cluster or a reader is, for a log line or a page: its region, and its account when the

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { RE2JS } from 're2js';
+import { firstLine } from './text.js';
 
 let engine: typeof RE2JS | undefined;
 
@@ -26,7 +27,6 @@ export function re2(): typeof RE2JS {
  */
 export class Re2MissingError extends Error {
   constructor(cause: unknown) {
-    const reason = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
-    super(`re2js, which compiles regular expressions, cannot be loaded (${reason}): the installation is incomplete; copy all of dist/, its .cjs files too`, { cause });
+    super(`re2js, which compiles regular expressions, cannot be loaded (${firstLine(cause)}): the installation is incomplete; copy all of dist/, its .cjs files too`, { cause });
   }
 }

@@ -2,6 +2,7 @@ import type * as Yaml from 'yaml';
 import { INTERVAL_SECONDS, INTERVALS, type IntervalName } from './endpoints.js';
 import { sortLabels } from './labels.js';
 import type { PublishedGroup, TargetGroup } from './targetGroups.js';
+import { firstLine } from './text.js';
 
 /**
  * Static targets: file_sd files that people drop into a directory (an RDS exporter, a host
@@ -60,7 +61,7 @@ export function parseStaticGroups(text: string, format: 'json' | 'yaml', yaml?: 
   try {
     content = format === 'json' ? JSON.parse(text) : yaml?.parse(text, { maxAliasCount: 100 });
   } catch (error) {
-    return { error: `not valid ${format.toUpperCase()}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+    return { error: `not valid ${format.toUpperCase()}: ${firstLine(error)}` };
   }
   // An empty YAML file is no group at all, as an empty list.
   if (content === null || content === undefined) return { groups: [] };

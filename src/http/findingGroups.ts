@@ -1,5 +1,5 @@
 import type { Skip, Warning } from '../discovery/resolveTargets.js';
-import { byText } from '../text.js';
+import { byText } from '../discovery/text.js';
 
 /**
  * Skipped containers or warnings of one kind: one reason (or warning text), task family and

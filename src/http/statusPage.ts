@@ -5,7 +5,7 @@ import type { Skip, Warning } from '../discovery/resolveTargets.js';
 import type { TargetGroup } from '../discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../round.js';
 import type { ProgressFigures } from '../roundProgress.js';
-import { byText, formatCount } from '../text.js';
+import { byText, formatCount } from '../discovery/text.js';
 import { toFindingGroups, type FindingGroup } from './findingGroups.js';
 
 /** Whether the process serves fresh targets (`/-/ready`), and why not. */

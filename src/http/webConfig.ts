@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import type * as Yaml from 'yaml';
+import { firstLine } from '../discovery/text.js';
 import {
   CLIENT_AUTH_ALIASES,
   CLIENT_AUTH_TYPES,
@@ -262,7 +263,7 @@ function users(value: unknown): Map<string, string> {
 export function parseWebConfig(text: string, file: string, yaml: typeof Yaml): WebConfig {
   const document = yaml.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const error = document.errors[0];
-  if (error !== undefined) throw new WebConfigProblem(`not valid YAML: ${error.message.split('\n')[0] ?? ''}`);
+  if (error !== undefined) throw new WebConfigProblem(`not valid YAML: ${firstLine(error)}`);
   const root = mapAt(document.toJS(), '(the file)');
   checkKeys(root, '', ['tls_server_config', 'http_server_config', 'basic_auth_users']);
   return {

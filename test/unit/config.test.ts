@@ -226,6 +226,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, configFile: file })).toThrow(/^--config ".*settings.json": not valid JSON/);
   });
 
+  it('rejects a YAML config file in one line, saying that --config reads JSON', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'config-'));
+    const path = join(directory, 'settings.yaml');
+    // Short enough that V8 quotes all of it, its line break included.
+    await writeFile(path, 'a: 1\nb: 2');
+
+    // V8's wording of a JSON error differs between versions; one line, and the hint, do not.
+    expect(() => loadConfig({ env: {}, configFile: path })).toThrow(/^--config ".*settings\.yaml": not valid JSON \([^\n]*\); --config reads JSON, not YAML$/);
+  });
+
   it('rejects a config file that does not exist', () => {
     expect(() => loadConfig({ env: {}, configFile: '/nonexistent/settings.json' })).toThrow(
       /^--config "\/nonexistent\/settings.json": ENOENT/,

@@ -76,7 +76,7 @@ http_server_config:
     ['http_server_config:\n  header: {}', 'http_server_config.header: unknown key (expected one of http2, headers)'],
     ['rate_limit:\n  burst: 1', 'rate_limit: rate limiting is not supported'],
     ['tls_server_config:\n  cert_file: a\n  key_file: b\n  client_allowed_sans: [x]', 'tls_server_config.client_allowed_sans: matching client certificate SANs is not supported'],
-    ['a: 1\na: 2', 'not valid YAML: Map keys must be unique at line 2, column 1:'],
+    ['a: 1\na: 2', 'not valid YAML: Map keys must be unique at line 2, column 1'],
     ['- just\n- a list', '(the file): expected a map of keys and values'],
     ['tls_server_config:\n  key_file: b', 'tls_server_config.cert_file: missing (or cert): TLS needs a certificate'],
     ['tls_server_config:\n  cert_file: a', 'tls_server_config.key_file: missing (or key)'],

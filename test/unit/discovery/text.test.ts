@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { byText, formatCount } from '../../src/text.js';
+import { byText, firstLine, formatCount } from '../../../src/discovery/text.js';
 
 describe('formatCount', () => {
   it('writes a whole number as toLocaleString("en") does', () => {
@@ -16,5 +16,14 @@ describe('byText', () => {
         expect([...texts].sort(byText)).toEqual([...texts].sort());
       }),
     );
+  });
+});
+
+describe('firstLine', () => {
+  it("keeps an error message's first line, without the colon that introduced the excerpt after it", () => {
+    expect(firstLine(new Error('All mapping items must start at the same column at line 3, column 1:\n\n bad: [\n^\n'))).toBe('All mapping items must start at the same column at line 3, column 1');
+    expect(firstLine(new Error('Cannot find module ./re2js.cjs\nRequire stack:\n- /app/dist/cli.js'))).toBe('Cannot find module ./re2js.cjs');
+    expect(firstLine('plain text')).toBe('plain text');
+    expect(firstLine(new Error('ratio 1:2 holds'))).toBe('ratio 1:2 holds');
   });
 });
