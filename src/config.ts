@@ -10,7 +10,7 @@ import { parseMatchers } from './discovery/matchers.js';
 import { Re2MissingError } from './discovery/re2.js';
 import { FARGATE_IDS, HEALTH_FILTERS, type FargateIds, type HealthFilter } from './discovery/resolveTargets.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
-import { MARKER_SOURCES, type MarkerSource } from './discovery/containerSettings.js';
+import { MARKER_SOURCES, dockerLabelAsLabelName, type MarkerSource } from './discovery/containerSettings.js';
 import { ConfigError, describeError } from './errors.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { parseListenAddress } from './http/listenAddresses.js';
@@ -38,6 +38,8 @@ const toWholeNumber = (text: string): unknown => (/^\s*-?\d+\s*$/.test(text) ? N
 const isWholeNumberFrom = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown) =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 const isNonEmptyText = (value: unknown) => typeof value === 'string' && value.trim() !== '';
+/** A comma-separated list as a variable or a flag gives it: `a, b,` is a and b. */
+const splitList = (text: string): string[] => text.split(',').map((item) => item.trim()).filter((item) => item !== '');
 /** A list in which no item is given twice (two listeners on one address, a region read twice). */
 const isEachOnce = (values: unknown[]) => new Set(values).size === values.length;
 
@@ -106,7 +108,7 @@ addRule(
   'listen-addresses',
   'host:port addresses, comma-separated, each once ([::1]:8080 for IPv6, :8080 for every address)',
   (value) => Array.isArray(value) && value.every((item) => typeof item === 'string' && !('error' in parseListenAddress(item))) && isEachOnce(value),
-  (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+  splitList,
 );
 addRule('route-prefix', 'a path such as /ecs (plain segments: no "//", ".", "..", "?", "#" or "%"), or empty', (value) => typeof value === 'string' && isRoutePrefix(value));
 addRule('external-url', 'an absolute http or https URL without query or fragment, such as https://proxy.example/ecs/, or empty', (value) => typeof value === 'string' && isExternalUrl(value));
@@ -151,13 +153,19 @@ addRule(
   'regions',
   'AWS region names such as eu-west-1, comma-separated, each once',
   (value) => Array.isArray(value) && value.every(isRegionName) && isEachOnce(value),
-  (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+  splitList,
+);
+addRule(
+  'docker-labels-as-labels',
+  'docker label names, comma-separated, each a label name once "." and "-" become "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix)',
+  (value) => Array.isArray(value) && value.every((name) => isNonEmptyText(name) && isUserLabelName(dockerLabelAsLabelName(name as string))),
+  splitList,
 );
 addRule(
   'list',
   'a comma-separated list',
   (value) => Array.isArray(value) && value.every(isNonEmptyText),
-  (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+  splitList,
 );
 
 /** Named selections: `{"payments": "team=\"payments\""}`; in a variable or flag, the same JSON text. */
@@ -359,7 +367,7 @@ const schema = {
     },
     fromDockerLabels: {
       doc: 'Docker labels copied as custom labels, . and - in their names becoming _ (prometheus-ecs-discoverer\'s WITH_DOCKER_LABELS), comma-separated.',
-      format: 'list',
+      format: 'docker-labels-as-labels',
       default: [] as string[],
       env: env('LABEL_FROM_DOCKER_LABELS'),
     },

@@ -154,10 +154,13 @@ function fromDockerLabelSettings(labels: Record<string, string>, options: Settin
   }
   for (const name of options.fromDockerLabels ?? []) {
     const value = ifSet(labels[name]);
-    if (value !== undefined) add(name.replace(/[.-]/g, '_'), value, `docker label ${name}`);
+    if (value !== undefined) add(dockerLabelAsLabelName(name), value, `docker label ${name}`);
   }
   return custom;
 }
+
+/** The label a docker label of labels.fromDockerLabels is copied to (`com.example.team` -> `com_example_team`). */
+export const dockerLabelAsLabelName = (name: string): string => name.replace(/[.-]/g, '_');
 
 /** teralytics/prometheus-ecs-discovery's docker labels, so that its users keep their task definitions. */
 function fromTeralyticsLabels(labels: Record<string, string>, options: SettingsOptions): ContainerSettings | undefined {
