@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
 import { describeError } from '../errors.js';
@@ -154,14 +154,19 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
     }
   };
 
-  const inFlight = new Set<ServerResponse>();
+  const connections: Connections = { answers: new Set(), sockets: new Set() };
   const listener = (request: IncomingMessage, response: ServerResponse) => {
-    inFlight.add(response);
-    response.once('close', () => {
-      inFlight.delete(response);
+    connections.answers.add(response);
+    // An answer queued behind another on its connection (pipelining) gets no 'close' of its own when the client leaves.
+    const { socket } = request;
+    const done = () => {
+      connections.answers.delete(response);
+      socket.off('close', done);
       // Closing: the answer is done, and its keep-alive connection would otherwise stay open until its timeout.
       if (!server.listening) setImmediate(() => server.closeIdleConnections());
-    });
+    };
+    response.once('close', done);
+    socket.once('close', done);
     handle(request, response).catch((error: unknown) => {
       logger.error('HTTP request failed', { path: request.url, error: describeError(error) });
       if (!response.headersSent) send(response, false, 500, TEXT, 'internal error\n');
@@ -201,16 +206,25 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
     server.keepAliveTimeout = limits.keepAliveTimeoutMs;
     server.maxConnections = limits.maxConnections;
   }
-  answering.set(server, inFlight);
+  // Every socket, a TLS one before its handshake too, which closeAllConnections does not reach.
+  server.on('connection', (socket: Socket) => {
+    connections.sockets.add(socket);
+    socket.once('close', () => connections.sockets.delete(socket));
+  });
+  connectionsOf.set(server, connections);
   return server;
 }
 
-/** Each server's answers not yet done, for close(). */
-const answering = new WeakMap<AnyServer, ReadonlySet<ServerResponse>>();
+/** A server's answers not yet done, and its open sockets: what close() waits for and, at the end, cuts. */
+interface Connections {
+  answers: Set<ServerResponse>;
+  sockets: Set<Socket>;
+}
+const connectionsOf = new WeakMap<AnyServer, Connections>();
 
 /** How many answers the server has not finished: requests read, answers being made or sent. */
 export function requestsInFlight(server: AnyServer): number {
-  return answering.get(server)?.size ?? 0;
+  return connectionsOf.get(server)?.answers.size ?? 0;
 }
 
 /** Puts new TLS settings in force for the connections to come; open ones keep theirs. */
@@ -237,15 +251,19 @@ export function listen(server: AnyServer, host: string | undefined, port: number
 /**
  * Stops accepting connections and closes the idle ones. Requests in flight (a password being
  * checked, static targets being written, an answer being read) get up to graceMs to finish, each
- * connection closed when its answer is done; then what is left is closed. Resolves true when
- * nothing had to be cut.
+ * connection closed when its answer is done; then every socket left is closed. Resolves true
+ * when no request had to be cut.
  */
 export function close(server: AnyServer, graceMs = 0): Promise<boolean> {
+  const connections = connectionsOf.get(server);
+  // Answers not begun end their connection when sent: a client may never send the rest of a body answered early.
+  for (const answer of connections?.answers ?? []) if (!answer.headersSent) answer.shouldKeepAlive = false;
   return new Promise((resolve) => {
     let cut = false;
     const cutOff = setTimeout(() => {
       cut = requestsInFlight(server) > 0;
       server.closeAllConnections();
+      for (const socket of connections?.sockets ?? []) socket.destroy();
     }, graceMs);
     server.close(() => {
       clearTimeout(cutOff);

@@ -1,7 +1,8 @@
 import { Agent, get as httpGet, type Server } from 'node:http';
 import { rawRequest } from '../../support/rawHttp.js';
 import { gunzipSync } from 'node:zlib';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StaticDirectory } from '../../../src/output/staticDirectory.js';
@@ -10,11 +11,13 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toPublishedGroup } from '../../../src/discovery/targetGroups.js';
 import type { ClusterState, RoundReport, Snapshot } from '../../../src/round.js';
 import { BasicAuth } from '../../../src/http/basicAuth.js';
-import { close, createHttpServer, listen } from '../../../src/http/server.js';
+import { close, createHttpServer, listen, requestsInFlight } from '../../../src/http/server.js';
 import { Status } from '../../../src/http/status.js';
 import type { EventsView } from '../../../src/http/statusPage.js';
 import { silentLogger } from '../../../src/log.js';
 import { createMetrics } from '../../../src/metrics.js';
+import { loadWebSecurity } from '../../../src/http/webSecurity.js';
+import { makeTestPki } from '../../support/testPki.js';
 
 const report = (outcome: RoundReport['outcome'], failure?: string): RoundReport => ({
   outcome,
@@ -444,21 +447,25 @@ describe('HTTP server: the targets API behind basic auth', () => {
 });
 
 describe('HTTP server: closing with requests in flight', () => {
-  /** A server whose /metrics answers only when `answer` is called; `asked` resolves once a request waits for it. */
-  async function withHeldMetrics(limits?: Parameters<typeof createHttpServer>[0]['limits']) {
-    let answer: (text: string) => void = () => {};
-    let markAsked: () => void = () => {};
-    const asked = new Promise<void>((resolve) => (markAsked = resolve));
+  /**
+   * A server whose /metrics answers only when `answer` is called; `asked` resolves once a request
+   * waits for it, `askedTwice` once two do.
+   */
+  async function withHeldMetrics(limits?: Parameters<typeof createHttpServer>[0]['limits'], tls?: Parameters<typeof createHttpServer>[0]['tls']) {
+    const answers: ((text: string) => void)[] = [];
+    const waiting: (() => void)[] = [];
+    const asked = new Promise<void>((resolve) => waiting.push(resolve));
+    const askedTwice = new Promise<void>((resolve) => waiting.push(resolve));
     const registry = {
       contentType: 'text/plain; version=0.0.4; charset=utf-8',
       metrics: () => {
-        markAsked();
-        return new Promise<string>((resolve) => (answer = resolve));
+        waiting.shift()?.();
+        return new Promise<string>((resolve) => answers.push(resolve));
       },
     } as unknown as ReturnType<typeof createMetrics>['registry'];
-    const held = createHttpServer({ status: new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' }), registry, logger: silentLogger, ...(limits && { limits }) });
+    const held = createHttpServer({ status: new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' }), registry, logger: silentLogger, ...(limits && { limits }), ...(tls && { tls }) });
     const { port } = await listen(held, '127.0.0.1', 0);
-    return { held, port, asked, answer: (text: string) => answer(text) };
+    return { held, port, asked, askedTwice, answer: (text: string) => answers.forEach((answer) => answer(text)) };
   }
 
   /** A client that keeps its connections open as long as the server does (Node's global agent closes them after 5 s). */
@@ -492,6 +499,40 @@ describe('HTTP server: closing with requests in flight', () => {
     expect(refused).toEqual({ error: 'ECONNREFUSED' });
     expect(await inFlight).toEqual({ status: 200, body: 'up 1\n' });
     expect(await closed).toBe(true);
+  });
+
+  it('forgets an answer queued behind another (pipelining) once its client has gone', async () => {
+    const { held, port, askedTwice } = await withHeldMetrics();
+    const serverSide = new Promise<Socket>((resolve) => held.once('connection', resolve));
+    const client = connect(port, '127.0.0.1', () => client.write('GET /metrics HTTP/1.1\r\nhost: a\r\n\r\nGET /metrics HTTP/1.1\r\nhost: a\r\n\r\n'));
+    const socket = await serverSide;
+    await askedTwice;
+
+    expect(requestsInFlight(held)).toBe(2);
+    const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    client.destroy();
+    await gone;
+
+    expect(requestsInFlight(held)).toBe(0);
+    await close(held);
+  });
+
+  it('closes an HTTPS connection that never began its handshake when the grace is over', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'close-tls-'));
+    const pki = makeTestPki(directory);
+    await writeFile(join(directory, 'web.yml'), `tls_server_config:\n  cert_file: ${pki.serverCert}\n  key_file: ${pki.serverKey}\n`);
+    const { tls } = await loadWebSecurity(join(directory, 'web.yml'));
+    // The handshake may take ten minutes: only close() can end this connection in time.
+    const limits = { headersTimeoutMs: 600_000, requestTimeoutMs: 600_000, keepAliveTimeoutMs: 600_000, writeTimeoutMs: 600_000, maxConnections: 10 };
+    const { held, port } = await withHeldMetrics(limits, tls);
+    const serverSide = new Promise<Socket>((resolve) => held.once('connection', resolve));
+    const silent = connect(port, '127.0.0.1');
+    silent.on('error', () => {});
+    await serverSide;
+
+    expect(await close(held, 0)).toBe(true);
+    silent.destroy();
+    await rm(directory, { recursive: true, force: true });
   });
 
   it('cuts a request still in flight when the grace is over, and says so', async () => {
