@@ -13,9 +13,7 @@ RUN npm run build
 
 # --- Runtime: dist/ only: the bundle needs no node_modules ---
 FROM node:22-slim
-# The output directory as a setting's default, not a flag: flags win over the environment, so a
-# CMD flag would quietly override ECS_DISCOVERER_OUTPUT_DIR, and be lost with any CMD of one's own.
-ENV NODE_ENV=production ECS_DISCOVERER_OUTPUT_DIR=/targets
+ENV NODE_ENV=production
 WORKDIR /app
 # package.json is read at run time (--version).
 COPY package.json ./
@@ -29,6 +27,10 @@ VOLUME /targets
 
 # The image's own unprivileged user (uid 1000, home /home/node for ~/.aws).
 USER node
+# The default output directory, "targets", is relative: run from /, it is the /targets volume.
+# A default, not a flag (CMD) or ECS_DISCOVERER_OUTPUT_DIR: a --config file, the environment and
+# flags each still change it (a flag would win over all of them, and go with any CMD of one's own).
+WORKDIR /
 EXPOSE 8080
 
 # No curl in a slim image: node itself asks /-/healthy (200 while the process runs).

@@ -147,8 +147,8 @@ addRule(
   (value) => typeof value === 'boolean',
   (text) => (text === 'true' ? true : text === 'false' ? false : text),
 );
-// eu-west-1, us-gov-west-1, cn-northwest-1, eu-isoe-west-1: a name of another shape reaches no endpoint.
-const isRegionName = (value: unknown) => typeof value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(value);
+// eu-west-1, us-gov-west-1, cn-northwest-1, eu-isoe-west-1, eusc-de-east-1 (the SDK's partitions): a name of another shape reaches no endpoint.
+const isRegionName = (value: unknown) => typeof value === 'string' && /^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(value);
 addRule(
   'regions',
   'AWS region names such as eu-west-1, comma-separated, each once',
@@ -157,8 +157,11 @@ addRule(
 );
 addRule(
   'docker-labels-as-labels',
-  'docker label names, comma-separated, each a label name once "." and "-" become "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix)',
-  (value) => Array.isArray(value) && value.every((name) => isNonEmptyText(name) && isUserLabelName(dockerLabelAsLabelName(name as string))),
+  'docker label names, comma-separated, each a label name with "." and "-" as "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix), no two the same label',
+  (value) =>
+    Array.isArray(value) &&
+    value.every((name) => isNonEmptyText(name) && isUserLabelName(dockerLabelAsLabelName(name as string))) &&
+    isEachOnce(value.map((name) => dockerLabelAsLabelName(name as string))),
   splitList,
 );
 addRule(

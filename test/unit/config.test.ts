@@ -160,13 +160,21 @@ describe('loadConfig', () => {
     [{ env: { ECS_DISCOVERER_LABEL_TASK_TAGS: 'yes' } }, 'labels.taskTags (ECS_DISCOVERER_LABEL_TASK_TAGS): expected true or false: value was "yes"'],
     [{ flags: { 'aws.roles': 'arn:aws:iam::111111111111:user/alice' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "arn:aws:iam::111111111111:user/alice" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"arn:aws:iam::111111111111:user/alice"}]'],
     [{ env: { ECS_DISCOVERER_ROLES: 'discoverer' } }, 'aws.roles (--roles, ECS_DISCOVERER_ROLES): "discoverer" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): value was [{"arn":"discoverer"}]'],
-    [{ flags: { 'labels.fromDockerLabels': 'com.example.team,a b' } }, 'labels.fromDockerLabels (ECS_DISCOVERER_LABEL_FROM_DOCKER_LABELS): expected docker label names, comma-separated, each a label name once "." and "-" become "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix): value was ["com.example.team","a b"]'],
-    [{ flags: { 'labels.fromDockerLabels': '__meta_x' } }, 'labels.fromDockerLabels (ECS_DISCOVERER_LABEL_FROM_DOCKER_LABELS): expected docker label names, comma-separated, each a label name once "." and "-" become "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix): value was ["__meta_x"]'],
+    [{ flags: { 'labels.fromDockerLabels': 'com.example.team,a b' } }, 'labels.fromDockerLabels (ECS_DISCOVERER_LABEL_FROM_DOCKER_LABELS): expected docker label names, comma-separated, each a label name with "." and "-" as "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix), no two the same label: value was ["com.example.team","a b"]'],
+    [{ flags: { 'labels.fromDockerLabels': 'a.b,a-b' } }, 'labels.fromDockerLabels (ECS_DISCOVERER_LABEL_FROM_DOCKER_LABELS): expected docker label names, comma-separated, each a label name with "." and "-" as "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix), no two the same label: value was ["a.b","a-b"]'],
+    [{ flags: { 'labels.fromDockerLabels': '__meta_x' } }, 'labels.fromDockerLabels (ECS_DISCOVERER_LABEL_FROM_DOCKER_LABELS): expected docker label names, comma-separated, each a label name with "." and "-" as "_" ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix), no two the same label: value was ["__meta_x"]'],
     [{ flags: { selections: '{bad' } }, 'selections (--selections, ECS_DISCOVERER_SELECTIONS): expected an object of names and label selectors, such as {"payments": "team=\\"payments\\""}: value was "{bad"'],
     [{ flags: { healthFilter: 'green' } }, 'healthFilter (--health-filter, ECS_DISCOVERER_HEALTH_FILTER): must be one of the possible values: ["any","healthy","not-unhealthy"]: value was "green"'],
     [{ flags: { 'marker.source': 'labels' } }, 'marker.source (--marker-source, ECS_DISCOVERER_MARKER_SOURCE): must be one of the possible values: ["environment","dockerLabels","prometheus-ecs-discoverer","teralytics","ecs-observer","sepich"]: value was "labels"'],
   ])('rejects %j with one line naming the setting, the value and what is expected', (input, message) => {
     expect(() => loadConfig({ env: {}, ...input })).toThrow(new ConfigError(message));
+  });
+
+  it('takes the regions of every partition of the SDK, and refuses other shapes', () => {
+    const regions = ['eu-west-1', 'us-gov-west-1', 'cn-northwest-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'us-isof-south-1', 'eusc-de-east-1'];
+
+    expect(loadConfig({ env: {}, flags: { 'aws.regions': regions.join(',') } }).aws.regions).toEqual(regions);
+    for (const bad of ['EU-WEST-1', 'mars-1', 'eu-west', 'eu west 1']) expect(() => loadConfig({ env: {}, flags: { 'aws.regions': bad } }), bad).toThrow(ConfigError);
   });
 
   it('leaves the variables of a Kubernetes Service named ecs-discoverer alone, and only those', () => {

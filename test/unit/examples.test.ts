@@ -115,7 +115,7 @@ describe('Dockerfile', () => {
     expect(packageJson.dependencies ?? {}, 'the bundle holds the dependencies: the package declares none').toEqual({});
     expect(packageJson.scripts['build'], 'package.json has the build script the Dockerfile runs').toBeDefined();
     expect(read('README.md')).toContain('npm ci && npm run build');
-    expect(only('ENV').split(/\s+/)).toEqual(['NODE_ENV=production', `${outputDirVariable}=${OUTPUT_DIR}`]);
+    expect(only('ENV')).toBe('NODE_ENV=production');
     expect(inStage(lastStage, 'COPY').map((copy) => copy.args)).toContain('--from=build /app/dist ./dist');
   });
 
@@ -126,8 +126,11 @@ describe('Dockerfile', () => {
     expect(`/app/${bin}`, 'package.json bin').toBe('/app/dist/cli.js');
     // A POSIX env takes one argument: no -S and no flags, so that busybox (Alpine) and old coreutils run it.
     expect(read('src/cli.ts').split('\n')[0], 'src/cli.ts shebang, run by env').toBe('#!/usr/bin/env node');
-    // No CMD: a flag there would win over ECS_DISCOVERER_OUTPUT_DIR, and go with any CMD of one's own.
+    // No CMD: a flag there would win over the file, the environment and flags, and go with any CMD of one's own.
     expect(dockerfile.filter((instruction) => instruction.keyword === 'CMD')).toEqual([]);
+    // The default output directory, relative, from the process's working directory: the volume.
+    const workdir = inStage(lastStage, 'WORKDIR').at(-1)?.args ?? '';
+    expect(join(workdir, String(SETTINGS.find((setting) => setting.key === 'outputDir')?.default))).toBe(OUTPUT_DIR);
   });
 
   it('runs as node, exposes the HTTP port and declares the output directory, owned by node, as a volume', () => {
