@@ -8,7 +8,7 @@ import type { ResolveOptions } from './discovery/resolveTargets.js';
 import { Discoverer, type DiscovererOptions } from './discoverer.js';
 import { describeError } from './errors.js';
 import { EXIT } from './exitCodes.js';
-import { startHttpService } from './http/httpService.js';
+import { loadSecurity, startHttpService } from './http/httpService.js';
 import { toWebPaths } from './http/routing.js';
 import { EventListening } from './events.js';
 import { Status } from './http/status.js';
@@ -389,6 +389,7 @@ async function once(options: RunOptions, logger: Logger): Promise<number> {
 
 /** One round, no files: the report on stdout, and an exit code for CI. */
 async function check(options: RunOptions & { mode: { kind: 'check' } }, logger: Logger): Promise<number> {
+  await loadSecurity(options.config);
   const staticDirectory = await openStaticDirectory(options.config, logger);
   await staticDirectory?.scan();
   const { runOnce } = await compose(options, logger, createMetrics());

@@ -50,8 +50,12 @@ export function toHttpLimits(config: Config): HttpLimits {
   };
 }
 
-/** The web configuration file, loaded (only when one is given: YAML and bcrypt are not loaded otherwise). */
-async function loadSecurity(config: Config): Promise<WebSecurity | undefined> {
+/**
+ * The web configuration file, loaded (only when one is given: YAML and bcrypt are not loaded
+ * otherwise); a ConfigError naming http.webConfigFile when it cannot be used. check loads it too,
+ * so that a broken one fails the check rather than the deployment.
+ */
+export async function loadSecurity(config: Config): Promise<WebSecurity | undefined> {
   const file = config.http.webConfigFile;
   if (file === '') return undefined;
   const { loadWebSecurity, WebConfigError } = await import('./webSecurity.js');

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -220,6 +220,17 @@ describe('prometheus-ecs-discoverer check', () => {
       clusters: [{ region: 'eu-west-1', name: 'batch', tasks: 150, pendingTasks: 0, markedContainers: 150, targets: { '15s': 0, '30s': 150, '1m': 0, '5m': 0, generic: 0 } }],
       totals: { clusters: 1, tasks: 150, markedContainers: 150, targets: 150, skipped: 0, warnings: 0 },
     });
+  });
+
+  it('fails (2) on a web configuration that serve could not use, as serve would, before reading AWS', async () => {
+    const webConfig = join(outputDir, 'web.yml');
+    await writeFile(webConfig, 'basic_auth_users:\n  alice: not-a-bcrypt-hash\n');
+
+    const result = await runCli(['check', '--web.config.file', webConfig], fakeAwsEnv(fake.url));
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^prometheus-ecs-discoverer: http\.webConfigFile \(--web\.config\.file, ECS_DISCOVERER_HTTP_WEB_CONFIG_FILE\): .*web\.yml: basic_auth_users\.alice: /)]);
+    expect(fake.calls).toEqual([]);
   });
 
   it('logs every AWS request with --log-level debug, where it logs only errors otherwise', async () => {
