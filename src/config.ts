@@ -13,7 +13,7 @@ import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { MARKER_SOURCES, dockerLabelAsLabelName, type MarkerSource } from './discovery/containerSettings.js';
 import { ConfigError, describeError } from './errors.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
-import { parseListenAddress } from './http/listenAddresses.js';
+import { describeListenAddress, listenersClash, parseListenAddress, type ListenAddress } from './http/listenAddresses.js';
 import { isExternalUrl, isRoutePrefix } from './http/routing.js';
 
 /** Every environment variable of ours starts with this. */
@@ -40,7 +40,7 @@ const isWholeNumberFrom = (min: number, max = Number.MAX_SAFE_INTEGER) => (value
 const isNonEmptyText = (value: unknown) => typeof value === 'string' && value.trim() !== '';
 /** A comma-separated list as a variable or a flag gives it: `a, b,` is a and b. */
 const splitList = (text: string): string[] => text.split(',').map((item) => item.trim()).filter((item) => item !== '');
-/** A list in which no item is given twice (two listeners on one address, a region read twice). */
+/** A list in which no item is given twice (a region read twice). */
 const isEachOnce = (values: unknown[]) => new Set(values).size === values.length;
 
 /** Formats of whole numbers with their range in the name (`seconds:1..86400`): --help and the README show it. */
@@ -106,8 +106,8 @@ addRule(
 );
 addRule(
   'listen-addresses',
-  'host:port addresses, comma-separated, each once ([::1]:8080 for IPv6, :8080 for every address)',
-  (value) => Array.isArray(value) && value.every((item) => typeof item === 'string' && !('error' in parseListenAddress(item))) && isEachOnce(value),
+  'host:port addresses, comma-separated ([::1]:8080 for IPv6, :8080 for every address)',
+  (value) => Array.isArray(value) && value.every((item) => typeof item === 'string' && !('error' in parseListenAddress(item))),
   splitList,
 );
 addRule('route-prefix', 'a path such as /ecs (plain segments: no "//", ".", "..", "?", "#" or "%"), or empty', (value) => typeof value === 'string' && isRoutePrefix(value));
@@ -752,6 +752,13 @@ function checkHttp(config: Config): void {
       throw new ConfigError(
         `${nameSetting('http.listenAddresses')} and ${given.map(nameSetting).join(' and ')} are both set: give every address in http.listenAddresses (host:port, [::1]:8080 for IPv6), and leave ${given.join(' and ')} unset`,
       );
+    }
+  }
+  const listeners = http.listenAddresses.map(parseListenAddress).filter((parsed): parsed is ListenAddress => !('error' in parsed));
+  for (const [index, listener] of listeners.entries()) {
+    const other = listeners.slice(index + 1).find((later) => listenersClash(listener, later));
+    if (other !== undefined) {
+      throw settingError('http.listenAddresses', `"${describeListenAddress(listener)}" and "${describeListenAddress(other)}" both take port ${listener.port}: give one of them`);
     }
   }
   if (http.headersTimeout > http.requestTimeout) {

@@ -37,3 +37,17 @@ export const formatAddress = ({ address, family, port }: Pick<AddressInfo, 'addr
 /** A listen address as given: `host:port`, `[v6]:port`, `:port`. */
 export const describeListenAddress = ({ host, port }: ListenAddress): string =>
   host === undefined ? `:${port}` : isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+
+/**
+ * Whether two listeners would take the same port: the second would fail with EADDRINUSE, as if
+ * another process held it. Every address (no host, or "::", which Node opens for IPv4 too) takes
+ * the port from any other; "0.0.0.0" from any IPv4 address. A host name may resolve to either:
+ * only every address is known to clash with it.
+ */
+export function listenersClash(a: ListenAddress, b: ListenAddress): boolean {
+  if (a.port !== b.port) return false;
+  const everyAddress = (address: ListenAddress) => address.host === undefined || address.host === '::';
+  const everyIpv4 = (address: ListenAddress) => address.host === '0.0.0.0';
+  const ipv4 = (address: ListenAddress) => address.host !== undefined && isIP(address.host) === 4;
+  return everyAddress(a) || everyAddress(b) || (everyIpv4(a) && ipv4(b)) || (everyIpv4(b) && ipv4(a)) || a.host === b.host;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { SETTINGS, defaultSettings, loadConfig, reloadSettings, settingError } from '../../src/config.js';
+import { SETTINGS, defaultSettings, loadConfig, reloadSettings, settingError, type LoadConfigInput } from '../../src/config.js';
 
 async function configFile(content: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'config-')), 'settings.json');
@@ -266,6 +266,8 @@ describe('loadConfig: HTTP listeners, prefix and limits', () => {
     const config = loadConfig({ env: { ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES: '127.0.0.1:8080, [::1]:8080' }, flags: { 'http.routePrefix': '/ecs', 'http.externalUrl': 'https://proxy.example/ecs/' } });
 
     expect(config.http.listenAddresses).toEqual(['127.0.0.1:8080', '[::1]:8080']);
+    // Every IPv4 address beside an IPv6 one on the same port: each takes its own.
+    expect(loadConfig({ env: {}, flags: { 'http.listenAddresses': '0.0.0.0:8080,[::1]:8080,127.0.0.1:9090' } }).http.listenAddresses).toHaveLength(3);
     expect(config.http.routePrefix).toBe('/ecs');
     expect(loadConfig({ env: {}, flags: { 'http.host': '[::1]' } }).http.host).toBe('::1');
     expect(loadConfig({ env: {}, flags: { 'http.host': '::1' } }).http.host).toBe('::1');
@@ -275,20 +277,26 @@ describe('loadConfig: HTTP listeners, prefix and limits', () => {
     expect(loadConfig({ env: {} }).http).toMatchObject({ headersTimeout: 10, requestTimeout: 30, keepAliveTimeout: 65, writeTimeout: 30, maxConnections: 4096, openHealthEndpoints: false, webConfigFile: '' });
   });
 
-  it.each([
+  it.each<[LoadConfigInput, string]>([
     [
       { flags: { 'http.listenAddresses': '127.0.0.1:8080', 'http.port': '9090' } },
       'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES) and http.port (--http-port, ECS_DISCOVERER_HTTP_PORT) are both set: give every address in http.listenAddresses (host:port, [::1]:8080 for IPv6), and leave http.port unset',
     ],
     [
       { flags: { 'http.listenAddresses': '::1:8080' } },
-      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): expected host:port addresses, comma-separated, each once ([::1]:8080 for IPv6, :8080 for every address): value was ["::1:8080"]',
+      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): expected host:port addresses, comma-separated ([::1]:8080 for IPv6, :8080 for every address): value was ["::1:8080"]',
     ],
-    [
-      // Two listeners on one address: the second would fail as if another process held it.
-      { flags: { 'http.listenAddresses': '127.0.0.1:8080,127.0.0.1:8080' } },
-      'http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): expected host:port addresses, comma-separated, each once ([::1]:8080 for IPv6, :8080 for every address): value was ["127.0.0.1:8080","127.0.0.1:8080"]',
-    ],
+    // Two listeners taking one port: the second would fail as if another process held it.
+    ...[
+      ['127.0.0.1:8080', '127.0.0.1:8080'],
+      [':8080', '127.0.0.1:8080'],
+      ['127.0.0.1:9090', '[::]:9090'],
+      ['0.0.0.0:8080', '127.0.0.1:8080'],
+      ['app.example:8080', ':8080'],
+    ].map(([first = '', second = '']): [LoadConfigInput, string] => [
+      { flags: { 'http.listenAddresses': `${first},${second}` } },
+      `http.listenAddresses (--web.listen-address, ECS_DISCOVERER_HTTP_LISTEN_ADDRESSES): "${first}" and "${second}" both take port ${first.split(':').at(-1)}: give one of them`,
+    ]),
     [
       { env: { ECS_DISCOVERER_HTTP_HEADERS_TIMEOUT: '60', ECS_DISCOVERER_HTTP_REQUEST_TIMEOUT: '30' } },
       'http.headersTimeout (ECS_DISCOVERER_HTTP_HEADERS_TIMEOUT): 60 s is above http.requestTimeout (30 s): a request cannot take less time than its headers',
