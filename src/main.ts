@@ -1,5 +1,6 @@
 import { setMaxListeners, type EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
+import { isAbort, untilAborted } from './abort.js';
 import { checkExitCode, renderCheckReport, toCheckReport } from './checkReport.js';
 import { version, type RunMode } from './commandLine.js';
 import { reloadSettings, settingError, type Config } from './config.js';
@@ -189,9 +190,9 @@ async function compose(
   const runOnce = async () => {
     const result = await loop.runOnce();
     noMoreCalls.abort(new Error('the round is over'));
-    if (!stopping.signal.aborted) {
-      await Promise.race([callsSettled(), new Promise<void>((resolveStop) => stopping.signal.addEventListener('abort', () => resolveStop(), { once: true }))]);
-    }
+    await untilAborted(callsSettled(), stopping.signal).catch((error: unknown) => {
+      if (!isAbort(error)) throw error;
+    });
     return result;
   };
   return { stopping: stopping.signal, loop, runOnce };
