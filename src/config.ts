@@ -38,6 +38,7 @@ const toWholeNumber = (text: string): unknown => (/^\s*-?\d+\s*$/.test(text) ? N
 const isWholeNumberFrom = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown) =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 const isNonEmptyText = (value: unknown) => typeof value === 'string' && value.trim() !== '';
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A comma-separated list as a variable or a flag gives it: `a, b,` is a and b. */
 const splitList = (text: string): string[] => text.split(',').map((item) => item.trim()).filter((item) => item !== '');
 /** A list in which no item is given twice (a region read twice). */
@@ -176,7 +177,7 @@ const isSelectionName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.tes
 convict.addFormat({
   name: 'selections',
   validate(value: unknown) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (!isPlainObject(value)) {
       // Convict adds the value.
       throw new Error('expected an object of names and label selectors, such as {"payments": "team=\\"payments\\""}');
     }
@@ -687,8 +688,6 @@ function readConfigFile(configFile: string): Record<string, unknown> {
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => `--config "${configFile}": ${problem}`).join('\n'));
   return content;
 }
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The groups of settings (`http` for `http.port`). */
 const GROUPS = new Set(SETTINGS.flatMap(({ key }) => key.split('.').slice(0, -1).map((_, index, parts) => parts.slice(0, index + 1).join('.'))));
