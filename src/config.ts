@@ -872,10 +872,12 @@ export interface Reload {
 /**
  * The settings read again at a SIGHUP, against those at start and those in force. A setting
  * that needs a restart is never applied, and is named at every reload until the restart. A
- * preset counts as the settings it sets.
+ * preset counts as the settings it sets: its name is in force once all of them are, and waits
+ * for the restart with any of them that does (the status page shows the preset in force).
  */
 export function reloadSettings(start: Config, inForce: Config, next: Config): Reload {
   const changedSinceStart = changedSettings(start, next).filter((key) => key !== 'preset');
+  const needRestart = changedSinceStart.filter((key) => !RELOADABLE.test(key));
   const reloaded = structuredClone(start) as unknown as Record<string, unknown>;
   for (const key of changedSinceStart.filter((changed) => RELOADABLE.test(changed))) {
     const path = key.split('.');
@@ -883,6 +885,10 @@ export function reloadSettings(start: Config, inForce: Config, next: Config): Re
     const parent = path.reduce((node, part) => node[part] as Record<string, unknown>, reloaded);
     parent[name] = structuredClone(valueOf(next, key));
   }
+  if (next.preset !== start.preset) {
+    if (needRestart.length === 0) reloaded.preset = next.preset;
+    else needRestart.push('preset');
+  }
   const updated = deepFreeze(reloaded as unknown as Config);
-  return { inForce: updated, applied: changedSettings(inForce, updated), needRestart: changedSinceStart.filter((key) => !RELOADABLE.test(key)) };
+  return { inForce: updated, applied: changedSettings(inForce, updated), needRestart };
 }

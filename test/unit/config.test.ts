@@ -414,10 +414,19 @@ describe('reloadSettings (SIGHUP)', () => {
     expect(second.inForce.interval).toBe(30);
   });
 
-  it('counts a preset as the settings it sets', () => {
+  it('counts a preset as the settings it sets, and names it as waiting for a restart while one of them does', () => {
     const reload = reloadSettings(start, start, loadConfig({ env: {}, flags: { interval: '30', 'marker.name': 'PROMETHEUS', preset: 'teralytics' } }));
 
     expect(reload.applied).toEqual(['marker.source']);
-    expect(reload.needRestart).toEqual(['allTargetsFile']);
+    expect(reload.needRestart).toEqual(['allTargetsFile', 'preset']);
+    expect(reload.inForce.preset).toBe(start.preset);
+  });
+
+  it('puts a preset in force, as the status page shows it, once every setting it sets is', () => {
+    const reload = reloadSettings(start, start, loadConfig({ env: {}, flags: { interval: '30', 'marker.name': 'PROMETHEUS', preset: 'ecs-observer' } }));
+
+    expect(reload.needRestart).toEqual([]);
+    expect(reload.applied).toContain('preset');
+    expect(reload.inForce).toMatchObject({ preset: 'ecs-observer', marker: { source: 'ecs-observer' } });
   });
 });
