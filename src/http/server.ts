@@ -155,18 +155,29 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
   };
 
   const connections: Connections = { answers: new Set(), sockets: new Set() };
+  // The answers not done on each connection. An answer queued behind another (pipelining) gets
+  // no 'close' of its own when the client leaves: its connection's one listener forgets it.
+  const answersOn = new WeakMap<Socket, Set<ServerResponse>>();
   const listener = (request: IncomingMessage, response: ServerResponse) => {
-    connections.answers.add(response);
-    // An answer queued behind another on its connection (pipelining) gets no 'close' of its own when the client leaves.
     const { socket } = request;
-    const done = () => {
+    let pending = answersOn.get(socket);
+    if (pending === undefined) {
+      const onSocket = new Set<ServerResponse>();
+      answersOn.set(socket, onSocket);
+      socket.once('close', () => {
+        for (const answer of onSocket) connections.answers.delete(answer);
+        onSocket.clear();
+      });
+      pending = onSocket;
+    }
+    pending.add(response);
+    connections.answers.add(response);
+    response.once('close', () => {
+      pending.delete(response);
       connections.answers.delete(response);
-      socket.off('close', done);
       // Closing: the answer is done, and its keep-alive connection would otherwise stay open until its timeout.
       if (!server.listening) setImmediate(() => server.closeIdleConnections());
-    };
-    response.once('close', done);
-    socket.once('close', done);
+    });
     handle(request, response).catch((error: unknown) => {
       logger.error('HTTP request failed', { path: request.url, error: describeError(error) });
       if (!response.headersSent) send(response, false, 500, TEXT, 'internal error\n');

@@ -449,23 +449,25 @@ describe('HTTP server: the targets API behind basic auth', () => {
 describe('HTTP server: closing with requests in flight', () => {
   /**
    * A server whose /metrics answers only when `answer` is called; `asked` resolves once a request
-   * waits for it, `askedTwice` once two do.
+   * waits for it, `askedTwice` once two do, `askedTimes(n)` once n do.
    */
   async function withHeldMetrics(limits?: Parameters<typeof createHttpServer>[0]['limits'], tls?: Parameters<typeof createHttpServer>[0]['tls']) {
     const answers: ((text: string) => void)[] = [];
-    const waiting: (() => void)[] = [];
-    const asked = new Promise<void>((resolve) => waiting.push(resolve));
-    const askedTwice = new Promise<void>((resolve) => waiting.push(resolve));
+    const waiting: { times: number; resolve: () => void }[] = [];
+    const askedTimes = (times: number) => new Promise<void>((resolve) => waiting.push({ times, resolve }));
+    const asked = askedTimes(1);
+    const askedTwice = askedTimes(2);
     const registry = {
       contentType: 'text/plain; version=0.0.4; charset=utf-8',
       metrics: () => {
-        waiting.shift()?.();
-        return new Promise<string>((resolve) => answers.push(resolve));
+        const answer = new Promise<string>((resolve) => answers.push(resolve));
+        for (const { times, resolve } of waiting) if (answers.length === times) resolve();
+        return answer;
       },
     } as unknown as ReturnType<typeof createMetrics>['registry'];
     const held = createHttpServer({ status: new Status({ unreadyAfterFailedRounds: 2, version: '1.2.3' }), registry, logger: silentLogger, ...(limits && { limits }), ...(tls && { tls }) });
     const { port } = await listen(held, '127.0.0.1', 0);
-    return { held, port, asked, askedTwice, answer: (text: string) => answers.forEach((answer) => answer(text)) };
+    return { held, port, asked, askedTwice, askedTimes, answer: (text: string) => answers.forEach((answer) => answer(text)) };
   }
 
   /** A client that keeps its connections open as long as the server does (Node's global agent closes them after 5 s). */
@@ -514,6 +516,26 @@ describe('HTTP server: closing with requests in flight', () => {
     await gone;
 
     expect(requestsInFlight(held)).toBe(0);
+    await close(held);
+  });
+
+  it('keeps one listener per connection, not one per request, however many are pipelined on it', async () => {
+    const { held, port, askedTimes, answer } = await withHeldMetrics();
+    const serverSide = new Promise<Socket>((resolve) => held.once('connection', resolve));
+    const pipelined = 'GET /metrics HTTP/1.1\r\nhost: a\r\n\r\n'.repeat(15);
+    const client = connect(port, '127.0.0.1', () => client.write(pipelined));
+    const socket = await serverSide;
+    await askedTimes(15);
+
+    expect(requestsInFlight(held)).toBe(15);
+    // Past this (ten by default), Node.js prints MaxListenersExceededWarning.
+    expect(socket.listenerCount('close')).toBeLessThan(socket.getMaxListeners());
+    const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    client.destroy();
+    await gone;
+
+    expect(requestsInFlight(held)).toBe(0);
+    answer('up 1\n');
     await close(held);
   });
 
