@@ -149,6 +149,13 @@ export function parseCommandLine(argv: string[]): Invocation {
     if (typeof value === 'string') flags[setting.key] = value;
     else if (Array.isArray(value)) flags[setting.key] = value.join(',');
   }
+  if (command === 'demo') {
+    // The demo reads its own fake fleet, in its own region, and removes its files when it stops.
+    for (const key of ['outputDir', 'aws.regions']) {
+      const flag = settingFlags.find((setting) => setting.key === key)?.flag;
+      if (flags[key] !== undefined) throw new ConfigError(`option ${flag} is not for demo: demo writes to a directory of its own, removed when it stops, and reads its fake fleet's one region`);
+    }
+  }
   const mode: RunMode = checking
     ? {
         kind: 'check',

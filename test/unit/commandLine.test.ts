@@ -27,6 +27,14 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['check', '--clusters', 'a,b']).flags).toEqual({ 'clusters.names': 'a,b' });
   });
 
+  it('refuses, for demo, the flags it would not use: the output directory and the regions', () => {
+    expect(() => parseCommandLine(['demo', '--output-dir', '/var/sd'])).toThrow(
+      new ConfigError("option --output-dir is not for demo: demo writes to a directory of its own, removed when it stops, and reads its fake fleet's one region"),
+    );
+    expect(() => parseCommandLine(['--regions=eu-west-1', 'demo'])).toThrow(/^option --regions is not for demo: /);
+    expect(parseCommandLine(['demo', '--interval', '5'])).toMatchObject({ mode: { kind: 'demo' }, flags: { interval: '5' } });
+  });
+
   it('takes a negative number after a flag for its value, so that the range check names it', () => {
     expect(parseCommandLine(['--interval', '-5', '--http-port', '-1', '--once']).flags).toEqual({ interval: '-5', 'http.port': '-1' });
     expect(() => loadConfig({ env: {}, flags: parseCommandLine(['--interval', '-5']).flags })).toThrow(/^interval \(--interval, ECS_DISCOVERER_INTERVAL\): .*value was -5$/);
