@@ -814,13 +814,20 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
   if (unknownVariables.length > 0) {
     throw new ConfigError(unknownVariables.map((name) => `unknown environment variable ${name}`).join('\n'));
   }
+  let sources: Sources = { flags, env };
   try {
     const config = convict(schema, { env, args: [] });
     const content = configFile === undefined ? undefined : readConfigFile(configFile);
     // A preset is the first layer above the defaults: the file, the environment and flags win over it.
     const preset = flags['preset'] ?? env[`${ENV_PREFIX}PRESET`] ?? (typeof content?.['preset'] === 'string' ? content['preset'] : undefined);
-    if (preset !== undefined && preset !== '' && Object.hasOwn(PRESETS, preset)) config.load(PRESETS[preset as PresetName]);
-    if (content !== undefined) config.load(content);
+    if (preset !== undefined && preset !== '' && Object.hasOwn(PRESETS, preset)) {
+      config.load(PRESETS[preset as PresetName]);
+      sources = { ...sources, preset: { name: preset, settings: PRESETS[preset as PresetName] } };
+    }
+    if (content !== undefined && configFile !== undefined) {
+      config.load(content);
+      sources = { ...sources, file: { name: configFile, settings: content } };
+    }
     for (const [key, value] of Object.entries(flags)) config.set(key as never, value as never);
     config.validate({ allowed: 'strict' });
     const properties = config.getProperties() as unknown as Config;
@@ -830,9 +837,49 @@ export function loadConfig({ flags = {}, configFile, env = process.env }: LoadCo
     checkEvents(properties);
     return deepFreeze(properties);
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(explain((error as Error).message), { cause: error });
+    if (error instanceof ConfigError && error.message.startsWith('--config ')) throw error;
+    const message = error instanceof ConfigError ? error.message : explain((error as Error).message);
+    throw new ConfigError(withSources(message, sources), { cause: error instanceof ConfigError ? error.cause : error });
   }
+}
+
+/** What loadConfig read, highest precedence first: where each setting's value may have come from. */
+interface Sources {
+  flags: Record<string, string>;
+  env: NodeJS.ProcessEnv;
+  file?: { name: string; settings: Record<string, unknown> };
+  preset?: { name: string; settings: object };
+}
+
+/**
+ * Where a setting's value was set when the error's own words do not say it: the --config file or
+ * a preset (a flag or a variable is named beside the setting, and wins over both).
+ */
+function sourceOf(key: string, { flags, env, file, preset }: Sources): string | undefined {
+  const setting = SETTINGS.find((candidate) => candidate.key === key);
+  const inObject = (settings: object) => key.split('.').reduce<unknown>((node, part) => (isPlainObject(node) ? node[part] : undefined), settings) !== undefined;
+  if (flags[key] !== undefined || (setting?.env !== undefined && env[setting.env] !== undefined)) return undefined;
+  if (file !== undefined && inObject(file.settings)) return `set in --config "${file.name}"`;
+  if (preset !== undefined && inObject(preset.settings)) return `set by preset ${preset.name}`;
+  return undefined;
+}
+
+/** Each line of a settings error, with the --config file or preset that set the values it names. */
+function withSources(message: string, sources: Sources): string {
+  return message
+    .split('\n')
+    .map((line) => {
+      const keys = [...line.matchAll(/([\w.]+) \((?:--|[A-Z])/g)].map((match) => match[1] as string).filter((key) => SETTINGS.some((setting) => setting.key === key));
+      const named = [...new Set(keys)].flatMap((key) => {
+        const source = sourceOf(key, sources);
+        return source === undefined ? [] : [{ key, source }];
+      });
+      if (named.length === 0) return line;
+      const oneSource = named.every(({ source }) => source === named[0]?.source) && named.length === new Set(keys).size;
+      if (oneSource) return `${line} (${named[0]?.source})`;
+      return `${line} (${named.map(({ key, source }) => `${key} ${source}`).join('; ')})`;
+    })
+    .join('\n');
 }
 
 /** The defaults, as settings.default.json holds them. */

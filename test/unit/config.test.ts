@@ -246,6 +246,33 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, configFile: path })).toThrow(/^--config ".*settings\.yaml": not valid JSON \([^\n]*\); --config reads JSON, not YAML$/);
   });
 
+  it('says which values of a bad setting came from the config file, and none that a flag or variable set', async () => {
+    const file = await configFile(JSON.stringify({ interval: 'abc', http: { port: 99999 }, metricsPath: 'nope' }));
+
+    expect(() => loadConfig({ env: { ECS_DISCOVERER_METRICS_PATH: 'metrics' }, configFile: file, flags: { 'http.port': '70000' } })).toThrow(
+      new ConfigError(
+        [
+          `interval (--interval, ECS_DISCOVERER_INTERVAL): expected a whole number of seconds from 1 to 86400: value was "abc" (set in --config "${file}")`,
+          'metricsPath (ECS_DISCOVERER_METRICS_PATH): expected a path starting with "/": value was "metrics"',
+          'http.port (--http-port, ECS_DISCOVERER_HTTP_PORT): expected a TCP port 1..65535, or 0 for off: value was 70000',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it('says which of two clashing settings came from the config file or a preset', async () => {
+    const file = await configFile(JSON.stringify({ files: { generic: 'sd.json', '15s': 'sd.json' } }));
+
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(
+      new ConfigError(`files.15s (ECS_DISCOVERER_FILE_15S) and files.generic (ECS_DISCOVERER_FILE_GENERIC) are both "sd.json": each needs a file of its own (set in --config "${file}")`),
+    );
+    expect(() => loadConfig({ env: { ECS_DISCOVERER_FILE_GENERIC: 'ecs_file_sd.yml' }, flags: { preset: 'teralytics' } })).toThrow(
+      new ConfigError(
+        'files.generic (ECS_DISCOVERER_FILE_GENERIC) and allTargetsFile (ECS_DISCOVERER_ALL_TARGETS_FILE) are both "ecs_file_sd.yml": each needs a file of its own (allTargetsFile set by preset teralytics)',
+      ),
+    );
+  });
+
   it('rejects a config file that does not exist', () => {
     expect(() => loadConfig({ env: {}, configFile: '/nonexistent/settings.json' })).toThrow(
       /^--config "\/nonexistent\/settings.json": ENOENT/,
