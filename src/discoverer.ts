@@ -215,15 +215,19 @@ export class Discoverer {
 
   #noteFirstPublished(snapshot: Snapshot): void {
     if (this.#firstPublished) return;
+    const targets = Object.values(countByInterval(snapshot.groups)).reduce((sum, count) => sum + count, 0);
+    // A cluster without targets read first (an empty one) is no first target; the round's end says what there is.
+    if (snapshot.soFar === true && targets === 0) return;
     this.#firstPublished = true;
-    this.#options.logger.info('first targets published', { targets: Object.values(countByInterval(snapshot.groups)).reduce((sum, count) => sum + count, 0) });
+    this.#options.logger.info('first targets published', { targets });
   }
 
   /**
    * On a fresh output directory, publishes what the round has read so far, so that Prometheus
    * can start scraping within seconds of the start, not after the last cluster of a long cold
-   * round. Nothing earlier can shrink: there was nothing. Calls while one publication runs
-   * collapse into one more.
+   * round. Nothing earlier can shrink: there was nothing on disk (HTTP SD, which a Prometheus
+   * may have read from an earlier process, takes only the round's end: Snapshot.soFar). Calls
+   * while one publication runs collapse into one more.
    */
   #publishSoFar(): void {
     const { publish } = this.#options;
@@ -241,6 +245,7 @@ export class Discoverer {
           finishedAt: this.#now(),
           groups: this.#groups.of(clusters),
           clusters,
+          soFar: true,
         });
         try {
           await publish(snapshot);

@@ -320,7 +320,8 @@ async function serveWith(options: RunOptions, logger: Logger, metrics: Metrics, 
   const publisher = new Publisher({
     publish: async (snapshot) => {
       // HTTP SD first: it keeps serving fresh targets even when the files cannot be written.
-      status.publish(snapshot);
+      // Not what a first round has read so far: until its end, HTTP SD answers 503.
+      if (snapshot.soFar !== true) status.publish(snapshot);
       await writer.write(snapshot.groups);
     },
     staticGroups: () => staticDirectory?.current.groups ?? [],

@@ -84,6 +84,12 @@ export interface Snapshot {
   readonly finishedAt: number;
   readonly groups: GroupsByInterval;
   readonly clusters: readonly ClusterState[];
+  /**
+   * The clusters a first round has read so far, on a fresh output directory: for the files
+   * alone. HTTP SD and readiness wait for the round's end, so that a Prometheus that holds
+   * targets from before keeps them (503) rather than lose the clusters not read yet.
+   */
+  readonly soFar?: true;
 }
 
 /**

@@ -106,10 +106,11 @@ export interface Faults {
   /** Calls are held without an answer (a hung connection). */
   hang: boolean;
   /**
-   * Picks calls by action and the account and region they are signed for: such a call is held
+   * Picks calls by action, the account and region they are signed for, and the cluster of a
+   * ListTasks, DescribeTasks or DescribeContainerInstances call: such a call is held
    * until the promise settles, then answered as usual (one that never settles: held as by `hang`).
    */
-  gate: ((call: { action: string; account: string; region: string }) => Promise<void> | undefined) | undefined;
+  gate: ((call: { action: string; account: string; region: string; cluster?: string }) => Promise<void> | undefined) | undefined;
   /** Token buckets by bucket name (see ACTION_BUCKETS), each account and region with its own, as in ECS; calls beyond them are throttled. */
   buckets: Record<string, TokenBucket>;
   /** Actions that always fail with a 500, whatever the rate. */
@@ -169,6 +170,18 @@ function findCluster(fleet: FakeFleet, ref: unknown): FakeCluster | undefined {
   const text = typeof ref === 'string' ? ref : 'default';
   const name = text.includes(':cluster/') ? text.slice(text.lastIndexOf('/') + 1) : text;
   return fleet.clusters.find((cluster) => cluster.name === name);
+}
+
+/** The actions whose calls name a cluster (CallRecord.cluster, AnswerCall.cluster). */
+const CLUSTER_ACTIONS = new Set(['ListTasks', 'DescribeTasks', 'DescribeContainerInstances']);
+
+/** The name of the cluster an ECS request body names; undefined when there is none such. */
+function clusterOfBody(fleet: FakeFleet, body: string): string | undefined {
+  try {
+    return findCluster(fleet, (JSON.parse(body) as Record<string, unknown>)['cluster'])?.name;
+  } catch {
+    return undefined;
+  }
 }
 
 class FakeError extends Error {
@@ -401,7 +414,9 @@ export class FakeAws {
 
     const fleet = this.#fleetOf(request);
     // A hung call is one whose gate never opens.
-    const gate = this.faults.hang ? new Promise<void>(() => {}) : this.faults.gate?.({ action, account: fleet.accountId, region: fleet.region });
+    const gate = this.faults.hang
+      ? new Promise<void>(() => {})
+      : this.faults.gate?.({ action, account: fleet.accountId, region: fleet.region, ...(isEcs && CLUSTER_ACTIONS.has(action) && { cluster: clusterOfBody(fleet, body) }) });
     if (gate !== undefined) {
       const release = () => this.#held.delete(response);
       this.#held.add(response);

@@ -107,3 +107,29 @@ describe('start-up with a cluster that fails from the first round', () => {
     expect((await get('/')).body).toContain('<h2>Clusters never read</h2>');
   });
 });
+
+describe('start-up on a fresh output directory', () => {
+  it('writes each cluster to the files as soon as it is read, while HTTP SD and readiness wait for the end of the round', async () => {
+    // Prod's tasks are not listed until the test has looked: batch is read, prod is not.
+    let releaseProd!: () => void;
+    const prodHeld = new Promise<void>((resolve) => (releaseProd = resolve));
+    fake.faults.gate = ({ action, cluster }) => (action === 'ListTasks' && cluster === 'prod' ? prodHeld : undefined);
+    const discoverer = start();
+    await discoverer.waitFor(() => discoverer.lines.some((line) => line['msg'] === 'first targets published'), 'the first targets');
+
+    const filesSoFar = await filesByCluster();
+    const targetsSoFar = await get('/targets');
+    const readySoFar = await get('/-/ready');
+    releaseProd();
+    const first = await discoverer.waitForRounds(1);
+
+    expect(Object.keys(filesSoFar)).toEqual(['batch']);
+    // A Prometheus that read an earlier process keeps its targets on a 503, prod's among them.
+    expect(targetsSoFar).toEqual({ status: 503, body: 'no round has published targets yet\n' });
+    expect(readySoFar.status).toBe(503);
+    expect(first['outcome']).toBe('ok');
+    const served = JSON.parse((await get('/targets')).body) as TargetGroup[];
+    expect([...new Set(served.map((group) => group.labels['__meta_ecs_cluster']))].sort()).toEqual(['batch', 'prod']);
+    expect(Object.keys(await filesByCluster()).sort()).toEqual(['batch', 'prod']);
+  });
+});

@@ -419,6 +419,28 @@ describe('Discoverer', () => {
     expect(sizes.slice(afterFirst - 1)).toEqual([2, 2]);
     expect(afterFirst).toBeGreaterThanOrEqual(2);
     expect(published.length).toBe(afterFirst + 1);
+    // What was read so far is for the files alone (main.ts): HTTP SD takes the round's end.
+    expect(published.map((snapshot) => snapshot.soFar === true)).toEqual([...Array<boolean>(afterFirst - 1).fill(true), false, false]);
+  });
+
+  it('says that the first targets are published once a target is, not when an empty cluster is read first', async () => {
+    const { reader, discoverer, published, lines, fields } = setup();
+    reader.set('empty', []);
+    reader.set('a', [fargateTask('a', 't1', '127.0.0.1')]);
+    let releaseA!: () => void;
+    const aHeld = new Promise<void>((resolve) => (releaseA = resolve));
+    reader.duringRead = (cluster) => (cluster.name === 'a' ? aHeld : Promise.resolve());
+
+    const round = discoverer.runRound();
+    await expect.poll(() => published.length).toBe(1);
+    const linesWithEmptyOnly = [...lines];
+    releaseA();
+    await round;
+
+    expect(published[0]).toMatchObject({ soFar: true, groups: { generic: [] } });
+    expect(linesWithEmptyOnly).toEqual([]);
+    const first = lines.indexOf('info first targets published');
+    expect(fields[first]).toEqual({ targets: 1 });
   });
 
   it('waits for a complete first round before publishing when an earlier run left targets', async () => {
