@@ -131,6 +131,8 @@ export function parseScrapes(
     // One group per (port, path): the last entry for them wins.
     scrapes.set(`${port}${path}`, { port: { kind: 'container', port, setting: 'PROMETHEUS_SCRAPES' }, endpoints: [{ interval, path }] });
   }
+  // Set, so the container is marked and its other settings are ignored: it must say why it yields nothing.
+  if (scrapes.size === 0 && badEntries.length === 0) badEntries.push(`PROMETHEUS_SCRAPES "${text}" holds no [interval:]port[/path] entry`);
   return { scrapes: [...scrapes.values()], warnings, badEntries };
 }
 

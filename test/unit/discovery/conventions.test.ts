@@ -59,6 +59,17 @@ describe('PROMETHEUS_SCRAPES: several ports per container', () => {
     expect(resolution.targets.map((target) => target.labels['job'])).toEqual([job, job]);
   });
 
+  it.each([' ', ',', ' , '])('skips, with a reason, a container whose PROMETHEUS_SCRAPES (%j) holds no entry, its other settings ignored', (scrapes) => {
+    const context = withContainer('awsvpc-fargate', 'api', { environment: { PROMETHEUS_SCRAPES: scrapes, PROMETHEUS_PORT: '9100' } });
+
+    const resolution = resolve(context);
+
+    expect(resolution.targets).toEqual([]);
+    expect(resolution.skips.map((skip) => [skip.reason, skip.detail])).toEqual([
+      ['bad_scrape_entry', `PROMETHEUS_SCRAPES "${scrapes}" holds no [interval:]port[/path] entry`],
+    ]);
+  });
+
   it('skips, in bridge mode, an entry whose container port has no binding, and keeps the others', () => {
     const context = withContainer('bridge', 'nginx', { environment: { PROMETHEUS_SCRAPES: '9113,9999' } });
 
