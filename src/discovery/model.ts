@@ -131,6 +131,8 @@ export interface ClusterRef {
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 const optionalString = (value: unknown): string | undefined => (isString(value) ? value : undefined);
+/** An address as AWS gives it; an empty one is none, so that the next place to look for one is read. */
+const addressOf = (value: unknown): string | undefined => (isString(value) && value !== '' ? value : undefined);
 const arrayOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
@@ -197,8 +199,8 @@ export function toTaskRecord(task: Task, pool: Pick<StringPool, 'intern'> = NO_P
       return {
         name: pool.intern(optionalString(container['name'])),
         arn: optionalString(container['containerArn']),
-        privateIp: isObject(firstInterface) ? optionalString(firstInterface['privateIpv4Address']) : undefined,
-        ...ifPresent('ipv6', isObject(firstInterface) ? firstInterface['ipv6Address'] : undefined),
+        privateIp: isObject(firstInterface) ? addressOf(firstInterface['privateIpv4Address']) : undefined,
+        ...ifPresent('ipv6', isObject(firstInterface) ? addressOf(firstInterface['ipv6Address']) : undefined),
         bindings:
           bindings.length === 0
             ? NO_BINDINGS

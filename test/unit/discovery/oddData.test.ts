@@ -80,6 +80,17 @@ describe('odd ECS data', () => {
     expect(resolution.skips.map((skip) => skip.reason)).toContain('host_not_found');
   });
 
+  it('takes an empty address on a container interface as none, and reads the network interface attachment instead', () => {
+    const task = structuredClone(readDescribeTasks('awsvpc-fargate').tasks[0]) as Task;
+    for (const container of task.containers ?? []) container.networkInterfaces = [{ privateIpv4Address: '', ipv6Address: '' }];
+    const definition = structuredClone(readDescribeTaskDefinition('awsvpc-fargate').taskDefinition);
+
+    const resolution = resolveTaskTargets(contextOf(task, definition, undefined), DEFAULT_OPTIONS);
+
+    expect(resolution.skips).toEqual([]);
+    expect(resolution.targets.map((target) => target.address)).toEqual(['127.0.1.10:8080']);
+  });
+
   it('reads ports given as decimal strings, and skips ports that are not numbers', () => {
     const task = rawBridgeTask();
     const bindings = (task.containers ?? []).flatMap((container) => container.networkBindings ?? []) as unknown as Record<string, unknown>[];
