@@ -864,12 +864,15 @@ function sourceOf(key: string, { flags, env, file, preset }: Sources): string | 
   return undefined;
 }
 
-/** Each line of a settings error, with the --config file or preset that set the values it names. */
+/**
+ * Each line of a settings error, with the --config file or preset that set the values it names:
+ * `key (--flag, ENV)`, or another setting the check compared it with, `interval (15)`.
+ */
 function withSources(message: string, sources: Sources): string {
   return message
     .split('\n')
     .map((line) => {
-      const keys = [...line.matchAll(/([\w.]+) \((?:--|[A-Z])/g)].map((match) => match[1] as string).filter((key) => SETTINGS.some((setting) => setting.key === key));
+      const keys = [...line.matchAll(/([\w.]+) \(/g)].map((match) => match[1] as string).filter((key) => SETTINGS.some((setting) => setting.key === key));
       const named = [...new Set(keys)].flatMap((key) => {
         const source = sourceOf(key, sources);
         return source === undefined ? [] : [{ key, source }];
@@ -916,6 +919,14 @@ export interface Reload {
   needRestart: string[];
 }
 
+/** The keys of the settings a preset sets (`marker.source`); none for no preset. */
+function presetKeys(preset: string): string[] {
+  if (!Object.hasOwn(PRESETS, preset)) return [];
+  const keys = (node: object, prefix: string): string[] =>
+    Object.entries(node).flatMap(([name, value]) => (isPlainObject(value) ? keys(value, `${prefix}${name}.`) : [`${prefix}${name}`]));
+  return keys(PRESETS[preset as PresetName], '');
+}
+
 /**
  * The settings read again at a SIGHUP, against those at start and those in force. A setting
  * that needs a restart is never applied, and is named at every reload until the restart. A
@@ -933,8 +944,10 @@ export function reloadSettings(start: Config, inForce: Config, next: Config): Re
     parent[name] = structuredClone(valueOf(next, key));
   }
   if (next.preset !== start.preset) {
-    if (needRestart.length === 0) reloaded.preset = next.preset;
-    else needRestart.push('preset');
+    // The settings the old and the new preset set: the name follows once none of them waits for a restart.
+    const presetSettings = new Set([...presetKeys(start.preset), ...presetKeys(next.preset)]);
+    if (needRestart.some((key) => presetSettings.has(key))) needRestart.push('preset');
+    else reloaded.preset = next.preset;
   }
   const updated = deepFreeze(reloaded as unknown as Config);
   return { inForce: updated, applied: changedSettings(inForce, updated), needRestart };

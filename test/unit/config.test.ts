@@ -260,6 +260,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names the config file when the value it set is the other setting a check compares with', async () => {
+    const file = await configFile(JSON.stringify({ http: { requestTimeout: 5 } }));
+
+    expect(() => loadConfig({ env: {}, configFile: file })).toThrow(new RegExp(`^http\\.headersTimeout \\(.*\\(http\\.requestTimeout set in --config "${file}"\\)$`));
+  });
+
   it('says which of two clashing settings came from the config file or a preset', async () => {
     const file = await configFile(JSON.stringify({ files: { generic: 'sd.json', '15s': 'sd.json' } }));
 
@@ -447,6 +453,18 @@ describe('reloadSettings (SIGHUP)', () => {
     expect(reload.applied).toEqual(['marker.source']);
     expect(reload.needRestart).toEqual(['allTargetsFile', 'preset']);
     expect(reload.inForce.preset).toBe(start.preset);
+  });
+
+  it('puts a preset in force beside a change that waits for a restart, when that change is not one of the preset\'s settings', () => {
+    const preset = { 'marker.name': 'PROMETHEUS', preset: 'ecs-observer' };
+    const first = reloadSettings(start, start, loadConfig({ env: {}, flags: { interval: '30', ...preset } }));
+    const second = reloadSettings(start, first.inForce, loadConfig({ env: {}, flags: { interval: '45', ...preset } }));
+    const fromPreset = loadConfig({ env: {}, flags: { interval: '30', ...preset } });
+    const dropped = reloadSettings(fromPreset, fromPreset, loadConfig({ env: {}, flags: { interval: '45', 'marker.name': 'PROMETHEUS' } }));
+
+    expect(first.inForce.preset).toBe('ecs-observer');
+    expect(second).toMatchObject({ applied: [], needRestart: ['interval'], inForce: { preset: 'ecs-observer', marker: { source: 'ecs-observer' } } });
+    expect(dropped).toMatchObject({ applied: ['marker.source', 'preset'], needRestart: ['interval'], inForce: { preset: '', marker: { source: 'environment' } } });
   });
 
   it('puts a preset in force, as the status page shows it, once every setting it sets is', () => {
