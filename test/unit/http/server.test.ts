@@ -158,6 +158,8 @@ describe('HTTP server', () => {
     };
 
     expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
+    expect(await ready()).toBe('503 the first round has not ended yet');
+    status.recordRound(report('failed', 'region eu-west-1: ListClusters failed'));
     expect(await ready()).toBe('503 no round has published targets yet');
     status.publish(snapshot);
     status.recordRound(report('ok'));
