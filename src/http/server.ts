@@ -132,7 +132,7 @@ export function createHttpServer(options: HttpServerOptions): AnyServer {
         }
         const answer = status.targetsAnswer(parsed.filter);
         // 503 before the first round: Prometheus keeps the targets it had.
-        if (answer === undefined) return send(response, head, 503, TEXT, 'no round has published targets yet\n');
+        if (answer === undefined) return send(response, head, 503, TEXT, `${status.noTargetsYet}\n`);
         return sendSharedAnswer(request, response, answer, head);
       }
       case '/metrics':

@@ -198,11 +198,16 @@ export class Status {
     return this.#bodies.size;
   }
 
+  /**
+   * Why HTTP SD has no answer yet (503). While a first round runs, the files may hold the
+   * clusters read so far: HTTP SD waits for its end.
+   */
+  get noTargetsYet(): string {
+    return this.#rounds.length === 0 ? 'the first round has not ended yet' : 'no round has published targets yet';
+  }
+
   get readiness(): Readiness {
-    if (this.#snapshot === undefined) {
-      // While a first round runs, the files may hold the clusters read so far: HTTP SD waits for its end.
-      return { ready: false, reason: this.#rounds.length === 0 ? 'the first round has not ended yet' : 'no round has published targets yet' };
-    }
+    if (this.#snapshot === undefined) return { ready: false, reason: this.noTargetsYet };
     const failed = this.#rounds.filter((round) => round.outcome === 'failed');
     if (this.#rounds.length >= this.#unreadyAfterFailedRounds && failed.length === this.#rounds.length) {
       const last = this.#rounds.at(-1)?.failures[0] ?? 'unknown failure';

@@ -125,7 +125,7 @@ describe('start-up on a fresh output directory', () => {
 
     expect(Object.keys(filesSoFar)).toEqual(['batch']);
     // A Prometheus that read an earlier process keeps its targets on a 503, prod's among them.
-    expect(targetsSoFar).toEqual({ status: 503, body: 'no round has published targets yet\n' });
+    expect(targetsSoFar).toEqual({ status: 503, body: 'the first round has not ended yet\n' });
     expect(readySoFar).toEqual({ status: 503, body: 'the first round has not ended yet\n' });
     expect(first['outcome']).toBe('ok');
     const served = JSON.parse((await get('/targets')).body) as TargetGroup[];

@@ -95,11 +95,15 @@ afterEach(async () => {
 const page = (of: Status) => of.page;
 
 describe('HTTP server', () => {
-  it('answers 503 on /targets before the first published round', async () => {
+  it('answers 503 on /targets before the first published round, saying whether a round has ended', async () => {
     const response = await fetch(`${base}/targets`);
+    status.recordRound(report('failed', 'region eu-west-1: ListClusters failed'));
+    const afterFailedRound = await fetch(`${base}/targets`);
 
     expect(response.status).toBe(503);
-    expect(await response.text()).toBe('no round has published targets yet\n');
+    expect(await response.text()).toBe('the first round has not ended yet\n');
+    expect(afterFailedRound.status).toBe(503);
+    expect(await afterFailedRound.text()).toBe('no round has published targets yet\n');
   });
 
   it('serves the snapshot as HTTP SD JSON, with filters', async () => {
