@@ -18,7 +18,7 @@ import { Loop } from './loop.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { findLeftovers } from './leftovers.js';
 import { FileSdWriter } from './output/fileSdWriter.js';
-import { prepareOutputDirectory } from './output/outputDirectory.js';
+import { prepareOutputDirectory, removeIfEmpty } from './output/outputDirectory.js';
 import { OutputLock, type LockAttempt } from './output/outputLock.js';
 import { removeTemporaryFiles } from './output/writeAtomically.js';
 import { readPublishedGroups } from './output/publishedGroups.js';
@@ -242,11 +242,22 @@ async function readEarlierStates(directory: string, config: Config, logger: Logg
  */
 async function withOutput<T>(config: Config, logger: Logger, metrics: Metrics, use: (output: Output) => Promise<T>): Promise<T> {
   const directory = resolve(config.outputDir);
+  let made: boolean;
   try {
-    await prepareOutputDirectory(directory);
+    ({ made } = await prepareOutputDirectory(directory));
   } catch (error) {
     throw settingError('outputDir', `"${directory}" is not a writable directory`, error);
   }
+  try {
+    return await withLockedOutput(directory, config, logger, metrics, use);
+  } catch (error) {
+    // A start that failed after it (a web config, a listen address) leaves no empty directory of its own behind.
+    if (made) await removeIfEmpty(directory);
+    throw error;
+  }
+}
+
+async function withLockedOutput<T>(directory: string, config: Config, logger: Logger, metrics: Metrics, use: (output: Output) => Promise<T>): Promise<T> {
   let attempt: LockAttempt;
   try {
     attempt = await OutputLock.acquire({ directory, staleAfterMs: toLockStaleAfterMs(config), logger, onRecovery: (action) => metrics.outputRecoveries.inc({ action }) });

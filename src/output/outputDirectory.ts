@@ -1,4 +1,4 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { temporaryFileName } from './writeAtomically.js';
 
@@ -20,11 +20,21 @@ export async function makeDirectory(directory: string): Promise<void> {
   }
 }
 
-/** Creates the output directory when missing and proves that it can be written; rejects with the system's reason otherwise. */
-export async function prepareOutputDirectory(directory: string): Promise<void> {
+/**
+ * Creates the output directory when missing and proves that it can be written; rejects with the
+ * system's reason otherwise. Resolves whether it made the directory.
+ */
+export async function prepareOutputDirectory(directory: string): Promise<{ made: boolean }> {
   // Named as our temporary files: if the process is killed right here, the next start removes it.
   const probe = join(directory, temporaryFileName());
+  const existed = await stat(directory).then(() => true, () => false);
   await makeDirectory(directory);
   await writeFile(probe, '', { flag: 'wx' });
   await rm(probe, { force: true });
+  return { made: !existed };
+}
+
+/** Removes a directory made at start, when the start failed and left it empty; anything in it stays. */
+export async function removeIfEmpty(directory: string): Promise<void> {
+  await rmdir(directory).catch(() => {});
 }

@@ -6,7 +6,7 @@ import type { Task } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '../../src/discovery/targetGroups.js';
 import { FakeAws } from '../../src/fake/fakeAws.js';
 import { addTask, taskArn } from '../../src/fake/fleet.js';
-import { RunningDiscoverer, assertBuilt, fakeAwsEnv, runCli } from '../support/runningDiscoverer.js';
+import { RunningDiscoverer, assertBuilt, fakeAwsEnv, freePort, runCli } from '../support/runningDiscoverer.js';
 import { BIG_CLUSTER_TASKS, EXPECTED_PROD, PENDING_TASK, bigClusterIp, edgeFleet } from '../support/edgeFleet.js';
 
 const FILES = ['15s-tasks.json', '1m-tasks.json', '30s-tasks.json', '5m-tasks.json', 'tasks.json'];
@@ -269,6 +269,19 @@ describe('prometheus-ecs-discoverer command line', () => {
     expect(result.stderr.trim()).toBe(
       'prometheus-ecs-discoverer: aws.regions (--regions, ECS_DISCOVERER_REGIONS): no AWS region: set AWS_REGION (or a profile region), or --regions: Region is missing',
     );
+  });
+
+  it('removes the output directory it made when the start then fails, and keeps one that was there', async () => {
+    const made = join(outputDir, 'new');
+    const args = ['--web.config.file', join(outputDir, 'missing.yml'), '--http-host', '127.0.0.1', '--http-port', String(await freePort())];
+
+    const failedInNew = await runCli(['--output-dir', made, ...args], fakeAwsEnv('http://127.0.0.1:9'));
+    const failedInExisting = await runCli(['--output-dir', outputDir, ...args], fakeAwsEnv('http://127.0.0.1:9'));
+
+    expect(failedInNew.code).toBe(2);
+    expect(failedInNew.stderr).toContain('http.webConfigFile (--web.config.file, ECS_DISCOVERER_HTTP_WEB_CONFIG_FILE)');
+    expect(failedInExisting.code).toBe(2);
+    expect(await readdir(outputDir)).toEqual([]);
   });
 
   it('prints its version and help', async () => {
