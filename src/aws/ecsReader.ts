@@ -290,8 +290,13 @@ export class EcsReader implements RegionReader {
       throw toAwsError('ListClusters', error);
     }
     const listed = new Set(clusters.map((cluster) => cluster.arn));
-    this.#tasks.retainClusters(listed);
-    this.#refreshes.retain(listed);
+    // An empty list may be wrong: the discoverer believes it only when the next agrees
+    // (EmptyListingDoubt), and its clusters keep their targets, which events rebuild from these
+    // caches. So they are pruned by lists that name clusters only.
+    if (listed.size > 0) {
+      this.#tasks.retainClusters(listed);
+      this.#refreshes.retain(listed);
+    }
     // Every cluster ARN names the account: the own account is known at the latest now.
     const [first] = clusters;
     if (this.#account === undefined && first !== undefined) this.#account = accountOfArn(first.arn);

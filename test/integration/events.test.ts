@@ -186,6 +186,31 @@ describe('event-driven discovery', () => {
     }
   });
 
+  it("keeps a cluster's other targets when an event follows an empty cluster list that was not believed", async () => {
+    // Prepare: round 2 lists no cluster, once (not believed: every cluster keeps its targets); round 3 waits for the test.
+    fake.onRound(2, () => fake.faults.oddAnswers.set('ListClusters', () => ({ body: '{"clusterArns":[]}' })));
+    fake.onRound(3, () => fake.faults.oddAnswers.delete('ListClusters'));
+    const releaseRound3 = fake.holdFromRound(3);
+    start({ interval: 1, resync: 2 });
+    await waitForLog('events: listening to the queue');
+    const before = (await targets()).filter((group) => group.labels['__meta_ecs_cluster'] === 'cluster-0');
+    const doubted = await running.waitForRounds(2);
+    const stopped = taskArn('cluster-0', '0t000000');
+
+    // Act
+    events.stopTask('cluster-0', '0t000000');
+    await waitUntil(async () => ofTask(await targets(), stopped).length === 0, 'the stop in /targets');
+    const after = (await targets()).filter((group) => group.labels['__meta_ecs_cluster'] === 'cluster-0');
+    releaseRound3();
+
+    // Assess
+    expect(String(doubted['error'])).toContain('ListClusters answered no cluster at all');
+    expect(before).toHaveLength(10);
+    expect(after.map((group) => group.labels['__meta_ecs_task_arn']).sort()).toEqual(
+      before.map((group) => group.labels['__meta_ecs_task_arn']).filter((arn) => arn !== stopped).sort(),
+    );
+  });
+
   it('repairs a lost event with the next full round', async () => {
     // Prepare: full rounds every 2 s while the queue answers.
     start({ interval: 1, resync: 2 });
