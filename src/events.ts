@@ -10,6 +10,7 @@ import { describeError } from './errors.js';
 import type { EventsView } from './http/statusPage.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { RoundOutcome } from './round.js';
 
 export interface EventListeningOptions {
   config: Config;
@@ -41,15 +42,25 @@ export class EventListening {
   #started = false;
   #consumer: EventConsumer | undefined;
   #applier: EventApplier | undefined;
+  #lastRoundFailed = false;
 
   constructor(options: EventListeningOptions) {
     this.#options = options;
   }
 
-  /** From the start of one full round to the start of the next, now. */
+  /**
+   * From the start of one full round to the start of the next, now: `interval` also after a
+   * round that read nothing, which events cannot repair (at start, it would leave /targets at
+   * 503 for a resync interval).
+   */
   roundIntervalMs(): number {
     const { interval, events } = this.#options.config;
-    return (this.#consumer?.listening === true ? events.resyncInterval : interval) * 1000;
+    return (this.#consumer?.listening === true && !this.#lastRoundFailed ? events.resyncInterval : interval) * 1000;
+  }
+
+  /** How the last full round went: after a failed one, the next comes at `interval`. */
+  noteRound(outcome: RoundOutcome): void {
+    this.#lastRoundFailed = outcome === 'failed';
   }
 
   /**

@@ -155,6 +155,7 @@ async function compose(
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
+      events?.listening.noteRound(result.report.outcome);
       await afterRound(result);
       events?.listening.start({ readers, discoverer, onListeningChange: () => loop.reschedule(), onBatch: events.afterBatch });
       return result;

@@ -211,6 +211,22 @@ describe('event-driven discovery', () => {
     );
   });
 
+  it('runs the round after a failed one at interval, not at the resync interval, so that a failed start is soon repaired', async () => {
+    // Prepare: ECS does not answer in round 1 alone (SQS still does); a resync of an hour.
+    fake.onRound(1, () => (fake.faults.outage = true));
+    fake.onRound(2, () => (fake.faults.outage = false));
+    start({ interval: 1, resync: 3600, env: { ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '1' } });
+
+    // Act
+    await waitForLog('events: listening to the queue');
+    const second = await running.waitForRounds(2);
+
+    // Assess
+    expect(running.rounds()[0]?.['outcome']).toBe('failed');
+    expect(second['outcome']).toBe('ok');
+    expect((await get('/targets')).status).toBe(200);
+  });
+
   it('repairs a lost event with the next full round', async () => {
     // Prepare: full rounds every 2 s while the queue answers.
     start({ interval: 1, resync: 2 });
