@@ -5,6 +5,7 @@ import { newestPerTask, type TaskVersions } from './discovery/taskEvents.js';
 import type { Discoverer } from './discoverer.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
+import { placeOf } from './readerOutcomes.js';
 
 /** What applying events needs of a region's AWS reader (EcsReader). */
 export interface EventReader {
@@ -123,10 +124,11 @@ export class EventApplier {
     } catch (error) {
       for (const { index } of newest) outcomes[index] = 'failed';
       if (!signal?.aborted) {
-        this.#options.logger.warn(`events: ${newest.length} changes of cluster ${cluster.name} not applied; they come again after the queue's visibility timeout`, {
-          cluster: cluster.name,
-          error: describeError(error),
-        });
+        // Cluster names repeat across accounts and regions: the line says which one, as a round's lines do.
+        this.#options.logger.warn(
+          `events: ${newest.length} changes of cluster ${cluster.name} (${placeOf(reader.region, reader.account, true)}) not applied; they come again after the queue's visibility timeout`,
+          { cluster: cluster.name, region: reader.region, ...(reader.account !== undefined && { account: reader.account }), error: describeError(error) },
+        );
       }
       return false;
     }

@@ -4,7 +4,7 @@ import { toTaskRecord, type ClusterRef, type TaskRecord } from '../../src/discov
 import { TaskVersions } from '../../src/discovery/taskEvents.js';
 import { EventApplier, type EventReader } from '../../src/eventApplier.js';
 import type { Logger } from '../../src/log.js';
-import { clusterArn, makeTask, makeTaskDefinition, taskArn } from '../../src/fake/fleet.js';
+import { ACCOUNT, clusterArn, makeTask, makeTaskDefinition, taskArn } from '../../src/fake/fleet.js';
 
 const definition = makeTaskDefinition('web', 1, 'awsvpc', [{ name: 'web', environment: { PROMETHEUS: '1' } }]);
 
@@ -16,6 +16,7 @@ function change(cluster: string, id: string, version: number, state: TaskChange[
 /** A hand-written reader: records what it was given; fails when told to. */
 class FakeReader implements EventReader {
   readonly region = 'eu-west-1';
+  constructor(readonly account?: string) {}
   readonly applied: { cluster: string; running: string[]; stopped: string[] }[] = [];
   readonly instances = new Map<string, string>();
   failing: Error | undefined;
@@ -31,8 +32,8 @@ class FakeReader implements EventReader {
   }
 }
 
-function setup({ known = ['prod'] }: { known?: string[] } = {}) {
-  const reader = new FakeReader();
+function setup({ known = ['prod'], account }: { known?: string[]; account?: string } = {}) {
+  const reader = new FakeReader(account);
   const refreshed: string[] = [];
   let publications = 0;
   const warnings: string[] = [];
@@ -132,8 +133,17 @@ describe('EventApplier', () => {
 
     // Assess
     expect(failed).toEqual(['failed']);
-    expect(warnings).toEqual([expect.stringContaining('1 changes of cluster prod not applied')]);
+    expect(warnings).toEqual([expect.stringContaining('1 changes of cluster prod (eu-west-1) not applied')]);
     expect(again).toEqual(['applied']);
+  });
+
+  it('names the account of a cluster whose changes were not applied, when it reads several accounts', async () => {
+    const { reader, warnings, applier } = setup({ account: ACCOUNT });
+    reader.failing = new Error('DescribeTaskDefinition failed: ThrottlingException');
+
+    await applier.apply([change('prod', 'a', 2)]);
+
+    expect(warnings).toEqual([expect.stringContaining(`1 changes of cluster prod (${ACCOUNT}, eu-west-1) not applied`)]);
   });
 
   it('learns which EC2 instance a container instance is', async () => {
