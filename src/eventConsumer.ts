@@ -90,6 +90,12 @@ export class EventConsumer {
     let named = false;
     /** At start and after a failure: an answer at once, where a long poll could wait 20 s for one. */
     let probe = true;
+    /**
+     * The last failure came after the probe had answered: ReceiveMessage or DeleteMessageBatch
+     * refused (a missing permission, a KMS key), or failing. The probe's answer then proves
+     * nothing: only a batch received and deleted says the queue answers again.
+     */
+    let failedAfterProbe = false;
     while (!signal.aborted) {
       try {
         if (probe) {
@@ -104,14 +110,16 @@ export class EventConsumer {
               visibility_timeout_s: attributes.visibilityTimeoutSeconds,
             });
           }
-          this.#answered();
+          if (!failedAfterProbe) this.#answered();
         }
         const messages = await queue.receive(signal);
-        this.#answered();
-        delayMs = retryDelayMs;
         if (messages.length > 0) await this.#handle(messages, signal);
+        this.#answered();
+        failedAfterProbe = false;
+        delayMs = retryDelayMs;
       } catch (error) {
         if (signal.aborted) break;
+        failedAfterProbe = !probe;
         probe = true;
         this.#unanswered(error);
         await sleep(delayMs, undefined, { signal }).catch(() => {});

@@ -16,6 +16,9 @@ class FakeQueue {
   attributesAnswer: Error | undefined;
   /** Every call fails (an outage), and a waiting long poll ends with the failure. */
   down: Error | undefined;
+  /** Receives, or deletes, alone fail (a permission missing), while the attributes answer. */
+  receiveRefused: Error | undefined;
+  deleteRefused: Error | undefined;
   receives = 0;
   calls = 0;
   #wake: (() => void) | undefined;
@@ -33,6 +36,7 @@ class FakeQueue {
     this.calls += 1;
     for (;;) {
       if (this.down) throw this.down;
+      if (this.receiveRefused) throw this.receiveRefused;
       const next = this.answers.shift();
       if (next instanceof Error) throw next;
       if (next !== undefined) return next;
@@ -55,6 +59,12 @@ class FakeQueue {
   }
 
   async delete(messages: readonly QueueMessage[]): Promise<{ message: QueueMessage; reason: string }[]> {
+    await Promise.resolve();
+    if (this.deleteRefused) {
+      // The refused batch comes again after its visibility timeout, here at once.
+      this.answers.push([...messages]);
+      throw this.deleteRefused;
+    }
     this.deleted.push(...messages.map((message) => message.id));
     return [];
   }
@@ -176,6 +186,27 @@ describe('EventConsumer', () => {
       'warn events: the queue does not answer; full rounds every 15 s (interval) until it does',
     ]);
     expect(lines).toContain('info events: the queue answers again; full rounds every 300 s (events.resyncInterval)');
+  });
+
+  it.each([
+    ['ReceiveMessage', 'receiveRefused'],
+    ['DeleteMessageBatch', 'deleteRefused'],
+  ] as const)('says once that the queue does not answer when %s alone is refused, however often GetQueueAttributes answers', async (action, refusal) => {
+    // Prepare: a message waits, so that a receive that works leads to a delete.
+    const { queue, consumer, until, changes, lines } = setup();
+    queue.push([message('m1')]);
+    queue[refusal] = new Error(`${action} failed: AccessDenied: not authorized`);
+
+    // Act
+    consumer.start();
+    await until(() => queue.calls >= 12, 'several attempts');
+    await consumer.stop();
+
+    // Assess
+    expect(changes).toEqual([true, false]);
+    expect(lines.filter((line) => line.includes('does not answer'))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('answers again'))).toEqual([]);
+    expect(consumer.view()).toMatchObject({ listening: false, lastError: `${action} failed: AccessDenied: not authorized` });
   });
 
   it('does not listen when the queue cannot be read from the start, and says why', async () => {
