@@ -150,14 +150,27 @@ async function compose(
     ...(mode.kind === 'once' && { failedRoundLevel: 'error' as const }),
     ...(onProgress && { onProgress }),
   });
+  // The alert rules count staleness in full rounds: with events, they follow the queue.
+  const showRoundInterval = () => {
+    if (events !== undefined) metrics.roundInterval.set(events.listening.roundIntervalMs() / 1000);
+  };
   const loop: Loop<RoundResult> = new Loop<RoundResult>({
     intervalMs: events === undefined ? config.interval * 1000 : () => events.listening.roundIntervalMs(),
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
       events?.listening.noteRound(result.report.outcome);
+      showRoundInterval();
       await afterRound(result);
-      events?.listening.start({ readers, discoverer, onListeningChange: () => loop.reschedule(), onBatch: events.afterBatch });
+      events?.listening.start({
+        readers,
+        discoverer,
+        onListeningChange: () => {
+          showRoundInterval();
+          loop.reschedule();
+        },
+        onBatch: events.afterBatch,
+      });
       return result;
     },
     logger,

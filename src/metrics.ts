@@ -34,16 +34,17 @@ export function createMetrics({
     registers,
   });
   buildInfo.set({ version, node_version: process.version }, 1);
-  // Alert rules measure staleness in intervals (examples/alerts.yml).
+  // Alert rules measure staleness in intervals (examples/alerts.yml): with events, full rounds come every resync interval.
   const interval = new Gauge({
     name: name('interval_seconds'),
-    help: 'The interval setting: seconds from the start of one round to the start of the next.',
+    help: 'Seconds from the start of one full round to the start of the next: the interval setting, or events.resyncInterval while the event queue answers.',
     registers,
   });
   if (intervalSeconds !== undefined) interval.set(intervalSeconds);
 
   return {
     registry,
+    roundInterval: interval,
     apiCalls: new Counter({
       name: name('aws_api_calls_total'),
       help: 'AWS API requests (each attempt) by action and outcome: ok, throttled or error.',

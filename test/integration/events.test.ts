@@ -265,6 +265,7 @@ describe('event-driven discovery', () => {
     start({ interval: 1, resync: 3600, env: { ECS_DISCOVERER_AWS_MAX_ATTEMPTS: '1' } });
     await waitForLog('events: listening to the queue');
     const roundsBefore = running.rounds().length;
+    const metricsListening = (await get('/metrics')).body;
 
     // Act
     fake.sqs.setOutage(true);
@@ -278,7 +279,9 @@ describe('event-driven discovery', () => {
     const task = startFargate('cluster-0', 'after1', '127.3.0.7');
     await waitUntil(async () => ofTask(await targets(), task.taskArn as string).length === 1, 'a change applied from the queue again');
 
-    // Assess
+    // Assess: the alert rules count staleness in ecs_discoverer_interval_seconds, the time between full rounds.
+    expect(metricsListening).toMatch(/^ecs_discoverer_interval_seconds 3600$/m);
+    expect(metrics).toMatch(/^ecs_discoverer_interval_seconds 1$/m);
     expect(metrics).toContain('ecs_discoverer_events_listening 0');
     expect(page).toContain('The queue does not answer since');
     expect(page).toContain('full rounds every 1 s until it does');
