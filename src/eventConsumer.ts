@@ -8,6 +8,9 @@ import type { EventsView } from './http/statusPage.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
+/** An SQS answer that a retry cannot change: the reader lacks a permission, or cannot use the queue's KMS key. */
+const REFUSAL = /AccessDenied|KMS|Kms/;
+
 export interface EventConsumerOptions {
   queue: Pick<EventQueue, 'url' | 'receive' | 'delete' | 'attributes'>;
   applier: Pick<EventApplier, 'apply'>;
@@ -91,12 +94,13 @@ export class EventConsumer {
     /** At start and after a failure: an answer at once, where a long poll could wait 20 s for one. */
     let probe = true;
     /**
-     * The last failure came after the probe had answered: ReceiveMessage or DeleteMessageBatch
-     * refused (a missing permission, a KMS key), or failing. The probe's answer then proves
-     * nothing: only a batch received and deleted says the queue answers again.
+     * The call that the queue last refused (a missing permission, a KMS key the reader cannot
+     * use) while GetQueueAttributes answered: that answer then proves nothing. A refused
+     * ReceiveMessage is over once one answers; a refused DeleteMessageBatch once a batch is deleted.
      */
-    let failedAfterProbe = false;
+    let refused: 'receive' | 'delete' | undefined;
     while (!signal.aborted) {
+      let stage: 'probe' | 'receive' | 'delete' = 'probe';
       try {
         if (probe) {
           // Proves that the queue exists and may be read, and names it.
@@ -110,16 +114,22 @@ export class EventConsumer {
               visibility_timeout_s: attributes.visibilityTimeoutSeconds,
             });
           }
-          if (!failedAfterProbe) this.#answered();
+          if (refused === undefined) this.#answered();
         }
+        stage = 'receive';
         const messages = await queue.receive(signal);
+        stage = 'delete';
         if (messages.length > 0) await this.#handle(messages, signal);
-        this.#answered();
-        failedAfterProbe = false;
+        // Stopping while a batch was applied is no answer.
+        if (signal.aborted) break;
+        if (messages.length > 0 || refused !== 'delete') {
+          refused = undefined;
+          this.#answered();
+        }
         delayMs = retryDelayMs;
       } catch (error) {
         if (signal.aborted) break;
-        failedAfterProbe = !probe;
+        if (stage !== 'probe') refused = REFUSAL.test(describeError(error)) ? stage : undefined;
         probe = true;
         this.#unanswered(error);
         await sleep(delayMs, undefined, { signal }).catch(() => {});

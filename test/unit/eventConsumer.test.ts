@@ -61,8 +61,8 @@ class FakeQueue {
   async delete(messages: readonly QueueMessage[]): Promise<{ message: QueueMessage; reason: string }[]> {
     await Promise.resolve();
     if (this.deleteRefused) {
-      // The refused batch comes again after its visibility timeout, here at once.
-      this.answers.push([...messages]);
+      // The refused batch comes again after its visibility timeout; a long poll meanwhile ends empty.
+      this.answers.push([], [...messages]);
       throw this.deleteRefused;
     }
     this.deleted.push(...messages.map((message) => message.id));
@@ -207,6 +207,18 @@ describe('EventConsumer', () => {
     expect(lines.filter((line) => line.includes('does not answer'))).toHaveLength(1);
     expect(lines.filter((line) => line.includes('answers again'))).toEqual([]);
     expect(consumer.view()).toMatchObject({ listening: false, lastError: `${action} failed: AccessDenied: not authorized` });
+  });
+
+  it('listens again as soon as the queue answers after a ReceiveMessage that failed for a while, not after the next long poll', async () => {
+    const { queue, consumer, until, changes } = setup();
+    queue.push(new Error('ReceiveMessage failed: ServiceUnavailable'));
+
+    consumer.start();
+    // The long poll after the probe has no answer to end it: listening comes from the probe.
+    await until(() => changes.length === 3, 'listening again');
+    await consumer.stop();
+
+    expect(changes).toEqual([true, false, true]);
   });
 
   it('does not listen when the queue cannot be read from the start, and says why', async () => {
