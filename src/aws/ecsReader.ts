@@ -168,6 +168,8 @@ export class EcsReader implements RegionReader {
   readonly region: string;
   readonly role: string | undefined;
   #account: string | undefined;
+  /** The last ListClusters answer named no cluster: a second such answer is believed, and prunes the caches. */
+  #lastListedNone = false;
   readonly #assumeRole: (() => Promise<unknown>) | undefined;
   readonly #ecs: ECSClient;
   readonly #makeEc2: () => Promise<EC2Client>;
@@ -290,13 +292,14 @@ export class EcsReader implements RegionReader {
       throw toAwsError('ListClusters', error);
     }
     const listed = new Set(clusters.map((cluster) => cluster.arn));
-    // An empty list may be wrong: the discoverer believes it only when the next agrees
-    // (EmptyListingDoubt), and its clusters keep their targets, which events rebuild from these
-    // caches. So they are pruned by lists that name clusters only.
-    if (listed.size > 0) {
+    // A first empty list may be wrong: the discoverer believes it only when the next agrees
+    // (EmptyListingDoubt), and its clusters keep their targets meanwhile, which events rebuild
+    // from these caches. So they are pruned by an empty list only when it is the second.
+    if (listed.size > 0 || this.#lastListedNone) {
       this.#tasks.retainClusters(listed);
       this.#refreshes.retain(listed);
     }
+    this.#lastListedNone = listed.size === 0;
     // Every cluster ARN names the account: the own account is known at the latest now.
     const [first] = clusters;
     if (this.#account === undefined && first !== undefined) this.#account = accountOfArn(first.arn);

@@ -441,6 +441,20 @@ describe('EcsReader.readCluster', () => {
   });
 
 
+  it('keeps its cached tasks through a first empty cluster list, which may be wrong, and forgets them at a second', async () => {
+    answerFrom(fargateFleet(3));
+    const reader = createReader();
+    await reader.readCluster(cluster);
+    ecsMock.on(ListClustersCommand).resolves({ clusterArns: [] });
+
+    await reader.listClusters();
+    const afterFirst = reader.cacheSizes()['tasks'];
+    await reader.listClusters();
+
+    expect(afterFirst).toBe(3);
+    expect(reader.cacheSizes()['tasks']).toBe(0);
+  });
+
   it('throws an AwsError naming the describe call that failed', async () => {
     answerFrom(fargateFleet(3));
     ecsMock.on(DescribeTasksCommand).rejects(new ServerException({ message: 'internal', $metadata: {} }));
