@@ -10,8 +10,10 @@ import { placeOf } from './readerOutcomes.js';
 /** What applying events needs of a region's AWS reader (EcsReader). */
 export interface EventReader {
   readonly region: string;
-  /** The account it reads through a role; undefined: the process's own credentials. */
+  /** The account it reads; known from the start when it reads through a role. */
   readonly account?: string | undefined;
+  /** The IAM role it reads through (`aws.roles`); undefined: the process's own credentials. */
+  readonly role?: string | undefined;
   applyTaskStates(cluster: ClusterRef, running: readonly TaskRecord[], stopped: readonly string[], signal?: AbortSignal): Promise<void>;
   learnContainerInstance(containerInstanceArn: string, instanceId: string): void;
 }
@@ -126,8 +128,8 @@ export class EventApplier {
       if (!signal?.aborted) {
         // Cluster names repeat across accounts and regions: the line says which one, as a round's lines do.
         this.#options.logger.warn(
-          `events: ${newest.length} changes of cluster ${cluster.name} (${placeOf(reader.region, reader.account, true)}) not applied; they come again after the queue's visibility timeout`,
-          { cluster: cluster.name, region: reader.region, ...(reader.account !== undefined && { account: reader.account }), error: describeError(error) },
+          `events: ${newest.length} changes of cluster ${cluster.name} (${placeOf(reader.region, reader.account, reader.role !== undefined)}) not applied; they come again after the queue's visibility timeout`,
+          { cluster: cluster.name, region: reader.region, ...(reader.role !== undefined && reader.account !== undefined && { account: reader.account }), error: describeError(error) },
         );
       }
       return false;

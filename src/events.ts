@@ -10,7 +10,7 @@ import { describeError } from './errors.js';
 import type { EventsView } from './http/statusPage.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import type { RoundOutcome } from './round.js';
+import type { RoundReport } from './round.js';
 
 export interface EventListeningOptions {
   config: Config;
@@ -50,17 +50,17 @@ export class EventListening {
 
   /**
    * From the start of one full round to the start of the next, now: `interval` also after a
-   * round that read nothing, which events cannot repair (at start, it would leave /targets at
-   * 503 for a resync interval).
+   * round that read nothing, or left a cluster never read: events cannot repair a cluster that
+   * has no state (at start, /targets or /-/ready would wait a resync interval).
    */
   roundIntervalMs(): number {
     const { interval, events } = this.#options.config;
     return (this.#consumer?.listening === true && !this.#lastRoundFailed ? events.resyncInterval : interval) * 1000;
   }
 
-  /** How the last full round went: after a failed one, the next comes at `interval`. */
-  noteRound(outcome: RoundOutcome): void {
-    this.#lastRoundFailed = outcome === 'failed';
+  /** How the last full round went: after a failed one, or one with clusters never read, the next comes at `interval`. */
+  noteRound({ outcome, unreadClusters }: Pick<RoundReport, 'outcome' | 'unreadClusters'>): void {
+    this.#lastRoundFailed = outcome === 'failed' || unreadClusters.length > 0;
   }
 
   /**

@@ -159,7 +159,7 @@ async function compose(
     roundTimeoutMs: config.roundTimeout * 1000,
     runRound: async (roundSignal) => {
       const result = await discoverer.runRound(roundSignal);
-      events?.listening.noteRound(result.report.outcome);
+      events?.listening.noteRound(result.report);
       showRoundInterval();
       await afterRound(result);
       events?.listening.start({

@@ -37,7 +37,7 @@ export function createMetrics({
   // Alert rules measure staleness in intervals (examples/alerts.yml): with events, full rounds come every resync interval.
   const interval = new Gauge({
     name: name('interval_seconds'),
-    help: 'Seconds from the start of one full round to the start of the next: the interval setting, or events.resyncInterval while the event queue answers.',
+    help: 'Seconds from the start of one full round to the start of the next: events.resyncInterval while the event queue answers and the last round read every cluster, else the interval setting.',
     registers,
   });
   if (intervalSeconds !== undefined) interval.set(intervalSeconds);

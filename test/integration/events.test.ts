@@ -227,6 +227,22 @@ describe('event-driven discovery', () => {
     expect((await get('/targets')).status).toBe(200);
   });
 
+  it('runs the round after one that left a cluster never read at interval too: events cannot build that cluster', async () => {
+    // Prepare: cluster-1 is refused in round 1 alone; a resync of an hour.
+    fake.onRound(1, () => fake.faults.deniedClusters.add('cluster-1'));
+    fake.onRound(2, () => fake.faults.deniedClusters.delete('cluster-1'));
+    start({ interval: 1, resync: 3600 });
+
+    // Act
+    await waitForLog('events: listening to the queue');
+    const second = await running.waitForRounds(2);
+
+    // Assess
+    expect(running.rounds()[0]?.['outcome']).toBe('partial');
+    expect(second['outcome']).toBe('ok');
+    expect(new Set((await targets()).map((group) => group.labels['__meta_ecs_cluster']))).toEqual(new Set(['cluster-0', 'cluster-1']));
+  });
+
   it('repairs a lost event with the next full round', async () => {
     // Prepare: full rounds every 2 s while the queue answers.
     start({ interval: 1, resync: 2 });

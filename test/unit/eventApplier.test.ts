@@ -16,7 +16,10 @@ function change(cluster: string, id: string, version: number, state: TaskChange[
 /** A hand-written reader: records what it was given; fails when told to. */
 class FakeReader implements EventReader {
   readonly region = 'eu-west-1';
-  constructor(readonly account?: string) {}
+  constructor(
+    readonly account?: string,
+    readonly role?: string,
+  ) {}
   readonly applied: { cluster: string; running: string[]; stopped: string[] }[] = [];
   readonly instances = new Map<string, string>();
   failing: Error | undefined;
@@ -32,8 +35,8 @@ class FakeReader implements EventReader {
   }
 }
 
-function setup({ known = ['prod'], account }: { known?: string[]; account?: string } = {}) {
-  const reader = new FakeReader(account);
+function setup({ known = ['prod'], account, role }: { known?: string[]; account?: string; role?: string } = {}) {
+  const reader = new FakeReader(account, role);
   const refreshed: string[] = [];
   let publications = 0;
   const warnings: string[] = [];
@@ -137,13 +140,16 @@ describe('EventApplier', () => {
     expect(again).toEqual(['applied']);
   });
 
-  it('names the account of a cluster whose changes were not applied, when it reads several accounts', async () => {
-    const { reader, warnings, applier } = setup({ account: ACCOUNT });
-    reader.failing = new Error('DescribeTaskDefinition failed: ThrottlingException');
+  it('names the account of a cluster whose changes were not applied when it reads through a role, as a round names it', async () => {
+    const throughRole = setup({ account: ACCOUNT, role: `arn:aws:iam::${ACCOUNT}:role/discoverer` });
+    const ownAccount = setup({ account: ACCOUNT });
+    for (const { reader } of [throughRole, ownAccount]) reader.failing = new Error('DescribeTaskDefinition failed: ThrottlingException');
 
-    await applier.apply([change('prod', 'a', 2)]);
+    await throughRole.applier.apply([change('prod', 'a', 2)]);
+    await ownAccount.applier.apply([change('prod', 'a', 2)]);
 
-    expect(warnings).toEqual([expect.stringContaining(`1 changes of cluster prod (${ACCOUNT}, eu-west-1) not applied`)]);
+    expect(throughRole.warnings).toEqual([expect.stringContaining(`1 changes of cluster prod (${ACCOUNT}, eu-west-1) not applied`)]);
+    expect(ownAccount.warnings).toEqual([expect.stringContaining('1 changes of cluster prod (eu-west-1) not applied')]);
   });
 
   it('learns which EC2 instance a container instance is', async () => {
