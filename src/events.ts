@@ -42,7 +42,8 @@ export class EventListening {
   #started = false;
   #consumer: EventConsumer | undefined;
   #applier: EventApplier | undefined;
-  #lastRoundFailed = false;
+  /** The last full round failed, or left a cluster never read: events cannot fill that in. */
+  #lastRoundLeftGaps = false;
 
   constructor(options: EventListeningOptions) {
     this.#options = options;
@@ -55,12 +56,12 @@ export class EventListening {
    */
   roundIntervalMs(): number {
     const { interval, events } = this.#options.config;
-    return (this.#consumer?.listening === true && !this.#lastRoundFailed ? events.resyncInterval : interval) * 1000;
+    return (this.#consumer?.listening === true && !this.#lastRoundLeftGaps ? events.resyncInterval : interval) * 1000;
   }
 
   /** How the last full round went: after a failed one, or one with clusters never read, the next comes at `interval`. */
   noteRound({ outcome, unreadClusters }: Pick<RoundReport, 'outcome' | 'unreadClusters'>): void {
-    this.#lastRoundFailed = outcome === 'failed' || unreadClusters.length > 0;
+    this.#lastRoundLeftGaps = outcome === 'failed' || unreadClusters.length > 0;
   }
 
   /**
