@@ -746,7 +746,7 @@ function checkHttp(config: Config): void {
   const { http } = config;
   const defaultOf = (key: string) => SETTINGS.find((setting) => setting.key === key)?.default;
   if (http.listenAddresses.length > 0) {
-    const given = (['http.host', 'http.port'] as const).filter((key) => valueOf(config, key) !== defaultOf(key));
+    const given = (['http.host', 'http.port'] as const).filter((key) => settingValue(config, key) !== defaultOf(key));
     if (given.length > 0) {
       throw new ConfigError(
         `${nameSetting('http.listenAddresses')} and ${given.map(nameSetting).join(' and ')} are both set: give every address in http.listenAddresses (host:port, [::1]:8080 for IPv6), and leave ${given.join(' and ')} unset`,
@@ -857,10 +857,9 @@ interface Sources {
  */
 function sourceOf(key: string, { flags, env, file, preset }: Sources): string | undefined {
   const setting = SETTINGS.find((candidate) => candidate.key === key);
-  const inObject = (settings: object) => key.split('.').reduce<unknown>((node, part) => (isPlainObject(node) ? node[part] : undefined), settings) !== undefined;
   if (flags[key] !== undefined || (setting?.env !== undefined && env[setting.env] !== undefined)) return undefined;
-  if (file !== undefined && inObject(file.settings)) return `set in --config "${file.name}"`;
-  if (preset !== undefined && inObject(preset.settings)) return `set by preset ${preset.name}`;
+  if (file !== undefined && settingValue(file.settings, key) !== undefined) return `set in --config "${file.name}"`;
+  if (preset !== undefined && settingValue(preset.settings, key) !== undefined) return `set by preset ${preset.name}`;
   return undefined;
 }
 
@@ -890,15 +889,15 @@ export function defaultSettings(): unknown {
   return convict(schema, { env: {}, args: [] }).getProperties();
 }
 
-/** The value of a setting by its key (`labels.cluster`). */
-function valueOf(config: Config, key: string): unknown {
-  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], config);
+/** The value at a setting's key (`labels.cluster`): in settings, a --config file's content or a preset; undefined where none is. */
+export function settingValue(settings: object, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (isPlainObject(node) ? node[part] : undefined), settings);
 }
 
 /** The keys of the settings whose values differ between two configs. */
 function changedSettings(before: Config, after: Config): string[] {
   return SETTINGS.map((setting) => setting.key).filter(
-    (key) => JSON.stringify(valueOf(before, key)) !== JSON.stringify(valueOf(after, key)),
+    (key) => JSON.stringify(settingValue(before, key)) !== JSON.stringify(settingValue(after, key)),
   );
 }
 
@@ -922,9 +921,7 @@ export interface Reload {
 /** The keys of the settings a preset sets (`marker.source`); none for no preset. */
 function presetKeys(preset: string): string[] {
   if (!Object.hasOwn(PRESETS, preset)) return [];
-  const keys = (node: object, prefix: string): string[] =>
-    Object.entries(node).flatMap(([name, value]) => (isPlainObject(value) ? keys(value, `${prefix}${name}.`) : [`${prefix}${name}`]));
-  return keys(PRESETS[preset as PresetName], '');
+  return SETTINGS.map(({ key }) => key).filter((key) => settingValue(PRESETS[preset as PresetName], key) !== undefined);
 }
 
 /**
@@ -941,7 +938,7 @@ export function reloadSettings(start: Config, inForce: Config, next: Config): Re
     const path = key.split('.');
     const name = path.pop() as string;
     const parent = path.reduce((node, part) => node[part] as Record<string, unknown>, reloaded);
-    parent[name] = structuredClone(valueOf(next, key));
+    parent[name] = structuredClone(settingValue(next, key));
   }
   if (next.preset !== start.preset) {
     // The settings the old and the new preset set: the name follows once none of them waits for a restart.

@@ -1,5 +1,5 @@
 import type { RoleSetting } from './aws/roles.js';
-import { SETTINGS, type Config, type SettingInfo } from './config.js';
+import { SETTINGS, settingValue, type Config, type SettingInfo } from './config.js';
 
 /**
  * Names of settings that may carry a credential, a password, a key, a certificate or a token.
@@ -35,7 +35,7 @@ export function toShownSettings(config: Config, settings: readonly SettingInfo[]
   return settings
     .filter((setting) => !SECRET_NAME.test(setting.key))
     .map((setting): [string, string] => {
-      const value = setting.key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], config);
+      const value = settingValue(config, setting.key);
       const text = toText(value);
       return [setting.key, URL_WITH_USER.test(text) ? '(hidden: holds a URL with a user name)' : text];
     });
