@@ -3,20 +3,23 @@ import { dirname, join } from 'node:path';
 import { temporaryFileName } from './writeAtomically.js';
 
 /**
- * `mkdir -p`. Not `mkdir(..., { recursive: true })`: on Node 20 that spins forever on paths
- * such as /proc/x, where mkdir answers ENOENT although the parent exists.
+ * `mkdir -p`; resolves whether it made the directory (false: it was there). Not
+ * `mkdir(..., { recursive: true })`: on Node 20 that spins forever on paths such as /proc/x,
+ * where mkdir answers ENOENT although the parent exists.
  */
-export async function makeDirectory(directory: string): Promise<void> {
+export async function makeDirectory(directory: string): Promise<boolean> {
   try {
     await mkdir(directory);
+    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && (await stat(directory)).isDirectory()) return;
+    if (code === 'EEXIST' && (await stat(directory)).isDirectory()) return false;
     const parent = dirname(directory);
     const parentExists = await stat(parent).then(() => true, () => false);
     if (code !== 'ENOENT' || parent === directory || parentExists) throw error;
     await makeDirectory(parent);
     await mkdir(directory);
+    return true;
   }
 }
 
@@ -27,11 +30,10 @@ export async function makeDirectory(directory: string): Promise<void> {
 export async function prepareOutputDirectory(directory: string): Promise<{ made: boolean }> {
   // Named as our temporary files: if the process is killed right here, the next start removes it.
   const probe = join(directory, temporaryFileName());
-  const existed = await stat(directory).then(() => true, () => false);
-  await makeDirectory(directory);
+  const made = await makeDirectory(directory);
   await writeFile(probe, '', { flag: 'wx' });
   await rm(probe, { force: true });
-  return { made: !existed };
+  return { made };
 }
 
 /** Removes a directory made at start, when the start failed and left it empty; anything in it stays. */
