@@ -871,13 +871,13 @@ function withSources(message: string, sources: Sources): string {
   return message
     .split('\n')
     .map((line) => {
-      const keys = [...line.matchAll(/([\w.]+) \(/g)].map((match) => match[1] as string).filter((key) => SETTINGS.some((setting) => setting.key === key));
-      const named = [...new Set(keys)].flatMap((key) => {
+      const keys = new Set([...line.matchAll(/([\w.]+) \(/g)].map((match) => match[1] as string).filter((key) => SETTINGS.some((setting) => setting.key === key)));
+      const named = [...keys].flatMap((key) => {
         const source = sourceOf(key, sources);
         return source === undefined ? [] : [{ key, source }];
       });
       if (named.length === 0) return line;
-      const oneSource = named.every(({ source }) => source === named[0]?.source) && named.length === new Set(keys).size;
+      const oneSource = named.every(({ source }) => source === named[0]?.source) && named.length === keys.size;
       if (oneSource) return `${line} (${named[0]?.source})`;
       return `${line} (${named.map(({ key, source }) => `${key} ${source}`).join('; ')})`;
     })
